@@ -1,0 +1,38 @@
+package sched
+
+import "time"
+
+// EventKind names what happened to a job.
+type EventKind string
+
+// Event kinds, as published on <root>/events.
+const (
+	EventAdded        EventKind = "added"
+	EventModified     EventKind = "modified"
+	EventRemoved      EventKind = "removed"
+	EventPaused       EventKind = "paused"
+	EventResumed      EventKind = "resumed"
+	EventSubmitted    EventKind = "submitted"
+	EventExecuted     EventKind = "executed"
+	EventError        EventKind = "error"
+	EventMissed       EventKind = "missed"
+	EventMaxInstances EventKind = "max_instances"
+)
+
+// Event is sent to listeners. Job is a snapshot of the job after the event
+// (for removed: the job as it was), so adapters can publish its state.
+type Event struct {
+	Time          time.Time     `json:"ts"`
+	JobID         string        `json:"job_id"`
+	Kind          EventKind     `json:"event"`
+	ScheduledTime *time.Time    `json:"scheduled_time,omitempty"`
+	Duration      time.Duration `json:"-"`
+	DurationMS    *int64        `json:"duration_ms,omitempty"`
+	Error         string        `json:"error,omitempty"`
+	Result        Result        `json:"result,omitempty"`
+	Job           *Job          `json:"-"`
+}
+
+// Listener receives events. It is called synchronously from the scheduler's
+// goroutines and must not block: hand the event to a queue of your own.
+type Listener func(Event)

@@ -1,0 +1,48 @@
+package sched
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps jobs across restarts. The scheduler is its only writer.
+//
+// Job changes (add, modify, reschedule, pause, resume, remove, import) go
+// through Commit and must be durable (fsynced) when Commit returns: the
+// scheduler acknowledges a change only after that. Run state (last and next
+// run) changes on every run; the scheduler batches it and hands it to
+// SaveRunState once per checkpoint interval and at shutdown, so that
+// recurring runs do not cost an fsync each.
+//
+// schedtest.RunStoreTests is the conformance suite every Store must pass.
+type Store interface {
+	// Load returns every stored job, run state included, in no particular order.
+	Load(ctx context.Context) ([]Job, error)
+	// Commit applies all changes in one atomic, durable transaction, or none.
+	// A change whose PrevVersion does not match the stored job's version (0
+	// meaning "absent") fails the whole commit with ErrVersionConflict.
+	Commit(ctx context.Context, changes []Change) error
+	// SaveRunState records run state for existing jobs in one transaction.
+	// States of jobs that no longer exist are ignored.
+	SaveRunState(ctx context.Context, states []RunState) error
+}
+
+// Change is one job change within a Commit: Put stores Job (replacing any
+// job of the same ID), Delete removes the job with ID.
+type Change struct {
+	Delete bool
+	ID     string
+	Job    Job // the whole job for a Put, run state included
+	// PrevVersion is the version the stored job must have for the change to
+	// apply: 0 when it must not exist. Negative skips the check (import with
+	// replace).
+	PrevVersion int64
+}
+
+// RunState is the part of a job that changes when it runs.
+type RunState struct {
+	ID          string
+	NextRunTime *time.Time
+	LastRunTime *time.Time
+	LastResult  string
+}
