@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"testing"
 	"time"
@@ -29,8 +30,9 @@ import (
 //     succeeds.
 //   - Load returns every job with every field as it was put: times compare
 //     Equal (their zone may change, not their instant; nanoseconds kept),
-//     MisfireGraceTime keeps nil apart from zero, Action keeps its JSON
-//     (whitespace aside) and type, TriggerSpec keeps every field.
+//     MisfireGraceTime keeps nil apart from zero, Action keeps its type and
+//     its JSON value (whitespace, escaping and key order aside), TriggerSpec
+//     keeps every field.
 //   - SaveRunState changes only NextRunTime, LastRunTime and LastResult of
 //     jobs that exist, clears a nil time, and ignores jobs that do not exist.
 //   - What a caller does with a job after Commit or Load does not reach the
@@ -157,8 +159,8 @@ func JobDiff(want, got sched.Job) string {
 	if want.Action.Type != got.Action.Type {
 		add("Action.Type", want.Action.Type, got.Action.Type)
 	}
-	if w, g := compact(want.Action.Raw), compact(got.Action.Raw); w != g {
-		add("Action.Raw", w, g)
+	if !sameJSON(want.Action.Raw, got.Action.Raw) {
+		add("Action.Raw", string(want.Action.Raw), string(got.Action.Raw))
 	}
 	switch {
 	case (want.MisfireGraceTime == nil) != (got.MisfireGraceTime == nil):
@@ -204,15 +206,26 @@ func JobDiff(want, got sched.Job) string {
 	return b.String()
 }
 
-func compact(raw []byte) string {
-	if len(raw) == 0 {
-		return ""
+// sameJSON reports whether a and b hold the same JSON value: whitespace,
+// escaping and the order of object keys aside; numbers compare by their text.
+func sameJSON(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return len(a) == len(b)
 	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return "invalid JSON " + string(raw)
+	va, erra := decodeAny(a)
+	vb, errb := decodeAny(b)
+	if erra != nil || errb != nil {
+		return bytes.Equal(a, b)
 	}
-	return b.String()
+	return reflect.DeepEqual(va, vb)
+}
+
+func decodeAny(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
 }
 
 func durString(d *time.Duration) string {
