@@ -34,8 +34,12 @@ func (s *Scheduler) prepare(j Job, now time.Time) (prepared, error) {
 	if err != nil {
 		return prepared{}, err
 	}
+	var from time.Time // a previous fire time to count from; zero: none
 	if j.Trigger.Type == "interval" && j.Trigger.StartDate == "" {
 		j.Trigger.StartDate = now.In(loc).Format(time.RFC3339Nano)
+		// As APScheduler: the first run is one interval after the add,
+		// on the grid that starts at it.
+		from = now
 	}
 	t, err := j.Trigger.Compile(s.loc)
 	if err != nil {
@@ -46,7 +50,7 @@ func (s *Scheduler) prepare(j Job, now time.Time) (prepared, error) {
 	}
 	p := prepared{job: j, trig: t, loc: loc}
 	if !j.Paused {
-		if next, ok := t.Next(time.Time{}, now); ok {
+		if next, ok := t.Next(from, now); ok {
 			p.next = next
 		}
 	}

@@ -11,8 +11,6 @@ import (
 	"time"
 )
 
-var errNotImplemented = errors.New("sched: not implemented yet")
-
 // Options configure a Scheduler. Zero values take the documented defaults.
 type Options struct {
 	Clock              Clock          // default NewSystemClock()
