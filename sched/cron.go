@@ -194,15 +194,19 @@ func (c *cronTrigger) nextInstant(t int64) (int64, bool) {
 			return 0, false
 		}
 		off, start, end := zoneAt(c.loc, t)
+		// A gap's shifted wall times land in the first hours after it; they
+		// interleave with the period's own wall times, so both are searched
+		// and the earlier instant wins.
+		best, found := int64(0), false
 		// An offset change at most a day and a bit back may shape this period's
 		// first hours; further back no zone has one that large.
 		if start != minSec && t-start < 27*3600 {
 			before := offsetAt(c.loc, start-1)
 			switch {
 			case before < off && t < start+(off-before):
-				// t is where the gap's wall times were shifted to.
+				// t is among the instants the gap's wall times shift to.
 				if w, ok := c.cachedNextWall(&cache, t+before); ok && w < start+off {
-					return w - before, true
+					best, found = w-before, true
 				}
 			case before > off && !c.hourStar && t < start+(before-off):
 				// The second pass of a repeated wall time: skipped.
@@ -213,11 +217,14 @@ func (c *cronTrigger) nextInstant(t int64) (int64, bool) {
 			}
 		}
 		w, ok := c.cachedNextWall(&cache, t+off)
+		if ok && (end == maxSec || w-off < end) && (!found || w-off < best) {
+			best, found = w-off, true
+		}
+		if found {
+			return best, true
+		}
 		if !ok {
 			return 0, false
-		}
-		if end == maxSec || w-off < end {
-			return w - off, true
 		}
 		t = end
 	}
