@@ -357,6 +357,7 @@ func (a *Agent) sleep(ctx context.Context, d time.Duration) bool {
 // onConnect runs in its own goroutine (paho starts one per connection):
 // subscribe, announce, republish state, start draining the outbox.
 func (a *Agent) onConnect(c paho.Client) {
+	a.log.Debug("onconnect")
 	filters := map[string]byte{a.topics.Cmd(): 1, a.topics.ActuatorSet("+"): 1}
 	for _, g := range a.deps.Groups {
 		filters[a.topics.GroupCmd(g)] = 1
@@ -431,7 +432,7 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 	}
 	if m.Retained() {
 		a.stats.retained.Add(1)
-		a.log.Warn("retained command ignored: commands must not be retained", "topic", topic, "bytes", len(m.Payload()))
+		a.log.Warn("retained command ignored: commands must not be retained", "topic", topic, "bytes", len(m.Payload()), "dup", m.Duplicate(), "mid", m.MessageID())
 		return
 	}
 	if len(m.Payload()) > MaxPayload {
