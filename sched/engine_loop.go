@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"time"
@@ -89,7 +90,14 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 	var evs []Event
 	if !s.paused {
 		for s.queue.due(now) {
-			s.fire(s.queue.peek(), now, &evs)
+			e := s.queue.peek()
+			if s.untrusted && e.job.Trigger.Type != TriggerInterval {
+				// Wall time is not known good: hold the run until it is.
+				heap.Remove(&s.queue, e.index)
+				s.held[e] = struct{}{}
+				continue
+			}
+			s.fire(e, now, &evs)
 		}
 	}
 	if el-s.lastCheckpoint >= s.opts.CheckpointInterval {

@@ -704,3 +704,26 @@ func TestShutdownCancelsAndWaits(t *testing.T) {
 		t.Errorf("Add after Shutdown: %v", err)
 	}
 }
+
+func TestUntrustedClockHoldsWallClockJobs(t *testing.T) {
+	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start()
+	h.s.SetClockTrusted(false)
+	h.add(`{"id":"once","trigger":{"type":"date","run_date":"2026-11-21T09:00:05Z"},"action":{"type":"test"}}`, sched.AddOptions{})
+	h.add(intervalDoc("tick", 10, ""), sched.AddOptions{})
+	h.settle(5 * time.Second)
+	h.clock.Advance(5 * time.Second)
+	h.settle(5 * time.Second) // held: the loop now waits for the interval job
+	h.noEvent()
+	h.clock.Advance(5 * time.Second)
+	ev := h.event(sched.EventSubmitted)
+	if ev.JobID != "tick" {
+		t.Fatalf("%s ran while the clock was untrusted", ev.JobID)
+	}
+	h.event(sched.EventExecuted)
+	h.settle(10 * time.Second)
+	h.s.SetClockTrusted(true)
+	ev = h.event(sched.EventSubmitted)
+	if ev.JobID != "once" || !ev.ScheduledTime.Equal(t0.Add(5*time.Second)) {
+		t.Fatalf("after trust: %s for %v", ev.JobID, ev.ScheduledTime)
+	}
+}

@@ -82,6 +82,8 @@ type Scheduler struct {
 	running   bool // the loop runs
 	closed    bool // Shutdown was called
 	paused    bool // scheduler-wide Pause
+	untrusted bool // SetClockTrusted(false): cron and date jobs are held
+	held      map[*entry]struct{}
 	listeners map[int]Listener
 	nextL     int
 
@@ -154,6 +156,7 @@ func New(store Store, opts Options) *Scheduler {
 		handlers:  map[string]*handlerEntry{},
 		jobs:      map[string]*entry{},
 		dirty:     map[string]struct{}{},
+		held:      map[*entry]struct{}{},
 		listeners: map[int]Listener{},
 		workers:   make(chan struct{}, opts.Workers),
 		wake:      make(chan struct{}, 1),
@@ -313,6 +316,27 @@ func (s *Scheduler) Resume() {
 	s.poke()
 }
 
+// SetClockTrusted says whether the wall clock can be trusted (a Pi without
+// an RTC boots with a stale clock until NTP synchronizes). While it is not,
+// cron and date jobs that fall due are held, not fired; interval jobs, which
+// count elapsed time, run. When it becomes trusted, the held runs are
+// handled by each job's misfire_grace_time and coalesce. The default is
+// trusted.
+func (s *Scheduler) SetClockTrusted(trusted bool) {
+	s.mu.Lock()
+	s.untrusted = !trusted
+	if trusted {
+		for e := range s.held {
+			delete(s.held, e)
+			if s.jobs[e.job.ID] == e {
+				s.schedule(e)
+			}
+		}
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
 // Get returns job id.
 func (s *Scheduler) Get(id string) (Job, error) {
 	s.mu.Lock()
@@ -409,6 +433,7 @@ func (s *Scheduler) markInvalid(e *entry, err error) {
 // schedule puts e in the queue at e.next (plus jitter), or takes it out
 // when it has no next run. Called with s.mu held.
 func (s *Scheduler) schedule(e *entry) {
+	delete(s.held, e)
 	if e.next.IsZero() || e.job.Paused || e.invalid != "" {
 		e.next = time.Time{}
 		if e.index >= 0 {
@@ -434,6 +459,7 @@ func (s *Scheduler) unschedule(e *entry) {
 	if e.index >= 0 {
 		heap.Remove(&s.queue, e.index)
 	}
+	delete(s.held, e)
 }
 
 // poke asks the loop to re-plan its wait.
