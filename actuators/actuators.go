@@ -52,8 +52,8 @@ const (
 
 // Command is one order for an actuator.
 type Command struct {
-	Name     string  // on, off, toggle, set, pulse
-	Value    float64 // set: 0..1
+	Name     string        // on, off, toggle, set, pulse
+	Value    float64       // set: 0..1
 	Duration time.Duration // pulse: how long on
 }
 

@@ -150,10 +150,11 @@ func (c *Config) validate() error {
 
 // ValidateAll validates every entry (prefix "actuators[i]"), refuses
 // duplicate names and more than one output of an interlock group on at
-// boot.
+// boot, at shutdown or after a broker loss.
 func ValidateAll(cfgs []Config) error {
 	seen := map[string]int{}
-	bootOn := map[string]int{}
+	type groupKey struct{ group, key string }
+	onIn := map[groupKey]int{}
 	for i := range cfgs {
 		p := fmt.Sprintf("actuators[%d]", i)
 		c := &cfgs[i]
@@ -164,11 +165,23 @@ func ValidateAll(cfgs []Config) error {
 			return fmt.Errorf("%s.name: %q is already the name of actuators[%d]", p, c.Name, j)
 		}
 		seen[c.Name] = i
-		if g := c.Safety.Interlock; g != "" && c.Safety.Boot == "on" {
-			if j, two := bootOn[g]; two {
-				return fmt.Errorf("%s.safety.boot: on, as is actuators[%d] of the same interlock group %q: at most one may be on", p, j, g)
+		g := c.Safety.Interlock
+		if g == "" {
+			continue
+		}
+		states := []struct{ key, v string }{{"safety.boot", c.Safety.Boot}, {"safety.shutdown", c.Safety.Shutdown}}
+		if bl := c.Safety.BrokerLost; bl != nil {
+			states = append(states, struct{ key, v string }{"safety.broker_lost.state", bl.State})
+		}
+		for _, st := range states {
+			if st.v != "on" {
+				continue
 			}
-			bootOn[g] = i
+			k := groupKey{g, st.key}
+			if j, two := onIn[k]; two {
+				return fmt.Errorf("%s.%s: on, as is actuators[%d] of the same interlock group %q: at most one may be on", p, st.key, j, g)
+			}
+			onIn[k] = i
 		}
 	}
 	return nil
