@@ -79,6 +79,7 @@ func (c *FakeClock) Advance(d time.Duration) {
 	}
 	c.wall = c.wall.Add(end - c.elapsed)
 	c.elapsed = end
+	c.changed.Broadcast()
 }
 
 // StepWall moves only the wall clock by d (which may be negative): elapsed
@@ -116,6 +117,22 @@ func (c *FakeClock) BlockUntil(n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for len(c.armed) < n {
+		c.changed.Wait()
+	}
+}
+
+// WaitForTimer waits until a timer is armed to fire d from now: after a
+// change that makes a scheduler re-plan, WaitForTimer(wantedWait) returns
+// once it has.
+func (c *FakeClock) WaitForTimer(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		for t := range c.armed {
+			if t.deadline-c.elapsed == d {
+				return
+			}
+		}
 		c.changed.Wait()
 	}
 }
