@@ -251,12 +251,9 @@ func (s *Set) apply(name string, cmd Command) (State, <-chan struct{}, error) {
 			}
 		}
 	}
-	if on && !a.state.On && sf.Interlock != "" {
-		for _, n := range s.order {
-			o := s.acts[n]
-			if o != a && o.cfg.Safety.Interlock == sf.Interlock && o.state.On {
-				return a.state, nil, unsafe("command", "%s is on, and %s shares its interlock group %q (at most one on)", n, name, sf.Interlock)
-			}
+	if on && !a.state.On {
+		if n := s.interlocked(a); n != "" {
+			return a.state, nil, unsafe("command", "%s is on, and %s shares its interlock group %q (at most one on)", n, name, sf.Interlock)
 		}
 	}
 	if err := s.drive(a, v, CauseCommand, false); err != nil {
@@ -423,13 +420,9 @@ func (s *Set) applyBrokerLost(a *actuator) {
 	if a.state.On {
 		return
 	}
-	if g := a.cfg.Safety.Interlock; g != "" {
-		for _, n := range s.order {
-			if o := s.acts[n]; o != a && o.cfg.Safety.Interlock == g && o.state.On {
-				s.log.Warn("broker_lost state on refused: interlock", "actuator", a.name, "group", g, "on", n)
-				return
-			}
-		}
+	if n := s.interlocked(a); n != "" {
+		s.log.Warn("broker_lost state on refused: interlock", "actuator", a.name, "group", a.cfg.Safety.Interlock, "on", n)
+		return
 	}
 	if err := s.drive(a, 1, CauseBrokerLost, false); err != nil {
 		s.log.Error("broker_lost state failed", "actuator", a.name, "err", err)
@@ -461,10 +454,7 @@ func (s *Set) Halt() error {
 	var errs []error
 	for _, n := range s.order {
 		a := s.acts[n]
-		s.endPulse(a)
-		s.cancel(a.maxOn)
-		s.cancel(a.broker)
-		a.maxOn, a.broker = nil, nil
+		s.retire(a)
 		on, _ := onOff("", a.cfg.Safety.Shutdown, false)
 		if err := s.drive(a, level(on), CauseShutdown, false); err != nil {
 			errs = append(errs, err)
