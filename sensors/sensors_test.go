@@ -140,6 +140,13 @@ func TestUnknownSensor(t *testing.T) {
 	if _, err := r.Read(context.Background(), "nope"); !errors.Is(err, sensors.ErrUnknown) {
 		t.Fatalf("got %v", err)
 	}
+	r = build(t, []sensors.Config{{Name: "closed", Driver: "test"}}, map[string]*seq{"closed": {vals: temps(1)}})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Read(context.Background(), "closed"); !errors.Is(err, sensors.ErrClosed) {
+		t.Fatalf("read after Close: %v", err)
+	}
 }
 
 func TestReadingJSON(t *testing.T) {
