@@ -31,7 +31,7 @@ func newSched(t *testing.T, h *Handler) *schedHarness {
 		Location: time.UTC,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	if err := s.Handle(ActionType, h, sched.HandlerOptions{Workers: 2}); err != nil {
+	if err := s.Handle(ActionType, h, sched.HandlerOptions{Workers: h.MaxProcs()}); err != nil {
 		t.Fatal(err)
 	}
 	hs := &schedHarness{s: s, store: store, events: make(chan sched.Event, 100)}
