@@ -294,6 +294,10 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("run by TestCrash only")
 	}
 	seed, _ := strconv.ParseUint(os.Getenv(envCrashSeed), 10, 64)
+	if os.Getenv(envCrashSched) != "" {
+		crashSchedChild(t, path, seed)
+		return
+	}
 	rng := rand.New(rand.NewPCG(seed, 11))
 	s, err := Open(path, Options{Timeout: 5 * time.Second})
 	if err != nil {
