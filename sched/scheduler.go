@@ -1,26 +1,43 @@
 package sched
 
 import (
+	"container/heap"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sort"
+	"sync"
 	"time"
 )
-
-var errNotImplemented = errors.New("sched: not implemented yet")
 
 // Options configure a Scheduler. Zero values take the documented defaults.
 type Options struct {
 	Clock              Clock          // default NewSystemClock()
 	Location           *time.Location // zone of triggers without one; default time.Local
 	Workers            int            // runs at once across all jobs; default 10
-	JobDefaults        Defaults       // applied to fields a new job leaves out
+	JobDefaults        Defaults       // applied to fields a new job leaves out; zero: DefaultJobDefaults()
 	CheckpointInterval time.Duration  // run-state group commit; default 60s
 	MaxWait            time.Duration  // longest single timer wait; default 1m
 	Logger             *slog.Logger   // default slog.Default()
 	// Liveness, when set, is called from the scheduling loop at least every
 	// MaxWait while the loop is healthy (the systemd watchdog feeds on it).
 	Liveness func()
+}
+
+// Defaults of Options.
+const (
+	DefaultWorkers            = 10
+	DefaultCheckpointInterval = 60 * time.Second
+	DefaultMaxWait            = time.Minute
+)
+
+// DefaultJobDefaults returns the job defaults for a device that reboots
+// (docs/jobs.md says why): a run up to 5 minutes late still runs, a backlog
+// runs once, and one instance of a job at a time.
+func DefaultJobDefaults() Defaults {
+	grace := 300 * time.Second
+	return Defaults{MisfireGraceTime: &grace, Coalesce: true, MaxInstances: 1}
 }
 
 // OpOptions say who asks for a change and on which version.
@@ -41,96 +58,458 @@ type AddOptions struct {
 }
 
 // Scheduler fires jobs on their triggers and runs them through Handlers.
+//
+// Every job change is committed to the Store before it is applied in memory,
+// returned or announced to listeners. Run state (next and last run, last
+// result) is kept in memory and checkpointed with one SaveRunState every
+// CheckpointInterval and at Shutdown.
 type Scheduler struct {
 	store Store
 	opts  Options
+	clock Clock
+	loc   *time.Location
+	log   *slog.Logger
+
+	// mu guards everything below. Store commits are made holding it, so
+	// changes reach the store in the order they are applied.
+	mu        sync.Mutex
+	handlers  map[string]*handlerEntry
+	jobs      map[string]*entry
+	queue     jobHeap
+	seq       uint64
+	dirty     map[string]struct{} // jobs whose run state changed since the last checkpoint
+	loaded    bool
+	running   bool // the loop runs
+	closed    bool // Shutdown was called
+	paused    bool // scheduler-wide Pause
+	untrusted bool // SetClockTrusted(false): cron and date jobs are held
+	held      map[*entry]struct{}
+	listeners map[int]Listener
+	nextL     int
+
+	// evMu orders event delivery: taken before mu is released, so
+	// listeners see events in the order the changes were made.
+	evMu sync.Mutex
+
+	workers    chan struct{} // the worker pool's slots
+	wake       chan struct{} // asks the loop to re-plan
+	stop       chan struct{}
+	loopDone   chan struct{}
+	runCtx     context.Context
+	cancelRuns context.CancelFunc
+	runs       sync.WaitGroup
+
+	lastCheckpoint time.Duration // Clock.Elapsed of the last checkpoint
+}
+
+type handlerEntry struct {
+	h     Handler
+	o     HandlerOptions
+	slots chan struct{} // nil: no limit of its own
+}
+
+// entry is a job as the scheduler holds it.
+type entry struct {
+	job     Job
+	trig    Trigger        // nil when the job is invalid
+	loc     *time.Location // the trigger's zone
+	invalid string         // why the job cannot run; "" when valid
+	next    time.Time      // the trigger's next fire time (zero: none)
+	fireAt  time.Time      // next plus jitter: when the timer aims
+	index   int            // in the heap; -1 when not queued
+	seq     uint64
+	running int // instances submitted and not yet finished
 }
 
 // New returns a Scheduler over store. Register handlers, then Load or Start.
-func New(store Store, opts Options) *Scheduler { return &Scheduler{store: store, opts: opts} }
+func New(store Store, opts Options) *Scheduler {
+	if opts.Clock == nil {
+		opts.Clock = NewSystemClock()
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultWorkers
+	}
+	if opts.JobDefaults == (Defaults{}) {
+		opts.JobDefaults = DefaultJobDefaults()
+	}
+	if opts.JobDefaults.MaxInstances <= 0 {
+		opts.JobDefaults.MaxInstances = 1
+	}
+	if opts.CheckpointInterval <= 0 {
+		opts.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if opts.MaxWait <= 0 {
+		opts.MaxWait = DefaultMaxWait
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Scheduler{
+		store:     store,
+		opts:      opts,
+		clock:     opts.Clock,
+		loc:       opts.Location,
+		log:       opts.Logger.With("component", "sched"),
+		handlers:  map[string]*handlerEntry{},
+		jobs:      map[string]*entry{},
+		dirty:     map[string]struct{}{},
+		held:      map[*entry]struct{}{},
+		listeners: map[int]Listener{},
+		workers:   make(chan struct{}, opts.Workers),
+		wake:      make(chan struct{}, 1),
+	}
+}
 
 // Handle registers the Handler for an action type. Registering a type twice
 // is an error. Call before Load.
 func (s *Scheduler) Handle(actionType string, h Handler, o HandlerOptions) error {
-	return errNotImplemented
+	if actionType == "" || h == nil {
+		return errors.New("sched: Handle needs an action type and a handler")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.handlers[actionType]; dup {
+		return fmt.Errorf("sched: a handler for action type %q is already registered", actionType)
+	}
+	he := &handlerEntry{h: h, o: o}
+	if o.Workers > 0 {
+		he.slots = make(chan struct{}, o.Workers)
+	}
+	s.handlers[actionType] = he
+	return nil
 }
 
 // Listen adds a listener for events; cancel removes it.
-func (s *Scheduler) Listen(l Listener) (cancel func()) { return func() {} }
+func (s *Scheduler) Listen(l Listener) (cancel func()) {
+	s.evMu.Lock()
+	defer s.evMu.Unlock()
+	id := s.nextL
+	s.nextL++
+	s.listeners[id] = l
+	return func() {
+		s.evMu.Lock()
+		delete(s.listeners, id)
+		s.evMu.Unlock()
+	}
+}
 
 // Load reads the jobs from the store, validates each against its handler
 // (an invalid one is kept, paused, with last_result "invalid: <why>") and
 // makes the job operations available. It does not fire anything: a CLI may
 // Load, change jobs and return without ever calling Start.
-func (s *Scheduler) Load(ctx context.Context) error { return errNotImplemented }
+//
+// Each job keeps the next run time it was stored with, so runs that fell
+// due while the agent was down are handled by Start, by misfire policy.
+func (s *Scheduler) Load(ctx context.Context) error {
+	jobs, err := s.store.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("sched: load jobs: %w", err)
+	}
+	s.mu.Lock()
+	if s.loaded {
+		s.mu.Unlock()
+		return errors.New("sched: Load called twice")
+	}
+	now := s.clock.Now()
+	var evs []Event
+	sort.Slice(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
+	for _, j := range jobs {
+		e := &entry{job: j, index: -1}
+		if err := s.compile(e); err != nil {
+			s.markInvalid(e, err)
+			evs = append(evs, s.event(now, EventError, e, nil, err.Error()))
+		}
+		if e.invalid == "" && !j.Paused {
+			switch {
+			case j.NextRunTime != nil:
+				e.next = j.NextRunTime.In(e.loc)
+			case j.LastRunTime != nil:
+				e.next, _ = e.trig.Next(j.LastRunTime.In(e.loc), now)
+			default:
+				e.next, _ = e.trig.Next(time.Time{}, now)
+			}
+		}
+		s.jobs[j.ID] = e
+		s.schedule(e)
+	}
+	s.loaded = true
+	s.emitUnlock(evs...)
+	return nil
+}
 
 // Start loads the jobs if Load was not called, handles the runs that fell
 // due while the agent was down by each job's misfire policy, and starts the
 // scheduling loop. It returns once the loop runs.
-func (s *Scheduler) Start(ctx context.Context) error { return errNotImplemented }
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.mu.Lock()
+	loaded := s.loaded
+	s.mu.Unlock()
+	if !loaded {
+		if err := s.Load(ctx); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrStopped
+	}
+	if s.running {
+		return errors.New("sched: Start called twice")
+	}
+	s.running = true
+	s.runCtx, s.cancelRuns = context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = make(chan struct{})
+	s.loopDone = make(chan struct{})
+	s.lastCheckpoint = s.clock.Elapsed()
+	go s.loop()
+	return nil
+}
 
-// Shutdown stops the loop, checkpoints run state, and cancels running jobs'
-// contexts; with wait it waits (bounded by ctx) for them to return.
-func (s *Scheduler) Shutdown(ctx context.Context, wait bool) error { return errNotImplemented }
+// Shutdown stops the loop, cancels running jobs' contexts, and checkpoints
+// run state; with wait it first waits (bounded by ctx) for running jobs to
+// return, so their results are in the checkpoint.
+func (s *Scheduler) Shutdown(ctx context.Context, wait bool) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	running := s.running
+	s.mu.Unlock()
+	if running {
+		close(s.stop)
+		<-s.loopDone
+		s.cancelRuns()
+		if wait {
+			done := make(chan struct{})
+			go func() { s.runs.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-ctx.Done():
+			}
+		}
+	}
+	// Run state is saved even when ctx is done: it is a short write and the
+	// last chance to keep it.
+	return s.checkpoint(context.WithoutCancel(ctx))
+}
 
 // Pause stops firing jobs until Resume; due runs are then handled by their
 // misfire policy.
-func (s *Scheduler) Pause() {}
+func (s *Scheduler) Pause() {
+	s.mu.Lock()
+	s.paused = true
+	s.mu.Unlock()
+	s.poke()
+}
 
 // Resume undoes Pause.
-func (s *Scheduler) Resume() {}
-
-// Add adds a job. Fields p does not set take the scheduler's defaults; an
-// empty ID gets a generated one.
-func (s *Scheduler) Add(ctx context.Context, p Patch, o AddOptions) (Job, error) {
-	return Job{}, errNotImplemented
+func (s *Scheduler) Resume() {
+	s.mu.Lock()
+	s.paused = false
+	s.mu.Unlock()
+	s.poke()
 }
 
-// Modify changes the fields p sets on job id. A changed trigger recomputes
-// the next run time.
-func (s *Scheduler) Modify(ctx context.Context, id string, p Patch, o OpOptions) (Job, error) {
-	return Job{}, errNotImplemented
-}
-
-// Reschedule replaces job id's trigger and recomputes its next run time.
-func (s *Scheduler) Reschedule(ctx context.Context, id string, t TriggerSpec, o OpOptions) (Job, error) {
-	return Job{}, errNotImplemented
-}
-
-// PauseJob pauses job id: it keeps its trigger but has no next run time.
-func (s *Scheduler) PauseJob(ctx context.Context, id string, o OpOptions) (Job, error) {
-	return Job{}, errNotImplemented
-}
-
-// ResumeJob resumes job id from now on.
-func (s *Scheduler) ResumeJob(ctx context.Context, id string, o OpOptions) (Job, error) {
-	return Job{}, errNotImplemented
-}
-
-// Remove removes job id and returns it as it was.
-func (s *Scheduler) Remove(ctx context.Context, id string, o OpOptions) (Job, error) {
-	return Job{}, errNotImplemented
+// SetClockTrusted says whether the wall clock can be trusted (a Pi without
+// an RTC boots with a stale clock until NTP synchronizes). While it is not,
+// cron and date jobs that fall due are held, not fired; interval jobs, which
+// count elapsed time, run. When it becomes trusted, the held runs are
+// handled by each job's misfire_grace_time and coalesce. The default is
+// trusted.
+func (s *Scheduler) SetClockTrusted(trusted bool) {
+	s.mu.Lock()
+	s.untrusted = !trusted
+	if trusted {
+		for e := range s.held {
+			delete(s.held, e)
+			if s.jobs[e.job.ID] == e {
+				s.schedule(e)
+			}
+		}
+	}
+	s.mu.Unlock()
+	s.poke()
 }
 
 // Get returns job id.
-func (s *Scheduler) Get(id string) (Job, error) { return Job{}, errNotImplemented }
+func (s *Scheduler) Get(id string) (Job, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.jobs[id]
+	if !ok {
+		return Job{}, notFound(id)
+	}
+	return e.snapshot(), nil
+}
 
 // List returns every job, ordered by next run time (paused last), then id.
-func (s *Scheduler) List() []Job { return nil }
-
-// RunNow submits one run of job id now, outside its schedule; its next run
-// time is unchanged.
-func (s *Scheduler) RunNow(ctx context.Context, id string, o OpOptions) error {
-	return errNotImplemented
+func (s *Scheduler) List() []Job {
+	s.mu.Lock()
+	jobs := make([]Job, 0, len(s.jobs))
+	for _, e := range s.jobs {
+		jobs = append(jobs, e.snapshot())
+	}
+	s.mu.Unlock()
+	sort.Slice(jobs, func(i, k int) bool {
+		a, b := jobs[i].NextRunTime, jobs[k].NextRunTime
+		switch {
+		case a != nil && b != nil && !a.Equal(*b):
+			return a.Before(*b)
+		case (a == nil) != (b == nil):
+			return a != nil
+		}
+		return jobs[i].ID < jobs[k].ID
+	})
+	return jobs
 }
 
-// Import adds or replaces every job in ps in one all-or-nothing commit.
-// Duplicate ids within ps are an error.
-func (s *Scheduler) Import(ctx context.Context, ps []Patch, o OpOptions) ([]Job, error) {
-	return nil, errNotImplemented
+// snapshot returns the job document as it is now. Called with s.mu held.
+func (e *entry) snapshot() Job {
+	j := e.job
+	if e.invalid != "" {
+		j.Paused = true
+		j.LastResult = "invalid: " + e.invalid
+	}
+	j.NextRunTime = nil
+	if !e.next.IsZero() {
+		t := e.next
+		j.NextRunTime = &t
+	}
+	if j.LastRunTime != nil {
+		t := *j.LastRunTime
+		j.LastRunTime = &t
+	}
+	if j.MisfireGraceTime != nil {
+		d := *j.MisfireGraceTime
+		j.MisfireGraceTime = &d
+	}
+	return j
 }
 
-// SyncConfig makes the jobs of source config equal ps: the file wins. It
-// adds and replaces file jobs, removes file jobs no longer in ps, and never
-// touches a job of any other source.
-func (s *Scheduler) SyncConfig(ctx context.Context, ps []Patch) error { return errNotImplemented }
+// compile compiles e's trigger and validates its action. Called with s.mu held.
+func (s *Scheduler) compile(e *entry) error {
+	loc, err := triggerLocation(e.job.Trigger, s.loc)
+	if err != nil {
+		return err
+	}
+	e.loc = loc
+	t, err := e.job.Trigger.Compile(s.loc)
+	if err != nil {
+		return asFieldError("trigger", err)
+	}
+	if err := s.validateAction(e.job.Action); err != nil {
+		return err
+	}
+	e.trig = t
+	e.invalid = ""
+	return nil
+}
+
+func (s *Scheduler) validateAction(a Action) error {
+	he, ok := s.handlers[a.Type]
+	if !ok {
+		return FieldError("action.type", "unknown action type %q", a.Type)
+	}
+	if err := he.h.Validate(a); err != nil {
+		return asFieldError("action", err)
+	}
+	return nil
+}
+
+// markInvalid keeps e, paused, with the reason. Called with s.mu held.
+func (s *Scheduler) markInvalid(e *entry, err error) {
+	e.invalid = err.Error()
+	e.trig = nil
+	e.next = time.Time{}
+	s.log.Error("job is invalid: kept paused", "job", e.job.ID, "err", err)
+}
+
+// schedule puts e in the queue at e.next (plus jitter), or takes it out
+// when it has no next run. Called with s.mu held.
+func (s *Scheduler) schedule(e *entry) {
+	delete(s.held, e)
+	if e.next.IsZero() || e.job.Paused || e.invalid != "" {
+		e.next = time.Time{}
+		if e.index >= 0 {
+			heap.Remove(&s.queue, e.index)
+		}
+		return
+	}
+	e.fireAt = e.next
+	if j := triggerJitter(e.job.Trigger); j > 0 {
+		e.fireAt = e.next.Add(jitterOffset(j))
+	}
+	s.seq++
+	e.seq = s.seq
+	if e.index >= 0 {
+		heap.Fix(&s.queue, e.index)
+	} else {
+		heap.Push(&s.queue, e)
+	}
+}
+
+// unschedule removes e from the queue. Called with s.mu held.
+func (s *Scheduler) unschedule(e *entry) {
+	if e.index >= 0 {
+		heap.Remove(&s.queue, e.index)
+	}
+	delete(s.held, e)
+}
+
+// poke asks the loop to re-plan its wait.
+func (s *Scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// event builds an event for e. Called with s.mu held.
+func (s *Scheduler) event(now time.Time, kind EventKind, e *entry, scheduled *time.Time, errText string) Event {
+	ev := Event{Time: now, JobID: e.job.ID, Kind: kind, ScheduledTime: scheduled, Error: errText}
+	j := e.snapshot()
+	ev.Job = &j
+	return ev
+}
+
+// emitUnlock releases s.mu and delivers evs in order. Taking evMu before
+// releasing mu keeps events in the order the changes were made, while
+// listeners run without s.mu (they may call Get or List).
+func (s *Scheduler) emitUnlock(evs ...Event) {
+	if len(evs) == 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.evMu.Lock()
+	s.mu.Unlock()
+	defer s.evMu.Unlock()
+	for _, ev := range evs {
+		if ev.Duration > 0 || ev.Kind == EventExecuted || (ev.Kind == EventError && ev.ScheduledTime != nil) {
+			ms := ev.Duration.Milliseconds()
+			ev.DurationMS = &ms
+		}
+		for _, l := range s.listeners {
+			s.deliver(l, ev)
+		}
+	}
+}
+
+// deliver calls one listener; a panicking listener is logged, not fatal.
+func (s *Scheduler) deliver(l Listener, ev Event) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("event listener panicked", "event", ev.Kind, "job", ev.JobID, "panic", r)
+		}
+	}()
+	l(ev)
+}
+
+func notFound(id string) error {
+	return &Error{Code: CodeNotFound, Field: "job_id", Message: fmt.Sprintf("no job %q", id)}
+}

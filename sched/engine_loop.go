@@ -1,0 +1,271 @@
+package sched
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"time"
+)
+
+const (
+	// maxCatchUp bounds the due run times one job keeps at one wake-up (the
+	// runs a non-coalescing job may run or report after a long downtime).
+	maxCatchUp = 100
+	// maxScan bounds the fire times examined for one job at one wake-up;
+	// past it the job jumps to its first fire time from now on.
+	maxScan = 100_000
+	// stepTolerance is how far wall time may drift from elapsed time
+	// between two wake-ups before it counts as a clock step.
+	stepTolerance = time.Second
+)
+
+// loop is the scheduling goroutine: one timer, aimed at the earliest due
+// job, the next checkpoint, or MaxWait from now, whichever comes first.
+// Every wake-up compares wall time with the plan, fires what is due by wall
+// time, and feeds Liveness.
+func (s *Scheduler) loop() {
+	defer close(s.loopDone)
+	var timer Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	var planWall time.Time
+	var planElapsed time.Duration
+	for {
+		now, el := s.clock.Now(), s.clock.Elapsed()
+		if !planWall.IsZero() {
+			expected := planWall.Add(el - planElapsed)
+			if d := now.Sub(expected); d > stepTolerance || d < -stepTolerance {
+				s.log.Warn("wall clock stepped: re-planning", "by", d.Round(time.Millisecond), "now", now)
+			}
+		}
+		s.tick(now, el)
+		if s.opts.Liveness != nil {
+			s.opts.Liveness()
+		}
+		wait := s.plan(s.clock.Now(), s.clock.Elapsed())
+		planWall, planElapsed = s.clock.Now(), s.clock.Elapsed()
+		if timer == nil {
+			timer = s.clock.NewTimer(wait)
+		} else {
+			timer.Reset(wait)
+		}
+		select {
+		case <-timer.C():
+		case <-s.wake:
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+// plan returns how long the loop may sleep.
+func (s *Scheduler) plan(now time.Time, el time.Duration) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	wait := s.opts.MaxWait
+	if !s.paused {
+		if e := s.queue.peek(); e != nil {
+			if d := e.fireAt.Sub(now); d < wait {
+				wait = d
+			}
+		}
+	}
+	if len(s.dirty) > 0 {
+		if d := s.opts.CheckpointInterval - (el - s.lastCheckpoint); d < wait {
+			wait = d
+		}
+	}
+	if wait < 0 {
+		wait = 0
+	}
+	return wait
+}
+
+// tick fires every job due at now and checkpoints run state when due.
+func (s *Scheduler) tick(now time.Time, el time.Duration) {
+	s.mu.Lock()
+	var evs []Event
+	if !s.paused {
+		for s.queue.due(now) {
+			e := s.queue.peek()
+			if s.untrusted && e.job.Trigger.Type != TriggerInterval {
+				// Wall time is not known good: hold the run until it is.
+				heap.Remove(&s.queue, e.index)
+				s.held[e] = struct{}{}
+				continue
+			}
+			s.fire(e, now, &evs)
+		}
+	}
+	if el-s.lastCheckpoint >= s.opts.CheckpointInterval {
+		if err := s.checkpointLocked(s.runCtx); err != nil {
+			s.log.Error("run-state checkpoint failed; will retry", "err", err)
+		}
+	}
+	s.emitUnlock(evs...)
+}
+
+// fire handles e, due at now: it works out the run times that fell due
+// (one, or several after a downtime or a wall-clock step), applies the
+// job's coalesce and misfire_grace_time to them, submits the runs and
+// schedules e's next fire time. Called with s.mu held; e is due.
+func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event) {
+	first, firstAt := e.next, e.fireAt
+	times := []time.Time{first}
+	var skipped int
+	var skippedFrom, skippedTo time.Time
+	next, ok := e.trig.Next(first, now)
+	for scanned := 1; ok && !next.After(now); scanned++ {
+		if scanned >= maxScan {
+			// Far behind: jump to the grid from now on.
+			next, ok = e.trig.Next(time.Time{}, now)
+			if ok && !next.After(now) {
+				next, ok = e.trig.Next(next, now)
+			}
+			skipped++ // at least one more: the scan stopped short
+			break
+		}
+		if len(times) < maxCatchUp {
+			times = append(times, next)
+		} else {
+			if skipped == 0 {
+				skippedFrom = next
+			}
+			skipped++
+			skippedTo = next
+		}
+		next, ok = e.trig.Next(next, now)
+	}
+	grace := e.job.MisfireGraceTime
+	lateness := func(t time.Time) time.Duration {
+		if t.Equal(first) {
+			return now.Sub(firstAt)
+		}
+		return now.Sub(t)
+	}
+	type decision struct {
+		at        time.Time
+		missed    string
+		coalesced int
+	}
+	var ds []decision
+	if e.job.Coalesce {
+		last := times[len(times)-1]
+		if skipped > 0 {
+			last = skippedTo
+		}
+		d := decision{at: last, coalesced: len(times) - 1 + skipped}
+		if late := lateness(last); grace != nil && late > *grace {
+			d.missed = fmt.Sprintf("missed by %s (misfire_grace_time %s)", late.Round(time.Millisecond), *grace)
+			if d.coalesced > 0 {
+				d.missed += fmt.Sprintf("; %d earlier runs coalesced into it", d.coalesced)
+			}
+		}
+		ds = append(ds, d)
+	} else {
+		for _, t := range times {
+			d := decision{at: t}
+			if late := lateness(t); grace != nil && late > *grace {
+				d.missed = fmt.Sprintf("missed by %s (misfire_grace_time %s)", late.Round(time.Millisecond), *grace)
+			}
+			ds = append(ds, d)
+		}
+		if skipped > 0 {
+			ds = append(ds, decision{at: skippedFrom, missed: fmt.Sprintf(
+				"%d or more runs from %s to %s skipped: more than %d fell due at once",
+				skipped, skippedFrom.Format(time.RFC3339), skippedTo.Format(time.RFC3339), maxCatchUp)})
+		}
+	}
+
+	// A one-shot job is removed, durably, before it runs: a crash can then
+	// cost its run but never repeat it.
+	if e.job.Trigger.Type == "date" {
+		s.unschedule(e)
+		e.next = time.Time{}
+		err := s.store.Commit(s.runCtxOrBackground(), []Change{{Delete: true, ID: e.job.ID, PrevVersion: e.job.Version}})
+		if err != nil {
+			e.job.LastResult = "error: not run: could not remove the one-shot job first: " + err.Error()
+			s.dirty[e.job.ID] = struct{}{}
+			s.log.Error("one-shot job not run: its removal could not be committed", "job", e.job.ID, "err", err)
+			*evs = append(*evs, s.event(now, EventError, e, &first, e.job.LastResult))
+			return
+		}
+		delete(s.jobs, e.job.ID)
+		delete(s.dirty, e.job.ID)
+		for _, d := range ds {
+			s.decide(e, d.at, d.missed, d.coalesced, now, evs)
+		}
+		*evs = append(*evs, s.event(now, EventRemoved, e, nil, ""))
+		return
+	}
+
+	for _, d := range ds {
+		s.decide(e, d.at, d.missed, d.coalesced, now, evs)
+	}
+	if ok {
+		e.next = next
+	} else {
+		e.next = time.Time{}
+	}
+	s.dirty[e.job.ID] = struct{}{}
+	s.schedule(e)
+}
+
+// decide reports a missed run or submits it. Called with s.mu held.
+func (s *Scheduler) decide(e *entry, at time.Time, missed string, coalesced int, now time.Time, evs *[]Event) {
+	at2 := at
+	if missed != "" {
+		e.job.LastResult = "missed"
+		s.dirty[e.job.ID] = struct{}{}
+		*evs = append(*evs, s.event(now, EventMissed, e, &at2, missed))
+		return
+	}
+	var extra Result
+	if coalesced > 0 {
+		extra = Result{"coalesced": coalesced}
+	}
+	s.submit(e, at, now, extra, evs)
+}
+
+func (s *Scheduler) runCtxOrBackground() context.Context {
+	if s.runCtx != nil {
+		return s.runCtx
+	}
+	return context.Background()
+}
+
+// checkpoint saves the run state of every job that ran since the last one.
+func (s *Scheduler) checkpoint(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.checkpointLocked(ctx)
+}
+
+// checkpointLocked is checkpoint with s.mu held. Holding it keeps a Commit
+// of newer run state from being overwritten by this older snapshot.
+func (s *Scheduler) checkpointLocked(ctx context.Context) error {
+	s.lastCheckpoint = s.clock.Elapsed()
+	if len(s.dirty) == 0 {
+		return nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	states := make([]RunState, 0, len(s.dirty))
+	for id := range s.dirty {
+		e, ok := s.jobs[id]
+		if !ok {
+			continue
+		}
+		j := e.snapshot()
+		states = append(states, RunState{ID: id, NextRunTime: j.NextRunTime, LastRunTime: j.LastRunTime, LastResult: j.LastResult})
+	}
+	if err := s.store.SaveRunState(ctx, states); err != nil {
+		return fmt.Errorf("sched: save run state of %d jobs: %w", len(states), err)
+	}
+	clear(s.dirty)
+	return nil
+}

@@ -1,0 +1,98 @@
+package sched
+
+import (
+	"math"
+	"math/big"
+	"time"
+)
+
+// intervalTrigger fires on the grid start + k*every (k >= 0) in elapsed
+// time, up to end inclusive. Without a start it is anchored at the first
+// time it is asked, and then steps from each previous fire time.
+type intervalTrigger struct {
+	every      time.Duration
+	start, end time.Time // zero: none
+	loc        *time.Location
+}
+
+func compileInterval(s TriggerSpec, zone *time.Location) (Trigger, error) {
+	amounts := []struct {
+		field string
+		v     float64
+		unit  float64 // seconds
+	}{
+		{"weeks", s.Weeks, 7 * 86400},
+		{"days", s.Days, 86400},
+		{"hours", s.Hours, 3600},
+		{"minutes", s.Minutes, 60},
+		{"seconds", s.Seconds, 1},
+	}
+	total := 0.0 // seconds
+	for _, a := range amounts {
+		if math.IsNaN(a.v) || math.IsInf(a.v, 0) || a.v < 0 {
+			return nil, FieldError("trigger."+a.field, "%v: must be a number of %s, 0 or more", a.v, a.field)
+		}
+		total += a.v * a.unit
+		if total > maxSeconds {
+			return nil, FieldError("trigger."+a.field, "%v %s makes the interval too long (at most about 292 years)", a.v, a.field)
+		}
+	}
+	// Microsecond resolution, as APScheduler's timedelta.
+	us := math.Round(total * 1e6)
+	if us < 1 {
+		return nil, FieldError("trigger", "the interval is zero: give weeks, days, hours, minutes or seconds (at least 1µs in all)")
+	}
+	start, end, err := parseBounds(s, zone)
+	if err != nil {
+		return nil, err
+	}
+	return &intervalTrigger{every: time.Duration(us) * time.Microsecond, start: start, end: end, loc: zone}, nil
+}
+
+// Next returns, without prev, the first grid point at or after now (start
+// when now is earlier); with prev, the first grid point after prev.
+func (t *intervalTrigger) Next(prev, now time.Time) (time.Time, bool) {
+	var next time.Time
+	switch {
+	case t.start.IsZero() && prev.IsZero():
+		next = now.Round(0)
+	case t.start.IsZero():
+		next = gridAfter(prev, prev, t.every, true)
+	case prev.IsZero():
+		next = gridAfter(t.start, now, t.every, false)
+	default:
+		next = gridAfter(t.start, prev, t.every, true)
+	}
+	if !t.end.IsZero() && next.After(t.end) {
+		return time.Time{}, false
+	}
+	return next.In(t.loc), true
+}
+
+// gridAfter returns the first point start + k*every (k >= 0) at or after
+// at, or strictly after it when strict.
+func gridAfter(start, at time.Time, every time.Duration, strict bool) time.Time {
+	if at.Before(start) || (!strict && at.Equal(start)) {
+		return start
+	}
+	d := at.Sub(start) // > 0, or == 0 with strict
+	if d < math.MaxInt64-every {
+		k := d / every
+		if strict || d%every != 0 {
+			k++
+		}
+		return start.Add(k * every)
+	}
+	// More than ~292 years apart: time.Duration saturates; use big numbers.
+	ns := new(big.Int).SetInt64(at.Unix() - start.Unix())
+	ns.Mul(ns, big.NewInt(int64(time.Second)))
+	ns.Add(ns, big.NewInt(int64(at.Nanosecond()-start.Nanosecond())))
+	ev := big.NewInt(int64(every))
+	k, rem := new(big.Int).QuoRem(ns, ev, new(big.Int))
+	if strict || rem.Sign() != 0 {
+		k.Add(k, big.NewInt(1))
+	}
+	off := k.Mul(k, ev)
+	sec, nsec := new(big.Int).QuoRem(off, big.NewInt(int64(time.Second)), new(big.Int))
+	return time.Unix(start.Unix()+sec.Int64(), int64(start.Nanosecond())+nsec.Int64()).In(start.Location())
+}

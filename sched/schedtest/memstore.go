@@ -1,0 +1,208 @@
+package schedtest
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/edgecron/edgecron/sched"
+)
+
+// MemStore is a sched.Store in memory. It copies jobs on the way in and out,
+// so neither the scheduler nor a test can change what it holds by accident.
+// It counts commits and run-state saves, and can be made to fail, for tests
+// of what the scheduler does when its store does.
+type MemStore struct {
+	mu       sync.Mutex
+	jobs     map[string]sched.Job
+	commits  int
+	saves    int
+	failWith error
+	onCommit func([]sched.Change)
+}
+
+// NewMemStore returns an empty MemStore.
+func NewMemStore() *MemStore { return &MemStore{jobs: map[string]sched.Job{}} }
+
+// Load returns a copy of every job.
+func (m *MemStore) Load(ctx context.Context) ([]sched.Job, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWith != nil {
+		return nil, m.failWith
+	}
+	out := make([]sched.Job, 0, len(m.jobs))
+	for _, j := range m.jobs {
+		out = append(out, CopyJob(j))
+	}
+	return out, nil
+}
+
+// Commit applies changes in order, all or none. Each change's PrevVersion is
+// checked against the state the earlier changes of the same commit left.
+func (m *MemStore) Commit(ctx context.Context, changes []sched.Change) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWith != nil {
+		return m.failWith
+	}
+	// Stage the changes on an overlay; apply only if all pass.
+	staged := map[string]*sched.Job{}
+	lookup := func(id string) (sched.Job, bool) {
+		if j, ok := staged[id]; ok {
+			if j == nil {
+				return sched.Job{}, false
+			}
+			return *j, true
+		}
+		j, ok := m.jobs[id]
+		return j, ok
+	}
+	for _, c := range changes {
+		cur, exists := lookup(c.ID)
+		if err := CheckPrevVersion(c, cur, exists); err != nil {
+			return err
+		}
+		if c.Delete {
+			staged[c.ID] = nil
+			continue
+		}
+		j := CopyJob(c.Job)
+		j.ID = c.ID
+		staged[c.ID] = &j
+	}
+	for id, j := range staged {
+		if j == nil {
+			delete(m.jobs, id)
+		} else {
+			m.jobs[id] = *j
+		}
+	}
+	m.commits++
+	if m.onCommit != nil {
+		m.onCommit(changes)
+	}
+	return nil
+}
+
+// SaveRunState records run state for jobs that exist and ignores the rest.
+func (m *MemStore) SaveRunState(ctx context.Context, states []sched.RunState) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWith != nil {
+		return m.failWith
+	}
+	for _, s := range states {
+		j, ok := m.jobs[s.ID]
+		if !ok {
+			continue
+		}
+		j.NextRunTime = copyTime(s.NextRunTime)
+		j.LastRunTime = copyTime(s.LastRunTime)
+		j.LastResult = s.LastResult
+		m.jobs[s.ID] = j
+	}
+	m.saves++
+	return nil
+}
+
+// Commits returns how many Commits succeeded.
+func (m *MemStore) Commits() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.commits
+}
+
+// RunStateSaves returns how many SaveRunState calls succeeded.
+func (m *MemStore) RunStateSaves() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.saves
+}
+
+// Fail makes every later call return err, until Fail(nil).
+func (m *MemStore) Fail(err error) {
+	m.mu.Lock()
+	m.failWith = err
+	m.mu.Unlock()
+}
+
+// OnCommit sets a function called, with the store locked, after each
+// successful Commit (tests use it to see the order of commits and events).
+// It must not call the store.
+func (m *MemStore) OnCommit(f func([]sched.Change)) {
+	m.mu.Lock()
+	m.onCommit = f
+	m.mu.Unlock()
+}
+
+// Job returns a copy of the stored job id.
+func (m *MemStore) Job(id string) (sched.Job, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j, ok := m.jobs[id]
+	return CopyJob(j), ok
+}
+
+// Len returns the number of stored jobs.
+func (m *MemStore) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.jobs)
+}
+
+// CheckPrevVersion applies the version rule of sched.Change: PrevVersion < 0
+// skips the check, 0 requires the job to be absent, and any other value must
+// equal the stored version. The error matches sched.ErrVersionConflict.
+// Stores may use it so that they all word the conflict alike.
+func CheckPrevVersion(c sched.Change, cur sched.Job, exists bool) error {
+	switch {
+	case c.PrevVersion < 0:
+		return nil
+	case c.PrevVersion == 0 && exists:
+		return &sched.Error{Code: sched.CodeVersionConflict, Field: "version",
+			Message: "job " + c.ID + " already exists (version " + itoa(cur.Version) + ")"}
+	case c.PrevVersion > 0 && !exists:
+		return &sched.Error{Code: sched.CodeVersionConflict, Field: "version",
+			Message: "job " + c.ID + " does not exist (expected version " + itoa(c.PrevVersion) + ")"}
+	case c.PrevVersion > 0 && cur.Version != c.PrevVersion:
+		return &sched.Error{Code: sched.CodeVersionConflict, Field: "version",
+			Message: "job " + c.ID + " is at version " + itoa(cur.Version) + ", expected " + itoa(c.PrevVersion)}
+	}
+	return nil
+}
+
+// CopyJob returns a deep copy of j: its pointers and its action bytes are
+// its own.
+func CopyJob(j sched.Job) sched.Job {
+	if j.MisfireGraceTime != nil {
+		d := *j.MisfireGraceTime
+		j.MisfireGraceTime = &d
+	}
+	j.NextRunTime = copyTime(j.NextRunTime)
+	j.LastRunTime = copyTime(j.LastRunTime)
+	if j.Action.Raw != nil {
+		j.Action.Raw = append([]byte(nil), j.Action.Raw...)
+	}
+	return j
+}
+
+func copyTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# cross-build.sh: static edgecron agent binaries for the boards it runs on.
+#
+#   scripts/cross-build.sh [TARGET...]
+#
+# TARGETs (default: all): armv6 (Pi Zero/1), armv7 (Pi 2/3, 32-bit OS),
+# arm64 (Pi 3/4/5, 64-bit OS), amd64. Each lands in $OUT as
+# agent-linux-<target>, built with CGO_ENABLED=0 -trimpath and
+# -ldflags "-s -w -X main.version=$VERSION"; $OUT/SHA256SUMS covers them all
+# (check with: cd dist && sha256sum -c SHA256SUMS).
+#
+# Environment:
+#   OUT      output directory (default: dist/ in the repository)
+#   VERSION  version stamped into the binary (default: git describe)
+#   PKG      main package to build (default: ./cmd/agent)
+#   MODDIR   module directory PKG is relative to (default: the repository)
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-$repo/dist}
+PKG=${PKG:-./cmd/agent}
+MODDIR=${MODDIR:-$repo}
+GO=${GO:-go}
+
+if [ -z "${VERSION:-}" ]; then
+	VERSION=$(git -C "$MODDIR" describe --tags --always --dirty 2>/dev/null || true)
+	VERSION=${VERSION:-dev}
+fi
+
+all_targets=(armv6 armv7 arm64 amd64)
+if [ "$#" -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
+
+# env_for TARGET prints the GOOS/GOARCH/GOARM assignments of a target.
+env_for() {
+	case "$1" in
+	armv6) echo "GOOS=linux GOARCH=arm GOARM=6" ;;
+	armv7) echo "GOOS=linux GOARCH=arm GOARM=7" ;;
+	arm64) echo "GOOS=linux GOARCH=arm64" ;;
+	amd64) echo "GOOS=linux GOARCH=amd64" ;;
+	*) return 1 ;;
+	esac
+}
+
+for t in "${targets[@]}"; do
+	if ! env_for "$t" >/dev/null; then
+		echo "cross-build: unknown target '$t' (want one of: ${all_targets[*]})" >&2
+		exit 2
+	fi
+done
+
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+echo "cross-build: $PKG version $VERSION into $OUT"
+
+built=()
+for t in "${targets[@]}"; do
+	bin="agent-linux-$t"
+	# shellcheck disable=SC2046 # word splitting of the assignments is wanted
+	env CGO_ENABLED=0 $(env_for "$t") \
+		"$GO" build -C "$MODDIR" -trimpath -ldflags "-s -w -X main.version=$VERSION" \
+		-o "$OUT/$bin.tmp" "$PKG"
+	mv -f "$OUT/$bin.tmp" "$OUT/$bin"
+	built+=("$bin")
+	size=$(wc -c <"$OUT/$bin")
+	awk -v n="$bin" -v s="$size" 'BEGIN { printf "  %-20s %10d bytes  %6.2f MiB\n", n, s, s / 1048576 }'
+done
+
+# The sums cover every binary in OUT, so building one target after another
+# leaves a complete SHA256SUMS.
+(
+	cd "$OUT"
+	sums=()
+	for f in agent-linux-*; do
+		case "$f" in *.tmp | 'agent-linux-*') ;; *) sums+=("$f") ;; esac
+	done
+	sha256sum "${sums[@]}" >SHA256SUMS.tmp
+	mv -f SHA256SUMS.tmp SHA256SUMS
+)
+echo "cross-build: ${#built[@]} binaries, sums in $OUT/SHA256SUMS"

@@ -1,0 +1,344 @@
+// Package scripts_test runs the shell scripts of scripts/ the way a user
+// and CI do: install.sh into a temporary root, cross-build.sh on a tiny
+// main, and shellcheck over all of them where it is installed.
+package scripts_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// run runs a script from the repository root with a clean DESTDIR and
+// returns its combined output and exit code.
+func run(t *testing.T, cred *syscall.Credential, env []string, script string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command("bash", append([]string{script}, args...)...)
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "DESTDIR=")
+	cmd.Env = append(cmd.Env, env...)
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return string(out), 0
+	case errors.As(err, &exit):
+		return string(out), exit.ExitCode()
+	}
+	t.Fatalf("%s %v: %v\n%s", script, args, err, out)
+	return "", -1
+}
+
+func write(t *testing.T, path, text string, mode os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil { // past the umask
+		t.Fatal(err)
+	}
+}
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// entries returns the lines of an /etc/passwd-style file whose name is name.
+func entries(t *testing.T, path, name string) [][]string {
+	var out [][]string
+	for _, line := range strings.Split(read(t, path), "\n") {
+		f := strings.Split(line, ":")
+		if f[0] == name {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func TestInstall(t *testing.T) {
+	modes := []struct {
+		name string
+		cred *syscall.Credential // nil: as the test runs
+	}{{"as invoked", nil}}
+	if os.Geteuid() == 0 {
+		// Unprivileged, useradd cannot chroot: the script edits the files.
+		modes = append(modes, struct {
+			name string
+			cred *syscall.Credential
+		}{"unprivileged", &syscall.Credential{Uid: 65534, Gid: 65534}})
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { testInstall(t, m.cred) })
+	}
+}
+
+func testInstall(t *testing.T, cred *syscall.Credential) {
+	tmp := t.TempDir()
+	root := filepath.Join(tmp, "root")
+	open := os.FileMode(0o644)
+	if cred != nil {
+		open = 0o666
+	}
+	write(t, root+"/etc/passwd", "root:x:0:0:root:/root:/bin/bash\npi:x:1000:1000::/home/pi:/bin/bash\n", open)
+	write(t, root+"/etc/group", "root:x:0:\npi:x:1000:\n", open)
+	write(t, root+"/etc/shadow", "root:*::0:99999:7:::\npi:*::0:99999:7:::\n", open)
+	write(t, root+"/etc/gshadow", "root:*::\npi:!::\n", open)
+	bin := filepath.Join(tmp, "agent")
+	write(t, bin, "#!/bin/sh\necho agent v1\n", 0o755)
+	conf := filepath.Join(tmp, "example.yaml")
+	write(t, conf, "device_id: test-pi\n", 0o644)
+	if cred != nil {
+		for _, d := range []string{filepath.Dir(tmp), tmp, root, root + "/etc"} {
+			if err := os.Chmod(d, 0o777); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	install := func(args ...string) string {
+		t.Helper()
+		out, code := run(t, cred, nil, "scripts/install.sh", append([]string{"--root", root}, args...)...)
+		if code != 0 {
+			t.Fatalf("install.sh %v: exit %d\n%s", args, code, out)
+		}
+		return out
+	}
+
+	unit := read(t, "../configs/edgecron-agent.service")
+	for i := 1; i <= 2; i++ { // the second run must change nothing
+		out := install("--config", conf, bin)
+		if got := read(t, root+"/usr/local/bin/agent"); got != "#!/bin/sh\necho agent v1\n" {
+			t.Errorf("run %d: binary = %q", i, got)
+		}
+		if st, err := os.Stat(root + "/usr/local/bin/agent"); err != nil || st.Mode().Perm() != 0o755 {
+			t.Errorf("run %d: binary mode: %v %v", i, st.Mode(), err)
+		}
+		if read(t, root+"/etc/systemd/system/edgecron-agent.service") != unit {
+			t.Errorf("run %d: the installed unit differs from configs/edgecron-agent.service", i)
+		}
+		if got := read(t, root+"/etc/edgecron/agent.yaml"); got != "device_id: test-pi\n" {
+			t.Errorf("run %d: agent.yaml = %q", i, got)
+		}
+		for _, g := range []string{"gpio", "i2c", "edgecron"} {
+			if n := len(entries(t, root+"/etc/group", g)); n != 1 {
+				t.Errorf("run %d: group %s appears %d times", i, g, n)
+			}
+		}
+		users := entries(t, root+"/etc/passwd", "edgecron")
+		if len(users) != 1 {
+			t.Fatalf("run %d: user edgecron appears %d times\n%s", i, len(users), out)
+		}
+		if grp := entries(t, root+"/etc/group", "edgecron"); users[0][3] != grp[0][2] {
+			t.Errorf("run %d: edgecron's gid %s is not group edgecron's %s", i, users[0][3], grp[0][2])
+		}
+		if users[0][5] != "/var/lib/edgecron" || users[0][6] != "/usr/sbin/nologin" {
+			t.Errorf("run %d: edgecron user = %v", i, users[0])
+		}
+		if strings.Contains(out, "created") != (i == 1) {
+			t.Errorf("run %d created accounts (or the first did not):\n%s", i, out)
+		}
+	}
+	if len(entries(t, root+"/etc/passwd", "pi")) != 1 {
+		t.Error("the existing user pi was lost")
+	}
+
+	// An upgrade replaces the binary and keeps an edited config.
+	write(t, root+"/etc/edgecron/agent.yaml", "device_id: edited\n", 0o640)
+	write(t, bin, "#!/bin/sh\necho agent v2\n", 0o755)
+	out := install("--config", conf, bin)
+	if got := read(t, root+"/usr/local/bin/agent"); !strings.Contains(got, "v2") {
+		t.Errorf("upgrade: binary = %q", got)
+	}
+	if got := read(t, root+"/etc/edgecron/agent.yaml"); got != "device_id: edited\n" {
+		t.Errorf("upgrade overwrote the config: %q", got)
+	}
+	if !strings.Contains(out, "kept the existing") {
+		t.Errorf("upgrade did not say it kept the config:\n%s", out)
+	}
+
+	// Uninstall, twice, keeps the config and the store.
+	write(t, root+"/var/lib/edgecron/agent.db", "store", 0o640)
+	for i := 1; i <= 2; i++ {
+		install("--uninstall")
+		for _, gone := range []string{"/usr/local/bin/agent", "/etc/systemd/system/edgecron-agent.service", "/usr/local/share/edgecron"} {
+			if _, err := os.Stat(root + gone); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("uninstall %d left %s (%v)", i, gone, err)
+			}
+		}
+		if read(t, root+"/var/lib/edgecron/agent.db") != "store" || read(t, root+"/etc/edgecron/agent.yaml") != "device_id: edited\n" {
+			t.Errorf("uninstall %d lost the store or the config", i)
+		}
+	}
+}
+
+func TestInstallRefuses(t *testing.T) {
+	root := t.TempDir()
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"--bogus"}, 2, "unknown option --bogus"},
+		{[]string{"--root"}, 2, "--root needs a directory"},
+		{[]string{"--root", root, "a", "b"}, 2, "more than one binary"},
+		{[]string{"--root", root, filepath.Join(root, "nope")}, 1, "nope not found"},
+		{[]string{"--root", filepath.Join(root, "missing"), "x"}, 1, "is not a directory"},
+	}
+	for _, tt := range tests {
+		out, code := run(t, nil, nil, "scripts/install.sh", tt.args...)
+		if code != tt.code || !strings.Contains(out, tt.msg) {
+			t.Errorf("install.sh %v: exit %d %q, want exit %d and %q", tt.args, code, out, tt.code, tt.msg)
+		}
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("a refused install wrote into the root: %v", entries)
+	}
+}
+
+// TestBoardTarget checks the binary chosen per board, with dpkg and uname
+// faked on PATH.
+func TestBoardTarget(t *testing.T) {
+	tests := []struct{ deb, machine, want string }{
+		{"armhf", "armv6l", "armv6"},  // Pi Zero / 1, Raspberry Pi OS 32-bit
+		{"armhf", "armv7l", "armv7"},  // Pi 2 / 3, 32-bit
+		{"armhf", "aarch64", "armv7"}, // Pi 4, 64-bit kernel under a 32-bit userland
+		{"arm64", "aarch64", "arm64"}, // Pi 3 / 4 / 5, 64-bit OS
+		{"armel", "armv6l", "armv6"},  // Debian armel
+		{"amd64", "x86_64", "amd64"},  // a PC
+		{"", "aarch64", "arm64"},      // no dpkg
+		{"", "armv7l", "armv7"},       // no dpkg
+		{"", "armv6l", "armv6"},       // no dpkg
+		{"", "mips", "no edgecron build"},
+		{"i386", "i686", "no edgecron build"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.deb+"-"+tt.machine, func(t *testing.T) {
+			dir := t.TempDir()
+			dpkg := "#!/bin/sh\nexit 1\n"
+			if tt.deb != "" {
+				dpkg = "#!/bin/sh\necho " + tt.deb + "\n"
+			}
+			write(t, dir+"/dpkg", dpkg, 0o755)
+			write(t, dir+"/uname", "#!/bin/sh\necho "+tt.machine+"\n", 0o755)
+			out, _ := run(t, nil, []string{"PATH=" + dir + ":" + os.Getenv("PATH")}, "scripts/install.sh", "--print-binary")
+			if !strings.Contains(out, tt.want) {
+				t.Errorf("got %q, want %q", out, tt.want)
+			}
+		})
+	}
+}
+
+// TestCrossBuild builds a tiny main for two targets and checks the sums,
+// the sizes and the stamped version.
+func TestCrossBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries")
+	}
+	mod, out := t.TempDir(), t.TempDir()
+	write(t, mod+"/go.mod", "module tiny\n\ngo 1.25\n", 0o644)
+	write(t, mod+"/main.go", "package main\n\nvar version = \"dev\"\n\nfunc main() { println(\"agent\", version) }\n", 0o644)
+	env := []string{"OUT=" + out, "MODDIR=" + mod, "PKG=.", "VERSION=v0.0.0-test"}
+	text, code := run(t, nil, env, "scripts/cross-build.sh", "amd64", "armv6")
+	if code != 0 {
+		t.Fatalf("cross-build: exit %d\n%s", code, text)
+	}
+	sums := read(t, out+"/SHA256SUMS")
+	for _, b := range []string{"agent-linux-amd64", "agent-linux-armv6"} {
+		if !strings.Contains(sums, "  "+b+"\n") {
+			t.Errorf("SHA256SUMS lacks %s:\n%s", b, sums)
+		}
+		if !strings.Contains(text, b) || !strings.Contains(text, "MiB") {
+			t.Errorf("output does not give %s's size:\n%s", b, text)
+		}
+	}
+	check := exec.Command("sha256sum", "-c", "SHA256SUMS")
+	check.Dir = out
+	if o, err := check.CombinedOutput(); err != nil {
+		t.Errorf("sha256sum -c: %v\n%s", err, o)
+	}
+	if runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
+		o, err := exec.Command(out + "/agent-linux-amd64").CombinedOutput()
+		if err != nil || !bytes.Contains(o, []byte("agent v0.0.0-test")) {
+			t.Errorf("stamped binary says %q (%v), want the version", o, err)
+		}
+	}
+	if text, code := run(t, nil, env, "scripts/cross-build.sh", "mips"); code != 2 || !strings.Contains(text, "unknown target 'mips'") {
+		t.Errorf("unknown target: exit %d %q", code, text)
+	}
+}
+
+func TestShellcheck(t *testing.T) {
+	sc, err := exec.LookPath("shellcheck")
+	if err != nil {
+		t.Skip("shellcheck not installed: scripts not linted")
+	}
+	files, err := filepath.Glob("*.sh")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts found: %v", err)
+	}
+	if out, err := exec.Command(sc, files...).CombinedOutput(); err != nil {
+		t.Errorf("shellcheck: %v\n%s", err, out)
+	}
+}
+
+// TestCIArmWithoutQemu checks that ci-arm.sh, where qemu cannot be had,
+// says the ARM checks were not run and why, and exits 0. PATH holds only
+// fakes and the few tools the script needs before it gives up.
+func TestCIArmWithoutQemu(t *testing.T) {
+	tests := []struct {
+		name  string
+		fakes map[string]string
+		want  string
+	}{
+		{"not root", map[string]string{"id": "#!/bin/sh\necho 1000\n"}, "installing it needs root"},
+		{"apt-get fails", map[string]string{
+			"id":      "#!/bin/sh\necho 0\n",
+			"apt-get": "#!/bin/sh\necho 'E: Unable to locate package' >&2\nexit 100\n",
+		}, "apt-get could not install qemu-user-static"},
+		{"no apt-get", map[string]string{"id": "#!/bin/sh\necho 0\n"}, "there is no apt-get"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, text := range tt.fakes {
+				write(t, filepath.Join(dir, name), text, 0o755)
+			}
+			for _, tool := range []string{"dirname", "tail", "cat"} {
+				p, err := exec.LookPath(tool)
+				if err != nil {
+					t.Skipf("%s not found", tool)
+				}
+				if err := os.Symlink(p, filepath.Join(dir, tool)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			bash, err := exec.LookPath("bash")
+			if err != nil {
+				t.Skip("no bash")
+			}
+			cmd := exec.Command(bash, "scripts/ci-arm.sh")
+			cmd.Dir = ".."
+			cmd.Env = []string{"PATH=" + dir, "HOME=" + dir}
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "ARM checks were NOT run: ") || !strings.Contains(string(out), tt.want) {
+				t.Errorf("exit %v, output:\n%s\nwant exit 0 saying %q", err, out, tt.want)
+			}
+		})
+	}
+}

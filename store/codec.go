@@ -1,0 +1,406 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/edgecron/edgecron/sched"
+)
+
+// Records are a compact binary encoding, versioned per record by their
+// first byte, so that one record format can be replaced by another without
+// rewriting the whole file. Loading 10,000 jobs is dominated by decoding:
+// a job record decodes with two allocations (one string holding every text
+// field, one copy of the action), where a JSON document costs dozens.
+//
+// Job record, version 1 (the key is the job id):
+//
+//	byte     1 (record version)
+//	byte     flags: 1 coalesce, 2 paused, 4 remote, 8 misfire grace set
+//	varint   Version
+//	varint   MaxInstances
+//	varint   MisfireGraceTime in nanoseconds (only with flag 8)
+//	string   Name, Source (uvarint length, bytes)
+//	uvarint  trigger presence mask: bit i set when trigger field i is not zero
+//	...      the present trigger fields, in triggerField order: strings as
+//	         above, numbers as 8 bytes little-endian IEEE 754
+//	string   action type
+//	bytes    action JSON (uvarint length, bytes)
+//
+// Run state record, version 1 (the key is the job id):
+//
+//	byte     1 (record version)
+//	byte     flags: 1 next run time set, 2 last run time set
+//	time     NextRunTime, LastRunTime when set: varint Unix seconds,
+//	         uvarint nanoseconds, varint zone offset in seconds
+//	string   LastResult
+const (
+	jobRecordV1 = 1
+	runRecordV1 = 1
+)
+
+const (
+	flagCoalesce = 1 << iota
+	flagPaused
+	flagRemote
+	flagMisfire
+)
+
+const (
+	flagNext = 1 << iota
+	flagLast
+)
+
+// The trigger fields in record order. Strings first, then numbers; a new
+// field is appended at the end (older records simply lack its bit).
+const (
+	tfType = iota
+	tfRunDate
+	tfYear
+	tfMonth
+	tfDay
+	tfWeek
+	tfDayOfWeek
+	tfHour
+	tfMinute
+	tfSecond
+	tfExpr
+	tfStartDate
+	tfEndDate
+	tfTimezone
+	tfWeeks // first number
+	tfDays
+	tfHours
+	tfMinutes
+	tfSeconds
+	tfJitter
+	tfCount
+)
+
+// triggerStrings returns pointers to the string fields of t in record order.
+func triggerStrings(t *sched.TriggerSpec) [tfWeeks]*string {
+	return [tfWeeks]*string{
+		&t.Type, &t.RunDate,
+		(*string)(&t.Year), (*string)(&t.Month), (*string)(&t.Day), (*string)(&t.Week),
+		(*string)(&t.DayOfWeek), (*string)(&t.Hour), (*string)(&t.Minute), (*string)(&t.Second),
+		&t.Expr, &t.StartDate, &t.EndDate, &t.Timezone,
+	}
+}
+
+// triggerNumbers returns pointers to the number fields of t in record order.
+func triggerNumbers(t *sched.TriggerSpec) [tfCount - tfWeeks]*float64 {
+	return [tfCount - tfWeeks]*float64{&t.Weeks, &t.Days, &t.Hours, &t.Minutes, &t.Seconds, &t.Jitter}
+}
+
+// errTruncated means a record ended before its last field.
+var errTruncated = errors.New("record is truncated")
+
+// appendJob appends the job record of j (everything but its ID and run
+// state) to b.
+func appendJob(b []byte, j *sched.Job) []byte {
+	var flags byte
+	if j.Coalesce {
+		flags |= flagCoalesce
+	}
+	if j.Paused {
+		flags |= flagPaused
+	}
+	if j.Remote {
+		flags |= flagRemote
+	}
+	if j.MisfireGraceTime != nil {
+		flags |= flagMisfire
+	}
+	b = append(b, jobRecordV1, flags)
+	b = binary.AppendVarint(b, j.Version)
+	b = binary.AppendVarint(b, int64(j.MaxInstances))
+	if j.MisfireGraceTime != nil {
+		b = binary.AppendVarint(b, int64(*j.MisfireGraceTime))
+	}
+	b = appendString(b, j.Name)
+	b = appendString(b, j.Source)
+
+	t := j.Trigger
+	strs, nums := triggerStrings(&t), triggerNumbers(&t)
+	var mask uint64
+	for i, p := range strs {
+		if *p != "" {
+			mask |= 1 << i
+		}
+	}
+	for i, p := range nums {
+		if *p != 0 || math.Signbit(*p) {
+			mask |= 1 << (tfWeeks + i)
+		}
+	}
+	b = binary.AppendUvarint(b, mask)
+	for i, p := range strs {
+		if mask&(1<<i) != 0 {
+			b = appendString(b, *p)
+		}
+	}
+	for i, p := range nums {
+		if mask&(1<<(tfWeeks+i)) != 0 {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(*p))
+		}
+	}
+
+	b = appendString(b, j.Action.Type)
+	b = binary.AppendUvarint(b, uint64(len(j.Action.Raw)))
+	return append(b, j.Action.Raw...)
+}
+
+// appendRun appends the run state record of r (its ID excluded) to b.
+func appendRun(b []byte, r sched.RunState) []byte {
+	var flags byte
+	if r.NextRunTime != nil {
+		flags |= flagNext
+	}
+	if r.LastRunTime != nil {
+		flags |= flagLast
+	}
+	b = append(b, runRecordV1, flags)
+	if r.NextRunTime != nil {
+		b = appendTime(b, *r.NextRunTime)
+	}
+	if r.LastRunTime != nil {
+		b = appendTime(b, *r.LastRunTime)
+	}
+	return appendString(b, r.LastResult)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	_, off := t.Zone()
+	b = binary.AppendVarint(b, t.Unix())
+	b = binary.AppendUvarint(b, uint64(t.Nanosecond()))
+	return binary.AppendVarint(b, int64(off))
+}
+
+// reader decodes a record held in one string, so that every text field of
+// the record is a substring of a single allocation.
+type reader struct {
+	s   string
+	off int
+	err error
+}
+
+func (r *reader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+func (r *reader) byte() byte {
+	if r.err != nil || r.off >= len(r.s) {
+		r.fail(errTruncated)
+		return 0
+	}
+	c := r.s[r.off]
+	r.off++
+	return c
+}
+
+func (r *reader) uvarint() uint64 {
+	var x uint64
+	var shift uint
+	for i := 0; i < binary.MaxVarintLen64; i++ {
+		c := r.byte()
+		if r.err != nil {
+			return 0
+		}
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				break
+			}
+			return x | uint64(c)<<shift
+		}
+		x |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	r.fail(errors.New("record has a malformed number"))
+	return 0
+}
+
+func (r *reader) varint() int64 {
+	ux := r.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
+	}
+	return x
+}
+
+func (r *reader) string() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.s)-r.off) {
+		r.fail(errTruncated)
+		return ""
+	}
+	s := r.s[r.off : r.off+int(n)]
+	r.off += int(n)
+	return s
+}
+
+func (r *reader) float() float64 {
+	if r.err != nil || len(r.s)-r.off < 8 {
+		r.fail(errTruncated)
+		return 0
+	}
+	s := r.s[r.off : r.off+8]
+	r.off += 8
+	u := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	return math.Float64frombits(u)
+}
+
+func (r *reader) time() time.Time {
+	sec := r.varint()
+	nsec := r.uvarint()
+	off := r.varint()
+	if r.err != nil {
+		return time.Time{}
+	}
+	if nsec >= 1e9 || off <= -24*3600 || off >= 24*3600 {
+		r.fail(errors.New("record has an invalid time"))
+		return time.Time{}
+	}
+	t := time.Unix(sec, int64(nsec))
+	return inZone(t, int(off))
+}
+
+// inZone returns t in UTC for offset 0, in time.Local when its offset at t
+// matches, and in a fixed zone otherwise (as time.Time.UnmarshalBinary).
+func inZone(t time.Time, off int) time.Time {
+	if off == 0 {
+		return t.UTC()
+	}
+	if _, local := t.In(time.Local).Zone(); local == off {
+		return t.In(time.Local)
+	}
+	return t.In(time.FixedZone("", off))
+}
+
+func (r *reader) end() {
+	if r.err == nil && r.off != len(r.s) {
+		r.fail(fmt.Errorf("record has %d unexpected trailing bytes", len(r.s)-r.off))
+	}
+}
+
+// decodeJob decodes a job record into j (which keeps its ID and run state).
+func decodeJob(val []byte, j *sched.Job) error {
+	if len(val) == 0 {
+		return errTruncated
+	}
+	if val[0] != jobRecordV1 {
+		return fmt.Errorf("unknown job record version %d (written by a newer agent?)", val[0])
+	}
+	r := reader{s: string(val), off: 1}
+	flags := r.byte()
+	if flags&^(flagCoalesce|flagPaused|flagRemote|flagMisfire) != 0 {
+		return fmt.Errorf("record has unknown flags %#x", flags)
+	}
+	j.Coalesce = flags&flagCoalesce != 0
+	j.Paused = flags&flagPaused != 0
+	j.Remote = flags&flagRemote != 0
+	j.Version = r.varint()
+	mi := r.varint()
+	if mi < math.MinInt32 || mi > math.MaxInt32 {
+		r.fail(fmt.Errorf("record has max_instances %d out of range", mi))
+	}
+	j.MaxInstances = int(mi)
+	j.MisfireGraceTime = nil
+	if flags&flagMisfire != 0 {
+		d := time.Duration(r.varint())
+		j.MisfireGraceTime = &d
+	}
+	j.Name = r.string()
+	j.Source = r.string()
+
+	j.Trigger = sched.TriggerSpec{}
+	mask := r.uvarint()
+	if mask>>tfCount != 0 {
+		r.fail(fmt.Errorf("record has unknown trigger fields (mask %#x)", mask))
+	}
+	for i, p := range triggerStrings(&j.Trigger) {
+		if mask&(1<<i) != 0 {
+			*p = r.string()
+		}
+	}
+	for i, p := range triggerNumbers(&j.Trigger) {
+		if mask&(1<<(tfWeeks+i)) != 0 {
+			*p = r.float()
+		}
+	}
+
+	j.Action.Type = r.string()
+	raw := r.string()
+	j.Action.Raw = nil
+	if raw != "" {
+		j.Action.Raw = []byte(raw)
+	}
+	r.end()
+	return r.err
+}
+
+// decodeRun decodes a run state record into the run state fields of j.
+func decodeRun(val []byte, j *sched.Job) error {
+	if len(val) == 0 {
+		return errTruncated
+	}
+	if val[0] != runRecordV1 {
+		return fmt.Errorf("unknown run state record version %d (written by a newer agent?)", val[0])
+	}
+	r := reader{s: string(val), off: 1}
+	flags := r.byte()
+	if flags&^(flagNext|flagLast) != 0 {
+		return fmt.Errorf("record has unknown flags %#x", flags)
+	}
+	j.NextRunTime, j.LastRunTime = nil, nil
+	if flags&flagNext != 0 {
+		t := r.time()
+		j.NextRunTime = &t
+	}
+	if flags&flagLast != 0 {
+		t := r.time()
+		j.LastRunTime = &t
+	}
+	j.LastResult = r.string()
+	r.end()
+	return r.err
+}
+
+// peekVersion returns the Version of a job record without decoding it all.
+func peekVersion(val []byte) (int64, error) {
+	if len(val) < 2 {
+		return 0, errTruncated
+	}
+	if val[0] != jobRecordV1 {
+		return 0, fmt.Errorf("unknown job record version %d (written by a newer agent?)", val[0])
+	}
+	v, n := binary.Varint(val[2:])
+	if n <= 0 {
+		return 0, errTruncated
+	}
+	return v, nil
+}
+
+// runStateOf returns the run state of j.
+func runStateOf(j *sched.Job) sched.RunState {
+	return sched.RunState{ID: j.ID, NextRunTime: j.NextRunTime, LastRunTime: j.LastRunTime, LastResult: j.LastResult}
+}
+
+// emptyRun reports whether r carries nothing worth a record.
+func emptyRun(r sched.RunState) bool {
+	return r.NextRunTime == nil && r.LastRunTime == nil && r.LastResult == ""
+}

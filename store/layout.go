@@ -1,0 +1,123 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The file's layout, schema version 1:
+//
+//	meta  format   "edgecron-store" (tells our file from any other bbolt file)
+//	      schema   uint32 big-endian: the layout version
+//	      created  int64 big-endian Unix nanoseconds: when the file was made
+//	      boots    uint64 big-endian: incremented by every read-write Open
+//	      clean    uint64 boot number + int64 Unix nanoseconds: the last
+//	               Close that finished (a clean shutdown)
+//	jobs  <job id> job record (codec.go)
+//	runs  <job id> run state record (codec.go); absent when empty
+//
+// Other root buckets belong to adapters sharing the file through DB (the
+// MQTT outbox); the store leaves them alone.
+var (
+	bucketMeta = []byte("meta")
+	bucketJobs = []byte("jobs")
+	bucketRuns = []byte("runs")
+
+	keyFormat  = []byte("format")
+	keySchema  = []byte("schema")
+	keyCreated = []byte("created")
+	keyBoots   = []byte("boots")
+	keyClean   = []byte("clean")
+)
+
+const formatMarker = "edgecron-store"
+
+// SchemaVersion is the layout version this build writes and reads. A file
+// of a higher version (written by a newer agent) is refused, untouched.
+const SchemaVersion = 1
+
+// A migration upgrades a file by one schema version inside the Open
+// transaction: it either completes, with the new version recorded, or
+// leaves the file as it was.
+type migration func(tx *bolt.Tx, now time.Time) error
+
+// migrations[v] upgrades schema v to v+1. Version 0 is an empty bbolt file
+// (a new store, or one cut short before its first commit).
+var migrations = []migration{
+	0: func(tx *bolt.Tx, now time.Time) error {
+		meta, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		for _, b := range [][]byte{bucketJobs, bucketRuns} {
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		if err := meta.Put(keyFormat, []byte(formatMarker)); err != nil {
+			return err
+		}
+		return meta.Put(keyCreated, be64(uint64(now.UnixNano())))
+	},
+}
+
+// readSchema returns the schema version of the file open in tx: 0 for an
+// empty file. A file that is not ours is an ErrNotStore error.
+func readSchema(tx *bolt.Tx, path string) (int, error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		var names []string
+		_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			names = append(names, fmt.Sprintf("%q", name))
+			return nil
+		})
+		if len(names) == 0 {
+			return 0, nil
+		}
+		sort.Strings(names)
+		return 0, fmt.Errorf("%w: %s is a bbolt file of something else (buckets %v, no edgecron meta); it was left untouched",
+			ErrNotStore, path, names)
+	}
+	if f := meta.Get(keyFormat); string(f) != formatMarker {
+		return 0, fmt.Errorf("%w: %s has a meta bucket but format %q, not %q; it was left untouched",
+			ErrNotStore, path, f, formatMarker)
+	}
+	v := meta.Get(keySchema)
+	if len(v) != 4 {
+		return 0, fmt.Errorf("%w: %s: meta schema is %d bytes, not 4; it was left untouched", ErrCorrupt, path, len(v))
+	}
+	return int(binary.BigEndian.Uint32(v)), nil
+}
+
+// migrate upgrades the file from schema from to len(steps), recording each
+// step's version. The caller commits or rolls back tx as a whole.
+func migrate(tx *bolt.Tx, from int, steps []migration, now time.Time) error {
+	for v := from; v < len(steps); v++ {
+		if err := steps[v](tx, now); err != nil {
+			return fmt.Errorf("migrating schema %d to %d: %w", v, v+1, err)
+		}
+		if err := tx.Bucket(bucketMeta).Put(keySchema, be32(uint32(v+1))); err != nil {
+			return fmt.Errorf("migrating schema %d to %d: %w", v, v+1, err)
+		}
+	}
+	return nil
+}
+
+func be32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
+func be64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+// getU64 reads a big-endian uint64 key of meta; absent reads as 0.
+func getU64(meta *bolt.Bucket, key []byte) (uint64, error) {
+	v := meta.Get(key)
+	switch len(v) {
+	case 0:
+		return 0, nil
+	case 8:
+		return binary.BigEndian.Uint64(v), nil
+	}
+	return 0, fmt.Errorf("meta %s is %d bytes, not 8", key, len(v))
+}
