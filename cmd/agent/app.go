@@ -52,20 +52,20 @@ func NewMain(stdin io.Reader, stdout, stderr io.Writer) *Main {
 	return &Main{Stdin: stdin, Stdout: stdout, Stderr: stderr}
 }
 
-type command struct {
+type subcommand struct {
 	summary string
 	run     func(m *Main, ctx context.Context, args []string) error
 }
 
 // commands is filled by the cmd_*.go files' init functions (registration
 // of a name only).
-var commands = map[string]command{}
+var commands = map[string]subcommand{}
 
 func register(name, summary string, run func(m *Main, ctx context.Context, args []string) error) {
 	if _, dup := commands[name]; dup {
 		panic("agent: command registered twice: " + name)
 	}
-	commands[name] = command{summary: summary, run: run}
+	commands[name] = subcommand{summary: summary, run: run}
 }
 
 // Run executes one command line and returns the exit code.

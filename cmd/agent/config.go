@@ -13,7 +13,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/edgecron/edgecron/command"
 	"github.com/edgecron/edgecron/internal/units"
+	"github.com/edgecron/edgecron/publish"
 	"github.com/edgecron/edgecron/sched"
 )
 
@@ -31,8 +33,8 @@ type Config struct {
 	Sensors   yaml.Node       `yaml:"sensors"`
 	Actuators yaml.Node       `yaml:"actuators"`
 	Scheduler SchedulerConfig `yaml:"scheduler"`
-	Commands  yaml.Node       `yaml:"commands"`
-	Publish   yaml.Node       `yaml:"publish"`
+	Commands  command.Config  `yaml:"commands"`
+	Publish   publish.Config  `yaml:"publish"`
 	Jobs      []yaml.Node     `yaml:"jobs"`
 	Control   ControlConfig   `yaml:"control"`
 	Log       LogConfig       `yaml:"log"`
@@ -351,6 +353,13 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 		add("clock.source", "%q is not a clock source: use auto, ntp or rtc", c.Clock.Source)
 	}
 
+	if err := c.Commands.Validate(); err != nil {
+		probs = append(probs, problemsFromErr(doc, "commands", err)...)
+	}
+	if err := c.Publish.Validate(); err != nil {
+		probs = append(probs, problemsFromErr(doc, "publish", err)...)
+	}
+
 	seen := map[string]int{}
 	for i := range c.Jobs {
 		path := fmt.Sprintf("jobs.%d", i)
@@ -525,4 +534,27 @@ func nodeValue(n *yaml.Node) (any, error) {
 		return n.Value, nil
 	}
 	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
+}
+
+var errPath = regexp.MustCompile(`^([A-Za-z0-9_.\[\] -]+?): (.*)$`)
+var errIndex = regexp.MustCompile(`\[(\d+)\]`)
+
+// problemsFromErr turns a validation error of one of the adapters, one
+// problem a line, each "path: message" (path like commands.backup.argv[0]),
+// into Problems located in the file. Lines without a path get fallback.
+func problemsFromErr(doc *yaml.Node, fallback string, err error) []Problem {
+	var probs []Problem
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		p := Problem{Path: fallback, Msg: line}
+		if m := errPath.FindStringSubmatch(line); m != nil && strings.HasPrefix(m[1], fallback) {
+			p.Path, p.Msg = m[1], m[2]
+		}
+		p.Line = lineOf(doc, errIndex.ReplaceAllString(p.Path, ".$1"))
+		probs = append(probs, p)
+	}
+	return probs
 }
