@@ -85,7 +85,7 @@ func (c *Client) one(ctx context.Context, op, id string) (sched.Job, error) {
 	if rep.Job == nil {
 		return sched.Job{}, fmt.Errorf("control socket: %s reply without a job", op)
 	}
-	return *rep.Job, nil
+	return rep.Job.Job, nil
 }
 
 // Get returns one job.
@@ -100,7 +100,7 @@ func (c *Client) List() []sched.Job {
 // ListErr returns every job.
 func (c *Client) ListErr(ctx context.Context) ([]sched.Job, error) {
 	rep, err := c.call(ctx, request{Op: "list"})
-	return rep.Jobs, err
+	return jobsOf(rep.Jobs), err
 }
 
 // PauseJob pauses a job.
@@ -129,7 +129,7 @@ func (c *Client) RunNow(ctx context.Context, id string, _ sched.OpOptions) error
 // left out stay left out (and take the agent's defaults).
 func (c *Client) ImportRaw(ctx context.Context, docs []byte) ([]sched.Job, error) {
 	rep, err := c.call(ctx, request{Op: "import", Jobs: json.RawMessage(docs)})
-	return rep.Jobs, err
+	return jobsOf(rep.Jobs), err
 }
 
 func readLine(r *bufio.Reader) ([]byte, error) {

@@ -44,8 +44,8 @@ type reply struct {
 	Code   sched.Code  `json:"code"`
 	Field  string      `json:"field,omitempty"`
 	Error  string      `json:"error,omitempty"`
-	Job    *sched.Job  `json:"job,omitempty"`
-	Jobs   []sched.Job `json:"jobs,omitempty"`
+	Job    *jobDoc     `json:"job,omitempty"`
+	Jobs   []jobDoc    `json:"jobs,omitempty"`
 }
 
 // ioTimeout bounds how long one side waits for the other's line.

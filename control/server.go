@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -88,6 +89,9 @@ func (s *Server) handle(c net.Conn) {
 	c.SetDeadline(time.Now().Add(ioTimeout))
 	r := bufio.NewReader(c)
 	line, err := readLine(r)
+	if errors.Is(err, io.EOF) {
+		return // a probe (Dial) connects and hangs up without a request
+	}
 	var rep reply
 	if err != nil {
 		rep = rejected(sched.FieldError("request", "%v", err))
@@ -120,7 +124,7 @@ func (s *Server) dispatch(line []byte) reply {
 		if err != nil {
 			return rejected(err)
 		}
-		return reply{Status: "accepted", Code: sched.CodeOK, Job: &j}
+		return reply{Status: "accepted", Code: sched.CodeOK, Job: &jobDoc{j}}
 	}
 	switch req.Op {
 	case "list":
@@ -160,11 +164,11 @@ func (s *Server) dispatch(line []byte) reply {
 	return rejected(sched.FieldError("op", "unknown op %q (list, get, pause, resume, remove, run, import)", req.Op))
 }
 
-func nonNil(j []sched.Job) []sched.Job {
+func nonNil(j []sched.Job) []jobDoc {
 	if j == nil {
-		return []sched.Job{}
+		return []jobDoc{}
 	}
-	return j
+	return docs(j)
 }
 
 func rejected(err error) reply {

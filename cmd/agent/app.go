@@ -35,7 +35,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue), errors.Is(err, flag.ErrHelp):
 		return exitUsage
-	case sched.ErrorCode(err) == sched.CodeBadRequest:
+	case sched.ErrorCode(err) == sched.CodeBadRequest, sched.ErrorCode(err) == sched.CodeNotFound:
 		return exitUsage
 	}
 	return exitFailure
