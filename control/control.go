@@ -40,12 +40,12 @@ type request struct {
 
 // reply is one control reply.
 type reply struct {
-	Status string      `json:"status"` // accepted | rejected
-	Code   sched.Code  `json:"code"`
-	Field  string      `json:"field,omitempty"`
-	Error  string      `json:"error,omitempty"`
-	Job    *jobDoc     `json:"job,omitempty"`
-	Jobs   []jobDoc    `json:"jobs,omitempty"`
+	Status string     `json:"status"` // accepted | rejected
+	Code   sched.Code `json:"code"`
+	Field  string     `json:"field,omitempty"`
+	Error  string     `json:"error,omitempty"`
+	Job    *jobDoc    `json:"job,omitempty"`
+	Jobs   []jobDoc   `json:"jobs,omitempty"`
 }
 
 // ioTimeout bounds how long one side waits for the other's line.
