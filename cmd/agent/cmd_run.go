@@ -235,11 +235,10 @@ func (a *agent) reload(ctx context.Context) {
 		a.log.Error("reload: config rejected, keeping the running one", "err", err)
 		return
 	}
-	if err := a.hs.exec.Update(c.Commands); err != nil {
-		a.log.Error("reload: commands", "err", err)
+	if err := a.hs.update(c); err != nil {
+		a.log.Error("reload: config rejected, keeping the running one", "err", err)
 		return
 	}
-	a.cfg.Commands = c.Commands
 	old := a.cfg
 	a.cfg = c
 	if err := a.sched.SyncConfig(ctx, a.configJobs()); err != nil {

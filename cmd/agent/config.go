@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -61,9 +62,13 @@ type HardwareConfig struct {
 
 // SchedulerConfig is the scheduler: section.
 type SchedulerConfig struct {
-	Workers     int       `yaml:"workers"`
-	Timezone    string    `yaml:"timezone"`
-	JobDefaults yaml.Node `yaml:"job_defaults"`
+	Workers int `yaml:"workers"`
+	// MaxProcesses bounds the exec commands running at once (default: the
+	// number of CPUs), apart from Workers, so slow commands cannot starve
+	// sensor reads.
+	MaxProcesses int       `yaml:"max_processes"`
+	Timezone     string    `yaml:"timezone"`
+	JobDefaults  yaml.Node `yaml:"job_defaults"`
 }
 
 // ControlConfig is the control: section.
@@ -325,6 +330,11 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 		c.Scheduler.Workers = 10
 	} else if c.Scheduler.Workers < 0 || c.Scheduler.Workers > 1000 {
 		add("scheduler.workers", "%d is out of range 1..1000", c.Scheduler.Workers)
+	}
+	if c.Scheduler.MaxProcesses == 0 {
+		c.Scheduler.MaxProcesses = runtime.NumCPU()
+	} else if c.Scheduler.MaxProcesses < 0 || c.Scheduler.MaxProcesses > 256 {
+		add("scheduler.max_processes", "%d is out of range 1..256", c.Scheduler.MaxProcesses)
 	}
 	probs = append(probs, c.decodeJobDefaults(doc)...)
 

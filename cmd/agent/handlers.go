@@ -45,11 +45,13 @@ func (noPublisher) Publish(context.Context, string, byte, bool, []byte) error { 
 func buildHandlers(c *Config, log *slog.Logger, d handlerDeps) (*handlers, error) {
 	hs := &handlers{}
 	var err error
-	hs.exec, err = command.NewHandler(c.Commands, command.Options{Clock: d.clock, Logger: log.With("component", "exec")})
+	hs.exec, err = command.NewHandler(c.Commands, command.Options{MaxProcs: c.Scheduler.MaxProcesses, Clock: d.clock, Logger: log.With("component", "exec")})
 	if err != nil {
 		return nil, fmt.Errorf("commands: %w", err)
 	}
-	hs.list = append(hs.list, registered{command.ActionType, hs.exec, sched.HandlerOptions{}})
+	// A run waits for a process slot before it takes a scheduler worker;
+	// each command's own timeout bounds it.
+	hs.list = append(hs.list, registered{command.ActionType, hs.exec, sched.HandlerOptions{Workers: hs.exec.MaxProcs()}})
 	pub := d.publisher
 	if pub == nil {
 		pub = noPublisher{}
@@ -77,4 +79,15 @@ func (hs *handlers) close() {
 	for i := len(hs.closers) - 1; i >= 0; i-- {
 		hs.closers[i]()
 	}
+}
+
+// update applies a reloaded config to the handlers; on error nothing changed.
+func (hs *handlers) update(c *Config) error {
+	if err := hs.publish.Update(c.Publish); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	if err := hs.exec.Update(c.Commands); err != nil {
+		return fmt.Errorf("commands: %w", err)
+	}
+	return nil
 }
