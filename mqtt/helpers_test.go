@@ -209,7 +209,8 @@ func (w *watcher) add(_ paho.Client, m paho.Message) {
 }
 
 // waitFor returns the first message (from index from on) that ok accepts,
-// and its index.
+// and its index. Each time a message arrives it scans again from from: ok
+// must be a pure predicate or count from zero on every call.
 func (w *watcher) waitFor(from int, what string, ok func(paho.Message) bool) (paho.Message, int) {
 	w.t.Helper()
 	deadline := time.After(guard)
@@ -227,6 +228,28 @@ func (w *watcher) waitFor(from int, what string, ok func(paho.Message) bool) (pa
 		case <-w.notify:
 		case <-deadline:
 			w.t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// waitCount waits until n messages arrived on topic.
+func (w *watcher) waitCount(topic string, n int) {
+	w.t.Helper()
+	deadline := time.After(guard)
+	for {
+		count := 0
+		for _, m := range w.all() {
+			if m.Topic() == topic {
+				count++
+			}
+		}
+		if count >= n {
+			return
+		}
+		select {
+		case <-w.notify:
+		case <-deadline:
+			w.t.Fatalf("timed out waiting for %d messages on %s (got %d)", n, topic, count)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/edgecron/edgecron/sched"
 )
@@ -320,8 +321,8 @@ func (a *Agent) ActuatorState(name string, on bool, value *float64) {
 // queued through the outbox while the broker is away (then it returns nil:
 // the message is kept, not lost). The payload is sent as given.
 func (a *Agent) Publish(ctx context.Context, topic string, qos byte, retain bool, payload []byte) error {
-	if topic == "" || strings.ContainsAny(topic, "+#\x00") {
-		return fmt.Errorf("mqtt publish: topic %q must be non-empty without wildcards", topic)
+	if topic == "" || strings.ContainsAny(topic, "+#\x00") || !utf8.ValidString(topic) || len(topic) > 65535 {
+		return fmt.Errorf("mqtt publish: topic %q must be non-empty UTF-8 without wildcards", topic)
 	}
 	if qos > 2 {
 		return fmt.Errorf("mqtt publish: qos %d is not 0, 1 or 2", qos)

@@ -310,3 +310,26 @@ func TestCronCompileErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCronNextAllocatesNothing(t *testing.T) {
+	for _, zone := range []string{"UTC", "Europe/Berlin", "Australia/Lord_Howe"} {
+		loc := mustLoc(t, zone)
+		for _, spec := range []sched.TriggerSpec{
+			{Type: "cron", Expr: "30 6 * * 1-5"},
+			{Type: "cron", Day: "last fri", Week: "*/2", Hour: "2", Minute: "*/7"},
+			{Type: "cron", Year: "2026-2040/3", Month: "2", Day: "29"},
+		} {
+			tr, err := spec.Compile(loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := time.Date(2026, 3, 28, 23, 0, 0, 0, loc)
+			if n := testing.AllocsPerRun(200, func() {
+				next, _ := tr.Next(at, at)
+				at = next
+			}); n != 0 {
+				t.Errorf("%s %+v: %v allocations per Next", zone, spec, n)
+			}
+		}
+	}
+}

@@ -78,6 +78,10 @@ type Options struct {
 	TLS bool
 	// InProcess forces the mochi broker even when mosquitto is installed.
 	InProcess bool
+	// MosquittoConf is appended to the generated mosquitto.conf (for
+	// password_file, acl_file...); with it, anonymous clients are refused.
+	// Start fails the test when set and mosquitto is not installed.
+	MosquittoConf string
 }
 
 // Broker is a broker a test owns.
@@ -105,9 +109,13 @@ func Start(t testing.TB, o Options) *Broker {
 	dir := t.TempDir()
 	var b *Broker
 	var err error
-	if _, lookErr := exec.LookPath("mosquitto"); lookErr == nil && !o.InProcess {
+	_, lookErr := exec.LookPath("mosquitto")
+	switch {
+	case lookErr == nil && !o.InProcess:
 		b, err = startMosquitto(o, dir)
-	} else {
+	case o.MosquittoConf != "":
+		t.Skip("mqtttest: this test needs mosquitto")
+	default:
 		b, err = startMochi(o, dir)
 	}
 	if err != nil {
@@ -133,8 +141,12 @@ func startMosquitto(o Options, dir string) (*Broker, error) {
 	}
 	_, port, _ := net.SplitHostPort(addr)
 	b := &Broker{URL: "tcp://" + addr, Kind: "mosquitto", addr: addr, dir: dir, conf: filepath.Join(dir, "mosquitto.conf")}
-	conf := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nlog_dest file %s\nautosave_interval 0\n",
-		port, dir, filepath.Join(dir, "mosquitto.log"))
+	anon := "true"
+	if o.MosquittoConf != "" {
+		anon = "false"
+	}
+	conf := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous %s\npersistence true\npersistence_location %s/\nlog_dest file %s\nautosave_interval 0\n%s\n",
+		port, anon, dir, filepath.Join(dir, "mosquitto.log"), o.MosquittoConf)
 	if os.Geteuid() == 0 {
 		conf += "user root\n" // else it drops to user mosquitto, who cannot write dir
 	}
