@@ -128,7 +128,7 @@ func (a *agent) run(ctx context.Context) (err error) {
 	}
 
 	clk := sched.NewSystemClock()
-	cw, err := clockstate.New(clockstate.Options{Source: clockstate.Source(c.Clock.Source), NotBefore: meta.LastCleanShutdown, Logger: log.With("component", "clock")})
+	cw, err := clockstate.New(clockstate.Options{Source: clockstate.Source(c.Clock.Source), NotBefore: meta.LastCleanShutdown, Logger: log})
 	if err != nil {
 		return fmt.Errorf("clock: %w", err)
 	}
