@@ -86,6 +86,17 @@ func (r *Registry) Config(name string) (Config, bool) {
 	return e.cfg, true
 }
 
+// Describe returns the values a reading of the sensor carries (names and
+// units; Value unused), as its driver declares them.
+func (r *Registry) Describe(name string) []Value {
+	e, ok := r.sensors[name]
+	if !ok {
+		return nil
+	}
+	d, _ := Lookup(e.cfg.Driver)
+	return d.Values(e.cfg)
+}
+
 // Has reports whether a sensor of that name is configured.
 func (r *Registry) Has(name string) bool { _, ok := r.sensors[name]; return ok }
 

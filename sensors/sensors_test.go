@@ -43,6 +43,9 @@ var (
 func init() {
 	sensors.Register(sensors.Driver{
 		Name: "test",
+		Values: func(sensors.Config) []sensors.Value {
+			return []sensors.Value{{Name: "temperature", Unit: "°C"}, {Name: "humidity", Unit: "%"}}
+		},
 		Open: func(c sensors.Config, _ sensors.Hardware) (sensors.Sensor, error) {
 			testMu.Lock()
 			defer testMu.Unlock()
