@@ -17,6 +17,7 @@ import (
 	"github.com/edgecron/edgecron/actuators"
 	"github.com/edgecron/edgecron/command"
 	"github.com/edgecron/edgecron/internal/units"
+	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/publish"
 	"github.com/edgecron/edgecron/sched"
 	"github.com/edgecron/edgecron/sensors"
@@ -30,7 +31,7 @@ type Config struct {
 	DeviceID  string             `yaml:"device_id"`
 	Groups    []string           `yaml:"groups"`
 	Timezone  string             `yaml:"timezone"`
-	MQTT      yaml.Node          `yaml:"mqtt"`
+	MQTT      mqtt.Config        `yaml:"mqtt"`
 	Store     StoreConfig        `yaml:"store"`
 	Hardware  HardwareConfig     `yaml:"hardware"`
 	Sensors   []sensors.Config   `yaml:"sensors"`
@@ -365,6 +366,12 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 		add("clock.source", "%q is not a clock source: use auto, ntp or rtc", c.Clock.Source)
 	}
 
+	c.MQTT = c.MQTT.WithDefaults()
+	if c.MQTT.Broker != "" {
+		if err := c.MQTT.Validate(); err != nil {
+			probs = append(probs, problemsFromErr(doc, "mqtt", err)...)
+		}
+	}
 	if err := sensors.ValidateAll(c.Sensors); err != nil {
 		probs = append(probs, problemsFromErr(doc, "sensors", err)...)
 	}
