@@ -101,6 +101,9 @@ func (h *Handler) run(ctx context.Context, sp *spec, args, env []string, res sch
 		reason, cause = "timeout", ErrTimeout
 	case <-ctx.Done():
 		reason, cause = "cancelled", ctx.Err()
+		if c := context.Cause(ctx); c != nil && c != cause {
+			cause = fmt.Errorf("%w: %w", cause, c) // "context canceled: run timed out"
+		}
 	}
 	timeout.Stop()
 	lastSig := ""

@@ -90,6 +90,17 @@ func TestInstall(t *testing.T) {
 }
 
 func testInstall(t *testing.T, cred *syscall.Credential) {
+	if cred != nil {
+		unit, err := filepath.Abs("../configs/edgecron-agent.service")
+		if err != nil {
+			t.Fatal(err)
+		}
+		probe := exec.Command("test", "-r", unit) // by absolute path, as the script reads it
+		probe.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		if err := probe.Run(); err != nil {
+			t.Skipf("the repository is not readable by uid %d (%v)", cred.Uid, err)
+		}
+	}
 	tmp := t.TempDir()
 	root := filepath.Join(tmp, "root")
 	open := os.FileMode(0o644)
