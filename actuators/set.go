@@ -154,8 +154,8 @@ func (s *Set) State(name string) (State, bool) {
 }
 
 // Subscribe calls fn for every state change from now on, and at once for
-// every actuator's current state (cause "boot"), so that a retained state
-// topic can be filled. It returns the function that unsubscribes.
+// every actuator's current state (cause "snapshot"), so that a retained
+// state topic can be filled. It returns the function that unsubscribes.
 func (s *Set) Subscribe(fn func(Change)) (cancel func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -163,7 +163,7 @@ func (s *Set) Subscribe(fn func(Change)) (cancel func()) {
 	s.nextL++
 	s.listeners[id] = fn
 	for _, n := range s.order {
-		fn(Change{Actuator: n, State: s.acts[n].state, Cause: CauseBoot})
+		fn(Change{Actuator: n, State: s.acts[n].state, Cause: CauseSnapshot})
 	}
 	return func() {
 		s.mu.Lock()

@@ -227,8 +227,19 @@ func (c *cronTrigger) nextInstant(t int64) (int64, bool) {
 			return 0, false
 		}
 		t = end
+		// No wall time in [cache.from, cache.at) matches, and no zone's
+		// offset exceeds a day and a bit, so no instant from cache.from+far
+		// to cache.at-far can fire: skip the periods in between (a rare
+		// schedule would otherwise walk every DST period up to its match).
+		if cache.ok && t >= cache.from+farSeconds && cache.at-farSeconds > t {
+			t = cache.at - farSeconds
+		}
 	}
 }
+
+// farSeconds bounds |wall time - instant| for any zone (offsets in the tz
+// database stay within ±16h), with margin.
+const farSeconds = 48 * 3600
 
 // nextWall returns the first wall-clock second at or after w (seconds
 // since 1970-01-01 00:00 wall time) that matches every field, searching no

@@ -166,6 +166,9 @@ func parseCronTerm(def *cronFieldDef, term string, out *parsedField) error {
 		}
 		r.step = step
 	}
+	if strings.HasPrefix(rng, "-") {
+		return fmt.Errorf("values cannot be negative")
+	}
 	if rng == "*" {
 		r.first, r.last = def.min, def.max
 	} else {

@@ -227,6 +227,18 @@ func TestCronDST(t *testing.T) {
 			"2026-10-04T02:30:00+11:00 2026-10-04T02:45:00+11:00 2026-10-05T02:00:00+11:00"},
 		{"Lord Howe: half-hour gap, hour *", f(func(s *sched.TriggerSpec) { s.Minute = "*/15" }), lh, "2026-10-03T15:00:00Z", 5,
 			"2026-10-04T01:30:00+10:30 2026-10-04T01:45:00+10:30 2026-10-04T02:30:00+11:00 2026-10-04T02:45:00+11:00 2026-10-04T03:00:00+11:00"},
+		{"Berlin: a gap years ahead (TZ rule)", f(func(s *sched.TriggerSpec) {
+			s.Year = "2040"
+			s.Month = "3"
+			s.Day = "25"
+			s.Hour = "2"
+			s.Minute = "30"
+		}), berlin, "2026-01-01T00:00:00Z", 2,
+			"2040-03-25T03:30:00+02:00"},
+		{"Berlin: an overlap years ahead, hour *", f(func(s *sched.TriggerSpec) { s.Year = "2045"; s.Month = "10"; s.Day = "29"; s.Minute = "30" }), berlin, "2026-01-01T00:00:00Z", 4,
+			"2045-10-29T00:30:00+02:00 2045-10-29T01:30:00+02:00 2045-10-29T02:30:00+02:00 2045-10-29T02:30:00+01:00"},
+		{"Berlin: year 9999", f(func(s *sched.TriggerSpec) { s.Year = "9999"; s.Month = "7" }), berlin, "2026-01-01T00:00:00Z", 2,
+			"9999-07-01T00:00:00+02:00"},
 		{"Santiago: midnight gap never skips a day", f(func(s *sched.TriggerSpec) { s.Hour = "0" }), "America/Santiago", "2026-09-04T12:00:00Z", 3,
 			"2026-09-05T00:00:00-04:00 2026-09-06T01:00:00-03:00 2026-09-07T00:00:00-03:00"},
 	})
@@ -281,7 +293,7 @@ func TestCronCompileErrors(t *testing.T) {
 		{f(func(s *sched.TriggerSpec) { s.Week = "54" }), "trigger.week", "54 is out of range 1-53"},
 		{f(func(s *sched.TriggerSpec) { s.Second = "1,,2" }), "trigger.second", "empty term"},
 		{f(func(s *sched.TriggerSpec) { s.Minute = "1-" }), "trigger.minute", "missing value"},
-		{f(func(s *sched.TriggerSpec) { s.Minute = "-1" }), "trigger.minute", "missing value"},
+		{f(func(s *sched.TriggerSpec) { s.Minute = "-1" }), "trigger.minute", `"-1": values cannot be negative`},
 		{f(func(s *sched.TriggerSpec) { s.Minute = " " }), "trigger.minute", "empty expression"},
 		{f(func(s *sched.TriggerSpec) { s.Expr = "* * * * *"; s.Hour = "1" }), "trigger.expr", "cannot be combined with the field hour"},
 		{f(func(s *sched.TriggerSpec) { s.Expr = "* * * *" }), "trigger.expr", "has 4 fields, want 5"},
