@@ -22,18 +22,25 @@ type readOnly struct {
 }
 
 func (d *jobDoc) UnmarshalJSON(b []byte) error {
+	j, err := DecodeJobDocument(b)
+	d.Job = j
+	return err
+}
+
+// DecodeJobDocument decodes a job document as the agent writes it (a
+// reply, an export), read-only fields included.
+func DecodeJobDocument(b []byte) (sched.Job, error) {
 	p, err := sched.DecodeJob(b, sched.ModeImport)
 	if err != nil {
-		return fmt.Errorf("job document: %w", err)
+		return sched.Job{}, fmt.Errorf("job document: %w", err)
 	}
 	var ro readOnly
 	if err := json.Unmarshal(b, &ro); err != nil {
-		return fmt.Errorf("job document: %w", err)
+		return sched.Job{}, fmt.Errorf("job document: %w", err)
 	}
 	j := p.Job
 	j.Version, j.NextRunTime, j.LastRunTime, j.LastResult, j.Source = ro.Version, ro.NextRunTime, ro.LastRunTime, ro.LastResult, ro.Source
-	d.Job = j
-	return nil
+	return j, nil
 }
 
 func (d jobDoc) MarshalJSON() ([]byte, error) { return d.Job.MarshalJSON() }

@@ -100,6 +100,7 @@ type agent struct {
 	sched  *sched.Scheduler
 	hs     *handlers
 	ctl    *control.Server
+	clock  *clockstate.Watcher
 	ext    extensions
 }
 
@@ -128,10 +129,11 @@ func (a *agent) run(ctx context.Context) (err error) {
 	}
 
 	clk := sched.NewSystemClock()
-	cw, err := clockstate.New(clockstate.Options{Source: clockstate.Source(c.Clock.Source), NotBefore: meta.LastCleanShutdown, Logger: log.With("component", "clock")})
+	a.clock, err = clockstate.New(clockstate.Options{Source: clockstate.Source(c.Clock.Source), NotBefore: meta.LastCleanShutdown, Logger: log})
 	if err != nil {
 		return fmt.Errorf("clock: %w", err)
 	}
+	cw := a.clock
 	a.sched = sched.New(a.store, sched.Options{
 		Clock: clk, Location: c.location, Workers: c.Scheduler.Workers, JobDefaults: c.defaults,
 		CheckpointInterval: c.Store.CheckpointInterval.D(), MaxWait: livenessWait(a.notify),

@@ -14,10 +14,13 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/edgecron/edgecron/actuators"
 	"github.com/edgecron/edgecron/command"
 	"github.com/edgecron/edgecron/internal/units"
+	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/publish"
 	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/sensors"
 )
 
 // defaultConfigPath is where `agent run` looks without --config.
@@ -25,21 +28,21 @@ const defaultConfigPath = "/etc/edgecron/agent.yaml"
 
 // Config is the agent's YAML config file (docs/config.md).
 type Config struct {
-	DeviceID  string          `yaml:"device_id"`
-	Groups    []string        `yaml:"groups"`
-	Timezone  string          `yaml:"timezone"`
-	MQTT      yaml.Node       `yaml:"mqtt"`
-	Store     StoreConfig     `yaml:"store"`
-	Hardware  HardwareConfig  `yaml:"hardware"`
-	Sensors   yaml.Node       `yaml:"sensors"`
-	Actuators yaml.Node       `yaml:"actuators"`
-	Scheduler SchedulerConfig `yaml:"scheduler"`
-	Commands  command.Config  `yaml:"commands"`
-	Publish   publish.Config  `yaml:"publish"`
-	Jobs      []yaml.Node     `yaml:"jobs"`
-	Control   ControlConfig   `yaml:"control"`
-	Log       LogConfig       `yaml:"log"`
-	Clock     ClockConfig     `yaml:"clock"`
+	DeviceID  string             `yaml:"device_id"`
+	Groups    []string           `yaml:"groups"`
+	Timezone  string             `yaml:"timezone"`
+	MQTT      mqtt.Config        `yaml:"mqtt"`
+	Store     StoreConfig        `yaml:"store"`
+	Hardware  HardwareConfig     `yaml:"hardware"`
+	Sensors   []sensors.Config   `yaml:"sensors"`
+	Actuators []actuators.Config `yaml:"actuators"`
+	Scheduler SchedulerConfig    `yaml:"scheduler"`
+	Commands  command.Config     `yaml:"commands"`
+	Publish   publish.Config     `yaml:"publish"`
+	Jobs      []yaml.Node        `yaml:"jobs"`
+	Control   ControlConfig      `yaml:"control"`
+	Log       LogConfig          `yaml:"log"`
+	Clock     ClockConfig        `yaml:"clock"`
 
 	// Derived by Load.
 	path     string
@@ -363,6 +366,18 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 		add("clock.source", "%q is not a clock source: use auto, ntp or rtc", c.Clock.Source)
 	}
 
+	c.MQTT = c.MQTT.WithDefaults()
+	if c.MQTT.Broker != "" {
+		if err := c.MQTT.Validate(); err != nil {
+			probs = append(probs, problemsFromErr(doc, "mqtt", err)...)
+		}
+	}
+	if err := sensors.ValidateAll(c.Sensors); err != nil {
+		probs = append(probs, problemsFromErr(doc, "sensors", err)...)
+	}
+	if err := actuators.ValidateAll(c.Actuators); err != nil {
+		probs = append(probs, problemsFromErr(doc, "actuators", err)...)
+	}
 	if err := c.Commands.Validate(); err != nil {
 		probs = append(probs, problemsFromErr(doc, "commands", err)...)
 	}

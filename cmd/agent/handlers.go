@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/edgecron/edgecron/actuators"
 	"github.com/edgecron/edgecron/command"
 	"github.com/edgecron/edgecron/publish"
 	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/sensors"
 )
 
 // handlerDeps are what the action handlers need from the running agent.
@@ -18,6 +20,9 @@ type handlerDeps struct {
 	offline   bool
 	clock     sched.Clock
 	publisher publish.Publisher
+	sensors   *sensors.Registry
+	outputs   *actuators.Set
+	sink      sensors.Sink
 }
 
 // handlers are the action handlers built from a config.
@@ -61,6 +66,22 @@ func buildHandlers(c *Config, log *slog.Logger, d handlerDeps) (*handlers, error
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	hs.list = append(hs.list, registered{publish.ActionType, hs.publish, sched.HandlerOptions{}})
+
+	if d.offline {
+		// Validate jobs against the config's sensors and outputs without
+		// touching hardware: the simulated board serves them all.
+		sim := *c
+		sim.Hardware.Board = "sim"
+		hw, reg, set, err := openHardware(&sim, d.clock, log)
+		if err != nil {
+			return nil, err
+		}
+		hs.closers = append(hs.closers, func() { set.Close(); reg.Close(); hw.Close() })
+		d.sensors, d.outputs = reg, set
+	}
+	hs.list = append(hs.list,
+		registered{"read", sensors.NewReadHandler(d.sensors, d.sink, log.With("component", "read")), sched.HandlerOptions{}},
+		registered{"actuate", actuators.NewHandler(d.outputs, log.With("component", "actuate")), sched.HandlerOptions{}})
 	return hs, nil
 }
 

@@ -78,6 +78,7 @@ func TestUnitKeys(t *testing.T) {
 		{"Service", "User", "edgecron"},
 		{"Service", "StateDirectory", "edgecron"},
 		{"Service", "RuntimeDirectory", "edgecron"},
+		{"Service", "WorkingDirectory", "/var/lib/edgecron"},
 		{"Service", "ProtectSystem", "strict"},
 		{"Service", "NoNewPrivileges", "yes"},
 		{"Service", "KillMode", "mixed"},
