@@ -31,7 +31,7 @@ func newServer(t *testing.T) (*Client, *sched.Scheduler, string) {
 		t.Fatal(err)
 	}
 	for _, doc := range []string{
-		`{"id":"a","trigger":{"type":"interval","minutes":5,"start_date":"2026-11-21T00:00:00Z"},"action":{"type":"noop"}}`,
+		`{"id":"a","trigger":{"type":"interval","minutes":5,"start_date":"2026-11-21T08:30:00Z"},"action":{"type":"noop"}}`,
 		`{"id":"b","trigger":{"type":"date","run_date":"2027-01-01T00:00:00Z"},"action":{"type":"noop"},"misfire_grace_time":null}`,
 	} {
 		p, err := sched.DecodeJob([]byte(doc), sched.ModeAdd)

@@ -345,3 +345,43 @@ func TestCronNextAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// A compiled trigger is shared by the scheduler's goroutines: Next must be
+// safe for concurrent use (run with -race) and give every caller the same
+// answer.
+func TestTriggerConcurrentNext(t *testing.T) {
+	loc := mustLoc(t, "Europe/Berlin")
+	specs := []sched.TriggerSpec{
+		{Type: "cron", Day: "last fri", Hour: "2", Minute: "*/10"},
+		{Type: "interval", Minutes: 7, StartDate: "2026-01-01"},
+		{Type: "date", RunDate: "2026-05-01 12:00:00"},
+	}
+	for _, spec := range specs {
+		tr, err := spec.Compile(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := sched.Preview(spec, loc, time.Date(2026, 3, 1, 0, 0, 0, 0, loc), 200)
+		done := make(chan []time.Time)
+		for g := 0; g < 4; g++ {
+			go func() {
+				var got []time.Time
+				prev, now := time.Time{}, time.Date(2026, 3, 1, 0, 0, 0, 0, loc)
+				for len(got) < len(want) {
+					n, ok := tr.Next(prev, now)
+					if !ok {
+						break
+					}
+					got = append(got, n)
+					prev, now = n, n
+				}
+				done <- got
+			}()
+		}
+		for g := 0; g < 4; g++ {
+			if got := <-done; formatAll(got) != formatAll(want) {
+				t.Errorf("%+v: a concurrent caller got a different schedule", spec)
+			}
+		}
+	}
+}
