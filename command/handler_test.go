@@ -368,16 +368,16 @@ func TestCancelStopsTheRun(t *testing.T) {
 	fifo := mkfifo(t)
 	h, _ := testHandler(t, Config{"hang": {Argv: script(t, "hang.sh"), Env: map[string]string{"FIFO": fifo}}}, Options{})
 	lines := fifoLines(t, fifo)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	done := goRun(ctx, h, execRun(t, "j", Params{Command: "hang"}))
 	grandchild(t, lines)
-	cancel() // the agent stops
+	cancel(errors.New("agent stopping"))
 	out := recv(t, done, "the run to end")
 	if !errors.Is(out.err, context.Canceled) {
 		t.Fatalf("error = %v, want context.Canceled", out.err)
 	}
-	want := `command "hang" was stopped (context canceled); its process group was stopped with SIGTERM`
+	want := `command "hang" was stopped (context canceled: agent stopping); its process group was stopped with SIGTERM`
 	if out.err.Error() != want {
 		t.Errorf("error = %q\nwant    %q", out.err, want)
 	}

@@ -90,6 +90,17 @@ func TestInstall(t *testing.T) {
 }
 
 func testInstall(t *testing.T, cred *syscall.Credential) {
+	if cred != nil {
+		unit, err := filepath.Abs("../configs/edgecron-agent.service")
+		if err != nil {
+			t.Fatal(err)
+		}
+		probe := exec.Command("test", "-r", unit) // by absolute path, as the script reads it
+		probe.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		if err := probe.Run(); err != nil {
+			t.Skipf("the repository is not readable by uid %d (%v)", cred.Uid, err)
+		}
+	}
 	tmp := t.TempDir()
 	root := filepath.Join(tmp, "root")
 	open := os.FileMode(0o644)
@@ -183,6 +194,31 @@ func testInstall(t *testing.T, cred *syscall.Credential) {
 		}
 		if read(t, root+"/var/lib/edgecron/agent.db") != "store" || read(t, root+"/etc/edgecron/agent.yaml") != "device_id: edited\n" {
 			t.Errorf("uninstall %d lost the store or the config", i)
+		}
+	}
+}
+
+// TestInstallDefaults installs with no --config: the demo config becomes
+// agent.yaml and every example lands in the examples directory.
+func TestInstallDefaults(t *testing.T) {
+	root := t.TempDir()
+	write(t, root+"/etc/passwd", "root:x:0:0:root:/root:/bin/bash\n", 0o644)
+	write(t, root+"/etc/group", "root:x:0:\n", 0o644)
+	bin := filepath.Join(t.TempDir(), "agent")
+	write(t, bin, "#!/bin/sh\n", 0o755)
+	if out, code := run(t, nil, nil, "scripts/install.sh", "--root", root, bin); code != 0 {
+		t.Fatalf("install.sh: exit %d\n%s", code, out)
+	}
+	if read(t, root+"/etc/edgecron/agent.yaml") != read(t, "../configs/demo.yaml") {
+		t.Error("agent.yaml is not configs/demo.yaml")
+	}
+	examples, err := filepath.Glob("../configs/*.yaml")
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no example configs: %v", err)
+	}
+	for _, e := range examples {
+		if read(t, root+"/usr/local/share/edgecron/examples/"+filepath.Base(e)) != read(t, e) {
+			t.Errorf("example %s not installed as is", filepath.Base(e))
 		}
 	}
 }
@@ -294,5 +330,51 @@ func TestShellcheck(t *testing.T) {
 	}
 	if out, err := exec.Command(sc, files...).CombinedOutput(); err != nil {
 		t.Errorf("shellcheck: %v\n%s", err, out)
+	}
+}
+
+// TestCIArmWithoutQemu checks that ci-arm.sh, where qemu cannot be had,
+// says the ARM checks were not run and why, and exits 0. PATH holds only
+// fakes and the few tools the script needs before it gives up.
+func TestCIArmWithoutQemu(t *testing.T) {
+	tests := []struct {
+		name  string
+		fakes map[string]string
+		want  string
+	}{
+		{"not root", map[string]string{"id": "#!/bin/sh\necho 1000\n"}, "installing it needs root"},
+		{"apt-get fails", map[string]string{
+			"id":      "#!/bin/sh\necho 0\n",
+			"apt-get": "#!/bin/sh\necho 'E: Unable to locate package' >&2\nexit 100\n",
+		}, "apt-get could not install qemu-user-static"},
+		{"no apt-get", map[string]string{"id": "#!/bin/sh\necho 0\n"}, "there is no apt-get"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, text := range tt.fakes {
+				write(t, filepath.Join(dir, name), text, 0o755)
+			}
+			for _, tool := range []string{"dirname", "tail", "cat"} {
+				p, err := exec.LookPath(tool)
+				if err != nil {
+					t.Skipf("%s not found", tool)
+				}
+				if err := os.Symlink(p, filepath.Join(dir, tool)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			bash, err := exec.LookPath("bash")
+			if err != nil {
+				t.Skip("no bash")
+			}
+			cmd := exec.Command(bash, "scripts/ci-arm.sh")
+			cmd.Dir = ".."
+			cmd.Env = []string{"PATH=" + dir, "HOME=" + dir}
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "ARM checks were NOT run: ") || !strings.Contains(string(out), tt.want) {
+				t.Errorf("exit %v, output:\n%s\nwant exit 0 saying %q", err, out, tt.want)
+			}
+		})
 	}
 }

@@ -190,10 +190,12 @@ func TestCrash(t *testing.T) {
 	var acks, inflight int
 	for cycle := range cycles {
 		seed := rng.Uint64()
-		// Kill moments spread over the child's start (Open's commit), its
-		// first commits and later ones.
-		delay := time.Duration(rng.Int64N(int64(120 * time.Millisecond)))
-		lines := runCrashChild(t, prefix, path, seed, delay)
+		// Kill moments spread over the child's start (Open's commit): a
+		// quarter of the cycles count from the start of the process; the
+		// rest from the moment the store is open, over its commits.
+		afterOpen := rng.IntN(4) != 0
+		delay := time.Duration(rng.Int64N(int64(60 * time.Millisecond)))
+		lines := runCrashChild(t, prefix, path, seed, delay, afterOpen)
 
 		want := model.clone()
 		var pending string
@@ -239,9 +241,10 @@ func TestCrash(t *testing.T) {
 	}
 }
 
-// runCrashChild starts the child, kills it after delay and returns every
-// line it printed.
-func runCrashChild(t *testing.T, prefix []string, path string, seed uint64, delay time.Duration) []string {
+// runCrashChild starts the child, kills it after delay (counted from the
+// start, or from its report that the store is open) and returns every line
+// it printed.
+func runCrashChild(t *testing.T, prefix []string, path string, seed uint64, delay time.Duration, afterOpen bool) []string {
 	t.Helper()
 	args := append(append([]string{}, prefix...), os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 	cmd := exec.Command(args[0], args[1:]...)
@@ -255,8 +258,11 @@ func runCrashChild(t *testing.T, prefix []string, path string, seed uint64, dela
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	kill := time.AfterFunc(delay, func() { _ = cmd.Process.Kill() })
+	kill := time.AfterFunc(time.Hour, func() { _ = cmd.Process.Kill() })
 	defer kill.Stop()
+	if !afterOpen {
+		kill.Reset(delay)
+	}
 	backstop := time.AfterFunc(time.Minute, func() { _ = cmd.Process.Kill() })
 	defer backstop.Stop()
 
@@ -264,6 +270,9 @@ func runCrashChild(t *testing.T, prefix []string, path string, seed uint64, dela
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		lines = append(lines, sc.Text())
+		if afterOpen && strings.HasPrefix(sc.Text(), "O ") {
+			kill.Reset(delay)
+		}
 	}
 	if err := sc.Err(); err != nil && err != io.EOF {
 		t.Fatalf("reading the child: %v", err)
@@ -272,7 +281,7 @@ func runCrashChild(t *testing.T, prefix []string, path string, seed uint64, dela
 	if !kill.Stop() && err != nil && strings.Contains(err.Error(), "killed") {
 		return lines // killed as planned
 	}
-	t.Fatalf("the child ended by itself (%v) before its kill:\n%s", err, stderr.String())
+	t.Fatalf("the child ended by itself (%v) before its kill; it printed %q and\n%s", err, lines[max(0, len(lines)-5):], stderr.String())
 	return nil
 }
 
@@ -285,6 +294,10 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("run by TestCrash only")
 	}
 	seed, _ := strconv.ParseUint(os.Getenv(envCrashSeed), 10, 64)
+	if os.Getenv(envCrashSched) != "" {
+		crashSchedChild(t, path, seed)
+		return
+	}
 	rng := rand.New(rand.NewPCG(seed, 11))
 	s, err := Open(path, Options{Timeout: 5 * time.Second})
 	if err != nil {

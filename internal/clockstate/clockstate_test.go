@@ -316,3 +316,18 @@ func FuzzRTCAgrees(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseSource(f *testing.F) {
+	for _, s := range []string{"", "auto", "ntp", "rtc", " RTC ", "gps", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		src, err := clockstate.ParseSource(s)
+		switch {
+		case err != nil && (src != "" || !errors.Is(err, clockstate.ErrBadSource)):
+			t.Fatalf("ParseSource(%q) = %q, %v", s, src, err)
+		case err == nil && src != clockstate.SourceAuto && src != clockstate.SourceNTP && src != clockstate.SourceRTC:
+			t.Fatalf("ParseSource(%q) = %q, not a known source", s, src)
+		}
+	})
+}

@@ -9,8 +9,8 @@
 //
 // The watchdog is fed from the scheduler's liveness hook (sched.Options.Liveness),
 // which the loop calls at least once per capped wake-up; Notifier.Alive
-// forwards it to systemd at most twice per watchdog period, so a busy loop
-// costs nothing and a hung loop is restarted by systemd.
+// forwards it to systemd at most four times per watchdog period, so a busy
+// loop costs nothing and a hung loop is restarted by systemd.
 package sdnotify
 
 import (
@@ -141,8 +141,11 @@ func (n *Notifier) Watchdog() error {
 }
 
 // Alive is the liveness hook for the scheduling loop: it sends WATCHDOG=1
-// when none was sent in the last half watchdog interval, and otherwise does
-// nothing. It has the signature sched.Options.Liveness wants; a send error
+// when none was sent in the last quarter of the watchdog interval, and
+// otherwise does nothing. If the loop calls it at least every M, systemd
+// hears from it at least every interval/4 + M: with WatchdogSec=2min and the
+// scheduler's 1m capped wake-up, every 90s at worst. So M must stay below
+// three quarters of the interval. It has the signature sched.Options.Liveness wants; a send error
 // is dropped here (systemd gone means nobody is listening), so a caller that
 // wants it uses Watchdog.
 func (n *Notifier) Alive() {
@@ -151,7 +154,7 @@ func (n *Notifier) Alive() {
 	}
 	now := n.now()
 	n.mu.Lock()
-	if n.petted && now.Sub(n.lastPet) < n.watchdog/2 {
+	if n.petted && now.Sub(n.lastPet) < n.watchdog/4 {
 		n.mu.Unlock()
 		return
 	}

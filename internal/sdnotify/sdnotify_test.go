@@ -172,11 +172,12 @@ func TestBadSocketName(t *testing.T) {
 }
 
 // TestAliveRateLimit checks that the liveness hook, called on every loop
-// turn, reaches systemd at most twice per watchdog interval but never less.
+// turn, reaches systemd at most four times per watchdog interval, and that a
+// loop calling it at its capped wake-up keeps systemd fed with a margin.
 func TestAliveRateLimit(t *testing.T) {
 	sd := listen(t)
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
-	n := newNotifier(t, map[string]string{"NOTIFY_SOCKET": sd.path, "WATCHDOG_USEC": "60000000"}, func() time.Time { return now })
+	n := newNotifier(t, map[string]string{"NOTIFY_SOCKET": sd.path, "WATCHDOG_USEC": "120000000"}, func() time.Time { return now })
 	steps := []struct {
 		advance time.Duration
 		sends   bool
@@ -184,9 +185,10 @@ func TestAliveRateLimit(t *testing.T) {
 		{0, true},                 // first call always pets
 		{10 * time.Second, false}, // 10s < 30s
 		{19 * time.Second, false}, // 29s
-		{time.Second, true},       // 30s: half the interval
-		{29 * time.Second, false},
-		{31 * time.Second, true},
+		{time.Second, true},       // 30s: a quarter of the interval
+		{29 * time.Second, false}, // 29s
+		{60 * time.Second, true},  // a full capped wake-up later: 89s since the last pet, under 120s
+		{60 * time.Second, true},
 	}
 	for i, s := range steps {
 		now = now.Add(s.advance)
