@@ -359,7 +359,6 @@ func (s *Scheduler) removeLocked(ctx context.Context, id string, o OpOptions) (J
 func (s *Scheduler) drop(e *entry) {
 	s.unschedule(e)
 	delete(s.jobs, e.job.ID)
-	delete(s.dirty, e.job.ID)
 	s.poke()
 }
 

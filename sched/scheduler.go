@@ -78,7 +78,7 @@ type Scheduler struct {
 	jobs      map[string]*entry
 	queue     jobHeap
 	seq       uint64
-	dirty     map[string]struct{} // jobs whose run state changed since the last checkpoint
+	dirty     []*entry // jobs whose run state changed since the last checkpoint
 	loaded    bool
 	running   bool // the loop runs
 	closed    bool // Shutdown was called
@@ -89,9 +89,14 @@ type Scheduler struct {
 	nextL     int
 	nListen   atomic.Int32 // len(listeners): events are built only when someone listens
 
-	// evMu orders event delivery: taken before mu is released, so
-	// listeners see events in the order the changes were made.
-	evMu sync.Mutex
+	// Event delivery. Each batch of events takes a ticket under mu (so
+	// tickets follow the order of the changes) and is delivered when its
+	// turn comes, with neither mu nor evMu held: a listener may call Get
+	// or List.
+	evNext uint64     // next ticket; guarded by mu
+	evMu   sync.Mutex // guards evTurn and listeners
+	evTurn uint64
+	evCond *sync.Cond
 
 	pending    []pendingRun // submitted runs waiting for a worker, in order, from pendHead
 	pendHead   int
@@ -123,7 +128,17 @@ type entry struct {
 	fireAt  time.Time      // next plus jitter: when the timer aims
 	index   int            // in the heap; -1 when not queued
 	seq     uint64
-	running int // instances submitted and not yet finished
+	running int  // instances submitted and not yet finished
+	dirty   bool // in Scheduler.dirty
+}
+
+// markDirty notes that e's run state changed since the last checkpoint.
+// Called with s.mu held.
+func (s *Scheduler) markDirty(e *entry) {
+	if !e.dirty {
+		e.dirty = true
+		s.dirty = append(s.dirty, e)
+	}
 }
 
 // New returns a Scheduler over store. Register handlers, then Load or Start.
@@ -152,7 +167,7 @@ func New(store Store, opts Options) *Scheduler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Scheduler{
+	s := &Scheduler{
 		store:     store,
 		opts:      opts,
 		clock:     opts.Clock,
@@ -160,11 +175,12 @@ func New(store Store, opts Options) *Scheduler {
 		log:       opts.Logger.With("component", "sched"),
 		handlers:  map[string]*handlerEntry{},
 		jobs:      map[string]*entry{},
-		dirty:     map[string]struct{}{},
 		held:      map[*entry]struct{}{},
 		listeners: map[int]Listener{},
 		wake:      make(chan struct{}, 1),
 	}
+	s.evCond = sync.NewCond(&s.evMu)
+	return s
 }
 
 // Handle registers the Handler for an action type. Registering a type twice
@@ -482,26 +498,41 @@ func (s *Scheduler) event(now time.Time, kind EventKind, e *entry, scheduled *ti
 	return ev
 }
 
-// emitUnlock releases s.mu and delivers evs in order. Taking evMu before
-// releasing mu keeps events in the order the changes were made, while
-// listeners run without s.mu (they may call Get or List).
+// emitUnlock releases s.mu and delivers evs to the listeners, in the
+// order the changes were made, without holding any scheduler lock: a
+// listener may call Get or List (but must not change jobs: hand the event
+// to a queue of your own for that).
 func (s *Scheduler) emitUnlock(evs ...Event) {
 	if len(evs) == 0 || s.nListen.Load() == 0 {
 		s.mu.Unlock()
 		return
 	}
-	s.evMu.Lock()
+	ticket := s.evNext
+	s.evNext++
 	s.mu.Unlock()
-	defer s.evMu.Unlock()
+
+	s.evMu.Lock()
+	for s.evTurn != ticket {
+		s.evCond.Wait()
+	}
+	ls := make([]Listener, 0, len(s.listeners))
+	for _, l := range s.listeners {
+		ls = append(ls, l)
+	}
+	s.evMu.Unlock()
 	for _, ev := range evs {
 		if ev.Duration > 0 || ev.Kind == EventExecuted || (ev.Kind == EventError && ev.ScheduledTime != nil) {
 			ms := ev.Duration.Milliseconds()
 			ev.DurationMS = &ms
 		}
-		for _, l := range s.listeners {
+		for _, l := range ls {
 			s.deliver(l, ev)
 		}
 	}
+	s.evMu.Lock()
+	s.evTurn++
+	s.evCond.Broadcast()
+	s.evMu.Unlock()
 }
 
 // deliver calls one listener; a panicking listener is logged, not fatal.
