@@ -92,7 +92,7 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 		s.inTick = true
 		for s.queue.due(now) {
 			e := s.queue.peek()
-			if s.untrusted && e.job.Trigger.Type != TriggerInterval {
+			if s.untrusted && e.kind != entryInterval {
 				// Wall time is not known good: hold the run until it is.
 				heap.Remove(&s.queue, e.index)
 				s.held[e] = struct{}{}
@@ -188,7 +188,7 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event) {
 
 	// A one-shot job is removed, durably, before it runs: a crash can then
 	// cost its run but never repeat it.
-	if e.job.Trigger.Type == "date" {
+	if e.kind == entryDate {
 		s.unschedule(e)
 		e.next = time.Time{}
 		err := s.store.Commit(s.runCtxOrBackground(), []Change{{Delete: true, ID: e.job.ID, PrevVersion: e.job.Version}})

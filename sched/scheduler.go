@@ -118,9 +118,14 @@ type handlerEntry struct {
 	active int // runs of this type executing now (at most o.Workers when > 0)
 }
 
-// entry is a job as the scheduler holds it.
+// entry is a job as the scheduler holds it. Its trigger spec is kept
+// packed (spec), and job.Trigger is always empty: use trigger() or
+// definition().
 type entry struct {
-	job     Job
+	job     jobCore
+	spec    string        // packSpec of the trigger spec
+	kind    uint8         // entryDate, entryInterval or entryCron
+	jitter  time.Duration // the spec's jitter
 	trig    Trigger        // nil when the job is invalid
 	loc     *time.Location // the trigger's zone
 	invalid string         // why the job cannot run; "" when valid
@@ -130,6 +135,62 @@ type entry struct {
 	seq     uint64
 	running int  // instances submitted and not yet finished
 	dirty   bool // in Scheduler.dirty
+}
+
+// jobCore is a Job without its trigger spec and next run time, which an
+// entry keeps in smaller forms (spec, next).
+type jobCore struct {
+	ID               string
+	Name             string
+	Action           Action
+	MisfireGraceTime *time.Duration
+	Coalesce         bool
+	Paused           bool
+	Remote           bool
+	MaxInstances     int
+	Version          int64
+	LastRunTime      *time.Time
+	LastResult       string
+	Source           string
+}
+
+// Trigger kinds of an entry.
+const (
+	entryCron uint8 = iota
+	entryDate
+	entryInterval
+)
+
+// setJob makes j e's job, packing its trigger spec.
+func (e *entry) setJob(j Job) {
+	e.spec = packSpec(j.Trigger)
+	switch j.Trigger.Type {
+	case TriggerDate:
+		e.kind = entryDate
+	case TriggerInterval:
+		e.kind = entryInterval
+	default:
+		e.kind = entryCron
+	}
+	e.jitter = triggerJitter(j.Trigger)
+	e.job = jobCore{
+		ID: j.ID, Name: j.Name, Action: j.Action, MisfireGraceTime: j.MisfireGraceTime,
+		Coalesce: j.Coalesce, Paused: j.Paused, Remote: j.Remote, MaxInstances: j.MaxInstances,
+		Version: j.Version, LastRunTime: j.LastRunTime, LastResult: j.LastResult, Source: j.Source,
+	}
+}
+
+// trigger returns e's trigger spec.
+func (e *entry) trigger() TriggerSpec { return unpackSpec(e.spec) }
+
+// definition returns e's job with its trigger spec, run state as held.
+func (e *entry) definition() Job {
+	c := &e.job
+	return Job{
+		ID: c.ID, Name: c.Name, Trigger: e.trigger(), Action: c.Action, MisfireGraceTime: c.MisfireGraceTime,
+		Coalesce: c.Coalesce, Paused: c.Paused, Remote: c.Remote, MaxInstances: c.MaxInstances,
+		Version: c.Version, LastRunTime: c.LastRunTime, LastResult: c.LastResult, Source: c.Source,
+	}
 }
 
 // markDirty notes that e's run state changed since the last checkpoint.
@@ -238,7 +299,8 @@ func (s *Scheduler) Load(ctx context.Context) error {
 	var evs []Event
 	sort.Slice(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
 	for _, j := range jobs {
-		e := &entry{job: j, index: -1}
+		e := &entry{index: -1}
+		e.setJob(j)
 		if err := s.compile(e); err != nil {
 			s.markInvalid(e, err)
 			evs = append(evs, s.event(now, EventError, e, nil, err.Error()))
@@ -395,7 +457,7 @@ func (s *Scheduler) List() []Job {
 
 // snapshot returns the job document as it is now. Called with s.mu held.
 func (e *entry) snapshot() Job {
-	j := e.job
+	j := e.definition()
 	if e.invalid != "" {
 		j.Paused = true
 		j.LastResult = "invalid: " + e.invalid
@@ -412,12 +474,13 @@ func (e *entry) snapshot() Job {
 
 // compile compiles e's trigger and validates its action. Called with s.mu held.
 func (s *Scheduler) compile(e *entry) error {
-	loc, err := triggerLocation(e.job.Trigger, s.loc)
+	spec := e.trigger()
+	loc, err := triggerLocation(spec, s.loc)
 	if err != nil {
 		return err
 	}
 	e.loc = loc
-	t, err := e.job.Trigger.Compile(s.loc)
+	t, err := spec.Compile(s.loc)
 	if err != nil {
 		return asFieldError("trigger", err)
 	}
@@ -460,8 +523,8 @@ func (s *Scheduler) schedule(e *entry) {
 		return
 	}
 	e.fireAt = e.next
-	if j := triggerJitter(e.job.Trigger); j > 0 {
-		e.fireAt = e.next.Add(jitterOffset(j))
+	if e.jitter > 0 {
+		e.fireAt = e.next.Add(jitterOffset(e.jitter))
 	}
 	s.seq++
 	e.seq = s.seq
