@@ -96,6 +96,8 @@ const (
 	CauseMaxOn      = "max_on"
 	CauseBrokerLost = "broker_lost"
 	CauseShutdown   = "shutdown"
+	// CauseSnapshot marks the current states delivered on Subscribe.
+	CauseSnapshot = "snapshot"
 )
 
 // Change is a state change of one actuator, delivered to listeners.

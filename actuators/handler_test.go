@@ -171,3 +171,27 @@ func FuzzParseSetPayload(f *testing.F) {
 		}
 	})
 }
+
+func TestPayloads(t *testing.T) {
+	r := newRig(t, pump(actuators.Safety{MaxOn: dur(time.Minute)}))
+	p := actuators.Payloads{Set: r.set}
+	ctx := context.Background()
+	if err := p.Apply(ctx, "pump", []byte("on")); err != nil {
+		t.Fatal(err)
+	}
+	if c := r.next(t); !c.State.On {
+		t.Fatalf("%+v", c)
+	}
+	for _, tt := range []struct {
+		name, payload string
+		code          sched.Code
+	}{
+		{"pump", "dance", sched.CodeBadRequest},
+		{"well", "ON", sched.CodeNotFound},
+		{"pump", `{"command":"pulse","duration":"2m"}`, sched.CodeUnsafe},
+	} {
+		if err := p.Apply(ctx, tt.name, []byte(tt.payload)); sched.ErrorCode(err) != tt.code {
+			t.Errorf("%s %s: got %v, want %s", tt.name, tt.payload, err, tt.code)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package actuators
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -121,4 +122,21 @@ func truncate(s string) string {
 		return s[:40] + "..."
 	}
 	return s
+}
+
+// Payloads applies the payloads of the MQTT set topic to a Set: Apply
+// parses with ParseSetPayload and applies the command without waiting for
+// a pulse to end. It fits the mqtt package's Actuators interface.
+type Payloads struct{ Set *Set }
+
+// Apply parses payload and applies it to the named actuator. Errors are
+// *sched.Error: bad_request for a bad payload, not_found for an unknown
+// actuator, unsafe for a command the safety profile refuses.
+func (p Payloads) Apply(_ context.Context, name string, payload []byte) error {
+	cmd, err := ParseSetPayload(payload)
+	if err != nil {
+		return err
+	}
+	_, err = p.Set.Apply(name, cmd)
+	return err
 }

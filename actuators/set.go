@@ -154,8 +154,8 @@ func (s *Set) State(name string) (State, bool) {
 }
 
 // Subscribe calls fn for every state change from now on, and at once for
-// every actuator's current state (cause "boot"), so that a retained state
-// topic can be filled. It returns the function that unsubscribes.
+// every actuator's current state (cause "snapshot"), so that a retained
+// state topic can be filled. It returns the function that unsubscribes.
 func (s *Set) Subscribe(fn func(Change)) (cancel func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -163,7 +163,7 @@ func (s *Set) Subscribe(fn func(Change)) (cancel func()) {
 	s.nextL++
 	s.listeners[id] = fn
 	for _, n := range s.order {
-		fn(Change{Actuator: n, State: s.acts[n].state, Cause: CauseBoot})
+		fn(Change{Actuator: n, State: s.acts[n].state, Cause: CauseSnapshot})
 	}
 	return func() {
 		s.mu.Lock()
@@ -251,12 +251,9 @@ func (s *Set) apply(name string, cmd Command) (State, <-chan struct{}, error) {
 			}
 		}
 	}
-	if on && !a.state.On && sf.Interlock != "" {
-		for _, n := range s.order {
-			o := s.acts[n]
-			if o != a && o.cfg.Safety.Interlock == sf.Interlock && o.state.On {
-				return a.state, nil, unsafe("command", "%s is on, and %s shares its interlock group %q (at most one on)", n, name, sf.Interlock)
-			}
+	if on && !a.state.On {
+		if n := s.interlocked(a); n != "" {
+			return a.state, nil, unsafe("command", "%s is on, and %s shares its interlock group %q (at most one on)", n, name, sf.Interlock)
 		}
 	}
 	if err := s.drive(a, v, CauseCommand, false); err != nil {
@@ -423,13 +420,9 @@ func (s *Set) applyBrokerLost(a *actuator) {
 	if a.state.On {
 		return
 	}
-	if g := a.cfg.Safety.Interlock; g != "" {
-		for _, n := range s.order {
-			if o := s.acts[n]; o != a && o.cfg.Safety.Interlock == g && o.state.On {
-				s.log.Warn("broker_lost state on refused: interlock", "actuator", a.name, "group", g, "on", n)
-				return
-			}
-		}
+	if n := s.interlocked(a); n != "" {
+		s.log.Warn("broker_lost state on refused: interlock", "actuator", a.name, "group", a.cfg.Safety.Interlock, "on", n)
+		return
 	}
 	if err := s.drive(a, 1, CauseBrokerLost, false); err != nil {
 		s.log.Error("broker_lost state failed", "actuator", a.name, "err", err)
@@ -461,10 +454,7 @@ func (s *Set) Halt() error {
 	var errs []error
 	for _, n := range s.order {
 		a := s.acts[n]
-		s.endPulse(a)
-		s.cancel(a.maxOn)
-		s.cancel(a.broker)
-		a.maxOn, a.broker = nil, nil
+		s.retire(a)
 		on, _ := onOff("", a.cfg.Safety.Shutdown, false)
 		if err := s.drive(a, level(on), CauseShutdown, false); err != nil {
 			errs = append(errs, err)

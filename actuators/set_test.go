@@ -61,7 +61,9 @@ func newRig(t *testing.T, cfgs ...actuators.Config) *rig {
 	t.Cleanup(func() { _ = s.Close() })
 	s.Subscribe(func(c actuators.Change) { r.changes <- c })
 	for range cfgs { // the current states, at subscription
-		<-r.changes
+		if c := <-r.changes; c.Cause != actuators.CauseSnapshot {
+			t.Fatalf("snapshot %+v", c)
+		}
 	}
 	return r
 }

@@ -62,6 +62,9 @@ sensors:
   - {name: soil, driver: ads1115, channel: 1, quantity: moisture, unit: "%", calibration: {scale: 30}}
   - {name: rain, driver: gpio, pin: GPIO6, mode: counter, pull: up}
   - {name: cpu, driver: cpu-temp}
+  - {name: door, driver: gpio, pin: GPIO5, active_low: true}
+  - {name: lux, driver: i2c-register, address: 0x23, register: 0x10, quantity: light, unit: lx}
+  - {name: bench, driver: sim}
 actuators:
   - {name: pump, driver: gpio, pin: GPIO17, active_low: true, safety: {max_on: 15m}}
   - {name: fan, driver: pwm, channel: 0, frequency: 25000}
@@ -95,6 +98,15 @@ func TestSimServesARealConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			desc := reg.Describe(n)
+			if len(desc) != len(rd.Values) {
+				t.Fatalf("%s: reading %+v, driver declares %+v", n, rd.Values, desc)
+			}
+			for i, d := range desc {
+				if d.Name != rd.Values[i].Name || d.Unit != rd.Values[i].Unit {
+					t.Errorf("%s: simulated value %+v, driver declares %+v", n, rd.Values[i], d)
+				}
+			}
 			out[n] = rd
 		}
 		return out
@@ -103,6 +115,7 @@ func TestSimServesARealConfig(t *testing.T) {
 	shapes := map[string][]string{
 		"air": {"temperature", "pressure", "humidity"}, "probe": {"temperature"}, "soil": {"moisture"},
 		"rain": {"pulses", "pulses_total"}, "cpu": {"temperature"},
+		"door": {"state"}, "lux": {"light"}, "bench": {"temperature"},
 	}
 	for name, want := range shapes {
 		rd := a[name]

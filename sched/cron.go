@@ -53,6 +53,9 @@ func compileCron(s TriggerSpec, zone *time.Location) (Trigger, error) {
 	} else if err := c.setFields(given); err != nil {
 		return nil, err
 	}
+	if _, ok := c.nextWall(wallSeconds(cronMinYear, 1, 1, 0, 0, 0)); !ok {
+		return nil, c.neverError(s)
+	}
 	start, end, err := parseBounds(s, zone)
 	if err != nil {
 		return nil, err
@@ -69,6 +72,24 @@ func compileCron(s TriggerSpec, zone *time.Location) (Trigger, error) {
 		c.end = end.Unix()
 	}
 	return c, nil
+}
+
+// neverError reports a calendar that has no date at all (February 30th,
+// the 31st of a 30-day month...): a job on it could never run. It names the
+// first given date field.
+func (c *cronTrigger) neverError(s TriggerSpec) error {
+	if s.Expr != "" {
+		return FieldError("trigger.expr", "%q matches no date", s.Expr)
+	}
+	for _, f := range []struct {
+		name string
+		v    CronField
+	}{{"day", s.Day}, {"week", s.Week}, {"day_of_week", s.DayOfWeek}, {"month", s.Month}, {"year", s.Year}} {
+		if f.v != "" {
+			return FieldError("trigger."+f.name, "%q matches no date together with the other fields", string(f.v))
+		}
+	}
+	return FieldError("trigger", "the cron fields match no date")
 }
 
 // setFields compiles the field form with APScheduler's defaults: fields
@@ -227,8 +248,19 @@ func (c *cronTrigger) nextInstant(t int64) (int64, bool) {
 			return 0, false
 		}
 		t = end
+		// No wall time in [cache.from, cache.at) matches, and no zone's
+		// offset exceeds a day and a bit, so no instant from cache.from+far
+		// to cache.at-far can fire: skip the periods in between (a rare
+		// schedule would otherwise walk every DST period up to its match).
+		if cache.ok && t >= cache.from+farSeconds && cache.at-farSeconds > t {
+			t = cache.at - farSeconds
+		}
 	}
 }
+
+// farSeconds bounds |wall time - instant| for any zone (offsets in the tz
+// database stay within ±16h), with margin.
+const farSeconds = 48 * 3600
 
 // nextWall returns the first wall-clock second at or after w (seconds
 // since 1970-01-01 00:00 wall time) that matches every field, searching no

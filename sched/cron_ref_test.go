@@ -3,6 +3,7 @@ package sched
 import (
 	"math/rand"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -130,22 +131,28 @@ func TestCronAgainstBruteForce(t *testing.T) {
 		if zone == "Pacific/Apia" { // skipped 2011-12-30 entirely
 			edges = append(edges, transitions(loc, time.Date(2011, 12, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC).Unix())...)
 		}
+		if zone == "Europe/Berlin" { // beyond the zone's table: periods from its TZ rule
+			edges = append(edges, transitions(loc, time.Date(2052, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(2053, 1, 1, 0, 0, 0, 0, time.UTC).Unix())...)
+		}
 		if zone == "Asia/Kolkata" {
 			edges = []int64{from + 86400*40}
 		}
 		for _, edge := range edges {
-			for i := 0; i < 16; i++ {
+			for i := 0; i < 10; i++ {
 				spec := TriggerSpec{Type: "cron", Day: CronField(pick(refExprs.day)), DayOfWeek: CronField(pick(refExprs.dow)),
 					Hour: CronField(pick(refExprs.hour)), Minute: CronField(pick(refExprs.minute))}
 				if i == 0 {
 					spec = TriggerSpec{Type: "cron", Minute: "*/15"}
 				}
 				tr, err := spec.Compile(loc)
+				if err != nil && strings.Contains(err.Error(), "matches no date") {
+					continue // an impossible combination, such as 1st sun on mon-fri
+				}
 				if err != nil {
 					t.Fatalf("%+v: %v", spec, err)
 				}
 				c := tr.(*cronTrigger)
-				lo, hi := edge-4*86400, edge+4*86400
+				lo, hi := edge-3*86400, edge+3*86400
 				want := refFires(c, lo, hi)
 				// Only the inner window is complete in the reference.
 				inLo, inHi := lo+86400, hi-86400

@@ -131,7 +131,6 @@ func TestCronFieldForm(t *testing.T) {
 			"1970-01-01T00:00:00Z"},
 		{"never after 9999", cronSpec(func(s *sched.TriggerSpec) { s.Month = "12"; s.Day = "31" }), "", "9998-12-31T00:00:01Z", 3,
 			"9999-12-31T00:00:00Z"},
-		{"a day that never comes", cronSpec(func(s *sched.TriggerSpec) { s.Month = "feb"; s.Day = "30" }), "", jan1, 3, ""},
 		{"start and end dates, end inclusive", cronSpec(func(s *sched.TriggerSpec) {
 			s.Hour = "12"
 			s.StartDate = "2026-01-03"
@@ -227,6 +226,18 @@ func TestCronDST(t *testing.T) {
 			"2026-10-04T02:30:00+11:00 2026-10-04T02:45:00+11:00 2026-10-05T02:00:00+11:00"},
 		{"Lord Howe: half-hour gap, hour *", f(func(s *sched.TriggerSpec) { s.Minute = "*/15" }), lh, "2026-10-03T15:00:00Z", 5,
 			"2026-10-04T01:30:00+10:30 2026-10-04T01:45:00+10:30 2026-10-04T02:30:00+11:00 2026-10-04T02:45:00+11:00 2026-10-04T03:00:00+11:00"},
+		{"Berlin: a gap years ahead (TZ rule)", f(func(s *sched.TriggerSpec) {
+			s.Year = "2040"
+			s.Month = "3"
+			s.Day = "25"
+			s.Hour = "2"
+			s.Minute = "30"
+		}), berlin, "2026-01-01T00:00:00Z", 2,
+			"2040-03-25T03:30:00+02:00"},
+		{"Berlin: an overlap years ahead, hour *", f(func(s *sched.TriggerSpec) { s.Year = "2045"; s.Month = "10"; s.Day = "29"; s.Minute = "30" }), berlin, "2026-01-01T00:00:00Z", 4,
+			"2045-10-29T00:30:00+02:00 2045-10-29T01:30:00+02:00 2045-10-29T02:30:00+02:00 2045-10-29T02:30:00+01:00"},
+		{"Berlin: year 9999", f(func(s *sched.TriggerSpec) { s.Year = "9999"; s.Month = "7" }), berlin, "2026-01-01T00:00:00Z", 2,
+			"9999-07-01T00:00:00+02:00"},
 		{"Santiago: midnight gap never skips a day", f(func(s *sched.TriggerSpec) { s.Hour = "0" }), "America/Santiago", "2026-09-04T12:00:00Z", 3,
 			"2026-09-05T00:00:00-04:00 2026-09-06T01:00:00-03:00 2026-09-07T00:00:00-03:00"},
 	})
@@ -279,9 +290,10 @@ func TestCronCompileErrors(t *testing.T) {
 		{f(func(s *sched.TriggerSpec) { s.Hour = "last" }), "trigger.hour", `"last" is not a number`},
 		{f(func(s *sched.TriggerSpec) { s.Year = "1969" }), "trigger.year", "1969 is out of range 1970-9999"},
 		{f(func(s *sched.TriggerSpec) { s.Week = "54" }), "trigger.week", "54 is out of range 1-53"},
+		{f(func(s *sched.TriggerSpec) { s.Hour = "99999999999" }), "trigger.hour", "99999999999 is out of range 0-23"},
 		{f(func(s *sched.TriggerSpec) { s.Second = "1,,2" }), "trigger.second", "empty term"},
 		{f(func(s *sched.TriggerSpec) { s.Minute = "1-" }), "trigger.minute", "missing value"},
-		{f(func(s *sched.TriggerSpec) { s.Minute = "-1" }), "trigger.minute", "missing value"},
+		{f(func(s *sched.TriggerSpec) { s.Minute = "-1" }), "trigger.minute", `"-1": values cannot be negative`},
 		{f(func(s *sched.TriggerSpec) { s.Minute = " " }), "trigger.minute", "empty expression"},
 		{f(func(s *sched.TriggerSpec) { s.Expr = "* * * * *"; s.Hour = "1" }), "trigger.expr", "cannot be combined with the field hour"},
 		{f(func(s *sched.TriggerSpec) { s.Expr = "* * * *" }), "trigger.expr", "has 4 fields, want 5"},
@@ -291,6 +303,10 @@ func TestCronCompileErrors(t *testing.T) {
 		{f(func(s *sched.TriggerSpec) { s.Expr = "0 0 * * 8" }), "trigger.expr", "day-of-week field"},
 		{f(func(s *sched.TriggerSpec) { s.Expr = "0 0 0 * *" }), "trigger.expr", "day-of-month field: \"0\": 0 is out of range 1-31"},
 		{f(func(s *sched.TriggerSpec) { s.Expr = "0 0 L * *" }), "trigger.expr", "day-of-month field"},
+		{f(func(s *sched.TriggerSpec) { s.Month = "feb"; s.Day = "30" }), "trigger.day", `"30" matches no date together with the other fields`},
+		{f(func(s *sched.TriggerSpec) { s.Month = "apr,jun,sep,nov"; s.Day = "31" }), "trigger.day", "matches no date"},
+		{f(func(s *sched.TriggerSpec) { s.Month = "1"; s.Week = "53"; s.DayOfWeek = "mon" }), "trigger.week", "matches no date"},
+		{f(func(s *sched.TriggerSpec) { s.Expr = "0 0 31 2 *" }), "trigger.expr", `"0 0 31 2 *" matches no date`},
 		{f(func(s *sched.TriggerSpec) { s.Hour = "1"; s.StartDate = "2026-02-01"; s.EndDate = "2026-01-01" }), "trigger.end_date", "before start_date"},
 		{f(func(s *sched.TriggerSpec) { s.Hour = "1"; s.StartDate = "soon" }), "trigger.start_date", "invalid time"},
 		{f(func(s *sched.TriggerSpec) { s.Hour = "1"; s.Timezone = "Europe/Atlantis" }), "trigger.timezone", "unknown time zone"},
@@ -307,6 +323,69 @@ func TestCronCompileErrors(t *testing.T) {
 		}
 		if e.Field != tc.field || !strings.Contains(e.Error(), tc.msg) || e.Code != sched.CodeBadRequest {
 			t.Errorf("%+v:\n got %q (field %q)\nwant field %q and %q", tc.spec, err, e.Field, tc.field, tc.msg)
+		}
+	}
+}
+
+func TestCronNextAllocatesNothing(t *testing.T) {
+	for _, zone := range []string{"UTC", "Europe/Berlin", "Australia/Lord_Howe"} {
+		loc := mustLoc(t, zone)
+		for _, spec := range []sched.TriggerSpec{
+			{Type: "cron", Expr: "30 6 * * 1-5"},
+			{Type: "cron", Day: "last fri", Week: "*/2", Hour: "2", Minute: "*/7"},
+			{Type: "cron", Year: "2026-2040/3", Month: "2", Day: "29"},
+		} {
+			tr, err := spec.Compile(loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := time.Date(2026, 3, 28, 23, 0, 0, 0, loc)
+			if n := testing.AllocsPerRun(200, func() {
+				next, _ := tr.Next(at, at)
+				at = next
+			}); n != 0 {
+				t.Errorf("%s %+v: %v allocations per Next", zone, spec, n)
+			}
+		}
+	}
+}
+
+// A compiled trigger is shared by the scheduler's goroutines: Next must be
+// safe for concurrent use (run with -race) and give every caller the same
+// answer.
+func TestTriggerConcurrentNext(t *testing.T) {
+	loc := mustLoc(t, "Europe/Berlin")
+	specs := []sched.TriggerSpec{
+		{Type: "cron", Day: "last fri", Hour: "2", Minute: "*/10"},
+		{Type: "interval", Minutes: 7, StartDate: "2026-01-01"},
+		{Type: "date", RunDate: "2026-05-01 12:00:00"},
+	}
+	for _, spec := range specs {
+		tr, err := spec.Compile(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := sched.Preview(spec, loc, time.Date(2026, 3, 1, 0, 0, 0, 0, loc), 200)
+		done := make(chan []time.Time)
+		for g := 0; g < 4; g++ {
+			go func() {
+				var got []time.Time
+				prev, now := time.Time{}, time.Date(2026, 3, 1, 0, 0, 0, 0, loc)
+				for len(got) < len(want) {
+					n, ok := tr.Next(prev, now)
+					if !ok {
+						break
+					}
+					got = append(got, n)
+					prev, now = n, n
+				}
+				done <- got
+			}()
+		}
+		for g := 0; g < 4; g++ {
+			if got := <-done; formatAll(got) != formatAll(want) {
+				t.Errorf("%+v: a concurrent caller got a different schedule", spec)
+			}
 		}
 	}
 }

@@ -18,6 +18,10 @@ type Driver struct {
 	// Check validates the driver-specific keys; return a KeyError naming
 	// the key at fault. It may fill defaults into c.
 	Check func(c *Config) error
+	// Values declares the values a reading of a sensor configured by c
+	// (validated) carries, in order: names and units, Value unused. Home
+	// Assistant discovery announces them before any read.
+	Values func(c Config) []Value
 	// Open builds the sensor on the hardware.
 	Open func(c Config, hw Hardware) (Sensor, error)
 }
@@ -32,8 +36,8 @@ var (
 func Register(d Driver) {
 	driversMu.Lock()
 	defer driversMu.Unlock()
-	if d.Name == "" || d.Open == nil {
-		panic("sensors: Register of a driver without name or Open")
+	if d.Name == "" || d.Open == nil || d.Values == nil {
+		panic("sensors: Register of a driver without name, Values or Open")
 	}
 	if _, dup := drivers[d.Name]; dup {
 		panic("sensors: driver " + d.Name + " registered twice")

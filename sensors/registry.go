@@ -18,6 +18,8 @@ type Registry struct {
 	order   []string
 	sensors map[string]*entry
 	wg      sync.WaitGroup // reads in flight
+	mu      sync.RWMutex   // guards closed against wg.Add
+	closed  bool
 
 	readDone func() // test hook: a driver read returned and busy dropped
 }
@@ -84,6 +86,17 @@ func (r *Registry) Config(name string) (Config, bool) {
 	return e.cfg, true
 }
 
+// Describe returns the values a reading of the sensor carries (names and
+// units; Value unused), as its driver declares them.
+func (r *Registry) Describe(name string) []Value {
+	e, ok := r.sensors[name]
+	if !ok {
+		return nil
+	}
+	d, _ := Lookup(e.cfg.Driver)
+	return d.Values(e.cfg)
+}
+
 // Has reports whether a sensor of that name is configured.
 func (r *Registry) Has(name string) bool { _, ok := r.sensors[name]; return ok }
 
@@ -96,9 +109,17 @@ func (r *Registry) Read(ctx context.Context, name string) (Reading, error) {
 	if !ok {
 		return Reading{}, fmt.Errorf("%w: %q", ErrUnknown, name)
 	}
+	r.mu.RLock()
+	if r.closed {
+		r.mu.RUnlock()
+		return Reading{}, fmt.Errorf("sensor %s: %w", name, ErrClosed)
+	}
 	if !e.busy.CompareAndSwap(false, true) {
+		r.mu.RUnlock()
 		return Reading{}, fmt.Errorf("sensor %s: %w", name, ErrBusy)
 	}
+	r.wg.Add(1)
+	r.mu.RUnlock()
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.ReadTimeout())
 	defer cancel()
 	type result struct {
@@ -106,7 +127,6 @@ func (r *Registry) Read(ctx context.Context, name string) (Reading, error) {
 		err error
 	}
 	done := make(chan result, 1)
-	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		v, err := e.s.Read(ctx)
@@ -133,9 +153,17 @@ func (r *Registry) Read(ctx context.Context, name string) (Reading, error) {
 	}
 }
 
-// Close waits for reads in flight and closes the sensors that hold
-// resources (edge counters' goroutines, buses).
+// Close refuses new reads (ErrClosed), waits for reads in flight and
+// closes the sensors that hold resources (edge counters' goroutines). Close
+// the old Registry before building its replacement on the same pins.
 func (r *Registry) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	r.mu.Unlock()
 	r.wg.Wait()
 	var errs []error
 	for _, n := range r.order {

@@ -46,6 +46,27 @@ func (r Reading) Get(name string) (float64, bool) {
 	return 0, false
 }
 
+// ValueMap returns the values by name.
+func (r Reading) ValueMap() map[string]float64 {
+	m := make(map[string]float64, len(r.Values))
+	for _, v := range r.Values {
+		m[v.Name] = v.Value
+	}
+	return m
+}
+
+// UnitMap returns the units by value name (values without a unit are
+// left out).
+func (r Reading) UnitMap() map[string]string {
+	m := make(map[string]string, len(r.Values))
+	for _, v := range r.Values {
+		if v.Unit != "" {
+			m[v.Name] = v.Unit
+		}
+	}
+	return m
+}
+
 // readingJSON is the MQTT telemetry payload of a reading (docs/mqtt.md):
 // {"ts":"RFC3339 UTC","values":{...},"units":{...}}.
 type readingJSON struct {
@@ -57,18 +78,7 @@ type readingJSON struct {
 // MarshalJSON writes the telemetry payload; the sensor name is not part of
 // it (it is the topic's last level).
 func (r Reading) MarshalJSON() ([]byte, error) {
-	out := readingJSON{
-		TS:     r.Time.UTC().Format(time.RFC3339Nano),
-		Values: make(map[string]float64, len(r.Values)),
-		Units:  make(map[string]string, len(r.Values)),
-	}
-	for _, v := range r.Values {
-		out.Values[v.Name] = v.Value
-		if v.Unit != "" {
-			out.Units[v.Name] = v.Unit
-		}
-	}
-	return json.Marshal(out)
+	return json.Marshal(readingJSON{TS: r.Time.UTC().Format(time.RFC3339Nano), Values: r.ValueMap(), Units: r.UnitMap()})
 }
 
 // Sensor is what a driver provides. Read may block (a DS18B20 conversion

@@ -43,6 +43,9 @@ var (
 func init() {
 	sensors.Register(sensors.Driver{
 		Name: "test",
+		Values: func(sensors.Config) []sensors.Value {
+			return []sensors.Value{{Name: "temperature", Unit: "°C"}, {Name: "humidity", Unit: "%"}}
+		},
 		Open: func(c sensors.Config, _ sensors.Hardware) (sensors.Sensor, error) {
 			testMu.Lock()
 			defer testMu.Unlock()
@@ -139,6 +142,13 @@ func TestUnknownSensor(t *testing.T) {
 	r := build(t, nil, nil)
 	if _, err := r.Read(context.Background(), "nope"); !errors.Is(err, sensors.ErrUnknown) {
 		t.Fatalf("got %v", err)
+	}
+	r = build(t, []sensors.Config{{Name: "closed", Driver: "test"}}, map[string]*seq{"closed": {vals: temps(1)}})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Read(context.Background(), "closed"); !errors.Is(err, sensors.ErrClosed) {
+		t.Fatalf("read after Close: %v", err)
 	}
 }
 

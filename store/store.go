@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -137,7 +138,7 @@ func open(path string, opts Options, steps []migration) (*Store, error) {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
+	db, err := openBolt(path, &bolt.Options{
 		Timeout:  opts.Timeout,
 		MaxSize:  opts.MaxSize,
 		ReadOnly: opts.ReadOnly,
@@ -154,12 +155,22 @@ func open(path string, opts Options, steps []migration) (*Store, error) {
 	return s, nil
 }
 
+// openBolt is bolt.Open, with a panic or a memory fault on a damaged file
+// turned into ErrCorrupt.
+func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	defer recoverCorrupt(path, &err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return bolt.Open(path, 0o600, o)
+}
+
 // openError explains a bbolt.Open failure.
 func openError(path string, opts Options, err error) error {
 	switch {
 	case errors.Is(err, bolt.ErrTimeout):
 		return fmt.Errorf("%w: the agent holds %s (another process has it locked; gave up after %v): stop the agent, or use its control socket",
 			ErrLocked, path, opts.Timeout)
+	case errors.Is(err, ErrCorrupt):
+		return err
 	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrChecksum), errors.Is(err, bolt.ErrVersionMismatch):
 		return fmt.Errorf("%w: %s is not a bbolt database, or both its meta pages are damaged (%v); it was left untouched",
 			ErrNotStore, path, err)
@@ -171,6 +182,7 @@ func openError(path string, opts Options, err error) error {
 // the boot, all in one transaction (none in read-only mode).
 func (s *Store) init(steps []migration) (err error) {
 	defer recoverCorrupt(s.path, &err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	now := s.opts.Now()
 	body := func(tx *bolt.Tx) error {
 		from, err := readSchema(tx, s.path)
@@ -231,7 +243,10 @@ func (s *Store) init(steps []migration) (err error) {
 	return s.update(body, nil)
 }
 
-// recoverCorrupt turns a bbolt panic on a damaged page into ErrCorrupt.
+// recoverCorrupt turns a bbolt panic on a damaged page into ErrCorrupt. The
+// callers also set debug.SetPanicOnFault, so that reading through a damaged
+// page pointer into unmapped memory panics (and is recovered here) instead
+// of killing the process.
 func recoverCorrupt(path string, err *error) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("%w: %s: reading it failed: %v; it was left untouched", ErrCorrupt, path, r)
@@ -320,6 +335,7 @@ func (s *Store) Load(ctx context.Context) (jobs []sched.Job, err error) {
 	}
 	defer s.mu.RUnlock()
 	defer recoverCorrupt(s.path, &err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	err = s.db.View(func(tx *bolt.Tx) error {
 		jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
 		jobs = make([]sched.Job, 0, jb.Stats().KeyN)
@@ -378,6 +394,7 @@ func (s *Store) Commit(ctx context.Context, changes []sched.Change) (err error) 
 	}
 	defer s.mu.RUnlock()
 	defer recoverCorrupt(s.path, &err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	err = s.update(func(tx *bolt.Tx) error {
 		jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
 		for i, c := range changes {
@@ -456,6 +473,7 @@ func (s *Store) SaveRunState(ctx context.Context, states []sched.RunState) (err 
 	}
 	defer s.mu.RUnlock()
 	defer recoverCorrupt(s.path, &err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	unchanged := true
 	var buf []byte
 	err = s.update(func(tx *bolt.Tx) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -104,15 +105,23 @@ func (s *Store) check() (rep *Report, err error) {
 	if fi, err := os.Stat(s.path); err == nil {
 		rep.FileSize = fi.Size()
 	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			rep.problem("reading the file panicked: %v", r)
+			rep.problem("reading the file failed: %v", r)
 		}
 		if err == nil && len(rep.Problems) > 0 {
 			err = fmt.Errorf("%w: %s: %d problems: %s", ErrCorrupt, s.path, len(rep.Problems), rep.Problems[0])
 		}
 	}()
 	err = s.db.View(func(tx *bolt.Tx) error {
+		// bbolt's Check runs in a goroutine of its own, where a damaged
+		// page pointer would kill the process: read every key and value
+		// here first, where a fault is recovered.
+		if p := touchAll(tx); p != "" {
+			rep.problem("%s", p)
+			return nil
+		}
 		for e := range tx.Check() {
 			rep.problem("bbolt: %v", e)
 		}
@@ -152,6 +161,41 @@ func (s *Store) check() (rep *Report, err error) {
 	return rep, err
 }
 
+// touchAll reads every key and value of every bucket. It returns what went
+// wrong, or "" when the whole tree could be read. Call it with
+// debug.SetPanicOnFault set.
+func touchAll(tx *bolt.Tx) (problem string) {
+	defer func() {
+		if r := recover(); r != nil {
+			problem = fmt.Sprintf("the file is damaged: reading its pages failed: %v", r)
+		}
+	}()
+	var sum byte
+	var walk func(b *bolt.Bucket) error
+	walk = func(b *bolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			for _, c := range k {
+				sum ^= c
+			}
+			if v == nil {
+				if nb := b.Bucket(k); nb != nil {
+					return walk(nb)
+				}
+				return nil
+			}
+			for _, c := range v {
+				sum ^= c
+			}
+			return nil
+		})
+	}
+	if err := tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) }); err != nil {
+		return fmt.Sprintf("the file is damaged: %v", err)
+	}
+	_ = sum
+	return ""
+}
+
 // CompactResult says what a compaction achieved.
 type CompactResult struct {
 	Before, After int64 // file sizes in bytes
@@ -188,7 +232,7 @@ func CompactFile(path string, opts Options) (CompactResult, error) {
 	if _, err := os.Stat(path); err != nil {
 		return CompactResult{}, fmt.Errorf("store: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout})
+	db, err := openBolt(path, &bolt.Options{Timeout: o.Timeout})
 	if err != nil {
 		return CompactResult{}, openError(path, o, err)
 	}

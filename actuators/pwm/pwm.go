@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/edgecron/edgecron/actuators"
 )
@@ -75,7 +76,7 @@ func Open(root string, chip, n int, freq float64, invert bool) (*Channel, error)
 	}
 	dir := filepath.Join(chipDir, "pwm"+strconv.Itoa(n))
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		if err := write(filepath.Join(chipDir, "export"), strconv.Itoa(n)); err != nil {
+		if err := writeFile(filepath.Join(chipDir, "export"), strconv.Itoa(n)); err != nil {
 			return nil, fmt.Errorf("export pwm%d: %w", n, err)
 		}
 		if _, err := os.Stat(dir); err != nil {
@@ -88,16 +89,37 @@ func Open(root string, chip, n int, freq float64, invert bool) (*Channel, error)
 	}
 	c := &Channel{dir: dir, periodNS: period, invert: invert}
 	// The kernel refuses a period shorter than the current duty cycle:
-	// zero the duty cycle first.
+	// zero the duty cycle first. Right after an export, udev may not yet
+	// have given the gpio group access to the new files: retry a while.
 	for _, s := range []struct{ file, v string }{
 		{"duty_cycle", "0"}, {"period", strconv.FormatInt(period, 10)},
 	} {
-		if err := write(filepath.Join(dir, s.file), s.v); err != nil {
+		var err error
+		for try := 0; ; try++ {
+			err = writeFile(filepath.Join(dir, s.file), s.v)
+			if !errors.Is(err, os.ErrPermission) || try == udevRetries {
+				break
+			}
+			sleep(udevWait)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
 }
+
+// Waiting for udev after an export: up to udevRetries waits of udevWait.
+const (
+	udevRetries = 20
+	udevWait    = 50 * time.Millisecond
+)
+
+// Replaced in tests.
+var (
+	writeFile = write
+	sleep     = time.Sleep
+)
 
 // Set sets the duty cycle (0..1) and enables the channel.
 func (c *Channel) Set(v float64) error {
@@ -108,10 +130,10 @@ func (c *Channel) Set(v float64) error {
 		v = 1 - v
 	}
 	duty := int64(math.Round(v * float64(c.periodNS)))
-	if err := write(filepath.Join(c.dir, "duty_cycle"), strconv.FormatInt(duty, 10)); err != nil {
+	if err := writeFile(filepath.Join(c.dir, "duty_cycle"), strconv.FormatInt(duty, 10)); err != nil {
 		return err
 	}
-	return write(filepath.Join(c.dir, "enable"), "1")
+	return writeFile(filepath.Join(c.dir, "enable"), "1")
 }
 
 func write(path, v string) error {

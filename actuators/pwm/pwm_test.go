@@ -1,6 +1,7 @@
 package pwm
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,5 +105,35 @@ func TestThroughTheSet(t *testing.T) {
 	}
 	if got := read(t, filepath.Join(root, "class/pwm/pwmchip0/pwm0/duty_cycle")); got != "0" {
 		t.Fatalf("duty after shutdown %s", got)
+	}
+}
+
+// TestWaitsForUdev: right after an export the files may not be writable
+// yet; Open retries on permission errors, a bounded number of times.
+func TestWaitsForUdev(t *testing.T) {
+	root := sysfs(t)
+	denied := 3
+	var waits []time.Duration
+	writeFile = func(path, v string) error {
+		if denied > 0 {
+			denied--
+			return &os.PathError{Op: "open", Path: path, Err: os.ErrPermission}
+		}
+		return write(path, v)
+	}
+	sleep = func(d time.Duration) { waits = append(waits, d) }
+	t.Cleanup(func() { writeFile, sleep = write, time.Sleep })
+
+	if _, err := Open(filepath.Join(root, "class/pwm"), 0, 0, 1000, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(waits) != 3 {
+		t.Fatalf("waited %v", waits)
+	}
+
+	denied, waits = 1000, nil
+	_, err := Open(filepath.Join(root, "class/pwm"), 0, 0, 1000, false)
+	if !errors.Is(err, os.ErrPermission) || len(waits) != udevRetries {
+		t.Fatalf("got %v after %d waits", err, len(waits))
 	}
 }

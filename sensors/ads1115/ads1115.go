@@ -35,7 +35,10 @@ func init() {
 		Name:  "ads1115",
 		Keys:  []string{"bus", "address", "channel", "max_voltage", "quantity", "unit"},
 		Check: check,
-		Open:  open,
+		Values: func(c sensors.Config) []sensors.Value {
+			return []sensors.Value{{Name: c.Quantity, Unit: c.Unit}}
+		},
+		Open: open,
 	})
 }
 

@@ -22,7 +22,14 @@ func init() {
 			Name:  name,
 			Keys:  []string{"bus", "address"},
 			Check: check,
-			Open:  open,
+			Values: func(c sensors.Config) []sensors.Value {
+				v := []sensors.Value{{Name: "temperature", Unit: "°C"}, {Name: "pressure", Unit: "hPa"}}
+				if c.Driver == "bme280" {
+					v = append(v, sensors.Value{Name: "humidity", Unit: "%"})
+				}
+				return v
+			},
+			Open: open,
 		})
 	}
 }

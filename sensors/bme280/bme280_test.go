@@ -45,6 +45,15 @@ func TestBME280(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if desc := r.Describe("air"); len(desc) != len(rd.Values) {
+		t.Fatalf("driver declares %+v, read %+v", desc, rd.Values)
+	} else {
+		for i := range desc {
+			if desc[i].Name != rd.Values[i].Name || desc[i].Unit != rd.Values[i].Unit {
+				t.Errorf("value %d: declared %+v, read %+v", i, desc[i], rd.Values[i])
+			}
+		}
+	}
 	want := map[string]float64{"temperature": 23.72, "pressure": 1009.426953125, "humidity": 65.3056}
 	for name, w := range want {
 		got, ok := rd.Get(name)

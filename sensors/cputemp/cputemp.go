@@ -23,6 +23,9 @@ func init() {
 	sensors.Register(sensors.Driver{
 		Name: "cpu-temp",
 		Keys: []string{"path"},
+		Values: func(sensors.Config) []sensors.Value {
+			return []sensors.Value{{Name: "temperature", Unit: "°C"}}
+		},
 		Open: func(c sensors.Config, hw sensors.Hardware) (sensors.Sensor, error) {
 			p := c.Path
 			if p == "" {

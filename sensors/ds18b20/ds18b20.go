@@ -32,7 +32,10 @@ func init() {
 		Name:  "ds18b20",
 		Keys:  []string{"device", "path", "bus", "address", "resolution"},
 		Check: check,
-		Open:  open,
+		Values: func(sensors.Config) []sensors.Value {
+			return []sensors.Value{{Name: "temperature", Unit: "°C"}}
+		},
+		Open: open,
 	})
 }
 

@@ -25,7 +25,13 @@ func init() {
 		Name:  "gpio",
 		Keys:  []string{"pin", "pull", "active_low", "mode", "edge", "quantity", "unit"},
 		Check: check,
-		Open:  open,
+		Values: func(c sensors.Config) []sensors.Value {
+			if c.Mode == "counter" {
+				return []sensors.Value{{Name: c.Quantity, Unit: c.Unit}, {Name: c.Quantity + "_total", Unit: c.Unit}}
+			}
+			return []sensors.Value{{Name: c.Quantity, Unit: c.Unit}}
+		},
+		Open: open,
 	})
 }
 
@@ -57,6 +63,12 @@ func check(c *sensors.Config) error {
 	default:
 		return sensors.Keyf("mode", "must be level or counter, got %q", c.Mode)
 	}
+	if c.Quantity == "" {
+		c.Quantity = "state"
+		if c.Mode == "counter" {
+			c.Quantity = "pulses"
+		}
+	}
 	return nil
 }
 
@@ -68,17 +80,9 @@ func open(c sensors.Config, hw sensors.Hardware) (sensors.Sensor, error) {
 	pull, _ := ParsePull(c.Pull)
 	if c.Mode == "counter" {
 		edge, _ := ParseEdge(c.Edge)
-		name, unit := c.Quantity, c.Unit
-		if name == "" {
-			name = "pulses"
-		}
-		return NewCounter(p, pull, edge, name, unit, time.Second)
+		return NewCounter(p, pull, edge, c.Quantity, c.Unit, time.Second)
 	}
-	name := c.Quantity
-	if name == "" {
-		name = "state"
-	}
-	return NewLevel(p, pull, c.ActiveLow, name, c.Unit)
+	return NewLevel(p, pull, c.ActiveLow, c.Quantity, c.Unit)
 }
 
 // ParsePull parses the pull key.

@@ -21,7 +21,10 @@ func init() {
 		Name:  "i2c-register",
 		Keys:  []string{"bus", "address", "register", "format", "byte_order", "quantity", "unit"},
 		Check: check,
-		Open:  open,
+		Values: func(c sensors.Config) []sensors.Value {
+			return []sensors.Value{{Name: c.Quantity, Unit: c.Unit}}
+		},
+		Open: open,
 	})
 }
 

@@ -32,6 +32,9 @@ func init() {
 			}
 			return nil
 		},
+		Values: func(c sensors.Config) []sensors.Value {
+			return []sensors.Value{{Name: c.Quantity, Unit: c.Unit}}
+		},
 		Open: func(c sensors.Config, _ sensors.Hardware) (sensors.Sensor, error) {
 			return New(c, 1, time.Now), nil
 		},
