@@ -538,3 +538,32 @@ func TestTLSAgent(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleJobDocumentCleared: a retained document of a job that was
+// removed while the agent was away is cleared when it connects; those of
+// existing jobs stay.
+func TestStaleJobDocumentCleared(t *testing.T) {
+	url := mqtttest.Shared(t)
+	prefix := mqtttest.Prefix(t, url)
+	dev1 := uid(prefix, "dev1")
+	r := newRequester(t, url, prefix)
+	r.publish(prefix+"/"+dev1+"/jobs/ghost", true, `{"id":"ghost"}`)
+	dv := newDevice(t, url, prefix, dev1)
+	dv.startScheduler()
+	p, err := sched.DecodeJob([]byte(jobDoc("kept", 60)), sched.ModeAdd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dv.s.Add(context.Background(), p, sched.AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, url, dv.root()+"/jobs/+")
+	dv.start()
+	w.waitFor(0, "ghost cleared", func(m paho.Message) bool {
+		return m.Topic() == dv.root()+"/jobs/ghost" && len(m.Payload()) == 0
+	})
+	got := mqtttest.Retained(t, url, dv.root()+"/jobs/+")
+	if _, ok := got[dv.root()+"/jobs/ghost"]; ok || len(got) != 1 || got[dv.root()+"/jobs/kept"] == nil {
+		t.Errorf("retained after connect: %q", got)
+	}
+}
