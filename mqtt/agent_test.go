@@ -127,6 +127,7 @@ func TestEveryOpRejected(t *testing.T) {
 		{"add bad trigger", `{"op":"add","job":{"id":"x","trigger":{"type":"date","run_date":"someday"},"action":{"type":"test"}}}`, "bad_request", "run_date"},
 		{"add unknown action", `{"op":"add","job":{"id":"x","trigger":{"type":"interval","seconds":5},"action":{"type":"nope"}}}`, "bad_request", "action"},
 		{"add read-only field", `{"op":"add","job":{"id":"x","version":3,"trigger":{"type":"interval","seconds":5},"action":{"type":"test"}}}`, "bad_request", "job.version"},
+		{"add reserved id", `{"op":"add","job":` + jobDoc("res", 5) + `}`, "bad_request", "job.id"},
 		{"add bad id", `{"op":"add","job":{"id":"a/b","trigger":{"type":"interval","seconds":5},"action":{"type":"test"}}}`, "bad_request", "job.id"},
 		{"modify missing", `{"op":"modify","job_id":"ghost","changes":{"name":"x"}}`, "not_found", "job"},
 		{"modify version", `{"op":"modify","job_id":"pump","changes":{"name":"x"},"expected_version":7}`, "version_conflict", ""},
