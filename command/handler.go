@@ -87,6 +87,12 @@ func NewHandler(cfg Config, o Options) (*Handler, error) {
 	return h, nil
 }
 
+// MaxProcs returns the process limit in effect (Options.MaxProcs or its
+// default). Register the handler with sched.HandlerOptions{Workers:
+// h.MaxProcs()} so that a run waiting for a process slot waits in the
+// scheduler instead of holding one of its shared workers.
+func (h *Handler) MaxProcs() int { return cap(h.slots) }
+
 // Update replaces the declared commands (config reload). Runs in progress
 // keep the declaration they started with. On error nothing changes.
 func (h *Handler) Update(cfg Config) error {

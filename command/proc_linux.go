@@ -81,12 +81,18 @@ func (h *Handler) run(ctx context.Context, sp *spec, args, env []string, res sch
 	pipesDone := make(chan struct{})
 	go func() { copies.Wait(); close(pipesDone) }()
 
+	// exited is closed once the leader has exited. waitid on our own
+	// unreaped child cannot fail on Linux; if it did, the leader is reaped
+	// here instead, and its group is no longer signalled after that (its id
+	// could be reused). reaped and werr are written before close(exited),
+	// and read only after it.
 	exited := make(chan struct{})
+	var reaped bool
+	var werr error
 	go func() {
-		// waitid on our own unreaped child cannot fail but for a kernel
-		// without waitid; then this degrades to reaping before signalling.
 		if err := waitExited(pid); err != nil {
 			log.Error("cannot watch the command's process without reaping it", "err", err)
+			werr, reaped = cmd.Wait(), true
 		}
 		close(exited)
 	}()
@@ -119,9 +125,15 @@ func (h *Handler) run(ctx context.Context, sp *spec, args, env []string, res sch
 	}
 
 	// 3. Leftovers in the group, while the leader's pid is still reserved.
-	if lastSig == "SIGKILL" {
+	switch {
+	case reaped: // degraded: the group id may be reused already
+	case lastSig == "SIGKILL":
 		signalGroup(pid, syscall.SIGKILL)
-	} else if n := groupMembers(pid); n != 0 {
+	default:
+		n := groupMembers(pid)
+		if n == 0 {
+			break
+		}
 		if reason == "" && n > 0 {
 			res["leftovers_killed"] = n
 			log.Info("command left processes behind in its group; stopping them", "count", n)
@@ -134,7 +146,9 @@ func (h *Handler) run(ctx context.Context, sp *spec, args, env []string, res sch
 	}
 
 	// 4. Reap.
-	werr := cmd.Wait()
+	if !reaped {
+		werr = cmd.Wait()
+	}
 	res["duration_ms"] = (h.clock.Elapsed() - started).Milliseconds()
 
 	// 5. Output.

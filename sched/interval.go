@@ -7,8 +7,10 @@ import (
 )
 
 // intervalTrigger fires on the grid start + k*every (k >= 0) in elapsed
-// time, up to end inclusive. Without a start it is anchored at the first
-// time it is asked, and then steps from each previous fire time.
+// time, up to end inclusive. Without a start (the scheduler stores one when
+// a job is added, so only a bare preview lacks it) it starts from the first
+// time it is asked, as APScheduler: first one interval after now, then one
+// interval after each previous fire time.
 type intervalTrigger struct {
 	every      time.Duration
 	start, end time.Time // zero: none
@@ -55,7 +57,7 @@ func (t *intervalTrigger) Next(prev, now time.Time) (time.Time, bool) {
 	var next time.Time
 	switch {
 	case t.start.IsZero() && prev.IsZero():
-		next = now.Round(0)
+		next = now.Round(0).Add(t.every)
 	case t.start.IsZero():
 		next = gridAfter(prev, prev, t.every, true)
 	case prev.IsZero():

@@ -63,8 +63,8 @@ func TestIntervalNext(t *testing.T) {
 			"2026-06-01T00:00:00Z", "2026-06-01T00:00:00Z", "2026-06-09T02:00:00+02:00"},
 		{"start centuries ago", sched.TriggerSpec{Type: "interval", Days: 1, StartDate: "1600-01-01T00:00:00Z"},
 			"", "2026-06-01T00:00:01Z", "2026-06-02T02:00:00+02:00"},
-		{"no start: anchored at now", sched.TriggerSpec{Type: "interval", Minutes: 5},
-			"", "2026-06-01T00:00:01Z", "2026-06-01T02:00:01+02:00"},
+		{"no start: one interval after now", sched.TriggerSpec{Type: "interval", Minutes: 5},
+			"", "2026-06-01T00:00:01Z", "2026-06-01T02:05:01+02:00"},
 		{"no start: steps from prev", sched.TriggerSpec{Type: "interval", Minutes: 5},
 			"2026-06-01T00:00:01Z", "2026-06-01T00:07:00Z", "2026-06-01T02:05:01+02:00"},
 	}
@@ -122,6 +122,8 @@ func TestPreview(t *testing.T) {
 		{sched.TriggerSpec{Type: "interval", Minutes: 30, StartDate: "2026-01-01 00:00:00"},
 			"2026-01-01T00:00:00Z", 3, "2026-01-01T00:00:00Z 2026-01-01T00:30:00Z 2026-01-01T01:00:00Z"},
 		{sched.TriggerSpec{Type: "interval", Minutes: 30}, "2026-01-01T00:00:00Z", 0, ""},
+		// No start_date: as if added at from, the first run one interval later.
+		{sched.TriggerSpec{Type: "interval", Minutes: 30}, "2026-01-01T00:00:00Z", 2, "2026-01-01T00:30:00Z 2026-01-01T01:00:00Z"},
 	}
 	for _, tc := range tests {
 		got, err := sched.Preview(tc.spec, utc, rfc(t, tc.from), tc.count)

@@ -3,6 +3,7 @@ package sched
 import (
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	// The embedded IANA database is the fallback when the host has none (a
@@ -22,12 +23,20 @@ func LoadLocation(name string) (*time.Location, error) {
 	case "Local":
 		return nil, fmt.Errorf(`time zone "Local" is not an IANA name; leave timezone out to use the scheduler's zone`)
 	}
+	if v, ok := zoneCache.Load(name); ok {
+		return v.(*time.Location), nil
+	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, fmt.Errorf("unknown time zone %q", name)
 	}
+	zoneCache.Store(name, loc)
 	return loc, nil
 }
+
+// zoneCache maps a zone name to its *time.Location: time.LoadLocation reads
+// and parses the zone file on every call, and a Location is immutable.
+var zoneCache sync.Map
 
 // Location returns the spec's time zone, or def when the spec names none
 // (time.Local when def is nil). An unknown name is a bad_request *Error on
@@ -65,6 +74,13 @@ func zoneAt(loc *time.Location, x int64) (off, start, end int64) {
 	}
 	if !e.IsZero() {
 		end = e.Unix()
+	}
+	if end <= x {
+		// Beyond a zone's transition table Go computes periods from its
+		// TZ rule and ends the last one of a leap year a day early (on
+		// Dec 31 00:00 UTC instead of Jan 1): the offset holds to the next
+		// UTC midnight, where the next year's periods begin.
+		end = floorDiv(x, 86400)*86400 + 86400
 	}
 	return int64(o), start, end
 }

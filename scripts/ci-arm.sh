@@ -12,7 +12,9 @@
 # 3. Runs each binary explicitly under qemu-arm-static / qemu-aarch64-static
 #    (binfmt is not mounted here): `agent version`, `agent next` compared
 #    with the native build, and a short `agent run` on the simulated board
-#    with a bbolt store in a temp dir, stopped by SIGTERM, which must exit 0.
+#    with a bbolt store in a temp dir: `agent jobs list` must reach it through
+#    its control socket, its interval job must run, SIGTERM must stop it with
+#    exit 0, and `agent jobs export` must then read the job from the store.
 # 4. Runs the sched and store tests as GOARCH=arm GOARM=6 under
 #    qemu-arm-static (32-bit catches 64-bit atomic alignment bugs); a test
 #    that spawns a child binary launches it through $EDGECRON_TEST_EXEC.
@@ -87,50 +89,84 @@ $native_next
 want:
 $want_next"
 
-# run_agent QEMU BINARY: a short `agent run` on the simulated board.
+# wait_for SECONDS CMD...: retry CMD every 0.2 s until it succeeds; false
+# after SECONDS, or at once when the agent has exited.
+wait_for() {
+	local tries=$(($1 * 5))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		tries=$((tries - 1))
+		if [ "$tries" -le 0 ] || ! kill -0 "$agent_pid" 2>/dev/null; then return 1; fi
+		sleep 0.2
+	done
+}
+
+# gone_within SECONDS: true once the agent process has exited.
+gone_within() {
+	local tries=$(($1 * 5))
+	while kill -0 "$agent_pid" 2>/dev/null; do
+		tries=$((tries - 1))
+		if [ "$tries" -le 0 ]; then return 1; fi
+		sleep 0.2
+	done
+}
+
+# stop_with MESSAGE: kill the agent, show its log, fail.
+run_name="" run_dir=""
+stop_with() {
+	kill -KILL "$agent_pid" 2>/dev/null || true
+	wait "$agent_pid" 2>/dev/null || true
+	agent_pid=""
+	cat "$run_dir/log" >&2
+	fail "$run_name: $*"
+}
+
+# run_agent NAME QEMU BINARY: a short `agent run` on the simulated board with
+# a bbolt store and an interval job that runs a command every second. The
+# wall clock may be untrusted here; interval jobs run regardless.
 run_agent() {
-	local qemu=$1 bin=$2 dir rc
-	dir=$(mktemp -d "$work/run.XXXX")
+	local qemu=$2 bin=$3 dir rc out
+	run_name=$1
+	dir=$(mktemp -d "$work/run-$run_name.XXXX")
+	run_dir=$dir
 	cat >"$dir/agent.yaml" <<-YAML
-		device_id: ci-arm
+		device_id: ci-arm-$run_name
 		hardware: {board: sim}
 		mqtt: {broker: "tcp://127.0.0.1:1"}
 		store: {path: $dir/agent.db}
 		control: {socket: $dir/agent.sock}
-		log: {level: debug}
+		commands:
+		  mark: {argv: [$(command -v touch), $dir/ran], timeout: 10s}
+		jobs:
+		  - id: tick
+		    trigger: {type: interval, seconds: 1}
+		    action: {type: exec, command: mark}
 	YAML
-	"$qemu" "$bin" run --config "$dir/agent.yaml" --hardware sim --db "$dir/agent.db" >"$dir/log" 2>&1 &
+	local agent=("$qemu" "$bin")
+	out=$(timeout 60 "${agent[@]}" check-config --config "$dir/agent.yaml" 2>&1) || fail "$run_name: check-config: $out"
+
+	"${agent[@]}" run --config "$dir/agent.yaml" --hardware sim --db "$dir/agent.db" >"$dir/log" 2>&1 &
 	agent_pid=$!
-	# Up once the store file exists (opened at start), then let it run.
-	for _ in $(seq 1 50); do
-		[ -e "$dir/agent.db" ] && break
-		kill -0 "$agent_pid" 2>/dev/null || break
-		sleep 0.2
-	done
+	# Through the control socket, as `agent jobs` reaches a running agent.
+	wait_for 30 test -S "$dir/agent.sock" || stop_with "run opened no control socket at $dir/agent.sock"
+	out=$(timeout 60 "${agent[@]}" jobs list --config "$dir/agent.yaml" 2>&1) || stop_with "jobs list through the socket: $out"
+	case "$out" in *tick*) ;; *) stop_with "jobs list through the socket does not list job tick: $out" ;; esac
+	wait_for 20 test -e "$dir/ran" || stop_with "the interval job did not run its command"
 	sleep "$RUN_SECONDS"
-	if ! kill -0 "$agent_pid" 2>/dev/null; then
-		wait "$agent_pid" && rc=0 || rc=$?
-		agent_pid=""
-		cat "$dir/log" >&2
-		fail "$(basename "$bin") run exited early with status $rc"
-	fi
-	[ -e "$dir/agent.db" ] || { cat "$dir/log" >&2; fail "$(basename "$bin") run made no store at $dir/agent.db"; }
+	kill -0 "$agent_pid" 2>/dev/null || stop_with "run exited before SIGTERM"
+
 	kill -TERM "$agent_pid"
+	gone_within 20 || stop_with "run did not stop within 20 s of SIGTERM"
 	rc=0
-	for _ in $(seq 1 100); do # up to 20 s to stop
-		kill -0 "$agent_pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	if kill -0 "$agent_pid" 2>/dev/null; then
-		cat "$dir/log" >&2
-		fail "$(basename "$bin") run did not stop within 20 s of SIGTERM"
-	fi
 	wait "$agent_pid" || rc=$?
 	agent_pid=""
 	if [ "$rc" != 0 ]; then
 		cat "$dir/log" >&2
-		fail "$(basename "$bin") run exited $rc after SIGTERM, want 0"
+		fail "$run_name: run exited $rc after SIGTERM, want 0"
 	fi
+	# The agent is gone: jobs export reads the bbolt file directly.
+	out=$(timeout 60 "${agent[@]}" jobs export --config "$dir/agent.yaml" 2>&1) || fail "$run_name: jobs export from the store: $out"
+	case "$out" in *'"tick"'*) ;; *) fail "$run_name: the store has no job tick after the run: $out" ;; esac
 }
 
 for target in armv6 armv7 arm64; do
@@ -150,8 +186,8 @@ while amd64 printed:
 $native_next"
 	say "$target: next: $(echo "$got" | tr '\n' ' ')"
 
-	run_agent "$qemu" "$bin"
-	say "$target: run: started, ran ${RUN_SECONDS}s, stopped on SIGTERM with 0"
+	run_agent "$target" "$qemu" "$bin"
+	say "$target: run: control socket answered, interval job ran, stopped on SIGTERM with 0, store exported"
 done
 
 # ---- 4. the core tests on 32-bit ARM ----------------------------------------

@@ -103,8 +103,9 @@ type Options struct {
 	Now func() time.Time
 	// After waits on the monotonic clock; default time.After. Tests pass a
 	// channel they control.
-	After  func(time.Duration) <-chan time.Time
-	Logger *slog.Logger // default slog.Default()
+	After func(time.Duration) <-chan time.Time
+	// Logger defaults to slog.Default(); the caller adds its component name.
+	Logger *slog.Logger
 }
 
 // DefaultProbes are the probes of a Linux board whose filesystem is at root
@@ -148,7 +149,7 @@ func New(o Options) (*Watcher, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	w := &Watcher{opts: o, log: o.Logger.With("component", "clock"), errs: map[string]string{}, synced: make(chan struct{})}
+	w := &Watcher{opts: o, log: o.Logger, errs: map[string]string{}, synced: make(chan struct{})}
 	w.Check()
 	return w, nil
 }

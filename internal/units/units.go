@@ -63,7 +63,7 @@ func (d Duration) String() string {
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := parseDurationScalar(n.Value, n.Tag == "!!int" || n.Tag == "!!float")
 	if err != nil {
-		return err
+		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	*d = Duration(v)
 	return nil
@@ -152,7 +152,7 @@ func (b Bytes) String() string {
 func (b *Bytes) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseBytes(n.Value)
 	if err != nil {
-		return err
+		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	*b = Bytes(v)
 	return nil

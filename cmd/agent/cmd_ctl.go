@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/edgecron/edgecron/control"
+	"github.com/edgecron/edgecron/mqtt"
+	"github.com/edgecron/edgecron/sched"
+)
+
+func init() {
+	register("ctl", "manage a device's jobs over MQTT (request, wait for the reply)", (*Main).ctl)
+}
+
+const ctlUsage = `ctl [--config FILE] [--broker URL] [--device-id ID] [--timeout D] jobs OP ...
+  jobs list
+  jobs get ID
+  jobs add -f FILE [--replace]            (FILE: a job document; - reads standard input)
+  jobs modify ID -f FILE                  (FILE: the changes, a partial job document)
+  jobs reschedule ID -f FILE              (FILE: a trigger document)
+  jobs pause|resume|remove|run ID
+  with any op: --expected-version N  --expires-in D  --id REQUEST_ID`
+
+func (m *Main) ctl(ctx context.Context, args []string) error {
+	fs := m.newFlags("ctl", ctlUsage)
+	cfgPath := fs.String("config", defaultConfigPath, "config file: broker, prefix, TLS and credentials")
+	broker := fs.String("broker", "", "broker URL (overrides mqtt.broker)")
+	device := fs.String("device-id", "", "the device to ask (default: the config's device_id)")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the reply")
+	file := fs.String("f", "", "the document to send (add, modify, reschedule); - reads standard input")
+	replace := fs.Bool("replace", false, "add: replace a job of the same id")
+	expected := fs.Int64("expected-version", 0, "refuse the change unless the job has this version")
+	expiresIn := fs.Duration("expires-in", 0, "the device ignores the request once this long has passed")
+	reqID := fs.String("id", "", "request id (default: random); resend with the same id to apply once")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 || pos[0] != "jobs" {
+		fs.Usage()
+		return usagef("usage: agent %s", strings.SplitN(ctlUsage, "\n", 2)[0])
+	}
+	op, rest := pos[1], pos[2:]
+
+	var cfg mqtt.Config
+	deviceID := *device
+	c, err := LoadConfig(*cfgPath)
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	switch {
+	case err == nil:
+		cfg = c.MQTT
+		if deviceID == "" {
+			deviceID = c.DeviceID
+		}
+	case !explicit && errors.Is(err, os.ErrNotExist) && *broker != "" && *device != "":
+		cfg = mqtt.Config{}.WithDefaults()
+	default:
+		return err
+	}
+	if *broker != "" {
+		cfg.Broker = *broker
+	}
+	if cfg.Broker == "" {
+		return usagef("no broker: set mqtt.broker in the config or pass --broker")
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+
+	req := mqtt.Request{ID: *reqID, Op: op, ReplaceExisting: *replace, ExpectedVersion: *expected}
+	if *expiresIn > 0 {
+		t := time.Now().Add(*expiresIn).UTC()
+		req.ExpiresAt = &t
+	}
+	needID := map[string]bool{"get": true, "modify": true, "reschedule": true, "pause": true, "resume": true, "remove": true, "run": true}
+	needDoc := map[string]bool{"add": true, "modify": true, "reschedule": true}
+	switch {
+	case op == "list" || op == "add":
+		if len(rest) != 0 {
+			return usagef("jobs %s takes no argument", op)
+		}
+	case needID[op]:
+		if len(rest) != 1 {
+			return usagef("jobs %s takes a job id", op)
+		}
+		req.JobID = rest[0]
+	default:
+		return usagef("unknown op %q: %s", op, ctlUsage)
+	}
+	if needDoc[op] {
+		if *file == "" {
+			return usagef("jobs %s needs -f FILE", op)
+		}
+		doc, err := m.readArg(map[bool]string{true: "-", false: "@" + *file}[*file == "-"])
+		if err != nil {
+			return usageError{err}
+		}
+		var raw json.RawMessage
+		if err := json.Unmarshal(doc, &raw); err != nil {
+			return usagef("%s: not JSON: %v", *file, err)
+		}
+		switch op {
+		case "add":
+			req.Job = raw
+		case "modify":
+			req.Changes = raw
+		case "reschedule":
+			req.Trigger = raw
+		}
+	} else if *file != "" {
+		return usagef("jobs %s takes no -f", op)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	rep, err := mqtt.Send(ctx, cfg, deviceID, req)
+	if rep.Status == "" && err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("no reply from %s within %s (is the agent running and connected to %s?): %w", deviceID, *timeout, cfg.Broker, err)
+		}
+		return err
+	}
+	m.printReply(rep)
+	if err != nil {
+		return fmt.Errorf("rejected (%s): %w", rep.Code, err)
+	}
+	return nil
+}
+
+// printReply prints a reply readably: a status line, then the job, a table
+// of jobs, or the next run times.
+func (m *Main) printReply(rep mqtt.Reply) {
+	if rep.Status != mqtt.StatusAccepted {
+		return // the caller reports the rejection
+	}
+	fmt.Fprintf(m.Stdout, "accepted (%s), request %s\n", rep.Code, rep.ID)
+	if len(rep.Jobs) > 0 {
+		var raws []json.RawMessage
+		if err := json.Unmarshal(rep.Jobs, &raws); err == nil {
+			jobs := make([]sched.Job, 0, len(raws))
+			for _, r := range raws {
+				if j, err := control.DecodeJobDocument(r); err == nil {
+					jobs = append(jobs, j)
+				}
+			}
+			if len(jobs) == len(raws) {
+				printJobTable(m.Stdout, jobs)
+				return
+			}
+		}
+		m.printIndented(rep.Jobs)
+	}
+	if len(rep.Job) > 0 {
+		m.printIndented(rep.Job)
+	}
+	for _, t := range rep.NextRunTimes {
+		fmt.Fprintf(m.Stdout, "next run: %s\n", t)
+	}
+}
+
+func (m *Main) printIndented(raw json.RawMessage) {
+	var b bytes.Buffer
+	if json.Indent(&b, raw, "", "  ") != nil {
+		b.Reset()
+		b.Write(raw)
+	}
+	b.WriteByte('\n')
+	m.Stdout.Write(b.Bytes())
+}

@@ -1,0 +1,374 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/edgecron/edgecron/control"
+	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/store"
+)
+
+func init() {
+	register("jobs", "list, inspect, export, import and change jobs (through a running agent, or offline)", (*Main).jobs)
+	register("db", "compact or check the store file (offline)", (*Main).db)
+}
+
+const jobsUsage = "jobs list|get ID|export|import FILE|pause ID|resume ID|remove ID|run ID [--config FILE] [--db PATH]"
+
+// storeFlags are the flags of the commands that reach the job store.
+type storeFlags struct {
+	config *string
+	db     *string
+	set    map[string]bool
+}
+
+func (m *Main) storeFlagSet(name, usage string) (*storeFlags, func([]string) ([]string, error)) {
+	fs := m.newFlags(name, usage)
+	sf := &storeFlags{
+		config: fs.String("config", defaultConfigPath, "config file"),
+		db:     fs.String("db", "", "store file (default: the config's store.path)"),
+	}
+	return sf, func(args []string) ([]string, error) {
+		pos, err := parseFlags(fs, args)
+		sf.set = map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { sf.set[f.Name] = true })
+		return pos, err
+	}
+}
+
+// load returns the config: the file when it exists or was named; the
+// defaults when only --db was given and the default file is absent.
+func (sf *storeFlags) load() (*Config, error) {
+	if !sf.set["config"] && *sf.db != "" {
+		if _, err := os.Stat(*sf.config); errors.Is(err, os.ErrNotExist) {
+			return ParseConfig("(defaults)", []byte("device_id: offline\n"))
+		}
+	}
+	c, err := LoadConfig(*sf.config)
+	if err != nil {
+		return nil, err
+	}
+	if *sf.db != "" {
+		c.Store.Path = *sf.db
+	}
+	return c, nil
+}
+
+// jobsAPI is what the jobs subcommands use, from a running agent's control
+// socket or from the store opened directly.
+type jobsAPI interface {
+	Get(id string) (sched.Job, error)
+	PauseJob(ctx context.Context, id string, o sched.OpOptions) (sched.Job, error)
+	ResumeJob(ctx context.Context, id string, o sched.OpOptions) (sched.Job, error)
+	Remove(ctx context.Context, id string, o sched.OpOptions) (sched.Job, error)
+	RunNow(ctx context.Context, id string, o sched.OpOptions) error
+}
+
+type remoteJobs struct{ *control.Client }
+
+type localJobs struct {
+	*sched.Scheduler
+	path string
+}
+
+func (l localJobs) RunNow(context.Context, string, sched.OpOptions) error {
+	return fmt.Errorf("run needs the running agent (no agent answers on its control socket; the store %s was opened directly)", l.path)
+}
+
+func (m *Main) jobs(ctx context.Context, args []string) error {
+	sf, parse := m.storeFlagSet("jobs", jobsUsage)
+	pos, err := parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("missing subcommand: %s", jobsUsage)
+	}
+	sub, rest := pos[0], pos[1:]
+	wantArgs := map[string]int{"list": 0, "export": 0, "get": 1, "import": 1, "pause": 1, "resume": 1, "remove": 1, "run": 1}
+	n, ok := wantArgs[sub]
+	if !ok {
+		return usagef("unknown jobs subcommand %q: %s", sub, jobsUsage)
+	}
+	if len(rest) != n {
+		return usagef("jobs %s takes %d argument(s), got %d", sub, n, len(rest))
+	}
+	c, err := sf.load()
+	if err != nil {
+		return err
+	}
+	var importData []byte
+	if sub == "import" {
+		if importData, err = m.readArg("@" + rest[0]); err != nil {
+			return usageError{err}
+		}
+		if _, err := sched.DecodeJobs(importData, sched.ModeImport); err != nil {
+			return fmt.Errorf("%s: %w", rest[0], err)
+		}
+	}
+
+	// A running agent holds the store: go through its control socket.
+	if cl, err := control.Dial(c.Control.Socket); err == nil {
+		return m.jobsDo(ctx, sub, rest, remoteJobs{cl}, func() ([]sched.Job, error) { return cl.ListErr(ctx) },
+			func() ([]sched.Job, error) { return cl.ImportRaw(ctx, importData) })
+	} else if !errors.Is(err, control.ErrNoAgent) {
+		return err
+	}
+
+	readOnly := sub == "list" || sub == "get" || sub == "export"
+	if _, err := os.Stat(c.Store.Path); errors.Is(err, os.ErrNotExist) && readOnly {
+		return fmt.Errorf("no store at %s (the agent has not run yet, or --db names another file)", c.Store.Path)
+	}
+	st, err := store.Open(c.Store.Path, store.Options{ReadOnly: readOnly, Timeout: time.Second, MaxSize: int(c.Store.MaxSize.N())})
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("the running agent holds %s, but its control socket %s does not answer: %w", c.Store.Path, c.Control.Socket, err)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	s, closeHandlers, err := offlineScheduler(ctx, c, st)
+	if err != nil {
+		return err
+	}
+	defer closeHandlers()
+	err = m.jobsDo(ctx, sub, rest, localJobs{s, c.Store.Path}, func() ([]sched.Job, error) { return s.List(), nil },
+		func() ([]sched.Job, error) {
+			ps, err := sched.DecodeJobs(importData, sched.ModeImport)
+			if err != nil {
+				return nil, err
+			}
+			return s.Import(ctx, ps, sched.OpOptions{Source: sched.SourceCLI})
+		})
+	if serr := s.Shutdown(ctx, false); serr != nil && err == nil && !readOnly {
+		err = serr
+	}
+	return err
+}
+
+// offlineScheduler loads the store's jobs into a scheduler that never
+// fires, with the config's handlers so that changes are validated exactly
+// as the running agent validates them.
+func offlineScheduler(ctx context.Context, c *Config, st sched.Store) (*sched.Scheduler, func(), error) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := sched.New(st, sched.Options{Location: c.location, JobDefaults: c.defaults, Workers: c.Scheduler.Workers, Logger: log})
+	hs, err := buildHandlers(c, log, handlerDeps{offline: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := hs.register(s); err != nil {
+		hs.close()
+		return nil, nil, err
+	}
+	if err := s.Load(ctx); err != nil {
+		hs.close()
+		return nil, nil, err
+	}
+	return s, hs.close, nil
+}
+
+func (m *Main) jobsDo(ctx context.Context, sub string, rest []string, api jobsAPI, list func() ([]sched.Job, error), imp func() ([]sched.Job, error)) error {
+	o := sched.OpOptions{Source: sched.SourceCLI}
+	var (
+		j   sched.Job
+		err error
+	)
+	switch sub {
+	case "list":
+		jobs, err := list()
+		if err != nil {
+			return err
+		}
+		return printJobTable(m.Stdout, jobs)
+	case "export":
+		jobs, err := list()
+		if err != nil {
+			return err
+		}
+		sort.Slice(jobs, func(a, b int) bool { return jobs[a].ID < jobs[b].ID })
+		return writeJSON(m.Stdout, jobs)
+	case "import":
+		jobs, err := imp()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "imported %d job(s)\n", len(jobs))
+		return nil
+	case "get":
+		j, err = api.Get(rest[0])
+	case "pause":
+		j, err = api.PauseJob(ctx, rest[0], o)
+	case "resume":
+		j, err = api.ResumeJob(ctx, rest[0], o)
+	case "remove":
+		j, err = api.Remove(ctx, rest[0], o)
+	case "run":
+		if err := api.RunNow(ctx, rest[0], o); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "job %s submitted\n", rest[0])
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(m.Stdout, j)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// printJobTable prints jobs as APScheduler's print_jobs does: id, trigger,
+// next run, state; by next run time, paused and ended jobs last.
+func printJobTable(w io.Writer, jobs []sched.Job) error {
+	sort.SliceStable(jobs, func(a, b int) bool {
+		na, nb := jobs[a].NextRunTime, jobs[b].NextRunTime
+		switch {
+		case na == nil && nb == nil:
+			return jobs[a].ID < jobs[b].ID
+		case na == nil || nb == nil:
+			return nb == nil
+		case !na.Equal(*nb):
+			return na.Before(*nb)
+		}
+		return jobs[a].ID < jobs[b].ID
+	})
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTRIGGER\tNEXT RUN\tSTATE")
+	for _, j := range jobs {
+		next := "-"
+		if j.NextRunTime != nil {
+			next = j.NextRunTime.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", j.ID, triggerSummary(j.Trigger), next, jobState(j))
+	}
+	if len(jobs) == 0 {
+		fmt.Fprintln(tw, "(no jobs)")
+	}
+	return tw.Flush()
+}
+
+func jobState(j sched.Job) string {
+	switch {
+	case strings.HasPrefix(j.LastResult, "invalid:"):
+		return j.LastResult
+	case j.Paused:
+		return "paused"
+	case j.NextRunTime == nil:
+		return "ended"
+	}
+	return "scheduled"
+}
+
+// triggerSummary writes a trigger the way APScheduler prints one:
+// cron[day_of_week='mon-fri', hour='6'], interval[0:01:30], date[...].
+func triggerSummary(t sched.TriggerSpec) string {
+	var parts []string
+	add := func(k, v string) {
+		if v != "" {
+			parts = append(parts, fmt.Sprintf("%s='%s'", k, v))
+		}
+	}
+	switch t.Type {
+	case "cron":
+		if t.Expr != "" {
+			add("expr", t.Expr)
+		}
+		add("year", string(t.Year))
+		add("month", string(t.Month))
+		add("day", string(t.Day))
+		add("week", string(t.Week))
+		add("day_of_week", string(t.DayOfWeek))
+		add("hour", string(t.Hour))
+		add("minute", string(t.Minute))
+		add("second", string(t.Second))
+	case "interval":
+		d := time.Duration((t.Weeks*7*86400 + t.Days*86400 + t.Hours*3600 + t.Minutes*60 + t.Seconds) * float64(time.Second))
+		parts = append(parts, d.String())
+	case "date":
+		parts = append(parts, t.RunDate)
+	}
+	if t.Timezone != "" {
+		add("timezone", t.Timezone)
+	}
+	return t.Type + "[" + strings.Join(parts, ", ") + "]"
+}
+
+func (m *Main) db(ctx context.Context, args []string) error {
+	sf, parse := m.storeFlagSet("db", "db compact|check [--config FILE] [--db PATH]")
+	pos, err := parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || (pos[0] != "compact" && pos[0] != "check") {
+		return usagef("usage: agent db compact|check [--config FILE] [--db PATH]")
+	}
+	c, err := sf.load()
+	if err != nil {
+		return err
+	}
+	opts := store.Options{Timeout: time.Second, MaxSize: int(c.Store.MaxSize.N())}
+	if _, err := os.Stat(c.Store.Path); err != nil {
+		return fmt.Errorf("store %s: %w", c.Store.Path, err)
+	}
+	if pos[0] == "check" {
+		opts.ReadOnly = true
+		rep, err := store.Check(c.Store.Path, opts)
+		if rep != nil {
+			printReport(m.Stdout, rep)
+		}
+		return lockedHint(c, err)
+	}
+	res, err := store.CompactFile(c.Store.Path, opts)
+	if err != nil {
+		return lockedHint(c, err)
+	}
+	fmt.Fprintf(m.Stdout, "%s: compacted from %d to %d bytes\n", c.Store.Path, res.Before, res.After)
+	return nil
+}
+
+func printReport(w io.Writer, r *store.Report) {
+	fmt.Fprintf(w, "store %s\n", r.Path)
+	fmt.Fprintf(w, "  meta: %+v\n", r.Meta)
+	fmt.Fprintf(w, "  size: %d bytes, page size %d, %d free pages\n", r.FileSize, r.PageSize, r.FreePages)
+	fmt.Fprintf(w, "  jobs: %d, run states: %d\n", r.Jobs, r.RunStates)
+	names := make([]string, 0, len(r.Buckets))
+	for n := range r.Buckets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  bucket %s: %d keys\n", n, r.Buckets[n])
+	}
+	if len(r.Problems) == 0 {
+		fmt.Fprintln(w, "  ok: no problems found")
+		return
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "  PROBLEM: %s\n", p)
+	}
+}
+
+func lockedHint(c *Config, err error) error {
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%w: stop the agent first (systemctl stop edgecron-agent); db %s works offline only", err, c.Store.Path)
+	}
+	return err
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run runs the agent in-process with the given stdin and returns its exit
+// code, stdout and stderr.
+func run(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := NewMain(strings.NewReader(stdin), &out, &errb)
+	code := m.Run(context.Background(), args)
+	return code, out.String(), errb.String()
+}
+
+func TestNext(t *testing.T) {
+	dir := t.TempDir()
+	trigFile := filepath.Join(dir, "t.json")
+	os.WriteFile(trigFile, []byte(`{"type":"interval","minutes":90,"start_date":"2026-11-21T00:00:00Z"}`), 0o644)
+	for _, tc := range []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		out   string // exact stdout
+		err   string // substring of stderr
+	}{
+		{name: "cron weekdays Berlin",
+			args: []string{"next", "--trigger", `{"type":"cron","day_of_week":"mon-fri","hour":6,"minute":"30","timezone":"Europe/Berlin"}`,
+				"--from", "2026-11-21T00:00:00Z", "--count", "3"},
+			out: "2026-11-23T06:30:00+01:00\n2026-11-24T06:30:00+01:00\n2026-11-25T06:30:00+01:00\n"},
+		{name: "interval from file",
+			args: []string{"next", "--trigger", "@" + trigFile, "--from", "2026-11-21T01:00:00Z", "--count", "2"},
+			out:  "2026-11-21T01:30:00Z\n2026-11-21T03:00:00Z\n"},
+		{name: "stdin",
+			stdin: `{"type":"cron","expr":"0 12 * * 0","timezone":"UTC"}`,
+			args:  []string{"next", "--trigger", "-", "--from", "2026-11-21T00:00:00Z", "--count", "1"},
+			out:   "2026-11-22T12:00:00Z\n"},
+		{name: "date in the past still printed",
+			args: []string{"next", "--trigger", `{"type":"date","run_date":"2020-01-01T10:00:00+01:00","timezone":"Europe/Berlin"}`, "--from", "2026-11-21T00:00:00Z"},
+			out:  "2020-01-01T10:00:00+01:00\n"},
+		{name: "ends early",
+			args: []string{"next", "--trigger", `{"type":"interval","hours":1,"start_date":"2026-11-21T00:00:00Z","end_date":"2026-11-21T02:00:00Z","timezone":"UTC"}`,
+				"--from", "2026-11-21T00:00:00Z", "--count", "10"},
+			out: "2026-11-21T00:00:00Z\n2026-11-21T01:00:00Z\n2026-11-21T02:00:00Z\n"},
+		{name: "bad field", code: 2, err: "trigger.hour",
+			args: []string{"next", "--trigger", `{"type":"cron","hour":"25"}`}},
+		{name: "unknown field", code: 2, err: "trigger.colour",
+			args: []string{"next", "--trigger", `{"type":"cron","hour":"1","colour":"red"}`}},
+		{name: "not json", code: 2, err: "trigger",
+			args: []string{"next", "--trigger", `{type: cron`}},
+		{name: "missing trigger", code: 2, err: "--trigger is required", args: []string{"next"}},
+		{name: "bad count", code: 2, err: "--count", args: []string{"next", "--trigger", `{"type":"cron","hour":"1"}`, "--count", "0"}},
+		{name: "bad from", code: 2, err: "--from", args: []string{"next", "--trigger", `{"type":"cron","hour":"1"}`, "--from", "yesterday"}},
+		{name: "unknown flag", code: 2, err: "flag provided but not defined", args: []string{"next", "--frm", "x"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := run(t, tc.stdin, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tc.code, errs)
+			}
+			if tc.code == 0 && out != tc.out {
+				t.Errorf("stdout:\n%s\nwant:\n%s", out, tc.out)
+			}
+			if !strings.Contains(errs, tc.err) {
+				t.Errorf("stderr %q does not mention %q", errs, tc.err)
+			}
+		})
+	}
+}
+
+func TestNextBatch(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "b.json")
+	os.WriteFile(f, []byte(`[
+	  {"trigger":{"type":"cron","hour":"6","timezone":"UTC"},"from":"2026-11-21T00:00:00Z","count":2},
+	  {"trigger":{"type":"cron","hour":"99"},"count":2},
+	  {"trigger":{"type":"date","run_date":"2027-01-01 00:00:00","timezone":"UTC"},"from":"2026-11-21T00:00:00Z"}
+	]`), 0o644)
+	code, out, errs := run(t, "", "next", "--batch", f)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res []struct {
+		Next  []string `json:"next"`
+		Error string   `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("output %q: %v", out, err)
+	}
+	if len(res) != 3 {
+		t.Fatalf("%d results", len(res))
+	}
+	if strings.Join(res[0].Next, ",") != "2026-11-21T06:00:00Z,2026-11-22T06:00:00Z" || res[0].Error != "" {
+		t.Errorf("item 0: %+v", res[0])
+	}
+	if res[1].Next == nil || len(res[1].Next) != 0 || !strings.Contains(res[1].Error, "trigger.hour") {
+		t.Errorf("item 1: %+v", res[1])
+	}
+	if strings.Join(res[2].Next, ",") != "2027-01-01T00:00:00Z" {
+		t.Errorf("item 2: %+v", res[2])
+	}
+	if !strings.Contains(out, `"next": []`) {
+		t.Errorf("a bad item must print \"next\": [], got %s", out)
+	}
+	if code, _, errs := run(t, "", "next", "--batch", f+".missing"); code != 2 {
+		t.Errorf("missing batch file: exit %d (%s)", code, errs)
+	}
+}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/edgecron/edgecron/control"
+	"github.com/edgecron/edgecron/internal/clockstate"
+	"github.com/edgecron/edgecron/internal/sdnotify"
+	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/store"
+)
+
+func init() {
+	register("run", "run the agent (systemd runs this)", (*Main).run)
+}
+
+// shutdownGrace bounds how long a stop waits for running jobs.
+const shutdownGrace = 20 * time.Second
+
+type runFlags struct {
+	config, broker, deviceID, db, hardware string
+}
+
+func (m *Main) run(ctx context.Context, args []string) error {
+	fs := m.newFlags("run", "run [--config FILE] [--broker URL] [--device-id ID] [--db PATH] [--hardware sim]")
+	var f runFlags
+	fs.StringVar(&f.config, "config", defaultConfigPath, "config file")
+	fs.StringVar(&f.broker, "broker", "", "MQTT broker URL (overrides mqtt.broker)")
+	fs.StringVar(&f.deviceID, "device-id", "", "device id (overrides device_id)")
+	fs.StringVar(&f.db, "db", "", "store file (overrides store.path)")
+	fs.StringVar(&f.hardware, "hardware", "", "sim: serve every sensor and actuator from the simulated board")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	c, err := loadRunConfig(f)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c.Log, m.Stderr)
+	a := &agent{cfg: c, flags: f, log: log}
+	return a.run(ctx)
+}
+
+// loadRunConfig loads the config file and applies the flags over it.
+func loadRunConfig(f runFlags) (*Config, error) {
+	c, err := LoadConfig(f.config)
+	if err != nil {
+		return nil, err
+	}
+	return c, applyRunFlags(c, f)
+}
+
+func applyRunFlags(c *Config, f runFlags) error {
+	if f.deviceID != "" {
+		if !deviceIDPattern.MatchString(f.deviceID) {
+			return usagef("--device-id %q must match %s", f.deviceID, deviceIDPattern)
+		}
+		c.DeviceID = f.deviceID
+	}
+	if f.db != "" {
+		c.Store.Path = f.db
+	}
+	switch f.hardware {
+	case "":
+	case "sim":
+		c.Hardware.Board = "sim"
+	default:
+		return usagef("--hardware %q: the only value is sim", f.hardware)
+	}
+	return applyBrokerFlag(c, f.broker)
+}
+
+func newLogger(lc LogConfig, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(lc.Level))
+	o := &slog.HandlerOptions{Level: lvl}
+	if lc.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// agent is one run of the agent: everything `agent run` wires together.
+type agent struct {
+	cfg    *Config
+	flags  runFlags
+	log    *slog.Logger
+	notify *sdnotify.Notifier
+	store  *store.Store
+	sched  *sched.Scheduler
+	hs     *handlers
+	ctl    *control.Server
+	clock  *clockstate.Watcher
+	ext    extensions
+}
+
+func (a *agent) run(ctx context.Context) (err error) {
+	c, log := a.cfg, a.log
+	if a.notify, err = sdnotify.FromEnv(); err != nil {
+		log.Warn("systemd notify socket unusable", "err", err)
+	}
+	log.Info("starting", "version", version, "device", c.DeviceID, "config", c.path, "store", c.Store.Path, "board", c.Hardware.Board)
+
+	a.store, err = store.Open(c.Store.Path, store.Options{MaxSize: int(c.Store.MaxSize.N()), Timeout: 5 * time.Second})
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%w: is another agent running on %s?", err, c.Store.Path)
+	}
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := a.store.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	meta := a.store.Meta()
+	if meta.Unclean {
+		log.Warn("the previous run did not stop cleanly: run state since its last checkpoint was lost (see docs/durability.md)", "boots", meta.Boots)
+	}
+
+	clk := sched.NewSystemClock()
+	a.clock, err = clockstate.New(clockstate.Options{Source: clockstate.Source(c.Clock.Source), NotBefore: meta.LastCleanShutdown, Logger: log})
+	if err != nil {
+		return fmt.Errorf("clock: %w", err)
+	}
+	cw := a.clock
+	a.sched = sched.New(a.store, sched.Options{
+		Clock: clk, Location: c.location, Workers: c.Scheduler.Workers, JobDefaults: c.defaults,
+		CheckpointInterval: c.Store.CheckpointInterval.D(), MaxWait: livenessWait(a.notify),
+		Logger: log.With("component", "sched"), Liveness: a.notify.Alive,
+	})
+	if err := a.ext.setup(ctx, a); err != nil {
+		return err
+	}
+	defer a.ext.close(a)
+	a.hs, err = buildHandlers(c, log, a.ext.handlerDeps(clk))
+	if err != nil {
+		return err
+	}
+	defer a.hs.close() // outputs to their shutdown state, after the scheduler stopped
+	if err := a.hs.register(a.sched); err != nil {
+		return err
+	}
+	if err := a.sched.Load(ctx); err != nil {
+		return err
+	}
+	if err := a.sched.SyncConfig(ctx, a.configJobs()); err != nil {
+		return fmt.Errorf("jobs from %s: %w", c.path, err)
+	}
+	trusted := cw.Trusted()
+	a.sched.SetClockTrusted(trusted)
+	clockCtx, stopClock := context.WithCancel(ctx)
+	clockDone := make(chan struct{})
+	go func() { // owned here: ends with clockCtx
+		defer close(clockDone)
+		if err := cw.Run(clockCtx); err == nil {
+			a.sched.SetClockTrusted(true)
+			log.Info("wall clock trusted: cron and date jobs fire", "source", c.Clock.Source)
+		}
+	}()
+	defer func() { stopClock(); <-clockDone }()
+	if !trusted {
+		log.Warn("wall clock not trusted yet: cron and date jobs wait for it, interval jobs run", "why", cw.Reason())
+	}
+
+	a.ctl, err = control.Listen(c.Control.Socket, a.sched, log.With("component", "control"))
+	if err != nil {
+		return err
+	}
+	defer a.ctl.Close()
+	if err := a.ext.start(ctx, a); err != nil {
+		return err
+	}
+	if err := a.sched.Start(ctx); err != nil {
+		return err
+	}
+	n := len(a.sched.List())
+	log.Info("running", "jobs", n, "clock", cw.State())
+	a.notify.Ready(fmt.Sprintf("running %d jobs", n))
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			a.reload(ctx)
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+
+	log.Info("stopping")
+	a.notify.Stopping("stopping")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := a.sched.Shutdown(sctx, true); err != nil {
+		log.Error("scheduler shutdown", "err", err)
+	}
+	a.ext.stop(a)
+	log.Info("stopped")
+	return nil
+}
+
+// livenessWait caps the scheduler's timer wait so that its wake-ups feed
+// the systemd watchdog in time (see sdnotify.Notifier.Alive).
+func livenessWait(n *sdnotify.Notifier) time.Duration {
+	w := sched.DefaultMaxWait
+	if iv := n.WatchdogInterval(); iv > 0 && iv/2 < w {
+		w = iv / 2
+	}
+	return w
+}
+
+// reload re-reads the config file on SIGHUP. An invalid file is reported
+// and ignored; jobs are synchronised with the file.
+func (a *agent) reload(ctx context.Context) {
+	a.notify.Reloading("reloading " + a.cfg.path)
+	defer a.notify.Ready("reloaded")
+	c, err := loadRunConfig(a.flags)
+	if err != nil {
+		a.log.Error("reload: config rejected, keeping the running one", "err", err)
+		return
+	}
+	if err := a.ext.reload(ctx, a, c); err != nil {
+		a.log.Error("reload: config rejected, keeping the running one", "err", err)
+		return
+	}
+	if err := a.hs.update(c); err != nil {
+		a.log.Error("reload: config rejected, keeping the running one", "err", err)
+		return
+	}
+	old := a.cfg
+	a.cfg = c
+	if err := a.sched.SyncConfig(ctx, a.configJobs()); err != nil {
+		a.cfg = old
+		a.log.Error("reload: jobs", "err", err)
+		return
+	}
+	a.log.Info("reloaded", "config", c.path, "jobs", len(c.jobs))
+}
+
+// configJobs are the file's jobs plus the read jobs of sensors that
+// declare an interval.
+func (a *agent) configJobs() []sched.Patch {
+	return append(append([]sched.Patch(nil), a.cfg.jobs...), a.ext.sensorJobs(a.cfg)...)
+}

@@ -1,0 +1,585 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/edgecron/edgecron/actuators"
+	"github.com/edgecron/edgecron/command"
+	"github.com/edgecron/edgecron/internal/units"
+	"github.com/edgecron/edgecron/mqtt"
+	"github.com/edgecron/edgecron/publish"
+	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/sensors"
+)
+
+// defaultConfigPath is where `agent run` looks without --config.
+const defaultConfigPath = "/etc/edgecron/agent.yaml"
+
+// Config is the agent's YAML config file (docs/config.md).
+type Config struct {
+	DeviceID  string             `yaml:"device_id"`
+	Groups    []string           `yaml:"groups"`
+	Timezone  string             `yaml:"timezone"`
+	MQTT      mqtt.Config        `yaml:"mqtt"`
+	Store     StoreConfig        `yaml:"store"`
+	Hardware  HardwareConfig     `yaml:"hardware"`
+	Sensors   []sensors.Config   `yaml:"sensors"`
+	Actuators []actuators.Config `yaml:"actuators"`
+	Scheduler SchedulerConfig    `yaml:"scheduler"`
+	Commands  command.Config     `yaml:"commands"`
+	Publish   publish.Config     `yaml:"publish"`
+	Jobs      []yaml.Node        `yaml:"jobs"`
+	Control   ControlConfig      `yaml:"control"`
+	Log       LogConfig          `yaml:"log"`
+	Clock     ClockConfig        `yaml:"clock"`
+
+	// Derived by Load.
+	path     string
+	location *time.Location
+	defaults sched.Defaults
+	jobs     []sched.Patch
+}
+
+// StoreConfig is the store: section.
+type StoreConfig struct {
+	Path               string         `yaml:"path"`
+	CheckpointInterval units.Duration `yaml:"checkpoint_interval"`
+	MaxSize            units.Bytes    `yaml:"max_size"`
+}
+
+// HardwareConfig is the hardware: section.
+type HardwareConfig struct {
+	Board string `yaml:"board"` // sim | auto
+}
+
+// SchedulerConfig is the scheduler: section.
+type SchedulerConfig struct {
+	Workers int `yaml:"workers"`
+	// MaxProcesses bounds the exec commands running at once (default: the
+	// number of CPUs), apart from Workers, so slow commands cannot starve
+	// sensor reads.
+	MaxProcesses int       `yaml:"max_processes"`
+	Timezone     string    `yaml:"timezone"`
+	JobDefaults  yaml.Node `yaml:"job_defaults"`
+}
+
+// ControlConfig is the control: section.
+type ControlConfig struct {
+	Socket string `yaml:"socket"`
+}
+
+// LogConfig is the log: section.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug | info | warn | error
+	Format string `yaml:"format"` // text | json
+}
+
+// ClockConfig is the clock: section.
+type ClockConfig struct {
+	// Source says how the agent learns that the wall clock is right:
+	// "auto" (NTP sync status), "rtc" (trust it from boot), "ntp".
+	Source string `yaml:"source"`
+}
+
+// Problem is one thing wrong with a config file: the dotted path of the
+// field, the line it is on (0 when unknown) and what is wrong.
+type Problem struct {
+	Path string
+	Line int
+	Msg  string
+}
+
+func (p Problem) String() string {
+	loc := ""
+	if p.Line > 0 {
+		loc = "line " + strconv.Itoa(p.Line) + ": "
+	}
+	if p.Path == "" {
+		return loc + p.Msg
+	}
+	return loc + p.Path + ": " + p.Msg
+}
+
+// ConfigError lists every problem found in a config file.
+type ConfigError struct {
+	File     string
+	Problems []Problem
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "config %s: %d problem(s)", e.File, len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Unwrap makes a config error a usage error (exit 2).
+func (e *ConfigError) Unwrap() error { return usageError{errors.New("bad config")} }
+
+// LoadConfig reads, decodes and validates the config file at path.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("read config: %w", err)}
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig decodes and validates a config file's bytes. Every problem is
+// reported at once, each with its field path and line.
+func ParseConfig(path string, data []byte) (*Config, error) {
+	c := &Config{path: path}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &ConfigError{File: path, Problems: []Problem{yamlProblem(nil, err)}}
+	}
+	if len(root.Content) == 0 { // empty file: all defaults
+		root = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
+	}
+	doc := root.Content[0]
+	var probs []Problem
+	if doc.Kind != yaml.MappingNode {
+		return nil, &ConfigError{File: path, Problems: []Problem{{Line: doc.Line, Msg: "the config must be a mapping of keys (device_id:, mqtt:, jobs: ...)"}}}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				probs = append(probs, yamlProblem(doc, errors.New(e)))
+			}
+		} else {
+			probs = append(probs, yamlProblem(doc, err))
+		}
+		return nil, &ConfigError{File: path, Problems: probs}
+	}
+	probs = append(probs, c.validate(doc)...)
+	if len(probs) > 0 {
+		return nil, &ConfigError{File: path, Problems: probs}
+	}
+	return c, nil
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// yamlProblem turns a decoder error into a Problem, naming the field at its
+// line when doc has one there.
+func yamlProblem(doc *yaml.Node, err error) Problem {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		p := Problem{Line: n, Msg: m[2]}
+		if doc != nil && !strings.Contains(p.Msg, " not found in type ") {
+			p.Path = pathAtLine(doc, "", n)
+		}
+		return p
+	}
+	return Problem{Msg: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// pathAtLine returns the dotted path of the first key on the given line.
+func pathAtLine(n *yaml.Node, prefix string, line int) string {
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Line == line {
+				if v.Line == line && v.Kind != yaml.ScalarNode {
+					if p := pathAtLine(v, join(k.Value), line); p != "" {
+						return p
+					}
+				}
+				return join(k.Value)
+			}
+			if p := pathAtLine(v, join(k.Value), line); p != "" {
+				return p
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if p := pathAtLine(c, join(strconv.Itoa(i)), line); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// lineOf returns the line of the node at a dotted path below doc ("jobs.2.trigger"),
+// or of the deepest node found on the way.
+func lineOf(doc *yaml.Node, path string) int {
+	n := doc
+	if path == "" {
+		return n.Line
+	}
+	for _, part := range strings.Split(path, ".") {
+		next := child(n, part)
+		if next == nil {
+			return n.Line
+		}
+		n = next
+	}
+	return n.Line
+}
+
+func child(n *yaml.Node, key string) *yaml.Node {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				// point at the key for scalars, the value for collections
+				if n.Content[i+1].Kind == yaml.ScalarNode {
+					return n.Content[i]
+				}
+				return n.Content[i+1]
+			}
+		}
+	case yaml.SequenceNode:
+		if i, err := strconv.Atoi(key); err == nil && i >= 0 && i < len(n.Content) {
+			return n.Content[i]
+		}
+	}
+	return nil
+}
+
+var deviceIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// validate checks every section and fills the derived fields.
+func (c *Config) validate(doc *yaml.Node) []Problem {
+	var probs []Problem
+	add := func(path, format string, args ...any) {
+		probs = append(probs, Problem{Path: path, Line: lineOf(doc, path), Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.DeviceID == "" {
+		h, err := os.Hostname()
+		if err != nil || !deviceIDPattern.MatchString(h) {
+			add("device_id", "not set, and the hostname %q cannot serve as one", h)
+		}
+		c.DeviceID = h
+	} else if !deviceIDPattern.MatchString(c.DeviceID) {
+		add("device_id", "%q must match %s (it becomes an MQTT topic level)", c.DeviceID, deviceIDPattern)
+	}
+	for i, g := range c.Groups {
+		if !deviceIDPattern.MatchString(g) {
+			add(fmt.Sprintf("groups.%d", i), "%q must match %s", g, deviceIDPattern)
+		}
+	}
+
+	tz := c.Timezone
+	switch {
+	case tz != "" && c.Scheduler.Timezone != "" && tz != c.Scheduler.Timezone:
+		add("scheduler.timezone", "%q contradicts timezone %q: set one of them", c.Scheduler.Timezone, tz)
+	case tz == "":
+		tz = c.Scheduler.Timezone
+	}
+	c.location = time.Local
+	if tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			path := "timezone"
+			if c.Timezone == "" {
+				path = "scheduler.timezone"
+			}
+			add(path, "unknown time zone %q", tz)
+		} else {
+			c.location = loc
+		}
+	}
+
+	if c.Store.Path == "" {
+		c.Store.Path = "/var/lib/edgecron/agent.db"
+	}
+	if c.Store.CheckpointInterval == 0 {
+		c.Store.CheckpointInterval = units.Duration(60 * time.Second)
+	} else if c.Store.CheckpointInterval.D() < time.Second {
+		add("store.checkpoint_interval", "%s is too short (at least 1s; every checkpoint is an fsync on the SD card)", c.Store.CheckpointInterval)
+	}
+	if c.Store.MaxSize == 0 {
+		c.Store.MaxSize = units.Bytes(64 << 20)
+	} else if c.Store.MaxSize.N() < 1<<20 {
+		add("store.max_size", "%s is too small (at least 1MiB)", c.Store.MaxSize)
+	}
+
+	switch c.Hardware.Board {
+	case "":
+		c.Hardware.Board = "auto"
+	case "sim", "auto":
+	default:
+		add("hardware.board", "%q is not a board: use sim or auto", c.Hardware.Board)
+	}
+
+	if c.Scheduler.Workers == 0 {
+		c.Scheduler.Workers = 10
+	} else if c.Scheduler.Workers < 0 || c.Scheduler.Workers > 1000 {
+		add("scheduler.workers", "%d is out of range 1..1000", c.Scheduler.Workers)
+	}
+	if c.Scheduler.MaxProcesses == 0 {
+		c.Scheduler.MaxProcesses = runtime.NumCPU()
+	} else if c.Scheduler.MaxProcesses < 0 || c.Scheduler.MaxProcesses > 256 {
+		add("scheduler.max_processes", "%d is out of range 1..256", c.Scheduler.MaxProcesses)
+	}
+	probs = append(probs, c.decodeJobDefaults(doc)...)
+
+	if c.Control.Socket == "" {
+		c.Control.Socket = "/run/edgecron/agent.sock"
+	}
+	switch c.Log.Level {
+	case "":
+		c.Log.Level = "info"
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level", "%q is not a level: use debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "":
+		c.Log.Format = "text"
+	case "text", "json":
+	default:
+		add("log.format", "%q is not a format: use text or json", c.Log.Format)
+	}
+	switch c.Clock.Source {
+	case "":
+		c.Clock.Source = "auto"
+	case "auto", "ntp", "rtc":
+	default:
+		add("clock.source", "%q is not a clock source: use auto, ntp or rtc", c.Clock.Source)
+	}
+
+	c.MQTT = c.MQTT.WithDefaults()
+	if c.MQTT.Broker != "" {
+		if err := c.MQTT.Validate(); err != nil {
+			probs = append(probs, problemsFromErr(doc, "mqtt", err)...)
+		}
+	}
+	if err := sensors.ValidateAll(c.Sensors); err != nil {
+		probs = append(probs, problemsFromErr(doc, "sensors", err)...)
+	}
+	if err := actuators.ValidateAll(c.Actuators); err != nil {
+		probs = append(probs, problemsFromErr(doc, "actuators", err)...)
+	}
+	if err := c.Commands.Validate(); err != nil {
+		probs = append(probs, problemsFromErr(doc, "commands", err)...)
+	}
+	if err := c.Publish.Validate(); err != nil {
+		probs = append(probs, problemsFromErr(doc, "publish", err)...)
+	}
+
+	seen := map[string]int{}
+	for i := range c.Jobs {
+		path := fmt.Sprintf("jobs.%d", i)
+		b, err := nodeJSON(&c.Jobs[i])
+		if err != nil {
+			add(path, "%v", err)
+			continue
+		}
+		p, err := sched.DecodeJob(b, sched.ModeAdd)
+		if err != nil {
+			var se *sched.Error
+			if errors.As(err, &se) && se.Field != "" {
+				fp := path + "." + se.Field
+				probs = append(probs, Problem{Path: fp, Line: lineOf(doc, fp), Msg: se.Message})
+			} else {
+				add(path, "%v", err)
+			}
+			continue
+		}
+		if p.Fields&sched.FieldID == 0 {
+			add(path, "a job in the config file needs an id, so that the file can update it on the next start")
+			continue
+		}
+		if j, dup := seen[p.Job.ID]; dup {
+			add(path+".id", "duplicate job id %q (also jobs.%d)", p.Job.ID, j)
+			continue
+		}
+		seen[p.Job.ID] = i
+		if p.Fields&sched.FieldTrigger != 0 {
+			if _, err := p.Job.Trigger.Compile(c.location); err != nil {
+				var se *sched.Error
+				fp := path + ".trigger"
+				msg := err.Error()
+				if errors.As(err, &se) {
+					if se.Field != "" {
+						fp = path + "." + se.Field
+					}
+					msg = se.Message
+				}
+				probs = append(probs, Problem{Path: fp, Line: lineOf(doc, fp), Msg: msg})
+				continue
+			}
+		}
+		c.jobs = append(c.jobs, p)
+	}
+	return probs
+}
+
+// decodeJobDefaults reads scheduler.job_defaults, where misfire_grace_time
+// is seconds or null (no limit).
+func (c *Config) decodeJobDefaults(doc *yaml.Node) []Problem {
+	// Defaults for a device that reboots: see docs/jobs.md.
+	grace := 300 * time.Second
+	c.defaults = sched.Defaults{MisfireGraceTime: &grace, Coalesce: true, MaxInstances: 1}
+	n := &c.Scheduler.JobDefaults
+	if n.Kind == 0 {
+		return nil
+	}
+	var probs []Problem
+	bad := func(key string, node *yaml.Node, format string, args ...any) {
+		probs = append(probs, Problem{Path: "scheduler.job_defaults." + key, Line: node.Line, Msg: fmt.Sprintf(format, args...)})
+	}
+	if n.Kind != yaml.MappingNode {
+		return []Problem{{Path: "scheduler.job_defaults", Line: n.Line, Msg: "must be a mapping"}}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i].Value, n.Content[i+1]
+		switch k {
+		case "misfire_grace_time":
+			if v.Tag == "!!null" {
+				c.defaults.MisfireGraceTime = nil
+				continue
+			}
+			f, err := strconv.ParseFloat(v.Value, 64)
+			if err != nil || (v.Tag != "!!int" && v.Tag != "!!float") || f < 0 || f > 1e9 {
+				bad(k, v, "%q must be a number of seconds (>= 0) or null for no limit", v.Value)
+				continue
+			}
+			d := time.Duration(f * float64(time.Second))
+			c.defaults.MisfireGraceTime = &d
+		case "coalesce":
+			var b bool
+			if err := v.Decode(&b); err != nil || v.Tag != "!!bool" {
+				bad(k, v, "%q must be true or false", v.Value)
+				continue
+			}
+			c.defaults.Coalesce = b
+		case "max_instances":
+			var m int
+			if err := v.Decode(&m); err != nil || m < 1 || m > 1000 {
+				bad(k, v, "%q must be a whole number from 1 to 1000", v.Value)
+				continue
+			}
+			c.defaults.MaxInstances = m
+		default:
+			bad(k, n.Content[i], "unknown key (known: misfire_grace_time, coalesce, max_instances)")
+		}
+	}
+	return probs
+}
+
+// nodeJSON turns a YAML node into JSON, keeping scalars as written: an
+// unquoted date stays the string the user wrote (not a UTC timestamp), and
+// integers in hex or octal become numbers.
+func nodeJSON(n *yaml.Node) ([]byte, error) {
+	v, err := nodeValue(n)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}
+
+func nodeValue(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return nodeValue(n.Content[0])
+	case yaml.AliasNode:
+		return nodeValue(n.Alias)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode {
+				return nil, fmt.Errorf("line %d: a key must be a plain string", k.Line)
+			}
+			if _, dup := m[k.Value]; dup {
+				return nil, fmt.Errorf("line %d: duplicate key %q", k.Line, k.Value)
+			}
+			v, err := nodeValue(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[k.Value] = v
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		s := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := nodeValue(c)
+			if err != nil {
+				return nil, err
+			}
+			s = append(s, v)
+		}
+		return s, nil
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			return nil, nil
+		case "!!bool":
+			var b bool
+			if err := n.Decode(&b); err != nil {
+				return nil, err
+			}
+			return b, nil
+		case "!!int":
+			var i int64
+			if err := n.Decode(&i); err != nil {
+				return nil, fmt.Errorf("line %d: %v", n.Line, err)
+			}
+			return i, nil
+		case "!!float":
+			var f float64
+			if err := n.Decode(&f); err != nil {
+				return nil, fmt.Errorf("line %d: %v", n.Line, err)
+			}
+			return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
+		}
+		return n.Value, nil
+	}
+	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
+}
+
+var errPath = regexp.MustCompile(`^([A-Za-z0-9_.\[\] -]+?): (.*)$`)
+var errIndex = regexp.MustCompile(`\[(\d+)\]`)
+
+// problemsFromErr turns a validation error of one of the adapters, one
+// problem a line, each "path: message" (path like commands.backup.argv[0]),
+// into Problems located in the file. Lines without a path get fallback.
+func problemsFromErr(doc *yaml.Node, fallback string, err error) []Problem {
+	var probs []Problem
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		p := Problem{Path: fallback, Msg: line}
+		if m := errPath.FindStringSubmatch(line); m != nil && strings.HasPrefix(m[1], fallback) {
+			p.Path, p.Msg = m[1], m[2]
+		}
+		p.Line = lineOf(doc, errIndex.ReplaceAllString(p.Path, ".$1"))
+		probs = append(probs, p)
+	}
+	return probs
+}

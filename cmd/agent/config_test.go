@@ -1,0 +1,130 @@
+package main
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestExampleConfigs loads every example config shipped in configs/.
+func TestExampleConfigs(t *testing.T) {
+	files, err := filepath.Glob("../../configs/*.yaml")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("example configs: %v %v", files, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			c, err := LoadConfig(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.jobs) == 0 {
+				t.Errorf("%s declares no jobs", f)
+			}
+		})
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := ParseConfig("x.yaml", []byte("device_id: pi-1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store.Path != "/var/lib/edgecron/agent.db" || c.Store.CheckpointInterval.D() != time.Minute ||
+		c.Store.MaxSize.N() != 64<<20 || c.Hardware.Board != "auto" || c.Scheduler.Workers != 10 ||
+		c.Control.Socket != "/run/edgecron/agent.sock" || c.Log.Level != "info" || c.location != time.Local {
+		t.Errorf("defaults: %+v", c)
+	}
+	if g := c.defaults.MisfireGraceTime; g == nil || *g != 300*time.Second || !c.defaults.Coalesce || c.defaults.MaxInstances != 1 {
+		t.Errorf("job defaults: %+v", c.defaults)
+	}
+}
+
+// TestConfigProblems: each bad config names the field and the line.
+func TestConfigProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string // substrings of the problems, in order
+	}{
+		{"unknown top key", "device_id: a\nmqt: {}\n", []string{"line 2: field mqt not found"}},
+		{"bad device id", "device_id: \"a/b\"\n", []string{"line 1: device_id:", "must match"}},
+		{"bad zone", "device_id: a\ntimezone: Mars/Olympus\n", []string{"line 2: timezone: unknown time zone"}},
+		{"zones disagree", "device_id: a\ntimezone: UTC\nscheduler: {timezone: Europe/Berlin}\n", []string{"line 3: scheduler.timezone:"}},
+		{"board", "device_id: a\nhardware:\n  board: pi9\n", []string{"line 3: hardware.board:", "use sim or auto"}},
+		{"durations", "device_id: a\nstore:\n  checkpoint_interval: soon\n", []string{"line 3: store.checkpoint_interval: invalid duration"}},
+		{"sizes", "device_id: a\nstore: {max_size: lots}\n", []string{"line 2: store.max_size: invalid size"}},
+		{"workers", "device_id: a\nscheduler:\n  workers: -3\n", []string{"line 3: scheduler.workers:"}},
+		{"defaults", "device_id: a\nscheduler:\n  job_defaults:\n    coalesce: maybe\n    max_instances: 0\n    misfire: 3\n",
+			[]string{"line 4: scheduler.job_defaults.coalesce", "line 5: scheduler.job_defaults.max_instances", "line 6: scheduler.job_defaults.misfire: unknown key"}},
+		{"several at once", "device_id: a\nlog: {level: loud, format: xml}\nclock: {source: sundial}\n",
+			[]string{"log.level", "log.format", "line 3: clock.source"}},
+		{"not a mapping", "- a\n- b\n", []string{"line 1:", "mapping"}},
+		{"syntax", "device_id: a\n  b: [\n", []string{"line"}},
+		{"job without id", "device_id: a\njobs:\n  - trigger: {type: interval, seconds: 5}\n    action: {type: read, sensor: x}\n",
+			[]string{"line 3: jobs.0:", "needs an id"}},
+		{"job bad field", "device_id: a\njobs:\n  - id: j\n    trigger: {type: interval, seconds: 5}\n    action: {type: read, sensor: x}\n    colour: red\n",
+			[]string{"jobs.0.colour"}},
+		{"job bad trigger", "device_id: a\njobs:\n  - id: j\n    trigger:\n      type: cron\n      hour: 25\n    action: {type: read, sensor: x}\n",
+			[]string{"line 6: jobs.0.trigger.hour"}},
+		{"duplicate job", "device_id: a\njobs:\n  - {id: j, trigger: {type: interval, seconds: 5}, action: {type: read, sensor: x}}\n  - {id: j, trigger: {type: interval, seconds: 5}, action: {type: read, sensor: x}}\n",
+			[]string{"line 4: jobs.1.id: duplicate job id"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig("bad.yaml", []byte(tc.yaml))
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want a *ConfigError", err)
+			}
+			if exitCode(err) != exitUsage {
+				t.Errorf("exit code %d, want %d", exitCode(err), exitUsage)
+			}
+			msg := err.Error()
+			last := 0
+			for _, w := range tc.want {
+				i := strings.Index(msg[last:], w)
+				if i < 0 {
+					t.Fatalf("problems do not say %q (in order):\n%s", w, msg)
+				}
+				last += i
+			}
+		})
+	}
+}
+
+// TestNodeJSONKeepsDates: an unquoted date stays the text the user wrote,
+// so a naive time is read in the trigger's zone, not as UTC.
+func TestNodeJSONKeepsDates(t *testing.T) {
+	c, err := ParseConfig("x.yaml", []byte(`device_id: a
+jobs:
+  - id: once
+    trigger: {type: date, run_date: 2030-06-01 08:00:00, timezone: Europe/Berlin}
+    action: {type: read, sensor: air, extra: 0x10}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.jobs[0].Job.Trigger.RunDate; got != "2030-06-01 08:00:00" {
+		t.Errorf("run_date = %q", got)
+	}
+	if raw := string(c.jobs[0].Job.Action.Raw); !strings.Contains(raw, `"extra":16`) {
+		t.Errorf("action = %s", raw)
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("device_id: a\n"))
+	f.Add([]byte("device_id: a\njobs:\n  - {id: j, trigger: {type: cron, hour: 6}, action: {type: read, sensor: x}}\n"))
+	f.Add([]byte("scheduler: {job_defaults: {misfire_grace_time: null}}\n"))
+	f.Add([]byte("&a [*a]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig("fuzz.yaml", data)
+		if err == nil && c == nil {
+			t.Fatal("nil config without error")
+		}
+		if err != nil && exitCode(err) != exitUsage {
+			t.Fatalf("config error %v maps to exit %d", err, exitCode(err))
+		}
+	})
+}

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/edgecron/edgecron/actuators"
+	"github.com/edgecron/edgecron/board"
+	"github.com/edgecron/edgecron/mqtt"
+	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/sensors"
+	"github.com/edgecron/edgecron/store/outbox"
+)
+
+// extensions wires the parts around the scheduler: the board with its
+// sensors and actuators, and MQTT.
+type extensions struct {
+	board   board.Hardware
+	sensors *sensors.Registry
+	outputs *actuators.Set
+	sink    sensors.Sink
+	mq      *mqtt.Agent // nil without mqtt.broker
+
+	cancel context.CancelFunc // ends the goroutines below
+	wg     sync.WaitGroup
+	unsub  func()
+}
+
+// openHardware opens the board the config names and builds the sensors and
+// the actuators on it; the actuators are driven to their boot state.
+func openHardware(c *Config, clk sched.Clock, log *slog.Logger) (board.Hardware, *sensors.Registry, *actuators.Set, error) {
+	hw, err := board.Open(c.Hardware.Board, board.Options{Clock: clk})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("hardware.board %s: %w", c.Hardware.Board, err)
+	}
+	reg, err := sensors.Build(c.Sensors, hw, clk)
+	if err != nil {
+		hw.Close()
+		return nil, nil, nil, fmt.Errorf("sensors: %w", err)
+	}
+	set, err := actuators.Build(c.Actuators, hw, clk, log.With("component", "actuators"))
+	if err != nil {
+		reg.Close()
+		hw.Close()
+		return nil, nil, nil, fmt.Errorf("actuators: %w", err)
+	}
+	return hw, reg, set, nil
+}
+
+func (e *extensions) setup(ctx context.Context, a *agent) error {
+	var err error
+	clk := sched.NewSystemClock()
+	e.board, e.sensors, e.outputs, err = openHardware(a.cfg, clk, a.log)
+	if err != nil {
+		return err
+	}
+	a.log.Info("hardware ready", "board", e.board.String(), "sensors", len(e.sensors.Names()), "actuators", len(e.outputs.Names()))
+	e.sink = sensors.LogSink{Logger: a.log.With("component", "readings")}
+	c := a.cfg
+	if c.MQTT.Broker == "" {
+		a.log.Info("mqtt: no broker configured (mqtt.broker): remote control and telemetry are off")
+		return nil
+	}
+	ob, err := outbox.Open(a.store.DB(), outbox.Options{MaxBytes: c.MQTT.Outbox.MaxBytes.N(), MaxAge: c.MQTT.Outbox.MaxAge.D()})
+	if err != nil {
+		return fmt.Errorf("mqtt outbox: %w", err)
+	}
+	e.mq, err = mqtt.New(c.MQTT, mqtt.Deps{
+		DeviceID: c.DeviceID, Groups: c.Groups, Scheduler: a.sched, Outbox: ob,
+		Actuators: actuators.Payloads{Set: e.outputs}, Inventory: inventory{e.sensors, e.outputs},
+		Clock: clk, Location: c.location, Logger: a.log.With("component", "mqtt"), Version: version,
+		ClockSynced: a.clock.Trusted,
+	})
+	if err != nil {
+		return fmt.Errorf("mqtt: %w", err)
+	}
+	e.sink = mqttSink{e.mq}
+	return nil
+}
+
+func (e *extensions) handlerDeps(clk sched.Clock) handlerDeps {
+	d := handlerDeps{clock: clk, sensors: e.sensors, outputs: e.outputs, sink: e.sink}
+	if e.mq != nil {
+		d.publisher = e.mq
+	}
+	return d
+}
+
+// start connects to the broker (in the background: the agent works
+// without it), publishes actuator state, and applies the outputs'
+// broker_lost safety state while the broker is away.
+func (e *extensions) start(ctx context.Context, a *agent) error {
+	if e.mq == nil {
+		return nil
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	e.unsub = e.outputs.Subscribe(func(ch actuators.Change) {
+		var v *float64
+		if ch.State.PWM {
+			val := ch.State.Value
+			v = &val
+		}
+		e.mq.ActuatorState(ch.Actuator, ch.State.On, v)
+	})
+	e.wg.Add(2)
+	go func() {
+		defer e.wg.Done()
+		if err := e.mq.Run(rctx); err != nil && rctx.Err() == nil {
+			a.log.Error("mqtt stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer e.wg.Done()
+		e.watchBroker(rctx)
+	}()
+	return nil
+}
+
+// watchBroker tells the outputs when the broker is lost and back.
+func (e *extensions) watchBroker(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	connected := e.mq.Connected()
+	if !connected {
+		e.outputs.BrokerLost()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		switch now := e.mq.Connected(); {
+		case now && !connected:
+			e.outputs.BrokerRestored()
+			connected = true
+		case !now && connected:
+			e.outputs.BrokerLost()
+			connected = false
+		}
+	}
+}
+
+// stop runs after the scheduler stopped: MQTT says offline and commits its
+// outbox.
+func (e *extensions) stop(a *agent) {
+	if e.cancel != nil {
+		e.cancel()
+		e.wg.Wait()
+	}
+	if e.unsub != nil {
+		e.unsub()
+	}
+	if e.mq != nil {
+		if err := e.mq.Close(); err != nil {
+			a.log.Error("mqtt close", "err", err)
+		}
+	}
+}
+
+// close puts every output in its shutdown state (a running pulse is cut
+// short) and releases the board.
+func (e *extensions) close(a *agent) {
+	e.stop(a)
+	e.cancel, e.unsub, e.mq = nil, nil, nil
+	if e.outputs != nil {
+		if err := e.outputs.Halt(); err != nil {
+			a.log.Error("outputs to their shutdown state", "err", err)
+		}
+		e.outputs.Close()
+	}
+	if e.sensors != nil {
+		e.sensors.Close()
+	}
+	if e.board != nil {
+		e.board.Close()
+	}
+}
+
+// reload applies a new config's actuators without cycling those whose
+// definition did not change.
+func (e *extensions) reload(ctx context.Context, a *agent, c *Config) error {
+	if err := e.outputs.Reload(c.Actuators, e.board); err != nil {
+		return fmt.Errorf("actuators: %w", err)
+	}
+	return nil
+}
+
+// sensorJobs turns each sensor's interval into a read job of source
+// config, with the id "sensor-<name>".
+func (e *extensions) sensorJobs(c *Config) []sched.Patch {
+	var ps []sched.Patch
+	for _, s := range c.Sensors {
+		if s.Interval.D() <= 0 {
+			continue
+		}
+		act, err := sched.NewAction("read", map[string]string{"sensor": s.Name})
+		if err != nil {
+			continue
+		}
+		ps = append(ps, sched.Patch{
+			Job: sched.Job{
+				ID:      "sensor-" + s.Name,
+				Name:    "read " + s.Name + " every " + s.Interval.String(),
+				Trigger: sched.TriggerSpec{Type: "interval", Seconds: s.Interval.D().Seconds()},
+				Action:  act,
+			},
+			Fields: sched.FieldID | sched.FieldName | sched.FieldTrigger | sched.FieldAction,
+		})
+	}
+	return ps
+}
+
+// applyBrokerFlag sets mqtt.broker from --broker.
+func applyBrokerFlag(c *Config, broker string) error {
+	if broker == "" {
+		return nil
+	}
+	c.MQTT.Broker = broker
+	if err := c.MQTT.Validate(); err != nil {
+		return usagef("--broker: %v", err)
+	}
+	return nil
+}
+
+// mqttSink publishes readings as MQTT telemetry (through the outbox while
+// the broker is away).
+type mqttSink struct{ mq *mqtt.Agent }
+
+func (s mqttSink) Publish(_ context.Context, r sensors.Reading) error {
+	s.mq.Reading(r.Sensor, r.Time, r.ValueMap(), r.UnitMap())
+	return nil
+}
+
+// inventory lists sensors and actuators for Home Assistant discovery.
+type inventory struct {
+	sensors *sensors.Registry
+	outputs *actuators.Set
+}
+
+func (i inventory) Sensors() []mqtt.SensorInfo {
+	var out []mqtt.SensorInfo
+	for _, n := range i.sensors.Names() {
+		si := mqtt.SensorInfo{Name: n}
+		for _, v := range i.sensors.Describe(n) {
+			si.Values = append(si.Values, mqtt.ValueInfo{Name: v.Name, Unit: v.Unit})
+		}
+		out = append(out, si)
+	}
+	return out
+}
+
+func (i inventory) Actuators() []mqtt.ActuatorInfo {
+	var out []mqtt.ActuatorInfo
+	for _, n := range i.outputs.Names() {
+		st, _ := i.outputs.State(n)
+		out = append(out, mqtt.ActuatorInfo{Name: n, PWM: st.PWM})
+	}
+	return out
+}

@@ -1,0 +1,199 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/sched/schedtest"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// newServer serves a scheduler on a memory store with one "noop" action
+// type and two jobs, and returns a client for it.
+func newServer(t *testing.T) (*Client, *sched.Scheduler, string) {
+	t.Helper()
+	clk := schedtest.NewFakeClock(time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC))
+	s := sched.New(schedtest.NewMemStore(), sched.Options{Clock: clk, Location: time.UTC, Logger: quiet})
+	if err := s.Handle("noop", sched.HandlerFunc{RunFunc: func(context.Context, sched.Run) (sched.Result, error) { return nil, nil }}, sched.HandlerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range []string{
+		`{"id":"a","trigger":{"type":"interval","minutes":5,"start_date":"2026-11-21T08:30:00Z"},"action":{"type":"noop"}}`,
+		`{"id":"b","trigger":{"type":"date","run_date":"2027-01-01T00:00:00Z"},"action":{"type":"noop"},"misfire_grace_time":null}`,
+	} {
+		p, err := sched.DecodeJob([]byte(doc), sched.ModeAdd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Add(context.Background(), p, sched.AddOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(context.Background(), true) })
+	path := filepath.Join(t.TempDir(), "agent.sock")
+	srv, err := Listen(path, s, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	c, err := Dial(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, s, path
+}
+
+func TestClientOps(t *testing.T) {
+	c, s, path := newServer(t)
+	ctx := context.Background()
+
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o660 {
+		t.Errorf("socket mode %v (%v), want 0660", fi.Mode().Perm(), err)
+	}
+
+	jobs, err := c.ListErr(ctx)
+	if err != nil || len(jobs) != 2 {
+		t.Fatalf("list = %d jobs, %v", len(jobs), err)
+	}
+	// The whole document comes back, read-only fields included.
+	for _, j := range jobs {
+		want, _ := s.Get(j.ID)
+		if d := schedtest.JobDiff(want, j); d != "" {
+			t.Errorf("job %s through the socket differs: %s", j.ID, d)
+		}
+	}
+
+	j, err := c.PauseJob(ctx, "a", sched.OpOptions{})
+	if err != nil || !j.Paused || j.Version != 2 || j.NextRunTime != nil {
+		t.Errorf("pause = %+v, %v", j, err)
+	}
+	if j, err = c.ResumeJob(ctx, "a", sched.OpOptions{}); err != nil || j.Paused || j.NextRunTime == nil {
+		t.Errorf("resume = %+v, %v", j, err)
+	}
+	if j, err = c.Get("b"); err != nil || j.MisfireGraceTime != nil {
+		t.Errorf("get b = %+v, %v", j, err)
+	}
+	if _, err := c.Remove(ctx, "b", sched.OpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get("b"); sched.ErrorCode(err) != sched.CodeNotFound {
+		t.Errorf("b still there after remove: %v", err)
+	}
+	if err := c.RunNow(ctx, "a", sched.OpOptions{}); err != nil {
+		t.Errorf("run: %v", err)
+	}
+
+	// Errors keep their code.
+	if _, err := c.Get("nope"); sched.ErrorCode(err) != sched.CodeNotFound {
+		t.Errorf("get nope: %v (%s)", err, sched.ErrorCode(err))
+	}
+	if err := c.RunNow(ctx, "nope", sched.OpOptions{}); sched.ErrorCode(err) != sched.CodeNotFound {
+		t.Errorf("run nope: %v", err)
+	}
+}
+
+func TestImportRaw(t *testing.T) {
+	c, s, _ := newServer(t)
+	ctx := context.Background()
+	good := `[{"id":"c","trigger":{"type":"interval","hours":1,"start_date":"2026-11-21T00:00:00Z"},"action":{"type":"noop"}},
+	          {"id":"a","trigger":{"type":"interval","hours":2,"start_date":"2026-11-21T00:00:00Z"},"action":{"type":"noop"},"version":99}]`
+	jobs, err := c.ImportRaw(ctx, []byte(good))
+	if err != nil || len(jobs) != 2 {
+		t.Fatalf("import = %v, %v", jobs, err)
+	}
+	if a, _ := s.Get("a"); a.Trigger.Hours != 2 {
+		t.Errorf("a not replaced: %+v", a.Trigger)
+	}
+	// A field left out takes the scheduler's default, not null.
+	if cj, _ := s.Get("c"); cj.MisfireGraceTime == nil {
+		t.Error("c: misfire_grace_time left out became no limit")
+	}
+	// All or nothing: one bad job, nothing changes.
+	bad := `[{"id":"d","trigger":{"type":"interval","hours":1},"action":{"type":"noop"}},
+	         {"id":"e","trigger":{"type":"interval","hours":1},"action":{"type":"nosuch"}}]`
+	if _, err := c.ImportRaw(ctx, []byte(bad)); sched.ErrorCode(err) != sched.CodeBadRequest {
+		t.Errorf("bad import: %v", err)
+	}
+	if _, err := s.Get("d"); err == nil {
+		t.Error("a failed import left job d behind")
+	}
+}
+
+// TestBadRequests: raw lines a client might send get a rejected reply that
+// names the problem.
+func TestBadRequests(t *testing.T) {
+	_, _, path := newServer(t)
+	for _, tc := range []struct{ line, want string }{
+		{`not json`, `"code":"bad_request"`},
+		{`{"op":"list","extra":1}`, `unknown field`},
+		{`{"op":"fly"}`, `unknown op`},
+		{`{}`, `op: is required`},
+		{`{"op":"get"}`, `job_id: is required`},
+		{`{"op":"import","jobs":{"id":"x"}}`, `"status":"rejected"`},
+	} {
+		conn, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write([]byte(tc.line + "\n"))
+		b, _ := io.ReadAll(conn)
+		conn.Close()
+		if !strings.Contains(string(b), tc.want) || !strings.Contains(string(b), `"rejected"`) {
+			t.Errorf("%s -> %s, want %s", tc.line, b, tc.want)
+		}
+	}
+}
+
+func TestListenPath(t *testing.T) {
+	dir := t.TempDir()
+	// No agent: Dial says so, so the CLI can open the store itself.
+	if _, err := Dial(filepath.Join(dir, "none.sock")); !errors.Is(err, ErrNoAgent) {
+		t.Errorf("dial missing socket: %v", err)
+	}
+	// A regular file in the way is refused, not deleted.
+	f := filepath.Join(dir, "file")
+	os.WriteFile(f, []byte("keep"), 0o644)
+	if _, err := Listen(f, nil, quiet); err == nil {
+		t.Error("listened over a regular file")
+	}
+	if b, _ := os.ReadFile(f); string(b) != "keep" {
+		t.Error("the file in the way was changed")
+	}
+	// A stale socket from a crash is replaced.
+	stale := filepath.Join(dir, "stale.sock")
+	ln, err := net.Listen("unix", stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	if _, err := Dial(stale); !errors.Is(err, ErrNoAgent) {
+		t.Errorf("dial stale socket: %v", err)
+	}
+	srv, err := Listen(stale, nil, quiet)
+	if err != nil {
+		t.Fatalf("stale socket not replaced: %v", err)
+	}
+	// A live one is not taken over.
+	if _, err := Listen(stale, nil, quiet); err == nil {
+		t.Error("took over a live socket")
+	}
+	srv.Close()
+}

@@ -1,0 +1,84 @@
+package mqtt_test
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/edgecron/edgecron/mqtt"
+	"github.com/edgecron/edgecron/mqtt/mqtttest"
+)
+
+// TestMosquittoACLExample runs configs/mosquitto-acl.example on a
+// Mosquitto: the device serves its own and its group's commands, and
+// another device can neither read its commands nor command it.
+func TestMosquittoACLExample(t *testing.T) {
+	if _, err := exec.LookPath("mosquitto_passwd"); err != nil {
+		t.Skip("mosquitto_passwd not installed")
+	}
+	acl, err := filepath.Abs("../configs/mosquitto-acl.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	passwd := filepath.Join(t.TempDir(), "passwd")
+	for i, user := range []string{"greenhouse-1", "greenhouse-2", "fleet-admin"} {
+		args := []string{"-b", passwd, user, "pw-" + user}
+		if i == 0 {
+			args = append([]string{"-c"}, args...)
+		}
+		if out, err := exec.Command("mosquitto_passwd", args...).CombinedOutput(); err != nil {
+			t.Fatalf("mosquitto_passwd: %v\n%s", err, out)
+		}
+	}
+	b := mqtttest.Start(t, mqtttest.Options{MosquittoConf: "password_file " + passwd + "\nacl_file " + acl})
+	as := func(user string) *paho.ClientOptions {
+		return paho.NewClientOptions().SetUsername(user).SetPassword("pw-" + user)
+	}
+
+	dv := newDevice(t, b.URL, "edgecron", "greenhouse-1")
+	dv.cfg.Username = "greenhouse-1"
+	t.Setenv(mqtt.PasswordEnv, "pw-greenhouse-1")
+	dv.start(withGroups("greenhouses"))
+
+	admin := &requester{watcher: &watcher{t: t, notify: make(chan struct{}, 1)}, prefix: "edgecron"}
+	admin.c = mqtttest.Client(t, b.URL, as("fleet-admin"))
+	mqtttest.Wait(t, admin.c.Subscribe("edgecron/+/jobs/res", 1, admin.add))
+	mqtttest.Wait(t, admin.c.Subscribe("edgecron/+/status", 1, admin.add))
+	admin.waitOnline("greenhouse-1")
+
+	// Another device eavesdrops on greenhouse-1's commands and tries to
+	// command it.
+	spy := &watcher{t: t, notify: make(chan struct{}, 1)}
+	spy.c = mqtttest.Client(t, b.URL, as("greenhouse-2"))
+	mqtttest.Wait(t, spy.c.Subscribe("edgecron/greenhouse-1/#", 1, spy.add))
+	mqtttest.Wait(t, spy.c.Publish("edgecron/greenhouse-1/jobs/cmd", 1, false, `{"id":"evil","op":"add","job":`+jobDoc("evil", 5)+`}`))
+
+	if rep := admin.do("greenhouse-1", `{"id":"a1","op":"add","job":`+jobDoc("pump", 60)+`}`); rep.Status != "accepted" {
+		t.Fatalf("admin add: %+v", rep)
+	}
+	admin.publish("edgecron/groups/greenhouses/jobs/cmd", false, `{"id":"g1","op":"pause","job_id":"pump"}`)
+	if rep := admin.reply("greenhouse-1", "g1"); rep.Status != "accepted" {
+		t.Fatalf("group pause: %+v", rep)
+	}
+	if _, ok := dv.store.Job("evil"); ok || admin.replies("greenhouse-1", "evil") != 0 {
+		t.Error("another device commanded greenhouse-1")
+	}
+	if st := dv.agent.Stats(); st.Requests != 2 {
+		t.Errorf("greenhouse-1 saw %d requests, want 2", st.Requests)
+	}
+	for _, m := range spy.all() {
+		t.Errorf("greenhouse-2 read %s: %s", m.Topic(), m.Payload())
+	}
+
+	// agent ctl as the fleet manager.
+	cfg := mqtt.Config{Broker: b.URL, Prefix: "edgecron", Username: "fleet-admin"}
+	t.Setenv(mqtt.PasswordEnv, "pw-fleet-admin")
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	if rep, err := mqtt.Send(ctx, cfg, "greenhouse-1", mqtt.Request{Op: "get", JobID: "pump"}); err != nil || rep.Status != "accepted" {
+		t.Fatalf("ctl get: %+v %v", rep, err)
+	}
+}

@@ -1,0 +1,488 @@
+package mqtt
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/edgecron/edgecron/sched"
+)
+
+// Queue sizes. A full command queue answers "busy"; a full telemetry
+// queue spills to the outbox.
+const (
+	cmdQueue       = 256
+	teleQueue      = 4096
+	replayBatch    = 100
+	publishTimeout = 30 * time.Second
+	connectTimeout = 10 * time.Second
+	opTimeout      = 30 * time.Second
+)
+
+// Stats counts what the agent refused or replayed; docs/mqtt.md lists
+// them. Every refusal is also logged.
+type Stats struct {
+	Requests        uint64 // requests with a readable id
+	Replayed        uint64 // answered from the replay cache
+	Rejected        uint64 // rejected replies sent
+	Unreadable      uint64 // payloads whose id could not be read (no reply)
+	Oversize        uint64 // payloads over 64 KiB, refused unread
+	RetainedIgnored uint64 // retained commands and set payloads ignored
+	Busy            uint64 // commands refused because the queue was full
+	SetErrors       uint64 // actuator set payloads that failed
+	Spilled         uint64 // telemetry sent to the outbox because the queue was full
+}
+
+type counters struct {
+	requests, replayed, rejected, unreadable, oversize, retained, busy, setErrors, spilled atomic.Uint64
+}
+
+// inbound is a message handed from paho's router to the worker.
+type inbound struct {
+	topic   string
+	group   string // set for a group command
+	payload []byte
+	set     string // actuator name for a set command
+}
+
+// Agent connects one device to the broker. Build it with New, run it with
+// Run; it is also the Publisher of the publish action and the sink of
+// readings and actuator state.
+type Agent struct {
+	cfg    Config
+	deps   Deps
+	log    *slog.Logger
+	topics Topics
+	clock  sched.Clock
+	client paho.Client
+	replay *replayCache
+	bootID string
+
+	cmds    chan inbound
+	tele    chan outMsg
+	pending chan pendingPub
+	lost    chan struct{}
+	kick    chan struct{}
+	haKick  chan struct{}
+
+	mu        sync.Mutex // guards connected and live, and orders sends with outbox appends
+	connected bool
+	live      bool // connected and the outbox drained: telemetry goes straight out
+	started   time.Time
+	stats     counters
+
+	runOnce  sync.Once
+	runCtx   context.Context
+	stopped  chan struct{}
+	lastInfo string
+}
+
+// New checks cfg and deps and builds an Agent; it does not connect.
+func New(cfg Config, deps Deps) (*Agent, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Broker == "" {
+		return nil, errors.New("mqtt.broker: required")
+	}
+	if err := validLevel(deps.DeviceID); err != nil {
+		return nil, fmt.Errorf("device_id: %w", err)
+	}
+	for _, g := range deps.Groups {
+		if err := validLevel(g); err != nil {
+			return nil, fmt.Errorf("groups: %w", err)
+		}
+	}
+	if deps.Scheduler == nil || deps.Outbox == nil {
+		return nil, errors.New("mqtt: Deps.Scheduler and Deps.Outbox are required")
+	}
+	if deps.Clock == nil {
+		deps.Clock = sched.NewSystemClock()
+	}
+	if deps.Location == nil {
+		deps.Location = time.Local
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.ClockSynced == nil {
+		deps.ClockSynced = func() bool {
+			_, err := os.Stat("/run/systemd/timesync/synchronized")
+			return err == nil
+		}
+	}
+	if deps.Backoff.Min <= 0 {
+		deps.Backoff.Min = time.Second
+	}
+	if deps.Backoff.Max < deps.Backoff.Min {
+		deps.Backoff.Max = max(2*time.Minute, deps.Backoff.Min)
+	}
+	a := &Agent{
+		cfg: cfg, deps: deps,
+		log:     deps.Logger.With("component", "mqtt"),
+		topics:  NewTopics(cfg.Prefix, deps.DeviceID),
+		clock:   deps.Clock,
+		replay:  newReplayCache(replayMin, replayTTL, replayMax),
+		bootID:  deps.BootID,
+		cmds:    make(chan inbound, cmdQueue),
+		tele:    make(chan outMsg, teleQueue),
+		pending: make(chan pendingPub, teleQueue),
+		lost:    make(chan struct{}, 1),
+		kick:    make(chan struct{}, 1),
+		haKick:  make(chan struct{}, 1),
+		stopped: make(chan struct{}),
+	}
+	if a.bootID == "" {
+		a.bootID = readBootID()
+	}
+	opts, err := a.clientOptions()
+	if err != nil {
+		return nil, err
+	}
+	a.client = paho.NewClient(opts)
+	return a, nil
+}
+
+func readBootID() string {
+	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
+		return strings.TrimSpace(string(b))
+	}
+	var r [16]byte
+	rand.Read(r[:])
+	return hex.EncodeToString(r[:])
+}
+
+// ClientID is the MQTT client id of a device: edgecron-<device_id>.
+func ClientID(deviceID string) string { return "edgecron-" + deviceID }
+
+func (a *Agent) clientOptions() (*paho.ClientOptions, error) {
+	o := paho.NewClientOptions()
+	o.AddBroker(a.cfg.Broker)
+	o.SetClientID(ClientID(a.deps.DeviceID))
+	o.SetCleanSession(false)
+	o.SetKeepAlive(a.cfg.KeepAlive.D())
+	o.SetPingTimeout(10 * time.Second)
+	o.SetConnectTimeout(connectTimeout)
+	o.SetWriteTimeout(publishTimeout)
+	o.SetAutoReconnect(false) // our own loop backs off with jitter
+	o.SetConnectRetry(false)
+	o.SetResumeSubs(true)
+	// Order matters: the one handler only queues, so it never blocks the
+	// client, and requests keep the order they were published in.
+	o.SetOrderMatters(true)
+	o.SetDefaultPublishHandler(a.onMessage)
+	o.SetOnConnectHandler(a.onConnect)
+	o.SetConnectionLostHandler(a.onLost)
+	o.SetWill(a.topics.Status(), "offline", 1, true)
+	if a.cfg.Username != "" {
+		o.SetUsername(a.cfg.Username)
+	}
+	pw, err := a.cfg.password()
+	if err != nil {
+		return nil, err
+	}
+	if pw != "" {
+		o.SetPassword(pw)
+	}
+	tc, err := a.cfg.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
+		o.SetTLSConfig(tc)
+	}
+	return o, nil
+}
+
+// Topics returns the agent's topic tree.
+func (a *Agent) Topics() Topics { return a.topics }
+
+// Stats returns the agent's counters.
+func (a *Agent) Stats() Stats {
+	s := &a.stats
+	return Stats{
+		Requests: s.requests.Load(), Replayed: s.replayed.Load(), Rejected: s.rejected.Load(),
+		Unreadable: s.unreadable.Load(), Oversize: s.oversize.Load(), RetainedIgnored: s.retained.Load(),
+		Busy: s.busy.Load(), SetErrors: s.setErrors.Load(), Spilled: s.spilled.Load(),
+	}
+}
+
+// Connected reports whether the agent is connected to the broker now.
+func (a *Agent) Connected() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.connected
+}
+
+// Run connects (and reconnects) to the broker, serves requests and
+// publishes telemetry until ctx is cancelled; then it publishes status
+// offline, disconnects, commits the outbox and returns. Run may be called
+// once.
+func (a *Agent) Run(ctx context.Context) error {
+	first := false
+	a.runOnce.Do(func() { first = true })
+	if !first {
+		return errors.New("mqtt: Run called twice")
+	}
+	defer close(a.stopped)
+	a.started = a.clock.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a.runCtx = ctx
+	unlisten := a.deps.Scheduler.Listen(a.onEvent)
+
+	var wg sync.WaitGroup
+	loops := []func(context.Context){a.connLoop, a.worker, a.flusher, a.drainer}
+	for _, f := range loops {
+		wg.Add(1)
+		go func() { defer wg.Done(); f(ctx) }()
+	}
+	// The sender and the watcher outlive ctx: they drain their queues
+	// into the outbox after the loops stop.
+	senderDone := make(chan struct{})
+	watcherDone := make(chan struct{})
+	go func() { defer close(senderDone); a.sender() }()
+	go func() { defer close(watcherDone); a.watcher() }()
+
+	<-ctx.Done()
+	unlisten()
+	wg.Wait()
+	a.cleanStop()
+	close(a.tele)
+	<-senderDone
+	close(a.pending)
+	<-watcherDone
+	if err := a.deps.Outbox.Flush(); err != nil {
+		return fmt.Errorf("mqtt: final outbox flush: %w", err)
+	}
+	return nil
+}
+
+// Close waits for Run to return (it returns once its context is
+// cancelled); it is a no-op when Run was never called.
+func (a *Agent) Close() error {
+	first := false
+	a.runOnce.Do(func() { first = true })
+	if first {
+		close(a.stopped)
+		return nil
+	}
+	<-a.stopped
+	return nil
+}
+
+// cleanStop publishes status offline (the clean-stop counterpart of the
+// Last Will) and disconnects.
+func (a *Agent) cleanStop() {
+	a.mu.Lock()
+	wasConnected := a.connected
+	a.connected, a.live = false, false
+	a.mu.Unlock()
+	if wasConnected {
+		tok := a.client.Publish(a.topics.Status(), 1, true, "offline")
+		if !tok.WaitTimeout(2*time.Second) || tok.Error() != nil {
+			a.log.Warn("clean stop: status offline not acknowledged", "err", tok.Error())
+		}
+	}
+	if a.client.IsConnectionOpen() {
+		a.client.Disconnect(250)
+	}
+}
+
+// connLoop connects and, after a loss, reconnects with capped exponential
+// backoff and jitter.
+func (a *Agent) connLoop(ctx context.Context) {
+	failures := 0
+	for {
+		tok := a.client.Connect()
+		<-tok.Done() // bounded by connectTimeout
+		if err := tok.Error(); err != nil {
+			failures++
+			if failures == 1 || failures%10 == 0 {
+				a.log.Warn("cannot connect to broker", "broker", a.cfg.Broker, "attempt", failures, "err", err)
+			}
+			if !a.sleep(ctx, a.backoff(failures)) {
+				return
+			}
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if failures > 0 {
+			a.log.Info("connected to broker", "broker", a.cfg.Broker, "after_attempts", failures+1)
+		}
+		failures = 0
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.lost:
+		}
+	}
+}
+
+// backoff returns the wait after the n-th failed attempt.
+func (a *Agent) backoff(n int) time.Duration {
+	d := a.deps.Backoff.Min
+	for i := 1; i < n && d < a.deps.Backoff.Max; i++ {
+		d *= 2
+	}
+	d = min(d, a.deps.Backoff.Max)
+	return d/2 + mrand.N(d/2+1)
+}
+
+func (a *Agent) sleep(ctx context.Context, d time.Duration) bool {
+	t := a.clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C():
+		return true
+	}
+}
+
+// onConnect runs in its own goroutine (paho starts one per connection):
+// subscribe, announce, republish state, start draining the outbox.
+func (a *Agent) onConnect(c paho.Client) {
+	a.log.Debug("onconnect")
+	filters := map[string]byte{a.topics.Cmd(): 1, a.topics.ActuatorSet("+"): 1}
+	for _, g := range a.deps.Groups {
+		filters[a.topics.GroupCmd(g)] = 1
+	}
+	if a.cfg.HomeAssistant {
+		filters[HAStatus] = 1
+	}
+	tok := c.SubscribeMultiple(filters, nil)
+	if !tok.WaitTimeout(publishTimeout) || tok.Error() != nil {
+		a.log.Error("subscribe failed; reconnecting", "err", tok.Error())
+		c.Disconnect(0)
+		a.onLost(c, fmt.Errorf("subscribe: %v", tok.Error()))
+		return
+	}
+	a.mu.Lock()
+	a.connected = true
+	a.mu.Unlock()
+	c.Publish(a.topics.Status(), 1, true, "online")
+	a.publishInfo(true)
+	a.signal(a.haKick)
+	// The current job documents follow whatever the outbox still holds,
+	// so the broker's retained state ends at the truth.
+	for _, j := range a.deps.Scheduler.List() {
+		a.enqueue(a.jobState(j.ID, &j))
+	}
+	a.signal(a.kick)
+}
+
+func (a *Agent) onLost(_ paho.Client, err error) {
+	a.mu.Lock()
+	a.connected, a.live = false, false
+	a.mu.Unlock()
+	a.log.Warn("connection to broker lost", "err", err)
+	a.signal(a.lost)
+}
+
+func (a *Agent) signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// onMessage is paho's handler for every subscription. It never blocks: it
+// filters and queues for the worker.
+func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
+	topic := m.Topic()
+	in := inbound{topic: topic}
+	switch {
+	case topic == HAStatus:
+		if strings.EqualFold(strings.TrimSpace(string(m.Payload())), "online") {
+			a.signal(a.haKick)
+		}
+		return
+	case topic == a.topics.Cmd():
+	case strings.HasPrefix(topic, a.topics.Prefix+"/groups/"):
+		for _, g := range a.deps.Groups {
+			if topic == a.topics.GroupCmd(g) {
+				in.group = g
+			}
+		}
+		if in.group == "" {
+			return
+		}
+	default:
+		name, ok := a.topics.actuatorFromSet(topic)
+		if !ok {
+			a.log.Debug("message on an unexpected topic ignored", "topic", topic)
+			return
+		}
+		in.set = name
+	}
+	if m.Retained() {
+		a.stats.retained.Add(1)
+		a.log.Warn("retained command ignored: commands must not be retained", "topic", topic, "bytes", len(m.Payload()), "dup", m.Duplicate(), "mid", m.MessageID())
+		return
+	}
+	if len(m.Payload()) > MaxPayload {
+		a.stats.oversize.Add(1)
+		a.log.Warn("payload refused unread: larger than 64 KiB", "topic", topic, "bytes", len(m.Payload()))
+		return
+	}
+	in.payload = m.Payload()
+	select {
+	case a.cmds <- in:
+	default:
+		a.stats.busy.Add(1)
+		a.log.Warn("command queue full; command refused", "topic", topic)
+		if in.set == "" {
+			if req, _ := DecodeRequest(in.payload); req.ID != "" {
+				a.sendReply(Reply{ID: req.ID, Status: StatusRejected, Code: sched.CodeInternal,
+					Error: "agent busy: command queue full, retry with the same id"})
+			}
+		}
+	}
+}
+
+// worker handles commands one at a time, in arrival order.
+func (a *Agent) worker(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case in := <-a.cmds:
+			if in.set != "" {
+				a.handleSet(ctx, in)
+			} else {
+				a.handleRequest(ctx, in)
+			}
+		case <-a.haKick:
+			a.publishDiscovery()
+		}
+	}
+}
+
+func (a *Agent) handleSet(ctx context.Context, in inbound) {
+	if a.deps.Actuators == nil {
+		a.stats.setErrors.Add(1)
+		a.log.Warn("actuator set refused: no actuators configured", "actuator", in.set)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if err := a.deps.Actuators.Apply(ctx, in.set, in.payload); err != nil {
+		a.stats.setErrors.Add(1)
+		a.log.Warn("actuator set failed", "actuator", in.set, "err", err)
+	}
+}

@@ -1,0 +1,150 @@
+package mqtt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/edgecron/edgecron/sched"
+)
+
+// nextRunPreview is how many upcoming fire times a reply lists.
+const nextRunPreview = 5
+
+// handleRequest answers one request: from the replay cache when its id was
+// seen, else by executing it. Exactly one reply per readable id.
+func (a *Agent) handleRequest(ctx context.Context, in inbound) {
+	req, err := DecodeRequest(in.payload)
+	if errors.Is(err, errNoID) {
+		a.stats.unreadable.Add(1)
+		a.log.Warn("request refused without reply: its id cannot be read", "topic", in.topic, "err", err)
+		return
+	}
+	a.stats.requests.Add(1)
+	if b, ok := a.replay.get(req.ID); ok {
+		a.stats.replayed.Add(1)
+		a.log.Info("repeated request id: first reply sent again", "id", req.ID)
+		a.publishReply(b)
+		return
+	}
+	var rep Reply
+	if err != nil {
+		rep = rejected(req.ID, err)
+	} else {
+		rep = a.execute(ctx, req, in.group)
+	}
+	if rep.Status == StatusRejected {
+		a.stats.rejected.Add(1)
+		a.log.Info("request rejected", "id", req.ID, "op", req.Op, "group", in.group, "code", rep.Code, "err", rep.Error)
+	}
+	b := a.sendReply(rep)
+	// An internal error changed nothing and may be transient: the same id
+	// may be retried. Every other reply is final for its id.
+	if b != nil && rep.Code != sched.CodeInternal {
+		a.replay.put(req.ID, b, a.clock.Elapsed())
+	}
+}
+
+// execute performs a decoded request against the scheduler. The scheduler
+// returns only after the store committed a change, so an accepted reply
+// is an acknowledgement of a durable change.
+func (a *Agent) execute(ctx context.Context, req Request, group string) Reply {
+	if req.ExpiresAt != nil && !a.clock.Now().Before(*req.ExpiresAt) {
+		return rejected(req.ID, &sched.Error{Code: sched.CodeExpired, Field: "expires_at",
+			Message: "request expired at " + req.ExpiresAt.Format(time.RFC3339)})
+	}
+	cmd, err := decodeCommand(req)
+	if err != nil {
+		return rejected(req.ID, err)
+	}
+	if group != "" && req.Op == OpAdd && cmd.patch.Fields&sched.FieldID == 0 {
+		return rejected(req.ID, sched.FieldError("job.id", "is required in a group command (each device would generate its own)"))
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	s := a.deps.Scheduler
+	o := sched.OpOptions{Source: sched.SourceMQTT, ExpectedVersion: req.ExpectedVersion}
+	var job sched.Job
+	switch req.Op {
+	case OpAdd:
+		job, err = s.Add(ctx, cmd.patch, sched.AddOptions{OpOptions: o, ReplaceExisting: req.ReplaceExisting})
+	case OpModify:
+		job, err = s.Modify(ctx, req.JobID, cmd.patch, o)
+	case OpReschedule:
+		job, err = s.Reschedule(ctx, req.JobID, cmd.trigger, o)
+	case OpPause:
+		job, err = s.PauseJob(ctx, req.JobID, o)
+	case OpResume:
+		job, err = s.ResumeJob(ctx, req.JobID, o)
+	case OpRemove:
+		job, err = s.Remove(ctx, req.JobID, o)
+	case OpGet:
+		job, err = s.Get(req.JobID)
+	case OpRun:
+		if err = s.RunNow(ctx, req.JobID, o); err == nil {
+			job, err = s.Get(req.JobID)
+		}
+	case OpList:
+		jobs := s.List()
+		if jobs == nil {
+			jobs = []sched.Job{}
+		}
+		b, err := json.Marshal(jobs)
+		if err != nil {
+			return rejected(req.ID, &sched.Error{Code: sched.CodeInternal, Message: "encode jobs", Err: err})
+		}
+		return Reply{ID: req.ID, Status: StatusAccepted, Code: sched.CodeOK, Jobs: b}
+	}
+	if err != nil {
+		return rejected(req.ID, err)
+	}
+	b, err := json.Marshal(job)
+	if err != nil {
+		return rejected(req.ID, &sched.Error{Code: sched.CodeInternal, Message: "encode job", Err: err})
+	}
+	rep := Reply{ID: req.ID, Status: StatusAccepted, Code: sched.CodeOK, Job: b}
+	if req.Op != OpRemove {
+		rep.NextRunTimes = a.nextRunTimes(job)
+	}
+	return rep
+}
+
+// nextRunTimes previews the job's coming fire times from its next run.
+func (a *Agent) nextRunTimes(j sched.Job) []string {
+	if j.NextRunTime == nil || j.Paused {
+		return nil
+	}
+	ts, err := sched.Preview(j.Trigger, a.deps.Location, *j.NextRunTime, nextRunPreview)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Format(time.RFC3339)
+	}
+	return out
+}
+
+// sendReply encodes and publishes rep, returning the encoding.
+func (a *Agent) sendReply(rep Reply) []byte {
+	b, err := json.Marshal(rep)
+	if err != nil {
+		a.log.Error("cannot encode reply", "id", rep.ID, "err", err)
+		return nil
+	}
+	a.publishReply(b)
+	return b
+}
+
+// publishReply sends a reply at QoS 1. A reply is not queued in the outbox:
+// a requester that got none retries with the same id and gets it from the
+// replay cache.
+func (a *Agent) publishReply(b []byte) {
+	tok := a.client.Publish(a.topics.Res(), 1, false, b)
+	go func() {
+		if !tok.WaitTimeout(publishTimeout) || tok.Error() != nil {
+			a.log.Warn("reply not delivered; the requester may retry with the same id", "err", tok.Error())
+		}
+	}()
+}

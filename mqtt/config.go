@@ -1,0 +1,174 @@
+package mqtt
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/edgecron/edgecron/internal/units"
+)
+
+// PasswordEnv is the environment variable holding the broker password when
+// no password_file is configured.
+const PasswordEnv = "EDGECRON_MQTT_PASSWORD"
+
+// Defaults of the mqtt config section.
+const (
+	DefaultPrefix        = "edgecron"
+	DefaultKeepAlive     = 30 * time.Second
+	DefaultOutboxBytes   = 8 << 20
+	DefaultOutboxAge     = 7 * 24 * time.Hour
+	DefaultFlushInterval = 10 * time.Second
+)
+
+// Config is the mqtt section of the agent's config file (CONTRACTS.md §5).
+// An empty Broker disables MQTT.
+type Config struct {
+	Broker        string         `yaml:"broker"`
+	Prefix        string         `yaml:"prefix"`
+	Username      string         `yaml:"username"`
+	PasswordFile  string         `yaml:"password_file"`
+	TLS           TLSConfig      `yaml:"tls"`
+	HomeAssistant bool           `yaml:"home_assistant"`
+	Outbox        OutboxConfig   `yaml:"outbox"`
+	KeepAlive     units.Duration `yaml:"keepalive"`
+}
+
+// TLSConfig names the files for mqtts:// brokers. CA verifies the broker;
+// Cert and Key, together, authenticate the client.
+type TLSConfig struct {
+	CA   string `yaml:"ca"`
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// OutboxConfig bounds the telemetry kept while the broker is away.
+type OutboxConfig struct {
+	MaxBytes      units.Bytes    `yaml:"max_bytes"`
+	MaxAge        units.Duration `yaml:"max_age"`
+	FlushInterval units.Duration `yaml:"flush_interval"`
+}
+
+// WithDefaults returns c with every unset field at its default.
+func (c Config) WithDefaults() Config {
+	if c.Prefix == "" {
+		c.Prefix = DefaultPrefix
+	}
+	if c.KeepAlive == 0 {
+		c.KeepAlive = units.Duration(DefaultKeepAlive)
+	}
+	if c.Outbox.MaxBytes == 0 {
+		c.Outbox.MaxBytes = DefaultOutboxBytes
+	}
+	if c.Outbox.MaxAge == 0 {
+		c.Outbox.MaxAge = units.Duration(DefaultOutboxAge)
+	}
+	if c.Outbox.FlushInterval == 0 {
+		c.Outbox.FlushInterval = units.Duration(DefaultFlushInterval)
+	}
+	return c
+}
+
+// Validate checks c (after WithDefaults) and names the field at fault as
+// its config key, e.g. "mqtt.tls.key".
+func (c Config) Validate() error {
+	if c.Broker != "" {
+		u, err := url.Parse(c.Broker)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("mqtt.broker: %q is not a URL such as tcp://host:1883 or mqtts://host:8883", c.Broker)
+		}
+		switch u.Scheme {
+		case "tcp", "mqtt", "ssl", "tls", "mqtts":
+		default:
+			return fmt.Errorf("mqtt.broker: scheme %q not supported (tcp, mqtt, mqtts, ssl, tls)", u.Scheme)
+		}
+	}
+	if err := validLevel(c.Prefix); err != nil {
+		return fmt.Errorf("mqtt.prefix: %w", err)
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		if c.TLS.Cert == "" {
+			return errors.New("mqtt.tls.cert: required with mqtt.tls.key")
+		}
+		return errors.New("mqtt.tls.key: required with mqtt.tls.cert")
+	}
+	if c.KeepAlive.D() < time.Second {
+		return fmt.Errorf("mqtt.keepalive: %s is below 1s", c.KeepAlive)
+	}
+	if c.Outbox.MaxBytes < 4096 {
+		return fmt.Errorf("mqtt.outbox.max_bytes: %s is below 4096", c.Outbox.MaxBytes)
+	}
+	if c.Outbox.MaxAge.D() < time.Minute {
+		return fmt.Errorf("mqtt.outbox.max_age: %s is below 1m", c.Outbox.MaxAge)
+	}
+	if d := c.Outbox.FlushInterval.D(); d < 10*time.Millisecond || d > time.Hour {
+		return fmt.Errorf("mqtt.outbox.flush_interval: %s is outside 10ms..1h", c.Outbox.FlushInterval)
+	}
+	return nil
+}
+
+// validLevel checks that s can be one MQTT topic level of ours.
+func validLevel(s string) error {
+	if s == "" {
+		return errors.New("must not be empty")
+	}
+	if len(s) > 128 {
+		return errors.New("longer than 128 bytes")
+	}
+	if strings.ContainsAny(s, "/+#\x00") {
+		return fmt.Errorf("%q must not contain '/', '+', '#' or NUL", s)
+	}
+	return nil
+}
+
+// password returns the broker password: the first line of password_file,
+// else $EDGECRON_MQTT_PASSWORD, else "". It is never logged.
+func (c Config) password() (string, error) {
+	if c.PasswordFile != "" {
+		b, err := os.ReadFile(c.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("mqtt.password_file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		return strings.TrimRight(line, "\r"), nil
+	}
+	return os.Getenv(PasswordEnv), nil
+}
+
+// tlsConfig builds the client TLS config, or nil for plain tcp without
+// any TLS files.
+func (c Config) tlsConfig() (*tls.Config, error) {
+	u, _ := url.Parse(c.Broker)
+	secure := u != nil && (u.Scheme == "mqtts" || u.Scheme == "ssl" || u.Scheme == "tls")
+	if !secure && c.TLS == (TLSConfig{}) {
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if u != nil {
+		tc.ServerName = u.Hostname()
+	}
+	if c.TLS.CA != "" {
+		pem, err := os.ReadFile(c.TLS.CA)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt.tls.ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mqtt.tls.ca: no PEM certificate in %s", c.TLS.CA)
+		}
+		tc.RootCAs = pool
+	}
+	if c.TLS.Cert != "" {
+		cert, err := tls.LoadX509KeyPair(c.TLS.Cert, c.TLS.Key)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt.tls.cert: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}

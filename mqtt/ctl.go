@@ -1,0 +1,112 @@
+package mqtt
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/edgecron/edgecron/sched"
+)
+
+// NewRequestID returns a random request id.
+func NewRequestID() string {
+	var b [9]byte
+	rand.Read(b[:])
+	return "ctl-" + hex.EncodeToString(b[:])
+}
+
+// Send sends req to device deviceID through the broker of cfg and waits
+// for its reply until ctx is done: it is `agent ctl`. An empty req.ID gets
+// a random one. A rejected reply is returned together with a
+// *sched.Error carrying its code and message, so the caller exits
+// non-zero; an error with an empty Reply means no reply arrived (the same
+// request may be sent again with the same id: it is applied once).
+func Send(ctx context.Context, cfg Config, deviceID string, req Request) (Reply, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return Reply{}, err
+	}
+	if cfg.Broker == "" {
+		return Reply{}, errors.New("mqtt.broker: required")
+	}
+	if err := validLevel(deviceID); err != nil {
+		return Reply{}, fmt.Errorf("device_id: %w", err)
+	}
+	if req.ID == "" {
+		req.ID = NewRequestID()
+	}
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return Reply{}, fmt.Errorf("encode request: %w", err)
+	}
+	if _, err := DecodeRequest(payload); err != nil {
+		return Reply{}, err
+	}
+	topics := NewTopics(cfg.Prefix, deviceID)
+	o := paho.NewClientOptions().AddBroker(cfg.Broker).SetClientID(NewRequestID()).
+		SetCleanSession(true).SetConnectTimeout(connectTimeout).SetAutoReconnect(false)
+	if cfg.Username != "" {
+		o.SetUsername(cfg.Username)
+	}
+	pw, err := cfg.password()
+	if err != nil {
+		return Reply{}, err
+	}
+	if pw != "" {
+		o.SetPassword(pw)
+	}
+	tc, err := cfg.tlsConfig()
+	if err != nil {
+		return Reply{}, err
+	}
+	if tc != nil {
+		o.SetTLSConfig(tc)
+	}
+	got := make(chan Reply, 1)
+	c := paho.NewClient(o)
+	if err := wait(ctx, c.Connect()); err != nil {
+		return Reply{}, fmt.Errorf("connect %s: %w", cfg.Broker, err)
+	}
+	defer c.Disconnect(100)
+	err = wait(ctx, c.Subscribe(topics.Res(), 1, func(_ paho.Client, m paho.Message) {
+		var r Reply
+		if json.Unmarshal(m.Payload(), &r) == nil && r.ID == req.ID {
+			select {
+			case got <- r:
+			default:
+			}
+		}
+	}))
+	if err != nil {
+		return Reply{}, fmt.Errorf("subscribe %s: %w", topics.Res(), err)
+	}
+	if err := wait(ctx, c.Publish(topics.Cmd(), 1, false, payload)); err != nil {
+		return Reply{}, fmt.Errorf("publish %s: %w", topics.Cmd(), err)
+	}
+	select {
+	case r := <-got:
+		if r.Status != StatusAccepted {
+			return r, &sched.Error{Code: r.Code, Message: r.Error}
+		}
+		return r, nil
+	case <-ctx.Done():
+		return Reply{}, fmt.Errorf("no reply from %s to request %s: %w", deviceID, req.ID, ctx.Err())
+	}
+}
+
+func wait(ctx context.Context, tok paho.Token) error {
+	select {
+	case <-tok.Done():
+		return tok.Error()
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(connectTimeout + time.Second):
+		return errors.New("timed out")
+	}
+}

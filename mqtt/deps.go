@@ -1,0 +1,98 @@
+package mqtt
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/edgecron/edgecron/sched"
+)
+
+// Scheduler is the part of *sched.Scheduler the agent uses.
+type Scheduler interface {
+	Add(ctx context.Context, p sched.Patch, o sched.AddOptions) (sched.Job, error)
+	Modify(ctx context.Context, id string, p sched.Patch, o sched.OpOptions) (sched.Job, error)
+	Reschedule(ctx context.Context, id string, t sched.TriggerSpec, o sched.OpOptions) (sched.Job, error)
+	PauseJob(ctx context.Context, id string, o sched.OpOptions) (sched.Job, error)
+	ResumeJob(ctx context.Context, id string, o sched.OpOptions) (sched.Job, error)
+	Remove(ctx context.Context, id string, o sched.OpOptions) (sched.Job, error)
+	Get(id string) (sched.Job, error)
+	List() []sched.Job
+	RunNow(ctx context.Context, id string, o sched.OpOptions) error
+	Listen(l sched.Listener) (cancel func())
+}
+
+// Outbox keeps telemetry while the broker is away (store/outbox satisfies
+// it). Append buffers in memory; Flush commits what was appended; Peek
+// flushes and returns the oldest records with their sequence numbers;
+// Delete removes records up to and including a sequence number; Stats
+// reports the records queued and dropped.
+type Outbox interface {
+	Append(ts time.Time, rec []byte)
+	Flush() error
+	Peek(n int) (seqs []uint64, recs [][]byte, err error)
+	Delete(through uint64) error
+	Stats() (queued int, dropped uint64)
+}
+
+// Actuators applies a payload received on <root>/actuators/<name>/set
+// (ON, OFF, TOGGLE or a JSON command; see actuators.ParseSetPayload).
+type Actuators interface {
+	Apply(ctx context.Context, name string, payload []byte) error
+}
+
+// Inventory lists what Home Assistant discovery announces.
+type Inventory interface {
+	Sensors() []SensorInfo
+	Actuators() []ActuatorInfo
+}
+
+// SensorInfo is one sensor and the values its readings carry.
+type SensorInfo struct {
+	Name   string
+	Values []ValueInfo
+}
+
+// ValueInfo is one value of a reading ("temperature", "°C").
+type ValueInfo struct {
+	Name string
+	Unit string
+}
+
+// ActuatorInfo is one actuator; PWM ones report {"state","value"}.
+type ActuatorInfo struct {
+	Name string
+	PWM  bool
+}
+
+// Backoff bounds the waits between reconnect attempts: Min doubles per
+// failed attempt up to Max, each wait drawn from [d/2, d].
+type Backoff struct {
+	Min, Max time.Duration
+}
+
+// Deps are what the agent is wired to. DeviceID, Scheduler and Outbox are
+// required.
+type Deps struct {
+	DeviceID  string
+	Groups    []string // groups whose commands this device takes
+	Scheduler Scheduler
+	Outbox    Outbox
+	Actuators Actuators // nil: set commands are refused and counted
+	Inventory Inventory // nil: nothing to announce to Home Assistant
+	// Clock gives wall time (expires_at, timestamps) and monotonic time
+	// (replay cache); default the system clock.
+	Clock sched.Clock
+	// Location is the zone of next_run_times for triggers without one;
+	// default time.Local.
+	Location *time.Location
+	Logger   *slog.Logger
+	Version  string
+	// BootID defaults to /proc/sys/kernel/random/boot_id.
+	BootID string
+	// ClockSynced reports whether wall time is synchronised; default: the
+	// file /run/systemd/timesync/synchronized exists.
+	ClockSynced func() bool
+	// Backoff defaults to 1s..2m.
+	Backoff Backoff
+}

@@ -1,0 +1,292 @@
+package mqtt
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/edgecron/edgecron/sched"
+)
+
+// MaxPayload is the largest request the agent reads; a larger one is
+// refused unread (logged and counted, no reply: its id is never parsed).
+const MaxPayload = 64 << 10
+
+// maxRequestID bounds a request id.
+const maxRequestID = 128
+
+// Ops of a request.
+const (
+	OpAdd        = "add"
+	OpModify     = "modify"
+	OpReschedule = "reschedule"
+	OpPause      = "pause"
+	OpResume     = "resume"
+	OpRemove     = "remove"
+	OpGet        = "get"
+	OpList       = "list"
+	OpRun        = "run"
+)
+
+// Reply statuses.
+const (
+	StatusAccepted = "accepted"
+	StatusRejected = "rejected"
+)
+
+// Request is a job request on <root>/jobs/cmd or a group's jobs/cmd
+// (CONTRACTS.md §6). Job, Changes and Trigger stay raw here; the agent
+// decodes them strictly with the scheduler's decoders.
+type Request struct {
+	ID              string          `json:"id"`
+	Op              string          `json:"op"`
+	Job             json.RawMessage `json:"job,omitempty"`
+	JobID           string          `json:"job_id,omitempty"`
+	Changes         json.RawMessage `json:"changes,omitempty"`
+	Trigger         json.RawMessage `json:"trigger,omitempty"`
+	ReplaceExisting bool            `json:"replace_existing,omitempty"`
+	ExpectedVersion int64           `json:"expected_version,omitempty"`
+	ExpiresAt       *time.Time      `json:"expires_at,omitempty"`
+}
+
+// Reply answers a Request on <root>/jobs/res. Job and Jobs are job
+// documents as the scheduler marshals them.
+type Reply struct {
+	ID           string          `json:"id"`
+	Status       string          `json:"status"`
+	Code         sched.Code      `json:"code"`
+	Error        string          `json:"error,omitempty"`
+	Job          json.RawMessage `json:"job,omitempty"`
+	Jobs         json.RawMessage `json:"jobs,omitempty"`
+	NextRunTimes []string        `json:"next_run_times,omitempty"`
+}
+
+// opFields says, per op, which optional fields it takes beside id and op
+// and which of them are required.
+var opFields = map[string]struct{ required, allowed []string }{
+	OpAdd:        {[]string{"job"}, []string{"replace_existing", "expected_version", "expires_at"}},
+	OpModify:     {[]string{"job_id", "changes"}, []string{"expected_version", "expires_at"}},
+	OpReschedule: {[]string{"job_id", "trigger"}, []string{"expected_version", "expires_at"}},
+	OpPause:      {[]string{"job_id"}, []string{"expected_version", "expires_at"}},
+	OpResume:     {[]string{"job_id"}, []string{"expected_version", "expires_at"}},
+	OpRemove:     {[]string{"job_id"}, []string{"expected_version", "expires_at"}},
+	OpRun:        {[]string{"job_id"}, []string{"expires_at"}},
+	OpGet:        {[]string{"job_id"}, []string{"expires_at"}},
+	OpList:       {nil, []string{"expires_at"}},
+}
+
+// Ops lists the ops in the order docs/mqtt.md gives them.
+var Ops = []string{OpAdd, OpModify, OpReschedule, OpPause, OpResume, OpRemove, OpGet, OpList, OpRun}
+
+// errNoID marks a payload whose request id could not be read: it gets no
+// reply, only a log line and a count.
+var errNoID = errors.New("request id unreadable")
+
+// DecodeRequest strictly decodes a request payload. Any error is a
+// bad_request *sched.Error naming the field. When the error wraps errNoID
+// the id could not be read; otherwise the returned Request carries the id
+// so that the caller can reply.
+func DecodeRequest(b []byte) (Request, error) {
+	var req Request
+	if len(b) > MaxPayload {
+		return req, noID(sched.FieldError("payload", "larger than %d bytes", MaxPayload))
+	}
+	var m map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return req, noID(sched.FieldError("payload", "not a JSON object"))
+	}
+	if _, err := dec.Token(); err == nil {
+		return req, noID(sched.FieldError("payload", "data after the JSON object"))
+	}
+	rawID, ok := m["id"]
+	if !ok || isNull(rawID) {
+		return req, noID(sched.FieldError("id", "is required"))
+	}
+	if err := json.Unmarshal(rawID, &req.ID); err != nil {
+		return req, noID(sched.FieldError("id", "must be a string"))
+	}
+	if req.ID == "" || len(req.ID) > maxRequestID || !utf8.ValidString(req.ID) {
+		id := req.ID
+		req.ID = ""
+		return req, noID(sched.FieldError("id", "must be 1 to %d bytes of UTF-8, got %d bytes", maxRequestID, len(id)))
+	}
+	// From here on the id is known: every error gets a reply.
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	present := map[string]bool{}
+	for _, k := range keys {
+		v := m[k]
+		if isNull(v) || k == "id" {
+			continue
+		}
+		present[k] = true
+		var err error
+		switch k {
+		case "op":
+			err = decodeString(v, &req.Op)
+		case "job_id":
+			err = decodeString(v, &req.JobID)
+		case "job":
+			req.Job, err = decodeObject(v)
+		case "changes":
+			req.Changes, err = decodeObject(v)
+		case "trigger":
+			req.Trigger, err = decodeObject(v)
+		case "replace_existing":
+			if json.Unmarshal(v, &req.ReplaceExisting) != nil {
+				err = errors.New("must be true or false")
+			}
+		case "expected_version":
+			req.ExpectedVersion, err = decodeVersion(v)
+		case "expires_at":
+			var s string
+			if err = decodeString(v, &s); err == nil {
+				var t time.Time
+				if t, err = time.Parse(time.RFC3339, s); err != nil {
+					err = fmt.Errorf("must be an RFC3339 time, got %q", s)
+				} else {
+					req.ExpiresAt = &t
+				}
+			}
+		default:
+			return req, sched.FieldError(k, "unknown field")
+		}
+		if err != nil {
+			return req, sched.FieldError(k, "%v", err)
+		}
+	}
+	spec, ok := opFields[req.Op]
+	switch {
+	case !present["op"]:
+		return req, sched.FieldError("op", "is required (one of %s)", strings.Join(Ops, ", "))
+	case !ok:
+		return req, sched.FieldError("op", "unknown op %q (one of %s)", req.Op, strings.Join(Ops, ", "))
+	}
+	for _, f := range spec.required {
+		if !present[f] {
+			return req, sched.FieldError(f, "is required for op %s", req.Op)
+		}
+	}
+	for _, k := range keys {
+		if present[k] && k != "op" && !contains(spec.required, k) && !contains(spec.allowed, k) {
+			return req, sched.FieldError(k, "not allowed with op %s", req.Op)
+		}
+	}
+	if present["job_id"] && !sched.IDPattern.MatchString(req.JobID) {
+		return req, sched.FieldError("job_id", "%q does not match %s", req.JobID, sched.IDPattern)
+	}
+	return req, nil
+}
+
+func noID(err error) error { return fmt.Errorf("%w: %w", errNoID, err) }
+
+func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func decodeString(v json.RawMessage, s *string) error {
+	if json.Unmarshal(v, s) != nil {
+		return errors.New("must be a string")
+	}
+	return nil
+}
+
+func decodeObject(v json.RawMessage) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(v, &m) != nil {
+		return nil, errors.New("must be a JSON object")
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeVersion(v json.RawMessage) (int64, error) {
+	var n json.Number
+	if t := bytes.TrimSpace(v); len(t) == 0 || t[0] == '"' || json.Unmarshal(t, &n) != nil {
+		return 0, errors.New("must be a non-negative integer")
+	}
+	i, err := n.Int64()
+	if err != nil || i < 0 {
+		return 0, fmt.Errorf("must be a non-negative integer, got %s", n)
+	}
+	return i, nil
+}
+
+// command is a decoded request with its job parts decoded by the
+// scheduler's own decoders.
+type command struct {
+	Request
+	patch   sched.Patch
+	trigger sched.TriggerSpec
+}
+
+// decodeCommand decodes the job, changes or trigger of req. Field names in
+// errors are prefixed with the request field ("job.trigger.hour").
+func decodeCommand(req Request) (command, error) {
+	c := command{Request: req}
+	var err error
+	switch req.Op {
+	case OpAdd:
+		c.patch, err = sched.DecodeJob(req.Job, sched.ModeAdd)
+		err = prefixField("job", err)
+	case OpModify:
+		c.patch, err = sched.DecodeJob(req.Changes, sched.ModeChanges)
+		err = prefixField("changes", err)
+	case OpReschedule:
+		err = json.Unmarshal(req.Trigger, &c.trigger)
+		if err == nil {
+			_, err = c.trigger.Compile(time.UTC)
+		}
+		err = prefixField("trigger", err)
+	}
+	return c, err
+}
+
+// prefixField makes a scheduler decoding error name its field from the
+// request's top ("job.trigger.hour"). Errors without a code become
+// bad_request: they come from decoding user input.
+func prefixField(prefix string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sched.Error
+	if !errors.As(err, &se) {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) && ute.Field != "" {
+			return sched.FieldError(prefix+"."+ute.Field, "must be %s", ute.Type)
+		}
+		return sched.FieldError(prefix, "%v", err)
+	}
+	out := *se
+	switch {
+	case out.Field == "":
+		out.Field = prefix
+	case out.Field != prefix && !strings.HasPrefix(out.Field, prefix+"."):
+		out.Field = prefix + "." + out.Field
+	}
+	return &out
+}
+
+// rejected returns the reply for err.
+func rejected(id string, err error) Reply {
+	return Reply{ID: id, Status: StatusRejected, Code: sched.ErrorCode(err), Error: err.Error()}
+}

@@ -1,0 +1,335 @@
+package mqtt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/edgecron/edgecron/sched"
+)
+
+// outMsg is one telemetry message: a reading, an event, a state. Mark
+// means the payload is a JSON object of ours that gets "historical":true
+// when it is replayed from the outbox.
+type outMsg struct {
+	Topic   string    `json:"t"`
+	QoS     byte      `json:"q"`
+	Retain  bool      `json:"r,omitempty"`
+	Mark    bool      `json:"m,omitempty"`
+	TS      time.Time `json:"ts"`
+	Payload []byte    `json:"p"`
+}
+
+// encodeRecord and decodeRecord are the outbox's record format.
+func encodeRecord(m outMsg) []byte {
+	b, _ := json.Marshal(m) // cannot fail: plain fields
+	return b
+}
+
+func decodeRecord(b []byte) (outMsg, error) {
+	var m outMsg
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return m, fmt.Errorf("outbox record: %w", err)
+	}
+	if m.Topic == "" || m.QoS > 2 {
+		return m, errors.New("outbox record: no topic or bad qos")
+	}
+	return m, nil
+}
+
+// historical returns the payload to replay: a marked JSON object gets
+// "historical":true as its first member.
+func (m outMsg) historical() []byte {
+	p := bytes.TrimSpace(m.Payload)
+	if !m.Mark || len(p) < 2 || p[0] != '{' || p[len(p)-1] != '}' {
+		return m.Payload
+	}
+	rest := bytes.TrimSpace(p[1:])
+	out := append([]byte(`{"historical":true`), ',')
+	if len(rest) == 1 { // "{}"
+		out = out[:len(out)-1]
+	}
+	return append(out, rest...)
+}
+
+// pendingPub is a publish in flight, watched in order by the watcher.
+type pendingPub struct {
+	tok interface {
+		WaitTimeout(time.Duration) bool
+		Error() error
+	}
+	msg outMsg
+}
+
+// enqueue hands m to the sender without blocking; when the queue is full,
+// m goes straight to the outbox.
+func (a *Agent) enqueue(m outMsg) {
+	defer func() {
+		// After Run returned, the queue is closed: keep m in the outbox.
+		if recover() != nil {
+			a.deps.Outbox.Append(m.TS, encodeRecord(m))
+		}
+	}()
+	select {
+	case a.tele <- m:
+	default:
+		a.stats.spilled.Add(1)
+		a.deps.Outbox.Append(m.TS, encodeRecord(m))
+	}
+}
+
+// sender publishes telemetry while the agent is live (connected, outbox
+// empty) and appends it to the outbox otherwise. It runs until the queue
+// is closed.
+func (a *Agent) sender() {
+	for m := range a.tele {
+		a.mu.Lock()
+		if a.live {
+			tok := a.client.Publish(m.Topic, m.QoS, m.Retain, m.Payload)
+			a.mu.Unlock()
+			a.pending <- pendingPub{tok: tok, msg: m}
+			continue
+		}
+		a.deps.Outbox.Append(m.TS, encodeRecord(m))
+		a.mu.Unlock()
+	}
+}
+
+// watcher waits for each live publish in order; one that fails goes to
+// the outbox (delivery is at least once: it may arrive twice).
+func (a *Agent) watcher() {
+	for p := range a.pending {
+		if !p.tok.WaitTimeout(publishTimeout) || p.tok.Error() != nil {
+			a.deps.Outbox.Append(p.msg.TS, encodeRecord(p.msg))
+			a.mu.Lock()
+			a.live = false
+			a.mu.Unlock()
+			a.signal(a.kick)
+		}
+	}
+}
+
+// drainer replays the outbox whenever kicked (on connect, by the flusher).
+func (a *Agent) drainer(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.kick:
+			if err := a.drain(ctx); err != nil {
+				a.log.Warn("outbox replay paused", "err", err)
+			}
+		}
+	}
+}
+
+// drain publishes the outbox oldest first, in batches, deleting each batch
+// once the broker acknowledged all of it; when it finds the outbox empty
+// the agent goes live. New telemetry meanwhile lands behind the replayed
+// records, so the order holds.
+func (a *Agent) drain(ctx context.Context) error {
+	for ctx.Err() == nil {
+		a.mu.Lock()
+		if !a.connected {
+			a.mu.Unlock()
+			return nil
+		}
+		seqs, recs, err := a.deps.Outbox.Peek(replayBatch)
+		if err != nil {
+			a.mu.Unlock()
+			return err
+		}
+		if len(seqs) == 0 {
+			a.live = true
+			a.mu.Unlock()
+			return nil
+		}
+		a.mu.Unlock()
+		type inflight struct {
+			tok interface {
+				WaitTimeout(time.Duration) bool
+				Error() error
+			}
+		}
+		var toks []inflight
+		for i, rec := range recs {
+			m, err := decodeRecord(rec)
+			if err != nil {
+				a.log.Error("corrupt outbox record dropped", "seq", seqs[i], "err", err)
+				continue
+			}
+			toks = append(toks, inflight{a.client.Publish(m.Topic, m.QoS, m.Retain, m.historical())})
+		}
+		for _, t := range toks {
+			if !t.tok.WaitTimeout(publishTimeout) {
+				return errors.New("broker did not acknowledge replayed telemetry")
+			}
+			if err := t.tok.Error(); err != nil {
+				return err
+			}
+		}
+		if err := a.deps.Outbox.Delete(seqs[len(seqs)-1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flusher commits the outbox every flush interval, restarts a paused
+// replay and keeps <root>/info current.
+func (a *Agent) flusher(ctx context.Context) {
+	t := a.clock.NewTimer(a.cfg.Outbox.FlushInterval.D())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+		}
+		t.Reset(a.cfg.Outbox.FlushInterval.D())
+		if err := a.deps.Outbox.Flush(); err != nil {
+			a.log.Error("outbox flush failed; records stay in memory", "err", err)
+		}
+		a.mu.Lock()
+		stalled := a.connected && !a.live
+		a.mu.Unlock()
+		if stalled {
+			a.signal(a.kick)
+		}
+		a.publishInfo(false)
+	}
+}
+
+// Info is the document retained on <root>/info.
+type Info struct {
+	Version   string     `json:"version"`
+	BootID    string     `json:"boot_id"`
+	StartedAt string     `json:"started_at"`
+	Clock     string     `json:"clock"`
+	Outbox    OutboxInfo `json:"outbox"`
+}
+
+// OutboxInfo reports the outbox in Info.
+type OutboxInfo struct {
+	Queued  int    `json:"queued"`
+	Dropped uint64 `json:"dropped"`
+}
+
+// publishInfo publishes <root>/info when connected, always or only when
+// it changed.
+func (a *Agent) publishInfo(always bool) {
+	q, d := a.deps.Outbox.Stats()
+	info := Info{Version: a.deps.Version, BootID: a.bootID, StartedAt: a.started.UTC().Format(time.RFC3339),
+		Clock: "unsynced", Outbox: OutboxInfo{Queued: q, Dropped: d}}
+	if a.deps.ClockSynced() {
+		info.Clock = "synced"
+	}
+	b, _ := json.Marshal(info)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.connected || (!always && string(b) == a.lastInfo) {
+		return
+	}
+	a.lastInfo = string(b)
+	a.client.Publish(a.topics.Info(), 1, true, b)
+}
+
+// onEvent is the scheduler listener: it publishes the event and, when the
+// job changed, its retained document. It never blocks.
+func (a *Agent) onEvent(e sched.Event) {
+	e.Time = e.Time.UTC()
+	if e.DurationMS == nil && e.Duration > 0 {
+		ms := e.Duration.Milliseconds()
+		e.DurationMS = &ms
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		a.log.Error("cannot encode event", "job", e.JobID, "event", e.Kind, "err", err)
+		return
+	}
+	a.enqueue(outMsg{Topic: a.topics.Events(), QoS: 1, Mark: true, TS: e.Time, Payload: b})
+	switch {
+	case e.Kind == sched.EventRemoved:
+		a.enqueue(a.jobState(e.JobID, nil))
+	case e.Job != nil && e.Kind != sched.EventSubmitted:
+		a.enqueue(a.jobState(e.JobID, e.Job))
+	}
+}
+
+// jobState is the retained document of job id; nil clears it.
+func (a *Agent) jobState(id string, j *sched.Job) outMsg {
+	m := outMsg{Topic: a.topics.Job(id), QoS: 1, Retain: true, TS: a.clock.Now(), Payload: []byte{}}
+	if j != nil {
+		b, err := json.Marshal(j)
+		if err != nil {
+			a.log.Error("cannot encode job", "job", id, "err", err)
+		} else {
+			m.Payload = b
+		}
+	}
+	return m
+}
+
+// Reading publishes a sensor reading on <root>/sensors/<sensor>, through
+// the outbox while the broker is away. ts is the time it was taken.
+func (a *Agent) Reading(sensor string, ts time.Time, values map[string]float64, units map[string]string) {
+	if validLevel(sensor) != nil {
+		a.log.Error("reading of a sensor whose name cannot be a topic level dropped", "sensor", sensor)
+		return
+	}
+	b, err := json.Marshal(struct {
+		TS     string             `json:"ts"`
+		Values map[string]float64 `json:"values"`
+		Units  map[string]string  `json:"units,omitempty"`
+	}{ts.UTC().Format(time.RFC3339Nano), values, units})
+	if err != nil { // NaN or Inf
+		a.log.Error("reading cannot be encoded; dropped", "sensor", sensor, "err", err)
+		return
+	}
+	a.enqueue(outMsg{Topic: a.topics.Sensor(sensor), QoS: 1, Mark: true, TS: ts, Payload: b})
+}
+
+// ActuatorState publishes the retained state of an actuator: ON / OFF, or
+// {"state":"ON","value":0.4} when value is given (PWM).
+func (a *Agent) ActuatorState(name string, on bool, value *float64) {
+	if validLevel(name) != nil {
+		a.log.Error("state of an actuator whose name cannot be a topic level dropped", "actuator", name)
+		return
+	}
+	state := "OFF"
+	if on {
+		state = "ON"
+	}
+	payload := []byte(state)
+	if value != nil {
+		payload, _ = json.Marshal(struct {
+			State string  `json:"state"`
+			Value float64 `json:"value"`
+		}{state, *value})
+	}
+	a.enqueue(outMsg{Topic: a.topics.ActuatorState(name), QoS: 1, Retain: true, TS: a.clock.Now(), Payload: payload})
+}
+
+// Publish is the publish action's Publisher: it sends payload on topic,
+// queued through the outbox while the broker is away (then it returns nil:
+// the message is kept, not lost). The payload is sent as given.
+func (a *Agent) Publish(ctx context.Context, topic string, qos byte, retain bool, payload []byte) error {
+	if topic == "" || strings.ContainsAny(topic, "+#\x00") || !utf8.ValidString(topic) || len(topic) > 65535 {
+		return fmt.Errorf("mqtt publish: topic %q must be non-empty UTF-8 without wildcards", topic)
+	}
+	if qos > 2 {
+		return fmt.Errorf("mqtt publish: qos %d is not 0, 1 or 2", qos)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	a.enqueue(outMsg{Topic: topic, QoS: qos, Retain: retain, TS: a.clock.Now(), Payload: payload})
+	return nil
+}

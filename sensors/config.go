@@ -1,0 +1,180 @@
+package sensors
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/edgecron/edgecron/internal/units"
+)
+
+// Config is one entry of the config's sensors list (docs/hardware.md lists
+// every key and the drivers that read it).
+type Config struct {
+	Name   string `yaml:"name"`
+	Driver string `yaml:"driver"`
+	// Interval, when set, makes the agent read the sensor on this period
+	// (a read job of source config).
+	Interval units.Duration `yaml:"interval,omitempty"`
+	// Timeout bounds one read; default 10s. A job's own timeout also applies.
+	Timeout     units.Duration `yaml:"timeout,omitempty"`
+	Calibration Calibration    `yaml:"calibration,omitempty"`
+	// Round is the number of decimals kept (nil: no rounding).
+	Round  *int   `yaml:"round,omitempty"`
+	Filter Filter `yaml:"filter,omitempty"`
+
+	// Driver-specific keys.
+	Bus        string  `yaml:"bus,omitempty"`         // I2C bus ("1", "/dev/i2c-1"), or the 1-Wire bus (a DS2482 on that I2C bus)
+	Address    uint64  `yaml:"address,omitempty"`     // I2C address (0x76) or 1-Wire ROM address
+	Pin        string  `yaml:"pin,omitempty"`         // GPIO name (GPIO17)
+	Pull       string  `yaml:"pull,omitempty"`        // gpio: up | down | none (default none)
+	ActiveLow  bool    `yaml:"active_low,omitempty"`  // gpio level: low reads as 1
+	Mode       string  `yaml:"mode,omitempty"`        // gpio: level | counter
+	Edge       string  `yaml:"edge,omitempty"`        // gpio counter: rising | falling | both
+	Device     string  `yaml:"device,omitempty"`      // ds18b20 w1 id: 28-0123456789ab
+	Resolution int     `yaml:"resolution,omitempty"`  // ds18b20 bits 9..12
+	Channel    string  `yaml:"channel,omitempty"`     // ads1115: 0..3, or 0-1, 0-3, 1-3, 2-3
+	MaxVoltage float64 `yaml:"max_voltage,omitempty"` // ads1115 full-scale volts
+	Register   *int    `yaml:"register,omitempty"`    // i2c-register: register address
+	Format     string  `yaml:"format,omitempty"`      // i2c-register: u8 s8 u16 s16 u32 s32
+	ByteOrder  string  `yaml:"byte_order,omitempty"`  // i2c-register: big | little
+	Path       string  `yaml:"path,omitempty"`        // cpu-temp / ds18b20 sysfs file
+	Quantity   string  `yaml:"quantity,omitempty"`    // value name for ads1115, i2c-register, gpio, sim
+	Unit       string  `yaml:"unit,omitempty"`        // unit of that value
+}
+
+// Calibration corrects the value named Value (default: the driver's primary
+// value, e.g. temperature): v*scale + offset.
+type Calibration struct {
+	Value  string   `yaml:"value,omitempty"`
+	Offset float64  `yaml:"offset,omitempty"`
+	Scale  *float64 `yaml:"scale,omitempty"` // default 1
+}
+
+// Filter smooths every value over the last Window reads.
+type Filter struct {
+	Kind   string `yaml:"kind,omitempty"` // median | mean
+	Window int    `yaml:"window,omitempty"`
+}
+
+// DefaultTimeout bounds a read when the config sets none.
+const DefaultTimeout = 10 * time.Second
+
+// MaxFilterWindow bounds filter.window.
+const MaxFilterWindow = 100
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// ReadTimeout returns the configured timeout or DefaultTimeout.
+func (c Config) ReadTimeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout.D()
+	}
+	return DefaultTimeout
+}
+
+// driverKeys is every driver-specific key with a test of whether it is set.
+var driverKeys = []struct {
+	key string
+	set func(c *Config) bool
+}{
+	{"bus", func(c *Config) bool { return c.Bus != "" }},
+	{"address", func(c *Config) bool { return c.Address != 0 }},
+	{"pin", func(c *Config) bool { return c.Pin != "" }},
+	{"pull", func(c *Config) bool { return c.Pull != "" }},
+	{"active_low", func(c *Config) bool { return c.ActiveLow }},
+	{"mode", func(c *Config) bool { return c.Mode != "" }},
+	{"edge", func(c *Config) bool { return c.Edge != "" }},
+	{"device", func(c *Config) bool { return c.Device != "" }},
+	{"resolution", func(c *Config) bool { return c.Resolution != 0 }},
+	{"channel", func(c *Config) bool { return c.Channel != "" }},
+	{"max_voltage", func(c *Config) bool { return c.MaxVoltage != 0 }},
+	{"register", func(c *Config) bool { return c.Register != nil }},
+	{"format", func(c *Config) bool { return c.Format != "" }},
+	{"byte_order", func(c *Config) bool { return c.ByteOrder != "" }},
+	{"path", func(c *Config) bool { return c.Path != "" }},
+	{"quantity", func(c *Config) bool { return c.Quantity != "" }},
+	{"unit", func(c *Config) bool { return c.Unit != "" }},
+}
+
+// Validate checks the entry and fills driver defaults. prefix is the
+// entry's config path, e.g. "sensors[2]"; errors name the key under it
+// ("sensors[2].address: ...").
+func (c *Config) Validate(prefix string) error {
+	if err := c.validate(); err != nil {
+		var ke *KeyError
+		if errors.As(err, &ke) && ke.Key != "" {
+			return fmt.Errorf("%s.%s: %s", prefix, ke.Key, ke.Msg)
+		}
+		return fmt.Errorf("%s: %w", prefix, err)
+	}
+	return nil
+}
+
+func (c *Config) validate() error {
+	if !nameRE.MatchString(c.Name) {
+		return Keyf("name", "%q must match [A-Za-z0-9_.-]{1,64} (it becomes an MQTT topic level)", c.Name)
+	}
+	if c.Driver == "" {
+		return Keyf("driver", "is required (one of: %s)", knownDrivers())
+	}
+	d, ok := Lookup(c.Driver)
+	if !ok {
+		return Keyf("driver", "unknown driver %q (known: %s)", c.Driver, knownDrivers())
+	}
+	if c.Timeout < 0 {
+		return Keyf("timeout", "must not be negative")
+	}
+	if s := c.Calibration.Scale; s != nil && (*s == 0 || math.IsNaN(*s) || math.IsInf(*s, 0)) {
+		return Keyf("calibration.scale", "must be a finite non-zero number")
+	}
+	if o := c.Calibration.Offset; math.IsNaN(o) || math.IsInf(o, 0) {
+		return Keyf("calibration.offset", "must be a finite number")
+	}
+	if c.Round != nil && (*c.Round < 0 || *c.Round > 10) {
+		return Keyf("round", "must be 0..10 decimals, got %d", *c.Round)
+	}
+	switch c.Filter.Kind {
+	case "":
+		if c.Filter.Window != 0 {
+			return Keyf("filter.kind", "is required with filter.window (median or mean)")
+		}
+	case "median", "mean":
+		if c.Filter.Window < 1 || c.Filter.Window > MaxFilterWindow {
+			return Keyf("filter.window", "must be 1..%d, got %d", MaxFilterWindow, c.Filter.Window)
+		}
+	default:
+		return Keyf("filter.kind", "must be median or mean, got %q", c.Filter.Kind)
+	}
+	for _, k := range driverKeys {
+		if k.set(c) && !slices.Contains(d.Keys, k.key) {
+			return Keyf(k.key, "is not used by driver %s", c.Driver)
+		}
+	}
+	if d.Check != nil {
+		if err := d.Check(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateAll validates every entry (prefix "sensors[i]") and refuses
+// duplicate names.
+func ValidateAll(cfgs []Config) error {
+	seen := map[string]int{}
+	for i := range cfgs {
+		p := fmt.Sprintf("sensors[%d]", i)
+		if err := cfgs[i].Validate(p); err != nil {
+			return err
+		}
+		if j, dup := seen[cfgs[i].Name]; dup {
+			return fmt.Errorf("%s.name: %q is already the name of sensors[%d]", p, cfgs[i].Name, j)
+		}
+		seen[cfgs[i].Name] = i
+	}
+	return nil
+}

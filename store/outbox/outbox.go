@@ -1,0 +1,250 @@
+// Package outbox is a bounded, ordered queue of records in a bbolt file:
+// the MQTT agent keeps telemetry in it while the broker is unreachable and
+// replays it, oldest first, on reconnect.
+//
+// Appends are buffered in memory and committed in one transaction per
+// Flush, so that a burst of readings costs one fsync, not one each: a power
+// cut loses at most the records appended since the last Flush (the agent
+// flushes every outbox.flush_interval). Everything else that is dropped —
+// records beyond MaxBytes (oldest first), older than MaxAge, or larger than
+// MaxBytes on their own — is counted, and the count is persisted with the
+// records.
+//
+// The Outbox shares the agent's store file: it takes a *bolt.DB and keeps
+// to its own bucket, "mqtt_outbox".
+package outbox
+
+import (
+	"encoding/binary"
+
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketName  = []byte("mqtt_outbox")
+	recordsName = []byte("records")
+	droppedKey  = []byte("dropped")
+)
+
+// overhead is what a record costs beside its bytes: key and timestamp.
+const overhead = 16
+
+// Options bound the outbox.
+type Options struct {
+	MaxBytes int64         // total of records (plus 16 bytes each); required
+	MaxAge   time.Duration // records older than this are dropped; required
+	// Now is the wall clock used for MaxAge; default time.Now.
+	Now func() time.Time
+}
+
+type record struct {
+	ts  time.Time
+	rec []byte
+}
+
+// Outbox is the queue. Its methods are safe for concurrent use.
+type Outbox struct {
+	db   *bolt.DB
+	opts Options
+
+	mu           sync.Mutex
+	pending      []record
+	pendingBytes int64
+	count        int   // committed records
+	bytes        int64 // committed bytes, overhead included
+	dropped      uint64
+	droppedSaved uint64 // part of dropped already persisted
+}
+
+// Open opens the outbox in db, creating its bucket, and applies the bounds
+// to what a previous run left.
+func Open(db *bolt.DB, o Options) (*Outbox, error) {
+	if o.MaxBytes <= overhead || o.MaxAge <= 0 {
+		return nil, fmt.Errorf("outbox: MaxBytes (%d) and MaxAge (%s) must be positive", o.MaxBytes, o.MaxAge)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	ob := &Outbox{db: db, opts: o}
+	err := db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketName)
+		if err != nil {
+			return err
+		}
+		recs, err := b.CreateBucketIfNotExists(recordsName)
+		if err != nil {
+			return err
+		}
+		if v := b.Get(droppedKey); len(v) == 8 {
+			ob.dropped = binary.BigEndian.Uint64(v)
+			ob.droppedSaved = ob.dropped
+		}
+		return recs.ForEach(func(k, v []byte) error {
+			ob.count++
+			ob.bytes += int64(len(v)) + 8
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: open: %w", err)
+	}
+	if err := ob.Flush(); err != nil {
+		return nil, err
+	}
+	return ob, nil
+}
+
+// Append queues rec, stamped ts, in memory until the next Flush. A record
+// larger than MaxBytes is dropped and counted; when memory holds more than
+// MaxBytes the oldest pending records are dropped and counted.
+func (o *Outbox) Append(ts time.Time, rec []byte) {
+	size := int64(len(rec)) + overhead
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if size > o.opts.MaxBytes {
+		o.dropped++
+		return
+	}
+	o.pending = append(o.pending, record{ts: ts, rec: append([]byte(nil), rec...)})
+	o.pendingBytes += size
+	for o.pendingBytes > o.opts.MaxBytes {
+		o.pendingBytes -= int64(len(o.pending[0].rec)) + overhead
+		o.pending[0] = record{}
+		o.pending = o.pending[1:]
+		o.dropped++
+	}
+}
+
+// Flush commits the pending records in one transaction, then drops the
+// oldest records beyond MaxBytes and those older than MaxAge, and persists
+// the drop count. On error the pending records stay pending.
+func (o *Outbox) Flush() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.flushLocked()
+}
+
+func (o *Outbox) flushLocked() error {
+	if len(o.pending) == 0 && o.count == 0 && o.dropped == o.droppedSaved {
+		return nil
+	}
+	count, bytes, dropped := o.count, o.bytes, o.dropped
+	cutoff := o.opts.Now().Add(-o.opts.MaxAge).UnixNano()
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketName)
+		recs := b.Bucket(recordsName)
+		for _, r := range o.pending {
+			seq, err := recs.NextSequence()
+			if err != nil {
+				return err
+			}
+			v := make([]byte, 8+len(r.rec))
+			binary.BigEndian.PutUint64(v, uint64(r.ts.UnixNano()))
+			copy(v[8:], r.rec)
+			if err := recs.Put(key(seq), v); err != nil {
+				return err
+			}
+			count++
+			bytes += int64(len(r.rec)) + overhead
+		}
+		// Collect first, then delete: deleting under a moving cursor can
+		// skip keys.
+		var drop [][]byte
+		c := recs.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if bytes <= o.opts.MaxBytes && (len(v) < 8 || int64(binary.BigEndian.Uint64(v)) >= cutoff) {
+				break
+			}
+			drop = append(drop, k)
+			count--
+			bytes -= int64(len(v)) + 8
+			dropped++
+		}
+		for _, k := range drop {
+			if err := recs.Delete(k); err != nil {
+				return err
+			}
+		}
+		var d [8]byte
+		binary.BigEndian.PutUint64(d[:], dropped)
+		return b.Put(droppedKey, d[:])
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: flush: %w", err)
+	}
+	o.pending, o.pendingBytes = nil, 0
+	o.count, o.bytes, o.dropped, o.droppedSaved = count, bytes, dropped, dropped
+	return nil
+}
+
+// Peek flushes, then returns up to n of the oldest records with their
+// sequence numbers, oldest first, without removing them.
+func (o *Outbox) Peek(n int) (seqs []uint64, recs [][]byte, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.flushLocked(); err != nil {
+		return nil, nil, err
+	}
+	err = o.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketName).Bucket(recordsName).Cursor()
+		for k, v := c.First(); k != nil && len(seqs) < n; k, v = c.Next() {
+			if len(k) != 8 || len(v) < 8 {
+				return fmt.Errorf("corrupt record %x", k)
+			}
+			seqs = append(seqs, binary.BigEndian.Uint64(k))
+			recs = append(recs, append([]byte(nil), v[8:]...))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("outbox: peek: %w", err)
+	}
+	return seqs, recs, nil
+}
+
+// Delete removes every committed record up to and including seq (records
+// that were delivered), in one transaction.
+func (o *Outbox) Delete(through uint64) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	count, bytes := o.count, o.bytes
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		recs := tx.Bucket(bucketName).Bucket(recordsName)
+		var del [][]byte
+		c := recs.Cursor()
+		for k, v := c.First(); k != nil && binary.BigEndian.Uint64(k) <= through; k, v = c.Next() {
+			del = append(del, k)
+			count--
+			bytes -= int64(len(v)) + 8
+		}
+		for _, k := range del {
+			if err := recs.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: delete: %w", err)
+	}
+	o.count, o.bytes = count, bytes
+	return nil
+}
+
+// Stats returns the records queued (committed and pending) and the records
+// dropped since the outbox was created.
+func (o *Outbox) Stats() (queued int, dropped uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.count + len(o.pending), o.dropped
+}
+
+func key(seq uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	return k[:]
+}
