@@ -3,6 +3,7 @@ package sched
 import (
 	"math/rand"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -137,18 +138,21 @@ func TestCronAgainstBruteForce(t *testing.T) {
 			edges = []int64{from + 86400*40}
 		}
 		for _, edge := range edges {
-			for i := 0; i < 16; i++ {
+			for i := 0; i < 10; i++ {
 				spec := TriggerSpec{Type: "cron", Day: CronField(pick(refExprs.day)), DayOfWeek: CronField(pick(refExprs.dow)),
 					Hour: CronField(pick(refExprs.hour)), Minute: CronField(pick(refExprs.minute))}
 				if i == 0 {
 					spec = TriggerSpec{Type: "cron", Minute: "*/15"}
 				}
 				tr, err := spec.Compile(loc)
+				if err != nil && strings.Contains(err.Error(), "matches no date") {
+					continue // an impossible combination, such as 1st sun on mon-fri
+				}
 				if err != nil {
 					t.Fatalf("%+v: %v", spec, err)
 				}
 				c := tr.(*cronTrigger)
-				lo, hi := edge-4*86400, edge+4*86400
+				lo, hi := edge-3*86400, edge+3*86400
 				want := refFires(c, lo, hi)
 				// Only the inner window is complete in the reference.
 				inLo, inHi := lo+86400, hi-86400

@@ -198,6 +198,31 @@ func testInstall(t *testing.T, cred *syscall.Credential) {
 	}
 }
 
+// TestInstallDefaults installs with no --config: the demo config becomes
+// agent.yaml and every example lands in the examples directory.
+func TestInstallDefaults(t *testing.T) {
+	root := t.TempDir()
+	write(t, root+"/etc/passwd", "root:x:0:0:root:/root:/bin/bash\n", 0o644)
+	write(t, root+"/etc/group", "root:x:0:\n", 0o644)
+	bin := filepath.Join(t.TempDir(), "agent")
+	write(t, bin, "#!/bin/sh\n", 0o755)
+	if out, code := run(t, nil, nil, "scripts/install.sh", "--root", root, bin); code != 0 {
+		t.Fatalf("install.sh: exit %d\n%s", code, out)
+	}
+	if read(t, root+"/etc/edgecron/agent.yaml") != read(t, "../configs/demo.yaml") {
+		t.Error("agent.yaml is not configs/demo.yaml")
+	}
+	examples, err := filepath.Glob("../configs/*.yaml")
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no example configs: %v", err)
+	}
+	for _, e := range examples {
+		if read(t, root+"/usr/local/share/edgecron/examples/"+filepath.Base(e)) != read(t, e) {
+			t.Errorf("example %s not installed as is", filepath.Base(e))
+		}
+	}
+}
+
 func TestInstallRefuses(t *testing.T) {
 	root := t.TempDir()
 	tests := []struct {

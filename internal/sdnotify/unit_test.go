@@ -130,34 +130,56 @@ func parseSpan(s string) (time.Duration, error) {
 	return time.Duration(f * float64(unit)), nil
 }
 
-// TestUnitVerifies lints the unit with systemd's own parser. verify insists
-// that ExecStart's binary exists, so a copy points it at a stand-in.
-func TestUnitVerifies(t *testing.T) {
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Skip("systemd-analyze not installed: unit not verified")
-	}
+// verifiableUnit writes a copy of the unit whose ExecStart names an
+// executable stand-in: systemd-analyze insists that the binary exists.
+func verifiableUnit(t *testing.T) string {
+	t.Helper()
 	raw, err := os.ReadFile(unitPath)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), "ExecStart=/usr/local/bin/agent ") {
+		t.Fatal("ExecStart does not run /usr/local/bin/agent")
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "agent")
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(raw), "ExecStart=/usr/local/bin/agent ") {
-		t.Fatal("ExecStart does not run /usr/local/bin/agent")
-	}
 	unit := filepath.Join(dir, "edgecron-agent.service")
 	text := strings.ReplaceAll(string(raw), "ExecStart=/usr/local/bin/agent ", "ExecStart="+bin+" ")
 	if err := os.WriteFile(unit, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(analyze, "verify", "--man=no", unit).CombinedOutput()
+	return unit
+}
+
+// TestUnitVerifies lints the unit with systemd's own parser.
+func TestUnitVerifies(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze not installed: unit not verified")
+	}
+	out, err := exec.Command(analyze, "verify", "--man=no", verifiableUnit(t)).CombinedOutput()
 	// verify reports unknown keys and bad values on stderr yet exits 0: any
 	// output at all is a finding.
 	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// TestUnitExposure keeps the hardening from eroding: systemd's own rating
+// of the unit (0 safest, 10 unconfined) must stay at or below 5.0, "OK".
+func TestUnitExposure(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze not installed: exposure not rated")
+	}
+	out, err := exec.Command(analyze, "security", "--offline=yes", "--threshold=50", "--no-pager", verifiableUnit(t)).CombinedOutput()
+	if !strings.Contains(string(out), "Overall exposure level") {
+		t.Skipf("this systemd-analyze cannot rate a unit file offline (systemd < 250?): %v", err)
+	}
+	if err != nil {
+		t.Errorf("exposure above 5.0: %v\n%s", err, out)
 	}
 }
