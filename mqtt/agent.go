@@ -22,12 +22,13 @@ import (
 // Queue sizes. A full command queue answers "busy"; a full telemetry
 // queue spills to the outbox.
 const (
-	cmdQueue       = 256
-	teleQueue      = 4096
-	replayBatch    = 100
-	publishTimeout = 30 * time.Second
-	connectTimeout = 10 * time.Second
-	opTimeout      = 30 * time.Second
+	cmdQueue         = 256
+	teleQueue        = 4096
+	replayBatch      = 100
+	publishTimeout   = 30 * time.Second
+	connectTimeout   = 10 * time.Second
+	subscribeTimeout = 5 * time.Second
+	opTimeout        = 30 * time.Second
 )
 
 // Stats counts what the agent refused or replayed; docs/mqtt.md lists
@@ -78,7 +79,8 @@ type Agent struct {
 
 	mu        sync.Mutex // guards connected and live, and orders sends with outbox appends
 	connected bool
-	live      bool // connected and the outbox drained: telemetry goes straight out
+	live      bool   // connected and the outbox drained: telemetry goes straight out
+	gen       uint64 // connections lost so far
 	started   time.Time
 	stats     counters
 
@@ -178,7 +180,10 @@ func (a *Agent) clientOptions() (*paho.ClientOptions, error) {
 	o.SetWriteTimeout(publishTimeout)
 	o.SetAutoReconnect(false) // our own loop backs off with jitter
 	o.SetConnectRetry(false)
-	o.SetResumeSubs(true)
+	// Not ResumeSubs: onConnect subscribes on every connection, and paho's
+	// resume would send that SUBSCRIBE a second time when it races it
+	// (each SUBSCRIBE makes the broker resend the retained messages).
+	o.SetResumeSubs(false)
 	// Order matters: the one handler only queues, so it never blocks the
 	// client, and requests keep the order they were published in.
 	o.SetOrderMatters(true)
@@ -355,9 +360,14 @@ func (a *Agent) sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // onConnect runs in its own goroutine (paho starts one per connection):
-// subscribe, announce, republish state, start draining the outbox.
+// subscribe, announce, republish state, start draining the outbox. It
+// works only for the connection it was called for: if that one is lost
+// meanwhile (gen moved on), it stops and the next connection's call takes
+// over.
 func (a *Agent) onConnect(c paho.Client) {
-	a.log.Debug("onconnect")
+	a.mu.Lock()
+	gen := a.gen
+	a.mu.Unlock()
 	filters := map[string]byte{a.topics.Cmd(): 1, a.topics.ActuatorSet("+"): 1}
 	for _, g := range a.deps.Groups {
 		filters[a.topics.GroupCmd(g)] = 1
@@ -365,14 +375,29 @@ func (a *Agent) onConnect(c paho.Client) {
 	if a.cfg.HomeAssistant {
 		filters[HAStatus] = 1
 	}
-	tok := c.SubscribeMultiple(filters, nil)
-	if !tok.WaitTimeout(publishTimeout) || tok.Error() != nil {
-		a.log.Error("subscribe failed; reconnecting", "err", tok.Error())
-		c.Disconnect(0)
-		a.onLost(c, fmt.Errorf("subscribe: %v", tok.Error()))
-		return
+	for attempt := 1; ; attempt++ {
+		tok := c.SubscribeMultiple(filters, nil)
+		ok := tok.WaitTimeout(subscribeTimeout)
+		if ok && tok.Error() == nil {
+			break
+		}
+		if !c.IsConnectionOpen() || a.stale(gen) {
+			return // lost: onLost reconnects, the next onConnect subscribes
+		}
+		a.log.Error("subscribe not acknowledged", "attempt", attempt, "err", tok.Error())
+		if attempt == 3 {
+			// The connection is up but useless: start a fresh one. No
+			// other connection can exist while this one is open.
+			c.Disconnect(0)
+			a.onLost(c, errors.New("subscribe not acknowledged 3 times"))
+			return
+		}
 	}
 	a.mu.Lock()
+	if a.gen != gen {
+		a.mu.Unlock()
+		return
+	}
 	a.connected = true
 	a.mu.Unlock()
 	c.Publish(a.topics.Status(), 1, true, "online")
@@ -386,9 +411,17 @@ func (a *Agent) onConnect(c paho.Client) {
 	a.signal(a.kick)
 }
 
+// stale reports whether the connection of generation gen was lost.
+func (a *Agent) stale(gen uint64) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.gen != gen
+}
+
 func (a *Agent) onLost(_ paho.Client, err error) {
 	a.mu.Lock()
 	a.connected, a.live = false, false
+	a.gen++
 	a.mu.Unlock()
 	a.log.Warn("connection to broker lost", "err", err)
 	a.signal(a.lost)
@@ -432,7 +465,7 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 	}
 	if m.Retained() {
 		a.stats.retained.Add(1)
-		a.log.Warn("retained command ignored: commands must not be retained", "topic", topic, "bytes", len(m.Payload()), "dup", m.Duplicate(), "mid", m.MessageID())
+		a.log.Warn("retained command ignored: commands must not be retained", "topic", topic, "bytes", len(m.Payload()))
 		return
 	}
 	if len(m.Payload()) > MaxPayload {

@@ -74,7 +74,7 @@ func testBrokerRestart(t *testing.T, b *mqtttest.Broker) {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s never acknowledged", id)
+				t.Fatalf("%s never acknowledged (agent connected=%v stats=%+v, requester connected=%v)", id, dv.agent.Connected(), dv.agent.Stats(), pub.c.IsConnectionOpen())
 			}
 		}
 	}

@@ -90,15 +90,19 @@ func (a *Agent) enqueue(m outMsg) {
 // is closed.
 func (a *Agent) sender() {
 	for m := range a.tele {
+		// The append happens under mu so that drain, which goes live under
+		// mu once the outbox is empty, cannot miss it. The publish happens
+		// outside: paho may block in Publish for its write timeout when
+		// the connection dies under it.
 		a.mu.Lock()
-		if a.live {
-			tok := a.client.Publish(m.Topic, m.QoS, m.Retain, m.Payload)
-			a.mu.Unlock()
-			a.pending <- pendingPub{tok: tok, msg: m}
-			continue
+		live := a.live
+		if !live {
+			a.deps.Outbox.Append(m.TS, encodeRecord(m))
 		}
-		a.deps.Outbox.Append(m.TS, encodeRecord(m))
 		a.mu.Unlock()
+		if live {
+			a.pending <- pendingPub{tok: a.client.Publish(m.Topic, m.QoS, m.Retain, m.Payload), msg: m}
+		}
 	}
 }
 
@@ -233,11 +237,12 @@ func (a *Agent) publishInfo(always bool) {
 	}
 	b, _ := json.Marshal(info)
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if !a.connected || (!always && string(b) == a.lastInfo) {
+		a.mu.Unlock()
 		return
 	}
 	a.lastInfo = string(b)
+	a.mu.Unlock()
 	a.client.Publish(a.topics.Info(), 1, true, b)
 }
 
