@@ -50,12 +50,15 @@ func (m *Main) storeFlagSet(name, usage string) (*storeFlags, func([]string) ([]
 // load returns the config: the file when it exists or was named; the
 // defaults when only --db was given and the default file is absent.
 func (sf *storeFlags) load() (*Config, error) {
-	if !sf.set["config"] && *sf.db != "" {
-		if _, err := os.Stat(*sf.config); errors.Is(err, os.ErrNotExist) {
-			return ParseConfig("(defaults)", []byte("device_id: offline\n"))
-		}
+	var (
+		c   *Config
+		err error
+	)
+	if _, serr := os.Stat(*sf.config); !sf.set["config"] && *sf.db != "" && errors.Is(serr, os.ErrNotExist) {
+		c, err = ParseConfig("(defaults)", []byte("device_id: offline\n"))
+	} else {
+		c, err = LoadConfig(*sf.config)
 	}
-	c, err := LoadConfig(*sf.config)
 	if err != nil {
 		return nil, err
 	}
