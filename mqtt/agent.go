@@ -55,6 +55,7 @@ type inbound struct {
 	group   string // set for a group command
 	payload []byte
 	set     string // actuator name for a set command
+	jobDoc  string // job id of a retained job document seen at connection
 }
 
 // Agent connects one device to the broker. Build it with New, run it with
@@ -188,7 +189,6 @@ func (a *Agent) clientOptions() (*paho.ClientOptions, error) {
 	// client, and requests keep the order they were published in.
 	o.SetOrderMatters(true)
 	o.SetDefaultPublishHandler(a.onMessage)
-	o.SetOnConnectHandler(a.onConnect)
 	o.SetConnectionLostHandler(a.onLost)
 	o.SetWill(a.topics.Status(), "offline", 1, true)
 	if a.cfg.Username != "" {
@@ -311,6 +311,13 @@ func (a *Agent) cleanStop() {
 func (a *Agent) connLoop(ctx context.Context) {
 	failures := 0
 	for {
+		select { // a loss signalled for an earlier connection is stale
+		case <-a.lost:
+		default:
+		}
+		a.mu.Lock()
+		gen := a.gen
+		a.mu.Unlock()
 		tok := a.client.Connect()
 		<-tok.Done() // bounded by connectTimeout
 		if err := tok.Error(); err != nil {
@@ -330,6 +337,10 @@ func (a *Agent) connLoop(ctx context.Context) {
 			a.log.Info("connected to broker", "broker", a.cfg.Broker, "after_attempts", failures+1)
 		}
 		failures = 0
+		// Set up only now that the Connect token is done: paho resends
+		// its stored packets before that, and publishing or subscribing
+		// meanwhile (as paho's OnConnect handler would) races that resend.
+		a.setup(gen)
 		select {
 		case <-ctx.Done():
 			return
@@ -359,16 +370,17 @@ func (a *Agent) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// onConnect runs in its own goroutine (paho starts one per connection):
-// subscribe, announce, republish state, start draining the outbox. It
-// works only for the connection it was called for: if that one is lost
-// meanwhile (gen moved on), it stops and the next connection's call takes
-// over.
-func (a *Agent) onConnect(c paho.Client) {
-	a.mu.Lock()
-	gen := a.gen
-	a.mu.Unlock()
-	filters := map[string]byte{a.topics.Cmd(): 1, a.topics.ActuatorSet("+"): 1}
+// setup subscribes, announces, republishes state and starts draining the
+// outbox on a new connection. It works only for the connection of
+// generation gen: if that one is lost meanwhile, it stops and the next
+// connection's setup takes over.
+func (a *Agent) setup(gen uint64) {
+	c := a.client
+	// <root>/jobs/+ covers <root>/jobs/cmd (no overlapping subscription:
+	// a broker delivers a message once per matching filter) and brings
+	// the retained job documents at each connection, so that those of
+	// jobs removed while the agent was away are cleared.
+	filters := map[string]byte{a.topics.Job("+"): 1, a.topics.ActuatorSet("+"): 1}
 	for _, g := range a.deps.Groups {
 		filters[a.topics.GroupCmd(g)] = 1
 	}
@@ -455,6 +467,17 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 		if in.group == "" {
 			return
 		}
+	case strings.HasPrefix(topic, a.topics.Job("")):
+		// A job document (or our own reply). Only retained documents
+		// matter: our own live ones come back too.
+		id := strings.TrimPrefix(topic, a.topics.Job(""))
+		if m.Retained() && len(m.Payload()) > 0 && id != "res" && sched.IDPattern.MatchString(id) {
+			select {
+			case a.cmds <- inbound{topic: topic, jobDoc: id}:
+			default: // checked again at the next connection
+			}
+		}
+		return
 	default:
 		name, ok := a.topics.actuatorFromSet(topic)
 		if !ok {
@@ -495,14 +518,26 @@ func (a *Agent) worker(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case in := <-a.cmds:
-			if in.set != "" {
+			switch {
+			case in.jobDoc != "":
+				a.clearIfGone(in.jobDoc)
+			case in.set != "":
 				a.handleSet(ctx, in)
-			} else {
+			default:
 				a.handleRequest(ctx, in)
 			}
 		case <-a.haKick:
 			a.publishDiscovery()
 		}
+	}
+}
+
+// clearIfGone clears the retained document of a job that no longer
+// exists (removed while the agent was away, e.g. by `agent jobs remove`).
+func (a *Agent) clearIfGone(id string) {
+	if _, err := a.deps.Scheduler.Get(id); sched.ErrorCode(err) == sched.CodeNotFound {
+		a.log.Info("clearing the retained document of a job that no longer exists", "job", id)
+		a.enqueue(a.jobState(id, nil))
 	}
 }
 
