@@ -335,7 +335,7 @@ func (m *Main) db(ctx context.Context, args []string) error {
 		opts.ReadOnly = true
 		rep, err := store.Check(c.Store.Path, opts)
 		if rep != nil {
-			printReport(m.Stdout, rep)
+			fmt.Fprintln(m.Stdout, rep)
 		}
 		return lockedHint(c, err)
 	}
@@ -345,28 +345,6 @@ func (m *Main) db(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "%s: compacted from %d to %d bytes\n", c.Store.Path, res.Before, res.After)
 	return nil
-}
-
-func printReport(w io.Writer, r *store.Report) {
-	fmt.Fprintf(w, "store %s\n", r.Path)
-	fmt.Fprintf(w, "  meta: %+v\n", r.Meta)
-	fmt.Fprintf(w, "  size: %d bytes, page size %d, %d free pages\n", r.FileSize, r.PageSize, r.FreePages)
-	fmt.Fprintf(w, "  jobs: %d, run states: %d\n", r.Jobs, r.RunStates)
-	names := make([]string, 0, len(r.Buckets))
-	for n := range r.Buckets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  bucket %s: %d keys\n", n, r.Buckets[n])
-	}
-	if len(r.Problems) == 0 {
-		fmt.Fprintln(w, "  ok: no problems found")
-		return
-	}
-	for _, p := range r.Problems {
-		fmt.Fprintf(w, "  PROBLEM: %s\n", p)
-	}
 }
 
 func lockedHint(c *Config, err error) error {

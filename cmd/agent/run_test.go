@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -169,7 +170,7 @@ jobs:
 	if code, out, errs := run(t, "", "jobs", "run", "hourly", "--config", cfgPath); code != 1 || !strings.Contains(errs, "running agent") {
 		t.Errorf("offline run: exit %d: %s%s", code, out, errs)
 	}
-	if code, out, errs := run(t, "", "db", "check", "--config", cfgPath); code != 0 || !strings.Contains(out, "no problems") {
+	if code, out, errs := run(t, "", "db", "check", "--config", cfgPath); code != 0 || !regexp.MustCompile(`(?m)^result:\s+ok$`).MatchString(out) {
 		t.Errorf("db check: exit %d: %s%s", code, out, errs)
 	}
 	if code, _, errs := run(t, "", "db", "compact", "--config", cfgPath); code != 0 {
