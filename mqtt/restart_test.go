@@ -74,7 +74,7 @@ func testBrokerRestart(t *testing.T, b *mqtttest.Broker) {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s never acknowledged", id)
+				t.Fatalf("%s never acknowledged (agent connected=%v stats=%+v, requester connected=%v)", id, dv.agent.Connected(), dv.agent.Stats(), pub.c.IsConnectionOpen())
 			}
 		}
 	}
@@ -98,6 +98,13 @@ func testBrokerRestart(t *testing.T, b *mqtttest.Broker) {
 	// Every reading arrives, with its own timestamp.
 	seen := map[int]bool{}
 	historical := 0
+	t.Cleanup(func() {
+		if t.Failed() {
+			q, d := dv.ob.Stats()
+			t.Logf("distinct readings seen %d of %d; outbox queued %d dropped %d; agent %+v connected=%v",
+				len(seen), 3*perPhase, q, d, dv.agent.Stats(), dv.agent.Connected())
+		}
+	})
 	readings.waitFor(0, "every reading", func(m paho.Message) bool {
 		var r struct {
 			TS         time.Time          `json:"ts"`

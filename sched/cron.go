@@ -53,6 +53,9 @@ func compileCron(s TriggerSpec, zone *time.Location) (Trigger, error) {
 	} else if err := c.setFields(given); err != nil {
 		return nil, err
 	}
+	if _, ok := c.nextWall(wallSeconds(cronMinYear, 1, 1, 0, 0, 0)); !ok {
+		return nil, c.neverError(s)
+	}
 	start, end, err := parseBounds(s, zone)
 	if err != nil {
 		return nil, err
@@ -69,6 +72,24 @@ func compileCron(s TriggerSpec, zone *time.Location) (Trigger, error) {
 		c.end = end.Unix()
 	}
 	return c, nil
+}
+
+// neverError reports a calendar that has no date at all (February 30th,
+// the 31st of a 30-day month...): a job on it could never run. It names the
+// first given date field.
+func (c *cronTrigger) neverError(s TriggerSpec) error {
+	if s.Expr != "" {
+		return FieldError("trigger.expr", "%q matches no date", s.Expr)
+	}
+	for _, f := range []struct {
+		name string
+		v    CronField
+	}{{"day", s.Day}, {"week", s.Week}, {"day_of_week", s.DayOfWeek}, {"month", s.Month}, {"year", s.Year}} {
+		if f.v != "" {
+			return FieldError("trigger."+f.name, "%q matches no date together with the other fields", string(f.v))
+		}
+	}
+	return FieldError("trigger", "the cron fields match no date")
 }
 
 // setFields compiles the field form with APScheduler's defaults: fields

@@ -3,6 +3,7 @@ package sched
 import (
 	"math/rand"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -144,6 +145,9 @@ func TestCronAgainstBruteForce(t *testing.T) {
 					spec = TriggerSpec{Type: "cron", Minute: "*/15"}
 				}
 				tr, err := spec.Compile(loc)
+				if err != nil && strings.Contains(err.Error(), "matches no date") {
+					continue // an impossible combination, such as 1st sun on mon-fri
+				}
 				if err != nil {
 					t.Fatalf("%+v: %v", spec, err)
 				}

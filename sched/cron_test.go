@@ -131,7 +131,6 @@ func TestCronFieldForm(t *testing.T) {
 			"1970-01-01T00:00:00Z"},
 		{"never after 9999", cronSpec(func(s *sched.TriggerSpec) { s.Month = "12"; s.Day = "31" }), "", "9998-12-31T00:00:01Z", 3,
 			"9999-12-31T00:00:00Z"},
-		{"a day that never comes", cronSpec(func(s *sched.TriggerSpec) { s.Month = "feb"; s.Day = "30" }), "", jan1, 3, ""},
 		{"start and end dates, end inclusive", cronSpec(func(s *sched.TriggerSpec) {
 			s.Hour = "12"
 			s.StartDate = "2026-01-03"
@@ -291,6 +290,7 @@ func TestCronCompileErrors(t *testing.T) {
 		{f(func(s *sched.TriggerSpec) { s.Hour = "last" }), "trigger.hour", `"last" is not a number`},
 		{f(func(s *sched.TriggerSpec) { s.Year = "1969" }), "trigger.year", "1969 is out of range 1970-9999"},
 		{f(func(s *sched.TriggerSpec) { s.Week = "54" }), "trigger.week", "54 is out of range 1-53"},
+		{f(func(s *sched.TriggerSpec) { s.Hour = "99999999999" }), "trigger.hour", "99999999999 is out of range 0-23"},
 		{f(func(s *sched.TriggerSpec) { s.Second = "1,,2" }), "trigger.second", "empty term"},
 		{f(func(s *sched.TriggerSpec) { s.Minute = "1-" }), "trigger.minute", "missing value"},
 		{f(func(s *sched.TriggerSpec) { s.Minute = "-1" }), "trigger.minute", `"-1": values cannot be negative`},
@@ -303,6 +303,10 @@ func TestCronCompileErrors(t *testing.T) {
 		{f(func(s *sched.TriggerSpec) { s.Expr = "0 0 * * 8" }), "trigger.expr", "day-of-week field"},
 		{f(func(s *sched.TriggerSpec) { s.Expr = "0 0 0 * *" }), "trigger.expr", "day-of-month field: \"0\": 0 is out of range 1-31"},
 		{f(func(s *sched.TriggerSpec) { s.Expr = "0 0 L * *" }), "trigger.expr", "day-of-month field"},
+		{f(func(s *sched.TriggerSpec) { s.Month = "feb"; s.Day = "30" }), "trigger.day", `"30" matches no date together with the other fields`},
+		{f(func(s *sched.TriggerSpec) { s.Month = "apr,jun,sep,nov"; s.Day = "31" }), "trigger.day", "matches no date"},
+		{f(func(s *sched.TriggerSpec) { s.Month = "1"; s.Week = "53"; s.DayOfWeek = "mon" }), "trigger.week", "matches no date"},
+		{f(func(s *sched.TriggerSpec) { s.Expr = "0 0 31 2 *" }), "trigger.expr", `"0 0 31 2 *" matches no date`},
 		{f(func(s *sched.TriggerSpec) { s.Hour = "1"; s.StartDate = "2026-02-01"; s.EndDate = "2026-01-01" }), "trigger.end_date", "before start_date"},
 		{f(func(s *sched.TriggerSpec) { s.Hour = "1"; s.StartDate = "soon" }), "trigger.start_date", "invalid time"},
 		{f(func(s *sched.TriggerSpec) { s.Hour = "1"; s.Timezone = "Europe/Atlantis" }), "trigger.timezone", "unknown time zone"},

@@ -89,6 +89,7 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 	s.mu.Lock()
 	var evs []Event
 	if !s.paused {
+		s.inTick = true
 		for s.queue.due(now) {
 			e := s.queue.peek()
 			if s.untrusted && e.job.Trigger.Type != TriggerInterval {
@@ -99,6 +100,8 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 			}
 			s.fire(e, now, &evs)
 		}
+		s.inTick = false
+		s.dispatch()
 	}
 	if el-s.lastCheckpoint >= s.opts.CheckpointInterval {
 		if err := s.checkpointLocked(s.runCtx); err != nil {
@@ -114,7 +117,9 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 // schedules e's next fire time. Called with s.mu held; e is due.
 func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event) {
 	first, firstAt := e.next, e.fireAt
-	times := []time.Time{first}
+	var buf [1]time.Time // the usual case: one run due
+	buf[0] = first
+	times := buf[:]
 	var skipped int
 	var skippedFrom, skippedTo time.Time
 	next, ok := e.trig.Next(first, now)
@@ -151,7 +156,8 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event) {
 		missed    string
 		coalesced int
 	}
-	var ds []decision
+	var dbuf [1]decision
+	ds := dbuf[:0]
 	if e.job.Coalesce {
 		last := times[len(times)-1]
 		if skipped > 0 {

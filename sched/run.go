@@ -12,12 +12,21 @@ import (
 // passes.
 var errRunTimeout = errors.New("run timed out")
 
-// submit starts one run of e for the scheduled time, unless e already has
-// max_instances runs going (then a max_instances event). Called with s.mu
-// held. It reports whether the run was submitted.
+// pendingRun is a submitted run waiting for a worker. The Run handed to
+// the handler is made when it starts, from the job as it is then.
+type pendingRun struct {
+	e         *entry
+	he        *handlerEntry
+	scheduled time.Time
+}
+
+// submit queues one run of e for the scheduled time, unless e already has
+// max_instances runs submitted and unfinished (then a max_instances event).
+// Called with s.mu held. It reports whether the run was submitted.
 func (s *Scheduler) submit(e *entry, scheduled, now time.Time, extra Result, evs *[]Event) bool {
-	sched := scheduled
 	if limit := max(e.job.MaxInstances, 1); e.running >= limit {
+		sched := scheduled
+		s.log.Warn("run skipped: max_instances reached", "job", e.job.ID, "scheduled", scheduled, "max_instances", limit)
 		*evs = append(*evs, s.event(now, EventMaxInstances, e, &sched,
 			fmt.Sprintf("run skipped: %d of max_instances %d still running", e.running, limit)))
 		return false
@@ -25,48 +34,107 @@ func (s *Scheduler) submit(e *entry, scheduled, now time.Time, extra Result, evs
 	he := s.handlers[e.job.Action.Type]
 	if he == nil || s.runCtx == nil {
 		// Cannot happen for a valid job of a started scheduler; never lose it silently.
+		sched := scheduled
 		*evs = append(*evs, s.event(now, EventError, e, &sched, "no handler or scheduler not started"))
 		return false
 	}
 	e.running++
+	sched := scheduled
 	e.job.LastRunTime = &sched
 	s.dirty[e.job.ID] = struct{}{}
-	ev := s.event(now, EventSubmitted, e, &sched, "")
-	ev.Result = extra
-	*evs = append(*evs, ev)
-	run := Run{Job: e.snapshot(), ScheduledTime: scheduled}
-	s.runs.Add(1)
-	go s.execute(e, he, run)
+	if s.nListen.Load() > 0 {
+		ev := s.event(now, EventSubmitted, e, &sched, "")
+		ev.Result = extra
+		*evs = append(*evs, ev)
+	}
+	s.pending = append(s.pending, pendingRun{e: e, he: he, scheduled: scheduled})
+	if !s.inTick {
+		s.dispatch() // a tick dispatches once it is done, not run by run
+	}
 	return true
 }
 
-// execute waits for a worker slot (the handler's own limit first, then the
-// scheduler's pool), runs the handler, and records the outcome.
-func (s *Scheduler) execute(e *entry, he *handlerEntry, run Run) {
-	defer s.runs.Done()
-	ctx := s.runCtx
-	var res Result
-	var err error
-	var took time.Duration
-	if acquire(ctx, he.slots) {
-		if acquire(ctx, s.workers) {
-			start := s.clock.Elapsed()
-			res, err = s.call(ctx, he, run)
-			took = s.clock.Elapsed() - start
-			<-s.workers
-		} else {
-			err = fmt.Errorf("not started: %w", context.Cause(ctx))
+// dispatch starts workers for pending runs while the pool and the
+// handlers' own limits allow. Called with s.mu held.
+func (s *Scheduler) dispatch() {
+	for s.active < s.opts.Workers {
+		p, ok := s.takePending()
+		if !ok {
+			return
 		}
-		if he.slots != nil {
-			<-he.slots
-		}
-	} else {
-		err = fmt.Errorf("not started: %w", context.Cause(ctx))
+		s.runs.Add(1)
+		go s.worker(p)
 	}
+}
 
+// takePending removes and returns the oldest pending run whose handler has
+// a free slot, counting it as active. Called with s.mu held.
+func (s *Scheduler) takePending() (pendingRun, bool) {
+	if s.active >= s.opts.Workers || s.runCtx == nil || s.runCtx.Err() != nil {
+		return pendingRun{}, false
+	}
+	q := s.pending[s.pendHead:]
+	for i, p := range q {
+		if p.he.o.Workers > 0 && p.he.active >= p.he.o.Workers {
+			continue
+		}
+		if i == 0 {
+			// The usual case: the oldest run goes; O(1).
+			s.pending[s.pendHead] = pendingRun{}
+			s.pendHead++
+		} else {
+			copy(q[i:], q[i+1:])
+			q[len(q)-1] = pendingRun{}
+			s.pending = s.pending[:len(s.pending)-1]
+		}
+		if s.pendHead == len(s.pending) {
+			s.pending, s.pendHead = s.pending[:0], 0
+		} else if s.pendHead > 1024 && s.pendHead > len(s.pending)/2 {
+			n := copy(s.pending, s.pending[s.pendHead:])
+			clear(s.pending[n:])
+			s.pending, s.pendHead = s.pending[:n], 0
+		}
+		s.active++
+		p.he.active++
+		return p, true
+	}
+	return pendingRun{}, false
+}
+
+// worker executes p, then any pending run it may take, and exits when none
+// is left: at most Options.Workers of them run at once, and a run waiting
+// for a slot costs no goroutine.
+func (s *Scheduler) worker(p pendingRun) {
+	defer s.runs.Done()
 	s.mu.Lock()
+	run := Run{Job: p.e.snapshot(), ScheduledTime: p.scheduled}
+	s.mu.Unlock()
+	for {
+		start := s.clock.Elapsed()
+		res, err := s.call(s.runCtx, p.he, run)
+		took := s.clock.Elapsed() - start
+
+		s.mu.Lock()
+		s.active--
+		p.he.active--
+		ev := s.finish(p, res, err, took)
+		next, ok := s.takePending()
+		if ok {
+			run = Run{Job: next.e.snapshot(), ScheduledTime: next.scheduled}
+		}
+		s.dispatch() // a freed handler slot may let other types start
+		s.emitUnlock(ev)
+		if !ok {
+			return
+		}
+		p = next
+	}
+}
+
+// finish records the outcome of a run. Called with s.mu held.
+func (s *Scheduler) finish(p pendingRun, res Result, err error, took time.Duration) Event {
+	e := p.e
 	e.running--
-	now := s.clock.Now()
 	result := "ok"
 	if err != nil {
 		result = "error: " + err.Error()
@@ -78,32 +146,37 @@ func (s *Scheduler) execute(e *entry, he *handlerEntry, run Run) {
 	kind, msg := EventExecuted, ""
 	if err != nil {
 		kind, msg = EventError, err.Error()
-		s.log.Warn("job run failed", "job", e.job.ID, "scheduled", run.ScheduledTime, "err", err)
+		s.log.Warn("job run failed", "job", e.job.ID, "scheduled", p.scheduled, "err", err)
 	}
-	sched := run.ScheduledTime
-	ev := s.event(now, kind, e, &sched, msg)
+	if s.nListen.Load() == 0 {
+		return Event{} // nobody listens: spare the allocations
+	}
+	ev := s.event(s.clock.Now(), kind, e, &p.scheduled, msg)
 	ev.Duration, ev.Result = took, res
-	s.emitUnlock(ev)
+	return ev
 }
 
-// acquire takes a slot of sem (nil: no limit), or gives up when ctx ends.
-func acquire(ctx context.Context, sem chan struct{}) bool {
-	if sem == nil {
-		return true
+// dropPending reports every run still waiting for a worker as an error: the
+// scheduler is shutting down. Called with s.mu held, after runCtx ended.
+func (s *Scheduler) dropPending() {
+	var evs []Event
+	for _, p := range s.pending[s.pendHead:] {
+		evs = append(evs, s.finish(p, nil, errors.New("not started: the scheduler shut down"), 0))
 	}
-	select {
-	case sem <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
+	s.pending, s.pendHead = nil, 0
+	if len(evs) > 0 {
+		s.emitUnlock(evs...)
+		s.mu.Lock()
 	}
 }
 
 // call runs the handler under its timeout; a panic becomes an error.
 func (s *Scheduler) call(parent context.Context, he *handlerEntry, run Run) (res Result, err error) {
-	ctx, cancel := context.WithCancelCause(parent)
-	defer cancel(nil)
+	ctx := parent
 	if d := he.o.Timeout; d > 0 {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(parent)
+		defer cancel(nil)
 		if _, real := s.clock.(*SystemClock); real {
 			var c context.CancelFunc
 			ctx, c = context.WithTimeoutCause(ctx, d, errRunTimeout)
@@ -130,10 +203,12 @@ func (s *Scheduler) call(parent context.Context, he *handlerEntry, run Run) (res
 		}
 	}()
 	res, err = he.h.Run(ctx, run)
-	if err == nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), errRunTimeout) {
-		err = fmt.Errorf("%w after %s", errRunTimeout, he.o.Timeout)
-	} else if err != nil && errors.Is(context.Cause(ctx), errRunTimeout) {
-		err = fmt.Errorf("%w after %s: %w", errRunTimeout, he.o.Timeout, err)
+	if errors.Is(context.Cause(ctx), errRunTimeout) {
+		if err == nil {
+			err = fmt.Errorf("%w after %s", errRunTimeout, he.o.Timeout)
+		} else {
+			err = fmt.Errorf("%w after %s: %w", errRunTimeout, he.o.Timeout, err)
+		}
 	}
 	return res, err
 }

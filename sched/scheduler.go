@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -86,12 +87,16 @@ type Scheduler struct {
 	held      map[*entry]struct{}
 	listeners map[int]Listener
 	nextL     int
+	nListen   atomic.Int32 // len(listeners): events are built only when someone listens
 
 	// evMu orders event delivery: taken before mu is released, so
 	// listeners see events in the order the changes were made.
 	evMu sync.Mutex
 
-	workers    chan struct{} // the worker pool's slots
+	pending    []pendingRun // submitted runs waiting for a worker, in order, from pendHead
+	pendHead   int
+	inTick     bool          // the loop is firing due jobs: submit leaves dispatch to it
+	active     int           // runs executing now (at most Options.Workers)
 	wake       chan struct{} // asks the loop to re-plan
 	stop       chan struct{}
 	loopDone   chan struct{}
@@ -103,9 +108,9 @@ type Scheduler struct {
 }
 
 type handlerEntry struct {
-	h     Handler
-	o     HandlerOptions
-	slots chan struct{} // nil: no limit of its own
+	h      Handler
+	o      HandlerOptions
+	active int // runs of this type executing now (at most o.Workers when > 0)
 }
 
 // entry is a job as the scheduler holds it.
@@ -158,7 +163,6 @@ func New(store Store, opts Options) *Scheduler {
 		dirty:     map[string]struct{}{},
 		held:      map[*entry]struct{}{},
 		listeners: map[int]Listener{},
-		workers:   make(chan struct{}, opts.Workers),
 		wake:      make(chan struct{}, 1),
 	}
 }
@@ -174,11 +178,7 @@ func (s *Scheduler) Handle(actionType string, h Handler, o HandlerOptions) error
 	if _, dup := s.handlers[actionType]; dup {
 		return fmt.Errorf("sched: a handler for action type %q is already registered", actionType)
 	}
-	he := &handlerEntry{h: h, o: o}
-	if o.Workers > 0 {
-		he.slots = make(chan struct{}, o.Workers)
-	}
-	s.handlers[actionType] = he
+	s.handlers[actionType] = &handlerEntry{h: h, o: o}
 	return nil
 }
 
@@ -189,10 +189,15 @@ func (s *Scheduler) Listen(l Listener) (cancel func()) {
 	id := s.nextL
 	s.nextL++
 	s.listeners[id] = l
+	s.nListen.Add(1)
+	var once sync.Once
 	return func() {
-		s.evMu.Lock()
-		delete(s.listeners, id)
-		s.evMu.Unlock()
+		once.Do(func() {
+			s.evMu.Lock()
+			delete(s.listeners, id)
+			s.nListen.Add(-1)
+			s.evMu.Unlock()
+		})
 	}
 }
 
@@ -285,6 +290,9 @@ func (s *Scheduler) Shutdown(ctx context.Context, wait bool) error {
 		close(s.stop)
 		<-s.loopDone
 		s.cancelRuns()
+		s.mu.Lock()
+		s.dropPending()
+		s.mu.Unlock()
 		if wait {
 			done := make(chan struct{})
 			go func() { s.runs.Wait(); close(done) }()
@@ -381,14 +389,8 @@ func (e *entry) snapshot() Job {
 		t := e.next
 		j.NextRunTime = &t
 	}
-	if j.LastRunTime != nil {
-		t := *j.LastRunTime
-		j.LastRunTime = &t
-	}
-	if j.MisfireGraceTime != nil {
-		d := *j.MisfireGraceTime
-		j.MisfireGraceTime = &d
-	}
+	// LastRunTime and MisfireGraceTime are shared, not copied: the
+	// scheduler never writes through them, it replaces them.
 	return j
 }
 
@@ -473,8 +475,10 @@ func (s *Scheduler) poke() {
 // event builds an event for e. Called with s.mu held.
 func (s *Scheduler) event(now time.Time, kind EventKind, e *entry, scheduled *time.Time, errText string) Event {
 	ev := Event{Time: now, JobID: e.job.ID, Kind: kind, ScheduledTime: scheduled, Error: errText}
-	j := e.snapshot()
-	ev.Job = &j
+	if s.nListen.Load() > 0 {
+		j := e.snapshot()
+		ev.Job = &j
+	}
 	return ev
 }
 
@@ -482,7 +486,7 @@ func (s *Scheduler) event(now time.Time, kind EventKind, e *entry, scheduled *ti
 // releasing mu keeps events in the order the changes were made, while
 // listeners run without s.mu (they may call Get or List).
 func (s *Scheduler) emitUnlock(evs ...Event) {
-	if len(evs) == 0 {
+	if len(evs) == 0 || s.nListen.Load() == 0 {
 		s.mu.Unlock()
 		return
 	}
