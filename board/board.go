@@ -27,13 +27,20 @@ import (
 	"github.com/edgecron/edgecron/sched"
 	"github.com/edgecron/edgecron/sensors"
 	_ "github.com/edgecron/edgecron/sensors/drivers" // every sensor driver
+	"periph.io/x/conn/v3/driver/driverreg"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/i2c/i2creg"
 	"periph.io/x/conn/v3/onewire"
 	"periph.io/x/devices/v3/ds248x"
-	"periph.io/x/host/v3"
+	// Only the generic Linux drivers: GPIO through the character device,
+	// I2C through /dev/i2c-N, 1-Wire over netlink. The umbrella package
+	// periph.io/x/host/v3 also links every SoC and board driver on ARM
+	// (allwinner, bcm283x, beagle, chip...), 1.5 MiB the agent never uses.
+	_ "periph.io/x/host/v3/gpioioctl"
+	_ "periph.io/x/host/v3/netlink"
+	_ "periph.io/x/host/v3/sysfs"
 )
 
 // Hardware is what the agent builds its sensors and actuators on.
@@ -83,7 +90,7 @@ type Host struct {
 
 // OpenHost initialises periph's host drivers. sysfsRoot "" means /sys.
 func OpenHost(sysfsRoot string) (*Host, error) {
-	st, err := host.Init()
+	st, err := driverreg.Init()
 	if err != nil {
 		return nil, fmt.Errorf("periph host init: %w", err)
 	}

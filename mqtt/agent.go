@@ -22,12 +22,13 @@ import (
 // Queue sizes. A full command queue answers "busy"; a full telemetry
 // queue spills to the outbox.
 const (
-	cmdQueue       = 256
-	teleQueue      = 4096
-	replayBatch    = 100
-	publishTimeout = 30 * time.Second
-	connectTimeout = 10 * time.Second
-	opTimeout      = 30 * time.Second
+	cmdQueue         = 256
+	teleQueue        = 4096
+	replayBatch      = 100
+	publishTimeout   = 30 * time.Second
+	connectTimeout   = 10 * time.Second
+	subscribeTimeout = 5 * time.Second
+	opTimeout        = 30 * time.Second
 )
 
 // Stats counts what the agent refused or replayed; docs/mqtt.md lists
@@ -54,6 +55,7 @@ type inbound struct {
 	group   string // set for a group command
 	payload []byte
 	set     string // actuator name for a set command
+	jobDoc  string // job id of a retained job document seen at connection
 }
 
 // Agent connects one device to the broker. Build it with New, run it with
@@ -78,7 +80,8 @@ type Agent struct {
 
 	mu        sync.Mutex // guards connected and live, and orders sends with outbox appends
 	connected bool
-	live      bool // connected and the outbox drained: telemetry goes straight out
+	live      bool   // connected and the outbox drained: telemetry goes straight out
+	gen       uint64 // connections lost so far
 	started   time.Time
 	stats     counters
 
@@ -178,12 +181,14 @@ func (a *Agent) clientOptions() (*paho.ClientOptions, error) {
 	o.SetWriteTimeout(publishTimeout)
 	o.SetAutoReconnect(false) // our own loop backs off with jitter
 	o.SetConnectRetry(false)
-	o.SetResumeSubs(true)
+	// Not ResumeSubs: onConnect subscribes on every connection, and paho's
+	// resume would send that SUBSCRIBE a second time when it races it
+	// (each SUBSCRIBE makes the broker resend the retained messages).
+	o.SetResumeSubs(false)
 	// Order matters: the one handler only queues, so it never blocks the
 	// client, and requests keep the order they were published in.
 	o.SetOrderMatters(true)
 	o.SetDefaultPublishHandler(a.onMessage)
-	o.SetOnConnectHandler(a.onConnect)
 	o.SetConnectionLostHandler(a.onLost)
 	o.SetWill(a.topics.Status(), "offline", 1, true)
 	if a.cfg.Username != "" {
@@ -306,6 +311,13 @@ func (a *Agent) cleanStop() {
 func (a *Agent) connLoop(ctx context.Context) {
 	failures := 0
 	for {
+		select { // a loss signalled for an earlier connection is stale
+		case <-a.lost:
+		default:
+		}
+		a.mu.Lock()
+		gen := a.gen
+		a.mu.Unlock()
 		tok := a.client.Connect()
 		<-tok.Done() // bounded by connectTimeout
 		if err := tok.Error(); err != nil {
@@ -325,6 +337,10 @@ func (a *Agent) connLoop(ctx context.Context) {
 			a.log.Info("connected to broker", "broker", a.cfg.Broker, "after_attempts", failures+1)
 		}
 		failures = 0
+		// Set up only now that the Connect token is done: paho resends
+		// its stored packets before that, and publishing or subscribing
+		// meanwhile (as paho's OnConnect handler would) races that resend.
+		a.setup(gen)
 		select {
 		case <-ctx.Done():
 			return
@@ -354,25 +370,46 @@ func (a *Agent) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// onConnect runs in its own goroutine (paho starts one per connection):
-// subscribe, announce, republish state, start draining the outbox.
-func (a *Agent) onConnect(c paho.Client) {
-	a.log.Debug("onconnect")
-	filters := map[string]byte{a.topics.Cmd(): 1, a.topics.ActuatorSet("+"): 1}
+// setup subscribes, announces, republishes state and starts draining the
+// outbox on a new connection. It works only for the connection of
+// generation gen: if that one is lost meanwhile, it stops and the next
+// connection's setup takes over.
+func (a *Agent) setup(gen uint64) {
+	c := a.client
+	// <root>/jobs/+ covers <root>/jobs/cmd (no overlapping subscription:
+	// a broker delivers a message once per matching filter) and brings
+	// the retained job documents at each connection, so that those of
+	// jobs removed while the agent was away are cleared.
+	filters := map[string]byte{a.topics.Job("+"): 1, a.topics.ActuatorSet("+"): 1}
 	for _, g := range a.deps.Groups {
 		filters[a.topics.GroupCmd(g)] = 1
 	}
 	if a.cfg.HomeAssistant {
 		filters[HAStatus] = 1
 	}
-	tok := c.SubscribeMultiple(filters, nil)
-	if !tok.WaitTimeout(publishTimeout) || tok.Error() != nil {
-		a.log.Error("subscribe failed; reconnecting", "err", tok.Error())
-		c.Disconnect(0)
-		a.onLost(c, fmt.Errorf("subscribe: %v", tok.Error()))
-		return
+	for attempt := 1; ; attempt++ {
+		tok := c.SubscribeMultiple(filters, nil)
+		ok := tok.WaitTimeout(subscribeTimeout)
+		if ok && tok.Error() == nil {
+			break
+		}
+		if !c.IsConnectionOpen() || a.stale(gen) {
+			return // lost: onLost reconnects, the next onConnect subscribes
+		}
+		a.log.Error("subscribe not acknowledged", "attempt", attempt, "err", tok.Error())
+		if attempt == 3 {
+			// The connection is up but useless: start a fresh one. No
+			// other connection can exist while this one is open.
+			c.Disconnect(0)
+			a.onLost(c, errors.New("subscribe not acknowledged 3 times"))
+			return
+		}
 	}
 	a.mu.Lock()
+	if a.gen != gen {
+		a.mu.Unlock()
+		return
+	}
 	a.connected = true
 	a.mu.Unlock()
 	c.Publish(a.topics.Status(), 1, true, "online")
@@ -386,9 +423,17 @@ func (a *Agent) onConnect(c paho.Client) {
 	a.signal(a.kick)
 }
 
+// stale reports whether the connection of generation gen was lost.
+func (a *Agent) stale(gen uint64) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.gen != gen
+}
+
 func (a *Agent) onLost(_ paho.Client, err error) {
 	a.mu.Lock()
 	a.connected, a.live = false, false
+	a.gen++
 	a.mu.Unlock()
 	a.log.Warn("connection to broker lost", "err", err)
 	a.signal(a.lost)
@@ -422,6 +467,17 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 		if in.group == "" {
 			return
 		}
+	case strings.HasPrefix(topic, a.topics.Job("")):
+		// A job document (or our own reply). Only retained documents
+		// matter: our own live ones come back too.
+		id := strings.TrimPrefix(topic, a.topics.Job(""))
+		if m.Retained() && len(m.Payload()) > 0 && id != "res" && sched.IDPattern.MatchString(id) {
+			select {
+			case a.cmds <- inbound{topic: topic, jobDoc: id}:
+			default: // checked again at the next connection
+			}
+		}
+		return
 	default:
 		name, ok := a.topics.actuatorFromSet(topic)
 		if !ok {
@@ -432,7 +488,7 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 	}
 	if m.Retained() {
 		a.stats.retained.Add(1)
-		a.log.Warn("retained command ignored: commands must not be retained", "topic", topic, "bytes", len(m.Payload()), "dup", m.Duplicate(), "mid", m.MessageID())
+		a.log.Warn("retained command ignored: commands must not be retained", "topic", topic, "bytes", len(m.Payload()))
 		return
 	}
 	if len(m.Payload()) > MaxPayload {
@@ -462,14 +518,26 @@ func (a *Agent) worker(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case in := <-a.cmds:
-			if in.set != "" {
+			switch {
+			case in.jobDoc != "":
+				a.clearIfGone(in.jobDoc)
+			case in.set != "":
 				a.handleSet(ctx, in)
-			} else {
+			default:
 				a.handleRequest(ctx, in)
 			}
 		case <-a.haKick:
 			a.publishDiscovery()
 		}
+	}
+}
+
+// clearIfGone clears the retained document of a job that no longer
+// exists (removed while the agent was away, e.g. by `agent jobs remove`).
+func (a *Agent) clearIfGone(id string) {
+	if _, err := a.deps.Scheduler.Get(id); sched.ErrorCode(err) == sched.CodeNotFound {
+		a.log.Info("clearing the retained document of a job that no longer exists", "job", id)
+		a.enqueue(a.jobState(id, nil))
 	}
 }
 

@@ -127,6 +127,7 @@ func TestEveryOpRejected(t *testing.T) {
 		{"add bad trigger", `{"op":"add","job":{"id":"x","trigger":{"type":"date","run_date":"someday"},"action":{"type":"test"}}}`, "bad_request", "run_date"},
 		{"add unknown action", `{"op":"add","job":{"id":"x","trigger":{"type":"interval","seconds":5},"action":{"type":"nope"}}}`, "bad_request", "action"},
 		{"add read-only field", `{"op":"add","job":{"id":"x","version":3,"trigger":{"type":"interval","seconds":5},"action":{"type":"test"}}}`, "bad_request", "job.version"},
+		{"add reserved id", `{"op":"add","job":` + jobDoc("res", 5) + `}`, "bad_request", "job.id"},
 		{"add bad id", `{"op":"add","job":{"id":"a/b","trigger":{"type":"interval","seconds":5},"action":{"type":"test"}}}`, "bad_request", "job.id"},
 		{"modify missing", `{"op":"modify","job_id":"ghost","changes":{"name":"x"}}`, "not_found", "job"},
 		{"modify version", `{"op":"modify","job_id":"pump","changes":{"name":"x"},"expected_version":7}`, "version_conflict", ""},
@@ -479,7 +480,14 @@ func TestHomeAssistantDiscovery(t *testing.T) {
 	w.waitFor(0, "switch config", func(m paho.Message) bool { return m.Topic() == "homeassistant/switch/"+dev+"/fan/config" })
 	// Home Assistant restarts: everything is announced again.
 	r.publish("homeassistant/status", false, "online")
-	w.waitFor(n+1, "sensor config again", func(m paho.Message) bool { return m.Topic() == topic })
+	_, n = w.waitFor(n+1, "sensor config again", func(m paho.Message) bool { return m.Topic() == topic })
+	// Switched off: the agent clears what it announced.
+	dv.stop()
+	dv.start(withInventory(inventory{}), withConfig(func(c *mqtt.Config) { c.HomeAssistant = false }))
+	w.waitFor(n+1, "sensor config cleared", func(m paho.Message) bool { return m.Topic() == topic && len(m.Payload()) == 0 })
+	if got := mqtttest.Retained(t, url, "homeassistant/+/"+dev+"/#"); len(got) != 0 {
+		t.Errorf("discovery configs left: %q", got)
+	}
 }
 
 func TestCtlSend(t *testing.T) {
@@ -536,5 +544,37 @@ func TestTLSAgent(t *testing.T) {
 		if ctx.Err() != nil {
 			t.Fatalf("no reply over TLS: %v", err)
 		}
+	}
+}
+
+// TestStaleJobDocumentCleared: a retained document of a job that was
+// removed while the agent was away is cleared when it connects; those of
+// existing jobs stay.
+func TestStaleJobDocumentCleared(t *testing.T) {
+	url := mqtttest.Shared(t)
+	prefix := mqtttest.Prefix(t, url)
+	dev1 := uid(prefix, "dev1")
+	r := newRequester(t, url, prefix)
+	r.publish(prefix+"/"+dev1+"/jobs/ghost", true, `{"id":"ghost"}`)
+	dv := newDevice(t, url, prefix, dev1)
+	dv.startScheduler()
+	p, err := sched.DecodeJob([]byte(jobDoc("kept", 60)), sched.ModeAdd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dv.s.Add(context.Background(), p, sched.AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, url, dv.root()+"/jobs/+")
+	dv.start()
+	w.waitFor(0, "ghost cleared", func(m paho.Message) bool {
+		return m.Topic() == dv.root()+"/jobs/ghost" && len(m.Payload()) == 0
+	})
+	w.waitFor(0, "kept published", func(m paho.Message) bool {
+		return m.Topic() == dv.root()+"/jobs/kept" && len(m.Payload()) > 0
+	})
+	got := mqtttest.Retained(t, url, dv.root()+"/jobs/+")
+	if _, ok := got[dv.root()+"/jobs/ghost"]; ok || len(got) != 1 || got[dv.root()+"/jobs/kept"] == nil {
+		t.Errorf("retained after connect: %q", got)
 	}
 }

@@ -58,6 +58,9 @@ func (a *Agent) execute(ctx context.Context, req Request, group string) Reply {
 	if err != nil {
 		return rejected(req.ID, err)
 	}
+	if req.Op == OpAdd && (cmd.patch.Job.ID == "cmd" || cmd.patch.Job.ID == "res") {
+		return rejected(req.ID, sched.FieldError("job.id", "%q is reserved: <root>/jobs/%s is a protocol topic", cmd.patch.Job.ID, cmd.patch.Job.ID))
+	}
 	if group != "" && req.Op == OpAdd && cmd.patch.Fields&sched.FieldID == 0 {
 		return rejected(req.ID, sched.FieldError("job.id", "is required in a group command (each device would generate its own)"))
 	}

@@ -80,8 +80,14 @@ func (a *Agent) enqueue(m outMsg) {
 	select {
 	case a.tele <- m:
 	default:
+		// The queue is full: keep m in the outbox and stop publishing
+		// live until the outbox is drained, so what follows stays behind it.
 		a.stats.spilled.Add(1)
+		a.mu.Lock()
 		a.deps.Outbox.Append(m.TS, encodeRecord(m))
+		a.live = false
+		a.mu.Unlock()
+		a.signal(a.kick)
 	}
 }
 
@@ -90,15 +96,19 @@ func (a *Agent) enqueue(m outMsg) {
 // is closed.
 func (a *Agent) sender() {
 	for m := range a.tele {
+		// The append happens under mu so that drain, which goes live under
+		// mu once the outbox is empty, cannot miss it. The publish happens
+		// outside: paho may block in Publish for its write timeout when
+		// the connection dies under it.
 		a.mu.Lock()
-		if a.live {
-			tok := a.client.Publish(m.Topic, m.QoS, m.Retain, m.Payload)
-			a.mu.Unlock()
-			a.pending <- pendingPub{tok: tok, msg: m}
-			continue
+		live := a.live
+		if !live {
+			a.deps.Outbox.Append(m.TS, encodeRecord(m))
 		}
-		a.deps.Outbox.Append(m.TS, encodeRecord(m))
 		a.mu.Unlock()
+		if live {
+			a.pending <- pendingPub{tok: a.client.Publish(m.Topic, m.QoS, m.Retain, m.Payload), msg: m}
+		}
 	}
 }
 
@@ -233,11 +243,12 @@ func (a *Agent) publishInfo(always bool) {
 	}
 	b, _ := json.Marshal(info)
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if !a.connected || (!always && string(b) == a.lastInfo) {
+		a.mu.Unlock()
 		return
 	}
 	a.lastInfo = string(b)
+	a.mu.Unlock()
 	a.client.Publish(a.topics.Info(), 1, true, b)
 }
 

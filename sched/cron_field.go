@@ -210,6 +210,9 @@ func (def *cronFieldDef) value(s string) (int, error) {
 	}
 	if s[0] >= '0' && s[0] <= '9' {
 		v, ok := atoiSmall(s)
+		if !ok && strings.Trim(s, "0123456789") == "" {
+			return 0, fmt.Errorf("%s is out of range %d-%d", s, def.min, def.max)
+		}
 		if !ok {
 			return 0, fmt.Errorf("%q is not a number", s)
 		}

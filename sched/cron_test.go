@@ -290,6 +290,7 @@ func TestCronCompileErrors(t *testing.T) {
 		{f(func(s *sched.TriggerSpec) { s.Hour = "last" }), "trigger.hour", `"last" is not a number`},
 		{f(func(s *sched.TriggerSpec) { s.Year = "1969" }), "trigger.year", "1969 is out of range 1970-9999"},
 		{f(func(s *sched.TriggerSpec) { s.Week = "54" }), "trigger.week", "54 is out of range 1-53"},
+		{f(func(s *sched.TriggerSpec) { s.Hour = "99999999999" }), "trigger.hour", "99999999999 is out of range 0-23"},
 		{f(func(s *sched.TriggerSpec) { s.Second = "1,,2" }), "trigger.second", "empty term"},
 		{f(func(s *sched.TriggerSpec) { s.Minute = "1-" }), "trigger.minute", "missing value"},
 		{f(func(s *sched.TriggerSpec) { s.Minute = "-1" }), "trigger.minute", `"-1": values cannot be negative`},

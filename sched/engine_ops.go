@@ -352,9 +352,11 @@ func (s *Scheduler) removeLocked(ctx context.Context, id string, o OpOptions) (J
 	if err := s.commit(ctx, Change{Delete: true, ID: id, PrevVersion: e.job.Version}); err != nil {
 		return Job{}, nil, err
 	}
+	// The event carries a snapshot only when someone listens: take our own.
+	j := e.snapshot()
 	ev := s.event(s.clock.Now(), EventRemoved, e, nil, "")
 	s.drop(e)
-	return *ev.Job, []Event{ev}, nil
+	return j, []Event{ev}, nil
 }
 
 // drop forgets e after its removal was committed. Called with s.mu held.

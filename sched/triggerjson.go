@@ -199,6 +199,12 @@ func decodeSpecValue(s *TriggerSpec, f *specField, raw json.RawMessage) error {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return FieldError(field, "invalid string: %v", err)
 		}
+		if v == "" {
+			if f.name == "type" {
+				return FieldError(field, "required: date, interval or cron")
+			}
+			return FieldError(field, "empty: leave the field out instead")
+		}
 		*f.str(s) = v
 	case kindNumber:
 		if len(raw) == 0 || !(raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {

@@ -13,8 +13,9 @@ import (
 // Records are a compact binary encoding, versioned per record by their
 // first byte, so that one record format can be replaced by another without
 // rewriting the whole file. Loading 10,000 jobs is dominated by decoding:
-// a job record decodes with two allocations (one string holding every text
-// field, one copy of the action), where a JSON document costs dozens.
+// every text field of a record is a substring of one string, and a job with
+// its run state decodes with 6 allocations where its JSON document costs
+// over a hundred (BenchmarkDecode).
 //
 // Job record, version 1 (the key is the job id):
 //

@@ -151,3 +151,36 @@ func FuzzDecodeRun(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecode decodes one job with its run state from the binary
+// records and, as the peer, from its JSON document with encoding/json.
+func BenchmarkDecode(b *testing.B) {
+	j := benchJob(1)
+	rec, run := appendJob(nil, &j), appendRun(nil, runStateOf(&j))
+	doc, err := json.Marshal(j)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("binary", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			var got sched.Job
+			if err := decodeJob(rec, &got); err != nil {
+				b.Fatal(err)
+			}
+			if err := decodeRun(run, &got); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			var d jsonJob
+			if err := json.Unmarshal(doc, &d); err != nil {
+				b.Fatal(err)
+			}
+			_ = d.job()
+		}
+	})
+}

@@ -173,6 +173,10 @@ func crashSchedChild(t *testing.T, path string, seed uint64) {
 	}}, sched.HandlerOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// A listener, though the child reads no events: sched.Remove without
+	// any listener dereferences a nil event job (engine_ops.go removeLocked,
+	// reported to the engine's owner).
+	s.Listen(func(sched.Event) {})
 	ctx := context.Background()
 	if err := s.Start(ctx); err != nil {
 		t.Fatalf("child Start: %v", err)

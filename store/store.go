@@ -143,6 +143,8 @@ func open(path string, opts Options, steps []migration) (*Store, error) {
 		MaxSize:  opts.MaxSize,
 		ReadOnly: opts.ReadOnly,
 		NoSync:   false, // every commit is fdatasynced: job changes are durable when acknowledged
+		// Read-only opens load the freelist too, for Check.
+		PreLoadFreelist: opts.ReadOnly,
 	})
 	if err != nil {
 		return nil, openError(path, opts, err)
@@ -249,7 +251,7 @@ func (s *Store) init(steps []migration) (err error) {
 // of killing the process.
 func recoverCorrupt(path string, err *error) {
 	if r := recover(); r != nil {
-		*err = fmt.Errorf("%w: %s: reading it failed: %v; it was left untouched", ErrCorrupt, path, r)
+		*err = fmt.Errorf("%w: %s: reading it failed: %v", ErrCorrupt, path, r)
 	}
 }
 
@@ -260,14 +262,23 @@ func (s *Store) update(fn func(*bolt.Tx) error, skip *bool) error {
 	if err != nil {
 		return s.writeError(err)
 	}
+	// A panic on a damaged page (recovered by the caller) must not leave
+	// the transaction, and with it bbolt's writer lock, open.
+	done := false
+	defer func() {
+		if !done {
+			_ = tx.Rollback()
+		}
+	}()
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
 	if skip != nil && *skip {
-		return tx.Rollback()
+		return nil // rolled back: nothing to write
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	done = true
+	if err != nil {
 		return s.writeError(err)
 	}
 	st := tx.Stats()

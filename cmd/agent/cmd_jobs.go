@@ -50,12 +50,15 @@ func (m *Main) storeFlagSet(name, usage string) (*storeFlags, func([]string) ([]
 // load returns the config: the file when it exists or was named; the
 // defaults when only --db was given and the default file is absent.
 func (sf *storeFlags) load() (*Config, error) {
-	if !sf.set["config"] && *sf.db != "" {
-		if _, err := os.Stat(*sf.config); errors.Is(err, os.ErrNotExist) {
-			return ParseConfig("(defaults)", []byte("device_id: offline\n"))
-		}
+	var (
+		c   *Config
+		err error
+	)
+	if _, serr := os.Stat(*sf.config); !sf.set["config"] && *sf.db != "" && errors.Is(serr, os.ErrNotExist) {
+		c, err = ParseConfig("(defaults)", []byte("device_id: offline\n"))
+	} else {
+		c, err = LoadConfig(*sf.config)
 	}
-	c, err := LoadConfig(*sf.config)
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +335,7 @@ func (m *Main) db(ctx context.Context, args []string) error {
 		opts.ReadOnly = true
 		rep, err := store.Check(c.Store.Path, opts)
 		if rep != nil {
-			printReport(m.Stdout, rep)
+			fmt.Fprintln(m.Stdout, rep)
 		}
 		return lockedHint(c, err)
 	}
@@ -342,28 +345,6 @@ func (m *Main) db(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "%s: compacted from %d to %d bytes\n", c.Store.Path, res.Before, res.After)
 	return nil
-}
-
-func printReport(w io.Writer, r *store.Report) {
-	fmt.Fprintf(w, "store %s\n", r.Path)
-	fmt.Fprintf(w, "  meta: %+v\n", r.Meta)
-	fmt.Fprintf(w, "  size: %d bytes, page size %d, %d free pages\n", r.FileSize, r.PageSize, r.FreePages)
-	fmt.Fprintf(w, "  jobs: %d, run states: %d\n", r.Jobs, r.RunStates)
-	names := make([]string, 0, len(r.Buckets))
-	for n := range r.Buckets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  bucket %s: %d keys\n", n, r.Buckets[n])
-	}
-	if len(r.Problems) == 0 {
-		fmt.Fprintln(w, "  ok: no problems found")
-		return
-	}
-	for _, p := range r.Problems {
-		fmt.Fprintf(w, "  PROBLEM: %s\n", p)
-	}
 }
 
 func lockedHint(c *Config, err error) error {

@@ -184,13 +184,14 @@ func (a *agent) run(ctx context.Context) (err error) {
 	if err := a.sched.Start(ctx); err != nil {
 		return err
 	}
-	n := len(a.sched.List())
-	log.Info("running", "jobs", n, "clock", cw.State())
-	a.notify.Ready(fmt.Sprintf("running %d jobs", n))
-
+	// Take SIGHUP before telling systemd we are ready: a reload sent right
+	// after READY=1 must not kill the agent.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	n := len(a.sched.List())
+	log.Info("running", "jobs", n, "clock", cw.State())
+	a.notify.Ready(fmt.Sprintf("running %d jobs", n))
 	for {
 		select {
 		case <-hup:

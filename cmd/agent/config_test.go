@@ -20,8 +20,8 @@ func TestExampleConfigs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(c.jobs) == 0 {
-				t.Errorf("%s declares no jobs", f)
+			if n := len(c.jobs) + len((&extensions{}).sensorJobs(c)); n == 0 {
+				t.Errorf("%s declares no jobs and no sensor interval", f)
 			}
 		})
 	}

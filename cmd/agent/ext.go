@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
 	"time"
 
@@ -186,6 +187,12 @@ func (e *extensions) close(a *agent) {
 func (e *extensions) reload(ctx context.Context, a *agent, c *Config) error {
 	if err := e.outputs.Reload(c.Actuators, e.board); err != nil {
 		return fmt.Errorf("actuators: %w", err)
+	}
+	if !reflect.DeepEqual(a.cfg.Sensors, c.Sensors) {
+		a.log.Warn("reload: the sensors section changed: restart the agent to apply it (jobs, actuators, commands and publish were reloaded)")
+	}
+	if !reflect.DeepEqual(a.cfg.MQTT, c.MQTT) || a.cfg.DeviceID != c.DeviceID || !reflect.DeepEqual(a.cfg.Groups, c.Groups) {
+		a.log.Warn("reload: mqtt, device_id or groups changed: restart the agent to apply them")
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -169,7 +170,7 @@ jobs:
 	if code, out, errs := run(t, "", "jobs", "run", "hourly", "--config", cfgPath); code != 1 || !strings.Contains(errs, "running agent") {
 		t.Errorf("offline run: exit %d: %s%s", code, out, errs)
 	}
-	if code, out, errs := run(t, "", "db", "check", "--config", cfgPath); code != 0 || !strings.Contains(out, "no problems") {
+	if code, out, errs := run(t, "", "db", "check", "--config", cfgPath); code != 0 || !regexp.MustCompile(`(?m)^result:\s+ok$`).MatchString(out) {
 		t.Errorf("db check: exit %d: %s%s", code, out, errs)
 	}
 	if code, _, errs := run(t, "", "db", "compact", "--config", cfgPath); code != 0 {
@@ -178,4 +179,114 @@ jobs:
 	if code, _, _ := run(t, "", "jobs", "get", "nope", "--config", cfgPath); code != 2 {
 		t.Errorf("get unknown id: exit %d, want 2", code)
 	}
+}
+
+// startAgent runs the agent in-process until the returned stop is called;
+// it returns once the agent said READY=1.
+func startAgent(t *testing.T, cfgPath string, notify <-chan string, stderr *syncBuffer) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- NewMain(strings.NewReader(""), &bytes.Buffer{}, stderr).Run(ctx, []string{"run", "--config", cfgPath})
+	}()
+	waitNotify(t, notify, "READY=1", stderr)
+	return func() {
+		t.Helper()
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Fatalf("agent exit %d; log:\n%s", code, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("agent did not stop")
+		}
+	}
+}
+
+// TestReloadAndVanishedSensor: SIGHUP applies the file's jobs and outputs
+// without cycling an unchanged output, keeps running on a bad file, and a
+// job whose sensor vanished from the config is kept, paused and marked
+// invalid across a restart — never dropped.
+func TestReloadAndVanishedSensor(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "agent.yaml")
+	write := func(sensors, jobs string) {
+		t.Helper()
+		cfg := fmt.Sprintf(`device_id: reload
+timezone: UTC
+clock: {source: rtc}
+hardware: {board: sim}
+store: {path: %[1]s/agent.db}
+control: {socket: %[1]s/agent.sock}
+actuators:
+  - {name: pump, driver: sim, safety: {boot: "on", shutdown: "off"}}
+%[2]s
+jobs:
+%[3]s
+`, dir, sensors, jobs)
+		if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobA := "  - {id: a, trigger: {type: cron, hour: 6}, action: {type: actuate, actuator: pump, command: \"off\"}}"
+	jobB := "  - {id: b, trigger: {type: cron, hour: 7}, action: {type: actuate, actuator: pump, command: \"off\"}}"
+	withSensor := "sensors:\n  - {name: air, driver: sim}"
+	write(withSensor, jobA)
+
+	notify := notifySocket(t)
+	var stderr syncBuffer
+	stop := startAgent(t, cfgPath, notify, &stderr)
+
+	// A job from the command line reads the sensor.
+	remote := filepath.Join(dir, "remote.json")
+	os.WriteFile(remote, []byte(`[{"id":"r","trigger":{"type":"interval","hours":1},"action":{"type":"read","sensor":"air"}}]`), 0o644)
+	if code, _, errs := run(t, "", "jobs", "import", remote, "--config", cfgPath); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+
+	// Reload: a replaced by b; the pump, unchanged, is not cycled.
+	before := strings.Count(stderr.String(), "name=pump")
+	write(withSensor, jobB)
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	waitNotify(t, notify, "RELOADING=1", &stderr)
+	waitNotify(t, notify, "READY=1", &stderr)
+	code, out, _ := run(t, "", "jobs", "list", "--config", cfgPath)
+	if code != 0 || strings.Contains(out, "\na ") || !strings.Contains(out, "\nb ") || !strings.Contains(out, "\nr ") {
+		t.Errorf("after reload:\n%s", out)
+	}
+	if after := strings.Count(stderr.String(), "name=pump"); after != before {
+		t.Errorf("the unchanged pump was switched during the reload:\n%s", stderr.String())
+	}
+
+	// A broken file is reported and the running config kept.
+	os.WriteFile(cfgPath, []byte("device_id: [\n"), 0o644)
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	waitNotify(t, notify, "READY=1", &stderr)
+	if !strings.Contains(stderr.String(), "config rejected, keeping the running one") {
+		t.Errorf("bad reload not reported:\n%s", stderr.String())
+	}
+	// Offline access to the store the agent holds says so.
+	if _, err := os.Stat(defaultConfigPath); err != nil {
+		code, _, errs := run(t, "", "jobs", "list", "--db", filepath.Join(dir, "agent.db"))
+		if code != 1 || !strings.Contains(errs, "the running agent holds") {
+			t.Errorf("jobs list --db on a held store: exit %d: %s", code, errs)
+		}
+	}
+	stop()
+
+	// The sensor vanishes from the file: r is kept, paused, invalid.
+	write("", jobB)
+	stderr = syncBuffer{}
+	stop = startAgent(t, cfgPath, notify, &stderr)
+	code, out, errs := run(t, "", "jobs", "get", "r", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, `"last_result": "invalid:`) || !strings.Contains(out, `"next_run_time": null`) {
+		t.Errorf("job r after its sensor vanished: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, _ = run(t, "", "jobs", "list", "--config", cfgPath)
+	if !strings.Contains(out, "invalid:") {
+		t.Errorf("list does not show r invalid:\n%s", out)
+	}
+	stop()
 }

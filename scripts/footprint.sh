@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# footprint.sh: measure what docs/footprint.md reports — the resident memory
+# and idle CPU of a running agent with 1,000 jobs on the simulated board.
+#
+#   scripts/footprint.sh [BROKER_URL]     (default tcp://127.0.0.1:1883; "none" for no MQTT)
+#
+# Builds the agent stripped, imports 1,000 jobs into a fresh store, runs it
+# for 30 s and prints VmRSS, RssAnon (the agent's own memory), RssFile (clean
+# pages of the binary and of the bbolt map, which the kernel can drop) and
+# the CPU time used while idle. Linux only (/proc).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+broker=${1:-tcp://127.0.0.1:1883}
+work=$(mktemp -d)
+trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+cd "$repo"
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/agent" ./cmd/agent
+mqtt=""
+[ "$broker" != none ] && mqtt="mqtt: {broker: $broker, prefix: footprint-$$}"
+cat > "$work/a.yaml" <<YAML
+device_id: footprint
+timezone: UTC
+clock: {source: rtc}
+hardware: {board: sim}
+store: {path: $work/a.db}
+control: {socket: $work/a.sock}
+$mqtt
+actuators: [{name: relay, driver: sim}]
+YAML
+{
+  echo "["
+  for i in $(seq 0 999); do
+    case $((i % 3)) in
+      0) trig="{\"type\":\"cron\",\"minute\":\"$((i % 60))\",\"hour\":\"*/2\"}" ;;
+      1) trig="{\"type\":\"interval\",\"minutes\":$((5 + i % 50))}" ;;
+      2) trig="{\"type\":\"cron\",\"day_of_week\":\"mon-fri\",\"hour\":\"$((i % 24))\",\"minute\":\"$((i % 60))\"}" ;;
+    esac
+    sep=","; [ "$i" = 999 ] && sep=""
+    echo "{\"id\":\"j$i\",\"trigger\":$trig,\"action\":{\"type\":\"actuate\",\"actuator\":\"relay\",\"command\":\"toggle\"}}$sep"
+  done
+  echo "]"
+} > "$work/jobs.json"
+"$work/agent" jobs import "$work/jobs.json" --config "$work/a.yaml"
+"$work/agent" run --config "$work/a.yaml" 2>"$work/run.log" &
+pid=$!
+sleep 10
+ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+t0=$(ticks)
+sleep 20
+t1=$(ticks)
+hz=$(getconf CLK_TCK)
+grep -E '^(VmRSS|VmHWM|RssAnon|RssFile):' "/proc/$pid/status"
+echo "jobs: $("$work/agent" jobs list --config "$work/a.yaml" | tail -n +2 | wc -l)"
+awk -v t="$((t1 - t0))" -v hz="$hz" 'BEGIN { printf "idle CPU: %.2f s in 20 s (%.2f%%)\n", t / hz, 100 * t / hz / 20 }'
+kill -TERM "$pid"
+wait "$pid" || true
