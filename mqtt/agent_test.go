@@ -480,7 +480,14 @@ func TestHomeAssistantDiscovery(t *testing.T) {
 	w.waitFor(0, "switch config", func(m paho.Message) bool { return m.Topic() == "homeassistant/switch/"+dev+"/fan/config" })
 	// Home Assistant restarts: everything is announced again.
 	r.publish("homeassistant/status", false, "online")
-	w.waitFor(n+1, "sensor config again", func(m paho.Message) bool { return m.Topic() == topic })
+	_, n = w.waitFor(n+1, "sensor config again", func(m paho.Message) bool { return m.Topic() == topic })
+	// Switched off: the agent clears what it announced.
+	dv.stop()
+	dv.start(withInventory(inventory{}), withConfig(func(c *mqtt.Config) { c.HomeAssistant = false }))
+	w.waitFor(n+1, "sensor config cleared", func(m paho.Message) bool { return m.Topic() == topic && len(m.Payload()) == 0 })
+	if got := mqtttest.Retained(t, url, "homeassistant/+/"+dev+"/#"); len(got) != 0 {
+		t.Errorf("discovery configs left: %q", got)
+	}
 }
 
 func TestCtlSend(t *testing.T) {
@@ -562,6 +569,9 @@ func TestStaleJobDocumentCleared(t *testing.T) {
 	dv.start()
 	w.waitFor(0, "ghost cleared", func(m paho.Message) bool {
 		return m.Topic() == dv.root()+"/jobs/ghost" && len(m.Payload()) == 0
+	})
+	w.waitFor(0, "kept published", func(m paho.Message) bool {
+		return m.Topic() == dv.root()+"/jobs/kept" && len(m.Payload()) > 0
 	})
 	got := mqtttest.Retained(t, url, dv.root()+"/jobs/+")
 	if _, ok := got[dv.root()+"/jobs/ghost"]; ok || len(got) != 1 || got[dv.root()+"/jobs/kept"] == nil {

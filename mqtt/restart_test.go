@@ -3,6 +3,7 @@ package mqtt_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/mqtt/mqtttest"
+	"github.com/edgecron/edgecron/store/outbox"
 )
 
 // persistentWatch is a watcher with a persistent session that reconnects
@@ -201,5 +203,51 @@ func TestOutboxWhileUnreachable(t *testing.T) {
 	m, _ := w.waitFor(0, "pump state", func(m paho.Message) bool { return m.Topic() == dv.root()+"/actuators/pump/state" })
 	if string(m.Payload()) != "ON" {
 		t.Errorf("state replayed as %q", m.Payload())
+	}
+}
+
+// TestOutboxBoundCounted: beyond max_bytes the oldest telemetry is
+// dropped, and the count reaches <root>/info.
+func TestOutboxBoundCounted(t *testing.T) {
+	url := mqtttest.Shared(t)
+	prefix := mqtttest.Prefix(t, url)
+	dev := uid(prefix, "dev1")
+	r := newRequester(t, url, prefix)
+	p := newProxy(t, url)
+	dv := newDevice(t, p.url, prefix, dev)
+	dv.startScheduler()
+	dv.openOutbox()
+	var err error
+	dv.ob, err = outbox.Open(dv.db, outbox.Options{MaxBytes: 4096, MaxAge: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dv.start()
+	r.waitOnline(dev)
+	_, seen := r.waitFor(0, "online", func(m paho.Message) bool { return string(m.Payload()) == "online" })
+	p.cut()
+	r.waitFor(seen+1, "will", func(m paho.Message) bool { return string(m.Payload()) == "offline" })
+	for i := range 100 {
+		dv.agent.Reading("air", t0.Add(time.Duration(i)*time.Second), map[string]float64{"n": float64(i)}, nil)
+	}
+	w := watch(t, url, dv.root()+"/info", dv.root()+"/sensors/air")
+	p.resume()
+	w.waitFor(0, "info with drops", func(m paho.Message) bool {
+		var info mqtt.Info
+		return m.Topic() == dv.root()+"/info" && json.Unmarshal(m.Payload(), &info) == nil && info.Outbox.Dropped > 0
+	})
+	// What was kept arrives, newest last; the oldest were dropped.
+	w.waitFor(0, "last reading", func(m paho.Message) bool {
+		return m.Topic() == dv.root()+"/sensors/air" && strings.Contains(string(m.Payload()), `"n":99`)
+	})
+	_, dropped := dv.ob.Stats()
+	got := 0
+	for _, m := range w.all() {
+		if m.Topic() == dv.root()+"/sensors/air" {
+			got++
+		}
+	}
+	if dropped == 0 || uint64(got)+dropped < 100 {
+		t.Errorf("received %d, dropped %d: %d readings unaccounted for", got, dropped, 100-got-int(dropped))
 	}
 }

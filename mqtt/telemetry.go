@@ -80,8 +80,14 @@ func (a *Agent) enqueue(m outMsg) {
 	select {
 	case a.tele <- m:
 	default:
+		// The queue is full: keep m in the outbox and stop publishing
+		// live until the outbox is drained, so what follows stays behind it.
 		a.stats.spilled.Add(1)
+		a.mu.Lock()
 		a.deps.Outbox.Append(m.TS, encodeRecord(m))
+		a.live = false
+		a.mu.Unlock()
+		a.signal(a.kick)
 	}
 }
 
