@@ -92,7 +92,7 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 		s.inTick = true
 		for s.queue.due(now) {
 			e := s.queue.peek()
-			if s.untrusted && e.job.Trigger.Type != TriggerInterval {
+			if s.untrusted && e.kind != entryInterval {
 				// Wall time is not known good: hold the run until it is.
 				heap.Remove(&s.queue, e.index)
 				s.held[e] = struct{}{}
@@ -188,19 +188,18 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event) {
 
 	// A one-shot job is removed, durably, before it runs: a crash can then
 	// cost its run but never repeat it.
-	if e.job.Trigger.Type == "date" {
+	if e.kind == entryDate {
 		s.unschedule(e)
 		e.next = time.Time{}
 		err := s.store.Commit(s.runCtxOrBackground(), []Change{{Delete: true, ID: e.job.ID, PrevVersion: e.job.Version}})
 		if err != nil {
 			e.job.LastResult = "error: not run: could not remove the one-shot job first: " + err.Error()
-			s.dirty[e.job.ID] = struct{}{}
+			s.markDirty(e)
 			s.log.Error("one-shot job not run: its removal could not be committed", "job", e.job.ID, "err", err)
 			*evs = append(*evs, s.event(now, EventError, e, &first, e.job.LastResult))
 			return
 		}
 		delete(s.jobs, e.job.ID)
-		delete(s.dirty, e.job.ID)
 		for _, d := range ds {
 			s.decide(e, d.at, d.missed, d.coalesced, now, evs)
 		}
@@ -216,7 +215,7 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event) {
 	} else {
 		e.next = time.Time{}
 	}
-	s.dirty[e.job.ID] = struct{}{}
+	s.markDirty(e)
 	s.schedule(e)
 }
 
@@ -225,7 +224,7 @@ func (s *Scheduler) decide(e *entry, at time.Time, missed string, coalesced int,
 	at2 := at
 	if missed != "" {
 		e.job.LastResult = "missed"
-		s.dirty[e.job.ID] = struct{}{}
+		s.markDirty(e)
 		*evs = append(*evs, s.event(now, EventMissed, e, &at2, missed))
 		return
 	}
@@ -261,17 +260,20 @@ func (s *Scheduler) checkpointLocked(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	states := make([]RunState, 0, len(s.dirty))
-	for id := range s.dirty {
-		e, ok := s.jobs[id]
-		if !ok {
-			continue
+	for _, e := range s.dirty {
+		if s.jobs[e.job.ID] != e {
+			continue // removed since
 		}
 		j := e.snapshot()
-		states = append(states, RunState{ID: id, NextRunTime: j.NextRunTime, LastRunTime: j.LastRunTime, LastResult: j.LastResult})
+		states = append(states, RunState{ID: j.ID, NextRunTime: j.NextRunTime, LastRunTime: j.LastRunTime, LastResult: j.LastResult})
 	}
 	if err := s.store.SaveRunState(ctx, states); err != nil {
 		return fmt.Errorf("sched: save run state of %d jobs: %w", len(states), err)
 	}
-	clear(s.dirty)
+	for i, e := range s.dirty {
+		e.dirty = false
+		s.dirty[i] = nil
+	}
+	s.dirty = s.dirty[:0]
 	return nil
 }

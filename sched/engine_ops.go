@@ -59,8 +59,10 @@ func (s *Scheduler) prepare(j Job, now time.Time) (prepared, error) {
 
 // apply puts a committed job into e. Called with s.mu held.
 func (s *Scheduler) apply(e *entry, p prepared) {
-	e.job, e.trig, e.loc, e.next, e.invalid = p.job, p.trig, p.loc, p.next, ""
-	e.job.NextRunTime = nil
+	j := p.job
+	j.NextRunTime = nil
+	e.setJob(j)
+	e.trig, e.loc, e.next, e.invalid = p.trig, p.loc, p.next, ""
 	s.schedule(e)
 	s.poke()
 }
@@ -89,7 +91,7 @@ func (s *Scheduler) changeable(id string, o OpOptions) (*entry, error) {
 	return e, nil
 }
 
-func mayChange(j Job, o OpOptions, field string) error {
+func mayChange(j jobCore, o OpOptions, field string) error {
 	if o.Source == SourceMQTT && j.Source == SourceConfig && !j.Remote {
 		return &Error{Code: CodeConflict, Field: field, Message: fmt.Sprintf(
 			"job %q is declared in the config file and not open to remote changes (set remote: true there)", j.ID)}
@@ -241,7 +243,7 @@ func (s *Scheduler) modifyLocked(ctx context.Context, id string, p Patch, o OpOp
 		return Job{}, nil, FieldError("id", "cannot be changed: remove the job and add it under the new id")
 	}
 	now := s.clock.Now()
-	j := e.job
+	j := e.definition()
 	in := p.Job
 	if p.Has(FieldName) {
 		j.Name = in.Name
@@ -361,7 +363,6 @@ func (s *Scheduler) removeLocked(ctx context.Context, id string, o OpOptions) (J
 func (s *Scheduler) drop(e *entry) {
 	s.unschedule(e)
 	delete(s.jobs, e.job.ID)
-	delete(s.dirty, e.job.ID)
 	s.poke()
 }
 
@@ -463,12 +464,12 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 				return nil, nil, at(i, err)
 			}
 			j.Version, j.Source = old.job.Version+1, old.job.Source
-			if sync && sameDefinition(old.job, j) && old.invalid == "" {
+			if sync && sameDefinition(old.definition(), j) && old.invalid == "" {
 				items = append(items, item{old: old, same: true})
 				continue
 			}
-			if sync && j.Trigger.Type == "interval" && j.Trigger.StartDate == "" && sameTriggerBut(old.job.Trigger, j.Trigger) {
-				j.Trigger.StartDate = old.job.Trigger.StartDate // keep the grid
+			if sync && j.Trigger.Type == "interval" && j.Trigger.StartDate == "" && sameTriggerBut(old.trigger(), j.Trigger) {
+				j.Trigger.StartDate = old.trigger().StartDate // keep the grid
 			}
 		}
 		pr, err := s.prepare(j, now)
@@ -480,7 +481,7 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 		}
 		if old != nil && sync {
 			pr.job.LastRunTime, pr.job.LastResult = old.job.LastRunTime, old.job.LastResult
-			if old.job.Trigger == pr.job.Trigger && !pr.job.Paused && !old.job.Paused && old.invalid == "" {
+			if old.trigger() == pr.job.Trigger && !pr.job.Paused && !old.job.Paused && old.invalid == "" {
 				pr.next = old.next // same schedule: keep its place on it
 			}
 		}

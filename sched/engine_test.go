@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -725,5 +726,52 @@ func TestUntrustedClockHoldsWallClockJobs(t *testing.T) {
 	ev = h.event(sched.EventSubmitted)
 	if ev.JobID != "once" || !ev.ScheduledTime.Equal(t0.Add(5*time.Second)) {
 		t.Fatalf("after trust: %s for %v", ev.JobID, ev.ScheduledTime)
+	}
+}
+
+func TestListenerMayReadTheScheduler(t *testing.T) {
+	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start()
+	h.s.Listen(func(ev sched.Event) {
+		_, _ = h.s.Get(ev.JobID)
+		_ = h.s.List()
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 25; i++ {
+					id := fmt.Sprintf("g%d-%d", g, i)
+					if _, err := h.s.Add(context.Background(), patch(t, intervalDoc(id, 1, "")), sched.AddOptions{}); err != nil {
+						t.Error(err)
+					}
+					if _, err := h.s.Remove(context.Background(), id, sched.OpOptions{}); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}()
+	select {
+	case <-done:
+	case <-time.After(guard):
+		t.Fatal("deadlock: a listener reading the scheduler blocked the changes")
+	}
+	// Events arrive in the order of the changes: for each job, added then removed.
+	order := map[string][]sched.EventKind{}
+	for _, ev := range h.drain() {
+		order[ev.JobID] = append(order[ev.JobID], ev.Kind)
+	}
+	for id, kinds := range order {
+		if fmt.Sprint(kinds) != "[added removed]" {
+			t.Errorf("%s: events %v", id, kinds)
+		}
+	}
+	if len(order) != 100 {
+		t.Errorf("events for %d jobs, want 100", len(order))
 	}
 }

@@ -41,7 +41,7 @@ func (s *Scheduler) submit(e *entry, scheduled, now time.Time, extra Result, evs
 	e.running++
 	sched := scheduled
 	e.job.LastRunTime = &sched
-	s.dirty[e.job.ID] = struct{}{}
+	s.markDirty(e)
 	if s.nListen.Load() > 0 {
 		ev := s.event(now, EventSubmitted, e, &sched, "")
 		ev.Result = extra
@@ -141,7 +141,7 @@ func (s *Scheduler) finish(p pendingRun, res Result, err error, took time.Durati
 	}
 	if cur, ok := s.jobs[e.job.ID]; ok && cur == e {
 		e.job.LastResult = result
-		s.dirty[e.job.ID] = struct{}{}
+		s.markDirty(e)
 	}
 	kind, msg := EventExecuted, ""
 	if err != nil {

@@ -78,7 +78,7 @@ type Scheduler struct {
 	jobs      map[string]*entry
 	queue     jobHeap
 	seq       uint64
-	dirty     map[string]struct{} // jobs whose run state changed since the last checkpoint
+	dirty     []*entry // jobs whose run state changed since the last checkpoint
 	loaded    bool
 	running   bool // the loop runs
 	closed    bool // Shutdown was called
@@ -89,9 +89,14 @@ type Scheduler struct {
 	nextL     int
 	nListen   atomic.Int32 // len(listeners): events are built only when someone listens
 
-	// evMu orders event delivery: taken before mu is released, so
-	// listeners see events in the order the changes were made.
-	evMu sync.Mutex
+	// Event delivery. Each batch of events takes a ticket under mu (so
+	// tickets follow the order of the changes) and is delivered when its
+	// turn comes, with neither mu nor evMu held: a listener may call Get
+	// or List.
+	evNext uint64     // next ticket; guarded by mu
+	evMu   sync.Mutex // guards evTurn and listeners
+	evTurn uint64
+	evCond *sync.Cond
 
 	pending    []pendingRun // submitted runs waiting for a worker, in order, from pendHead
 	pendHead   int
@@ -113,9 +118,14 @@ type handlerEntry struct {
 	active int // runs of this type executing now (at most o.Workers when > 0)
 }
 
-// entry is a job as the scheduler holds it.
+// entry is a job as the scheduler holds it. Its trigger spec is kept
+// packed (spec), and job.Trigger is always empty: use trigger() or
+// definition().
 type entry struct {
-	job     Job
+	job     jobCore
+	spec    string        // packSpec of the trigger spec
+	kind    uint8         // entryDate, entryInterval or entryCron
+	jitter  time.Duration // the spec's jitter
 	trig    Trigger        // nil when the job is invalid
 	loc     *time.Location // the trigger's zone
 	invalid string         // why the job cannot run; "" when valid
@@ -123,7 +133,73 @@ type entry struct {
 	fireAt  time.Time      // next plus jitter: when the timer aims
 	index   int            // in the heap; -1 when not queued
 	seq     uint64
-	running int // instances submitted and not yet finished
+	running int  // instances submitted and not yet finished
+	dirty   bool // in Scheduler.dirty
+}
+
+// jobCore is a Job without its trigger spec and next run time, which an
+// entry keeps in smaller forms (spec, next).
+type jobCore struct {
+	ID               string
+	Name             string
+	Action           Action
+	MisfireGraceTime *time.Duration
+	Coalesce         bool
+	Paused           bool
+	Remote           bool
+	MaxInstances     int
+	Version          int64
+	LastRunTime      *time.Time
+	LastResult       string
+	Source           string
+}
+
+// Trigger kinds of an entry.
+const (
+	entryCron uint8 = iota
+	entryDate
+	entryInterval
+)
+
+// setJob makes j e's job, packing its trigger spec.
+func (e *entry) setJob(j Job) {
+	e.spec = packSpec(j.Trigger)
+	switch j.Trigger.Type {
+	case TriggerDate:
+		e.kind = entryDate
+	case TriggerInterval:
+		e.kind = entryInterval
+	default:
+		e.kind = entryCron
+	}
+	e.jitter = triggerJitter(j.Trigger)
+	e.job = jobCore{
+		ID: j.ID, Name: j.Name, Action: j.Action, MisfireGraceTime: j.MisfireGraceTime,
+		Coalesce: j.Coalesce, Paused: j.Paused, Remote: j.Remote, MaxInstances: j.MaxInstances,
+		Version: j.Version, LastRunTime: j.LastRunTime, LastResult: j.LastResult, Source: j.Source,
+	}
+}
+
+// trigger returns e's trigger spec.
+func (e *entry) trigger() TriggerSpec { return unpackSpec(e.spec) }
+
+// definition returns e's job with its trigger spec, run state as held.
+func (e *entry) definition() Job {
+	c := &e.job
+	return Job{
+		ID: c.ID, Name: c.Name, Trigger: e.trigger(), Action: c.Action, MisfireGraceTime: c.MisfireGraceTime,
+		Coalesce: c.Coalesce, Paused: c.Paused, Remote: c.Remote, MaxInstances: c.MaxInstances,
+		Version: c.Version, LastRunTime: c.LastRunTime, LastResult: c.LastResult, Source: c.Source,
+	}
+}
+
+// markDirty notes that e's run state changed since the last checkpoint.
+// Called with s.mu held.
+func (s *Scheduler) markDirty(e *entry) {
+	if !e.dirty {
+		e.dirty = true
+		s.dirty = append(s.dirty, e)
+	}
 }
 
 // New returns a Scheduler over store. Register handlers, then Load or Start.
@@ -152,7 +228,7 @@ func New(store Store, opts Options) *Scheduler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Scheduler{
+	s := &Scheduler{
 		store:     store,
 		opts:      opts,
 		clock:     opts.Clock,
@@ -160,11 +236,12 @@ func New(store Store, opts Options) *Scheduler {
 		log:       opts.Logger.With("component", "sched"),
 		handlers:  map[string]*handlerEntry{},
 		jobs:      map[string]*entry{},
-		dirty:     map[string]struct{}{},
 		held:      map[*entry]struct{}{},
 		listeners: map[int]Listener{},
 		wake:      make(chan struct{}, 1),
 	}
+	s.evCond = sync.NewCond(&s.evMu)
+	return s
 }
 
 // Handle registers the Handler for an action type. Registering a type twice
@@ -222,7 +299,8 @@ func (s *Scheduler) Load(ctx context.Context) error {
 	var evs []Event
 	sort.Slice(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
 	for _, j := range jobs {
-		e := &entry{job: j, index: -1}
+		e := &entry{index: -1}
+		e.setJob(j)
 		if err := s.compile(e); err != nil {
 			s.markInvalid(e, err)
 			evs = append(evs, s.event(now, EventError, e, nil, err.Error()))
@@ -379,7 +457,7 @@ func (s *Scheduler) List() []Job {
 
 // snapshot returns the job document as it is now. Called with s.mu held.
 func (e *entry) snapshot() Job {
-	j := e.job
+	j := e.definition()
 	if e.invalid != "" {
 		j.Paused = true
 		j.LastResult = "invalid: " + e.invalid
@@ -396,12 +474,13 @@ func (e *entry) snapshot() Job {
 
 // compile compiles e's trigger and validates its action. Called with s.mu held.
 func (s *Scheduler) compile(e *entry) error {
-	loc, err := triggerLocation(e.job.Trigger, s.loc)
+	spec := e.trigger()
+	loc, err := triggerLocation(spec, s.loc)
 	if err != nil {
 		return err
 	}
 	e.loc = loc
-	t, err := e.job.Trigger.Compile(s.loc)
+	t, err := spec.Compile(s.loc)
 	if err != nil {
 		return asFieldError("trigger", err)
 	}
@@ -444,8 +523,8 @@ func (s *Scheduler) schedule(e *entry) {
 		return
 	}
 	e.fireAt = e.next
-	if j := triggerJitter(e.job.Trigger); j > 0 {
-		e.fireAt = e.next.Add(jitterOffset(j))
+	if e.jitter > 0 {
+		e.fireAt = e.next.Add(jitterOffset(e.jitter))
 	}
 	s.seq++
 	e.seq = s.seq
@@ -482,26 +561,41 @@ func (s *Scheduler) event(now time.Time, kind EventKind, e *entry, scheduled *ti
 	return ev
 }
 
-// emitUnlock releases s.mu and delivers evs in order. Taking evMu before
-// releasing mu keeps events in the order the changes were made, while
-// listeners run without s.mu (they may call Get or List).
+// emitUnlock releases s.mu and delivers evs to the listeners, in the
+// order the changes were made, without holding any scheduler lock: a
+// listener may call Get or List (but must not change jobs: hand the event
+// to a queue of your own for that).
 func (s *Scheduler) emitUnlock(evs ...Event) {
 	if len(evs) == 0 || s.nListen.Load() == 0 {
 		s.mu.Unlock()
 		return
 	}
-	s.evMu.Lock()
+	ticket := s.evNext
+	s.evNext++
 	s.mu.Unlock()
-	defer s.evMu.Unlock()
+
+	s.evMu.Lock()
+	for s.evTurn != ticket {
+		s.evCond.Wait()
+	}
+	ls := make([]Listener, 0, len(s.listeners))
+	for _, l := range s.listeners {
+		ls = append(ls, l)
+	}
+	s.evMu.Unlock()
 	for _, ev := range evs {
 		if ev.Duration > 0 || ev.Kind == EventExecuted || (ev.Kind == EventError && ev.ScheduledTime != nil) {
 			ms := ev.Duration.Milliseconds()
 			ev.DurationMS = &ms
 		}
-		for _, l := range s.listeners {
+		for _, l := range ls {
 			s.deliver(l, ev)
 		}
 	}
+	s.evMu.Lock()
+	s.evTurn++
+	s.evCond.Broadcast()
+	s.evMu.Unlock()
 }
 
 // deliver calls one listener; a panicking listener is logged, not fatal.

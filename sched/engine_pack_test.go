@@ -1,0 +1,39 @@
+package sched
+
+import (
+	"math"
+	"testing"
+)
+
+func TestPackSpecRoundTrip(t *testing.T) {
+	for _, s := range []TriggerSpec{
+		{},
+		{Type: "interval", Seconds: 10, StartDate: "2026-11-21T09:00:00Z"},
+		{Type: "date", RunDate: "2026-12-24 18:00:00", Timezone: "Europe/Berlin"},
+		{Type: "cron", Year: "2026", Month: "jan-mar", Day: "last fri", Week: "*/2", DayOfWeek: "mon-fri",
+			Hour: "6", Minute: "30", Second: "0", StartDate: "a", EndDate: "b", Jitter: 2.5, Timezone: "UTC"},
+		{Type: "cron", Expr: "30 6 * * 1-5"},
+		{Type: "interval", Weeks: 1, Days: 2, Hours: 3, Minutes: 4, Seconds: 5.000001, Jitter: math.MaxFloat64},
+		{Type: string(make([]byte, 300)), Timezone: "ü"},
+	} {
+		if got := unpackSpec(packSpec(s)); got != s {
+			t.Errorf("round trip of %+v gave %+v", s, got)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = unpackSpec(packSpec(TriggerSpec{Type: "cron", Hour: "6"})) }); n > 2 {
+		t.Errorf("%v allocations to pack and unpack", n)
+	}
+}
+
+func FuzzPackSpec(f *testing.F) {
+	f.Add("interval", 10.0, "2026-11-21T09:00:00Z", "*/5", 0.5)
+	f.Fuzz(func(t *testing.T, typ string, secs float64, start, minute string, jitter float64) {
+		s := TriggerSpec{Type: typ, Seconds: secs, StartDate: start, Minute: CronField(minute), Jitter: jitter}
+		got := unpackSpec(packSpec(s))
+		same := func(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+		if got.Type != s.Type || got.StartDate != s.StartDate || got.Minute != s.Minute ||
+			!same(got.Seconds, s.Seconds) || !same(got.Jitter, s.Jitter) {
+			t.Fatalf("round trip of %+v gave %+v", s, got)
+		}
+	})
+}
