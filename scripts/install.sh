@@ -244,7 +244,7 @@ if [ "$use_systemctl" = no ]; then
 fi
 
 if ! "$bin_path" check-config --config /etc/edgecron/agent.yaml; then
-	die "/etc/edgecron/agent.yaml does not pass check-config: fix it, then run: systemctl enable --now $unit"
+	die "/etc/edgecron/agent.yaml does not pass this agent's check-config; a running agent was left as it was: fix the file and run this script again"
 fi
 systemctl daemon-reload
 systemctl enable "$unit"
