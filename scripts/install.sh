@@ -79,7 +79,8 @@ board_target() {
 }
 
 if [ "$print_binary" = 1 ]; then
-	echo "$repo/dist/agent-linux-$(board_target)"
+	target=$(board_target) || exit 1
+	echo "$repo/dist/agent-linux-$target"
 	exit 0
 fi
 
@@ -113,13 +114,11 @@ systemctl_do() {
 
 # ---- accounts -------------------------------------------------------------
 
-# has_entry FILE NAME: FILE (etc/passwd or etc/group under ROOT) names NAME.
+# has_entry passwd|group NAME: the user or group NAME exists (in ROOT's
+# etc/passwd or etc/group under --root).
 has_entry() {
 	if [ "$real_root" = 1 ]; then
-		case "$1" in
-		*/passwd) getent passwd "$2" >/dev/null ;;
-		*) getent group "$2" >/dev/null ;;
-		esac
+		getent "$1" "$2" >/dev/null
 		return
 	fi
 	[ -f "$ROOT/etc/$1" ] && grep -q "^$2:" "$ROOT/etc/$1"
