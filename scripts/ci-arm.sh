@@ -15,10 +15,10 @@
 #    with a bbolt store in a temp dir: `agent jobs list` must reach it through
 #    its control socket, its interval job must run, SIGTERM must stop it with
 #    exit 0, and `agent jobs export` must then read the job from the store.
-# 4. Vets every package for linux/arm and linux/arm64, and runs the sched
-#    and store tests as GOARCH=arm GOARM=6 under qemu-arm-static (32-bit
-#    catches 64-bit atomic alignment bugs); a test that spawns a child
-#    binary launches it through $EDGECRON_TEST_EXEC.
+# 4. Vets every package for linux/arm and linux/arm64, and runs the sched,
+#    store, clockstate and sdnotify tests as GOARCH=arm GOARM=6 under
+#    qemu-arm-static (32-bit catches 64-bit atomic alignment bugs); a test
+#    that spawns a child binary launches it through $EDGECRON_TEST_EXEC.
 #
 # Environment: RUN_SECONDS (how long `agent run` runs, default 4),
 # SIZE_BUDGET_MIB (default 8), KEEP=1 keeps the work directory.
@@ -200,7 +200,8 @@ done
 say "go vet ./... passed for linux/arm and linux/arm64"
 
 pkgs=()
-for p in ./sched/... ./store/...; do
+# clockstate reads the kernel's 32-bit struct timex here, for real.
+for p in ./sched/... ./store/... ./internal/clockstate ./internal/sdnotify; do
 	if [ -d "${p%/...}" ]; then pkgs+=("$p"); fi
 done
 say "go test on linux/arm GOARM=6 under qemu: ${pkgs[*]}"
