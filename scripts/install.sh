@@ -9,7 +9,7 @@
 # binary that fits this board), the unit to
 # /etc/systemd/system/edgecron-agent.service, the example configs to
 # /usr/local/share/edgecron/examples and, only when none exists yet,
-# /etc/edgecron/agent.yaml (from --config, default configs/demo.yaml, which
+# /etc/edgecron/agent.yaml (from --config, default configs/pi.yaml, which
 # drives no pins); then enables and (re)starts the service. Running it again
 # is an upgrade: the binary and unit are replaced, the config and the store
 # (/var/lib/edgecron) are kept.
@@ -27,7 +27,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=${DESTDIR:-/}
-config=$repo/configs/demo.yaml
+config=$repo/configs/pi.yaml
 binary=""
 uninstall=0
 use_systemctl=auto

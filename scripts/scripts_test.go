@@ -198,7 +198,7 @@ func testInstall(t *testing.T, cred *syscall.Credential) {
 	}
 }
 
-// TestInstallDefaults installs with no --config: the demo config becomes
+// TestInstallDefaults installs with no --config: configs/pi.yaml becomes
 // agent.yaml and every example lands in the examples directory.
 func TestInstallDefaults(t *testing.T) {
 	root := t.TempDir()
@@ -209,8 +209,8 @@ func TestInstallDefaults(t *testing.T) {
 	if out, code := run(t, nil, nil, "scripts/install.sh", "--root", root, bin); code != 0 {
 		t.Fatalf("install.sh: exit %d\n%s", code, out)
 	}
-	if read(t, root+"/etc/edgecron/agent.yaml") != read(t, "../configs/demo.yaml") {
-		t.Error("agent.yaml is not configs/demo.yaml")
+	if read(t, root+"/etc/edgecron/agent.yaml") != read(t, "../configs/pi.yaml") {
+		t.Error("agent.yaml is not configs/pi.yaml")
 	}
 	examples, err := filepath.Glob("../configs/*.yaml")
 	if err != nil || len(examples) == 0 {
