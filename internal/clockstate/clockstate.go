@@ -18,7 +18,7 @@
 // clock that reads later is not trusted for that alone (fake-hwclock's saved
 // time is later too).
 //
-// Trust is latched: once the clock was good in this boot it stays trusted.
+// Trust is latched: once a Watcher trusts the clock it never takes that back.
 // The kernel's flag lapses when the NTP daemon loses its servers for hours,
 // but the clock then drifts by parts per million, and stalling every cron job
 // for that would be worse than the drift.
