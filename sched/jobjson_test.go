@@ -268,3 +268,41 @@ func FuzzDecodeJob(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeJobs: no input panics; an accepted array has no two ids alike
+// and each of its documents decodes alone to the same job.
+func FuzzDecodeJobs(f *testing.F) {
+	for _, s := range []string{
+		`[]`, `[` + fullDoc + `]`,
+		`[{"id":"a","trigger":{"type":"date"},"action":{"type":"read"}},{"id":"a","trigger":{"type":"date"},"action":{"type":"read"}}]`,
+		`[{"trigger":{"type":"interval","seconds":1},"action":{"type":"read"},"version":2}]`, `[1]`, `[`, `{}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ps, err := sched.DecodeJobs(data, sched.ModeImport)
+		if err != nil {
+			var e *sched.Error
+			if !errors.As(err, &e) || e.Code != sched.CodeBadRequest {
+				t.Fatalf("error %v is not a bad_request *sched.Error", err)
+			}
+			return
+		}
+		ids := map[string]bool{}
+		for i, p := range ps {
+			if p.Has(sched.FieldID) {
+				if ids[p.Job.ID] {
+					t.Fatalf("[%d]: id %q accepted twice", i, p.Job.ID)
+				}
+				ids[p.Job.ID] = true
+			}
+			out, err := json.Marshal(p.Job)
+			if err != nil {
+				t.Fatalf("[%d]: marshal: %v", i, err)
+			}
+			if _, err := sched.DecodeJob(out, sched.ModeImport); err != nil && p.Has(sched.FieldID) && p.Has(sched.FieldMaxInstances) {
+				t.Fatalf("[%d]: %s does not decode alone: %v", i, out, err)
+			}
+		}
+	})
+}
