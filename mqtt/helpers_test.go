@@ -155,8 +155,22 @@ func (dv *device) start(opts ...deviceOpt) *device {
 	dv.cancel = cancel
 	dv.done = make(chan error, 1)
 	go func() { dv.done <- a.Run(ctx) }()
+	dv.t.Cleanup(dv.dropSession)
 	dv.t.Cleanup(dv.stop)
 	return dv
+}
+
+// dropSession discards the agent's persistent session on the broker (a
+// clean-session connection with its client id), so tests leave none behind.
+func (dv *device) dropSession() {
+	o := paho.NewClientOptions().AddBroker(dv.url).SetClientID(mqtt.ClientID(dv.id)).SetCleanSession(true)
+	if dv.cfg.TLS != (mqtt.TLSConfig{}) || dv.cfg.Username != "" {
+		return // the TLS and ACL tests run their own broker, gone with the test
+	}
+	c := paho.NewClient(o)
+	if tok := c.Connect(); tok.WaitTimeout(guard) && tok.Error() == nil {
+		c.Disconnect(0)
+	}
 }
 
 // stop stops the agent and waits for Run to return.
