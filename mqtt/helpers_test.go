@@ -246,6 +246,26 @@ func (w *watcher) waitFor(from int, what string, ok func(paho.Message) bool) (pa
 	}
 }
 
+// observe is mqtttest.Broker.Observe's callback.
+func (w *watcher) observe(topic string, payload []byte, retained bool) {
+	w.add(nil, message{topic: topic, payload: payload, retained: retained})
+}
+
+// message is a paho.Message seen from inside the in-process broker.
+type message struct {
+	topic    string
+	payload  []byte
+	retained bool
+}
+
+func (m message) Duplicate() bool   { return false }
+func (m message) Qos() byte         { return 1 }
+func (m message) Retained() bool    { return m.retained }
+func (m message) Topic() string     { return m.topic }
+func (m message) MessageID() uint16 { return 0 }
+func (m message) Payload() []byte   { return m.payload }
+func (m message) Ack()              {}
+
 // waitCount waits until n messages arrived on topic.
 func (w *watcher) waitCount(topic string, n int) {
 	w.t.Helper()
