@@ -72,7 +72,7 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 	e.mq, err = mqtt.New(c.MQTT, mqtt.Deps{
 		DeviceID: c.DeviceID, Groups: c.Groups, Scheduler: a.sched, Outbox: ob,
 		Actuators: actuators.Payloads{Set: e.outputs}, Inventory: inventory{e.sensors, e.outputs},
-		Clock: clk, Location: c.location, Logger: a.log.With("component", "mqtt"), Version: version,
+		Clock: clk, Location: c.location, Logger: a.log, Version: version,
 		ClockSynced: a.clock.Trusted,
 	})
 	if err != nil {
