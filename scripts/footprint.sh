@@ -12,7 +12,17 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 broker=${1:-tcp://127.0.0.1:1883}
 work=$(mktemp -d)
-trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+cleanup() {
+	kill "${pid:-}" 2>/dev/null || true
+	# The agent published its jobs retained: take them off the broker again.
+	if [ "$broker" != none ] && command -v mosquitto_sub >/dev/null; then
+		hostport=${broker#*://}
+		timeout 5 mosquitto_sub -h "${hostport%:*}" -p "${hostport##*:}" -t "footprint-$$/#" \
+			--remove-retained --retained-only -W 3 >/dev/null 2>&1 || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
 cd "$repo"
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/agent" ./cmd/agent
 mqtt=""
