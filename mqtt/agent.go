@@ -86,7 +86,6 @@ type Agent struct {
 	stats     counters
 
 	runOnce  sync.Once
-	runCtx   context.Context
 	stopped  chan struct{}
 	lastInfo string
 }
@@ -245,7 +244,6 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.started = a.clock.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	a.runCtx = ctx
 	unlisten := a.deps.Scheduler.Listen(a.onEvent)
 
 	var wg sync.WaitGroup
