@@ -123,9 +123,9 @@ type handlerEntry struct {
 // definition().
 type entry struct {
 	job     jobCore
-	spec    string        // packSpec of the trigger spec
-	kind    uint8         // entryDate, entryInterval or entryCron
-	jitter  time.Duration // the spec's jitter
+	spec    string         // packSpec of the trigger spec
+	kind    uint8          // entryDate, entryInterval or entryCron
+	jitter  time.Duration  // the spec's jitter
 	trig    Trigger        // nil when the job is invalid
 	loc     *time.Location // the trigger's zone
 	invalid string         // why the job cannot run; "" when valid

@@ -15,7 +15,8 @@
 #    with a bbolt store in a temp dir: `agent jobs list` must reach it through
 #    its control socket, its interval job must run, SIGTERM must stop it with
 #    exit 0, and `agent jobs export` must then read the job from the store.
-# 4. Runs the sched and store tests as GOARCH=arm GOARM=6 under
+# 4. Vets every package for linux/arm and linux/arm64, and runs the sched,
+#    store, clockstate and sdnotify tests as GOARCH=arm GOARM=6 under
 #    qemu-arm-static (32-bit catches 64-bit atomic alignment bugs); a test
 #    that spawns a child binary launches it through $EDGECRON_TEST_EXEC.
 #
@@ -190,10 +191,17 @@ $native_next"
 	say "$target: run: control socket answered, interval job ran, stopped on SIGTERM with 0, store exported"
 done
 
-# ---- 4. the core tests on 32-bit ARM ----------------------------------------
+# ---- 4. every package vetted for ARM, the core tests on 32-bit ARM ----------
+
+# Files behind build tags (linux/arm, 32-bit struct fields) compile only here.
+for arch in arm arm64; do
+	GOOS=linux GOARCH=$arch GOARM=6 CGO_ENABLED=0 go vet ./... || fail "go vet for linux/$arch"
+done
+say "go vet ./... passed for linux/arm and linux/arm64"
 
 pkgs=()
-for p in ./sched/... ./store/...; do
+# clockstate reads the kernel's 32-bit struct timex here, for real.
+for p in ./sched/... ./store/... ./internal/clockstate ./internal/sdnotify; do
 	if [ -d "${p%/...}" ]; then pkgs+=("$p"); fi
 done
 say "go test on linux/arm GOARM=6 under qemu: ${pkgs[*]}"

@@ -9,7 +9,7 @@
 # binary that fits this board), the unit to
 # /etc/systemd/system/edgecron-agent.service, the example configs to
 # /usr/local/share/edgecron/examples and, only when none exists yet,
-# /etc/edgecron/agent.yaml (from --config, default configs/demo.yaml, which
+# /etc/edgecron/agent.yaml (from --config, default configs/pi.yaml, which
 # drives no pins); then enables and (re)starts the service. Running it again
 # is an upgrade: the binary and unit are replaced, the config and the store
 # (/var/lib/edgecron) are kept.
@@ -27,7 +27,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=${DESTDIR:-/}
-config=$repo/configs/demo.yaml
+config=$repo/configs/pi.yaml
 binary=""
 uninstall=0
 use_systemctl=auto
@@ -79,7 +79,8 @@ board_target() {
 }
 
 if [ "$print_binary" = 1 ]; then
-	echo "$repo/dist/agent-linux-$(board_target)"
+	target=$(board_target) || exit 1
+	echo "$repo/dist/agent-linux-$target"
 	exit 0
 fi
 
@@ -113,13 +114,11 @@ systemctl_do() {
 
 # ---- accounts -------------------------------------------------------------
 
-# has_entry FILE NAME: FILE (etc/passwd or etc/group under ROOT) names NAME.
+# has_entry passwd|group NAME: the user or group NAME exists (in ROOT's
+# etc/passwd or etc/group under --root).
 has_entry() {
 	if [ "$real_root" = 1 ]; then
-		case "$1" in
-		*/passwd) getent passwd "$2" >/dev/null ;;
-		*) getent group "$2" >/dev/null ;;
-		esac
+		getent "$1" "$2" >/dev/null
 		return
 	fi
 	[ -f "$ROOT/etc/$1" ] && grep -q "^$2:" "$ROOT/etc/$1"
@@ -244,7 +243,7 @@ if [ "$use_systemctl" = no ]; then
 fi
 
 if ! "$bin_path" check-config --config /etc/edgecron/agent.yaml; then
-	die "/etc/edgecron/agent.yaml does not pass check-config: fix it, then run: systemctl enable --now $unit"
+	die "/etc/edgecron/agent.yaml does not pass this agent's check-config; a running agent was left as it was: fix the file and run this script again"
 fi
 systemctl daemon-reload
 systemctl enable "$unit"

@@ -198,7 +198,7 @@ func testInstall(t *testing.T, cred *syscall.Credential) {
 	}
 }
 
-// TestInstallDefaults installs with no --config: the demo config becomes
+// TestInstallDefaults installs with no --config: configs/pi.yaml becomes
 // agent.yaml and every example lands in the examples directory.
 func TestInstallDefaults(t *testing.T) {
 	root := t.TempDir()
@@ -209,8 +209,8 @@ func TestInstallDefaults(t *testing.T) {
 	if out, code := run(t, nil, nil, "scripts/install.sh", "--root", root, bin); code != 0 {
 		t.Fatalf("install.sh: exit %d\n%s", code, out)
 	}
-	if read(t, root+"/etc/edgecron/agent.yaml") != read(t, "../configs/demo.yaml") {
-		t.Error("agent.yaml is not configs/demo.yaml")
+	if read(t, root+"/etc/edgecron/agent.yaml") != read(t, "../configs/pi.yaml") {
+		t.Error("agent.yaml is not configs/pi.yaml")
 	}
 	examples, err := filepath.Glob("../configs/*.yaml")
 	if err != nil || len(examples) == 0 {
@@ -250,7 +250,9 @@ func TestInstallRefuses(t *testing.T) {
 // TestBoardTarget checks the binary chosen per board, with dpkg and uname
 // faked on PATH.
 func TestBoardTarget(t *testing.T) {
-	tests := []struct{ deb, machine, want string }{
+	tests := []struct {
+		deb, machine, want string
+	}{
 		{"armhf", "armv6l", "armv6"},  // Pi Zero / 1, Raspberry Pi OS 32-bit
 		{"armhf", "armv7l", "armv7"},  // Pi 2 / 3, 32-bit
 		{"armhf", "aarch64", "armv7"}, // Pi 4, 64-bit kernel under a 32-bit userland
@@ -272,9 +274,15 @@ func TestBoardTarget(t *testing.T) {
 			}
 			write(t, dir+"/dpkg", dpkg, 0o755)
 			write(t, dir+"/uname", "#!/bin/sh\necho "+tt.machine+"\n", 0o755)
-			out, _ := run(t, nil, []string{"PATH=" + dir + ":" + os.Getenv("PATH")}, "scripts/install.sh", "--print-binary")
-			if !strings.Contains(out, tt.want) {
-				t.Errorf("got %q, want %q", out, tt.want)
+			out, code := run(t, nil, []string{"PATH=" + dir + ":" + os.Getenv("PATH")}, "scripts/install.sh", "--print-binary")
+			wantCode := 0
+			if strings.HasPrefix(tt.want, "no ") {
+				wantCode = 1
+			} else if !strings.HasSuffix(strings.TrimSpace(out), "/dist/agent-linux-"+tt.want) {
+				t.Errorf("got %q, want the dist/ path of %s", out, tt.want)
+			}
+			if code != wantCode || !strings.Contains(out, tt.want) {
+				t.Errorf("exit %d %q, want exit %d and %q", code, out, wantCode, tt.want)
 			}
 		})
 	}
@@ -376,5 +384,104 @@ func TestCIArmWithoutQemu(t *testing.T) {
 				t.Errorf("exit %v, output:\n%s\nwant exit 0 saying %q", err, out, tt.want)
 			}
 		})
+	}
+}
+
+// TestInstallOnTheRealRoot runs install.sh the way it runs on a Pi — into /,
+// with systemd — inside a private mount namespace whose /etc, /usr/local and
+// /run are empty tmpfs mounts, and with getent, groupadd, useradd, chown and
+// systemctl replaced by fakes that log their calls. It needs root and
+// unshare(1); elsewhere it skips.
+func TestInstallOnTheRealRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a mount namespace")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("no unshare")
+	}
+	if out, err := exec.Command(unshare, "--mount", "--propagation", "private", "true").CombinedOutput(); err != nil {
+		t.Skipf("cannot make a mount namespace: %v %s", err, out)
+	}
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	log, db := dir+"/calls.log", dir+"/accounts"
+	// Raspberry Pi OS has gpio; an earlier attempt left the group edgecron
+	// without its user.
+	write(t, db, "group root\npasswd root\ngroup gpio\ngroup edgecron\n", 0o644)
+	logCall := "echo \"$(basename \"$0\") $*\" >>" + log + "\n"
+	fakes := map[string]string{
+		"getent":    "#!/bin/sh\ngrep -qx \"$1 $2\" " + db + " || exit 2\n",
+		"groupadd":  "#!/bin/sh\n" + logCall + "eval \"name=\\${$#}\"\necho \"group $name\" >>" + db + "\n",
+		"useradd":   "#!/bin/sh\n" + logCall + "eval \"name=\\${$#}\"\necho \"passwd $name\" >>" + db + "\ncase \" $* \" in *' --user-group '*) echo \"group $name\" >>" + db + ";; esac\n",
+		"chown":     "#!/bin/sh\n" + logCall,
+		"systemctl": "#!/bin/sh\n" + logCall,
+	}
+	for name, text := range fakes {
+		write(t, dir+"/bin/"+name, text, 0o755)
+	}
+	// The agent: check-config fails while the file says so.
+	write(t, dir+"/agent", "#!/bin/sh\n"+logCall+"! grep -q invalid \"$3\"\n", 0o755)
+	write(t, dir+"/example.yaml", "device_id: pi\n", 0o644)
+
+	steps := `set -e
+mount -t tmpfs tmpfs /etc
+mount -t tmpfs tmpfs /usr/local
+mount -t tmpfs tmpfs /run
+mkdir -p /run/systemd/system
+export PATH=` + dir + `/bin:$PATH
+inst() { bash ` + repo + `/scripts/install.sh "$@" >>` + dir + `/out 2>&1; echo "exit $?" >>` + log + `; }
+echo "== install" >>` + log + `
+inst --config ` + dir + `/example.yaml ` + dir + `/agent
+echo "== again" >>` + log + `
+inst --config ` + dir + `/example.yaml ` + dir + `/agent
+echo "== rejected config" >>` + log + `
+echo invalid >>/etc/edgecron/agent.yaml
+inst ` + dir + `/agent || true
+echo "== uninstall" >>` + log + `
+inst --uninstall
+for f in /usr/local/bin/agent /etc/systemd/system/edgecron-agent.service /etc/edgecron/agent.yaml; do
+	if [ -e "$f" ]; then echo "left $f"; fi
+done >>` + log + `
+`
+	cmd := exec.Command(unshare, "--mount", "--propagation", "private", "bash", "-c", steps)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("namespace run: %v\n%s", err, out)
+	}
+	got := read(t, log)
+	want := `== install
+groupadd --system i2c
+useradd --system --home-dir /var/lib/edgecron --no-create-home --shell /usr/sbin/nologin --comment edgecron agent --gid edgecron edgecron
+chown 0:edgecron /etc/edgecron
+chown 0:edgecron /etc/edgecron/agent.yaml
+agent check-config --config /etc/edgecron/agent.yaml
+systemctl daemon-reload
+systemctl enable edgecron-agent.service
+systemctl restart edgecron-agent.service
+systemctl is-active --quiet edgecron-agent.service
+exit 0
+== again
+chown 0:edgecron /etc/edgecron
+agent check-config --config /etc/edgecron/agent.yaml
+systemctl daemon-reload
+systemctl enable edgecron-agent.service
+systemctl restart edgecron-agent.service
+systemctl is-active --quiet edgecron-agent.service
+exit 0
+== rejected config
+chown 0:edgecron /etc/edgecron
+agent check-config --config /etc/edgecron/agent.yaml
+exit 1
+== uninstall
+systemctl disable --now edgecron-agent.service
+systemctl daemon-reload
+exit 0
+left /etc/edgecron/agent.yaml
+`
+	if got != want {
+		t.Errorf("calls:\n%s\nwant:\n%s\nscript output:\n%s", got, want, read(t, dir+"/out"))
 	}
 }

@@ -18,7 +18,7 @@
 // clock that reads later is not trusted for that alone (fake-hwclock's saved
 // time is later too).
 //
-// Trust is latched: once the clock was good in this boot it stays trusted.
+// Trust is latched: once a Watcher trusts the clock it never takes that back.
 // The kernel's flag lapses when the NTP daemon loses its servers for hours,
 // but the clock then drifts by parts per million, and stalling every cron job
 // for that would be worse than the drift.
@@ -97,8 +97,12 @@ type Options struct {
 	NotBefore time.Time
 	// Probes default to DefaultProbes("/").
 	Probes []Probe
-	// PollInterval is how often Run asks the probes; default 5s.
-	PollInterval time.Duration
+	// PollInterval is Run's first wait between asking the probes; default
+	// 5s. Each unsuccessful poll doubles it, up to MaxPollInterval (default
+	// 30s): a board that just booted learns of NTP's sync within seconds,
+	// and one that stays offline costs a stat and a syscall twice a minute.
+	PollInterval    time.Duration
+	MaxPollInterval time.Duration
 	// Now reads the wall clock; default time.Now.
 	Now func() time.Time
 	// After waits on the monotonic clock; default time.After. Tests pass a
@@ -140,6 +144,10 @@ func New(o Options) (*Watcher, error) {
 	if o.PollInterval <= 0 {
 		o.PollInterval = 5 * time.Second
 	}
+	if o.MaxPollInterval <= 0 {
+		o.MaxPollInterval = 30 * time.Second
+	}
+	o.MaxPollInterval = max(o.MaxPollInterval, o.PollInterval)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -189,16 +197,18 @@ func (w *Watcher) Wait(ctx context.Context) error {
 	}
 }
 
-// Run asks the probes every PollInterval until the clock is trusted, then
-// returns nil; it returns ctx's error if ctx ends first. Run it once, in a
-// goroutine the caller owns.
+// Run asks the probes, PollInterval apart at first and then less often (see
+// Options), until the clock is trusted, then returns nil; it returns ctx's
+// error if ctx ends first. Run it once, in a goroutine the caller owns.
 func (w *Watcher) Run(ctx context.Context) error {
+	wait := w.opts.PollInterval
 	for !w.Check() {
 		select {
-		case <-w.opts.After(w.opts.PollInterval):
+		case <-w.opts.After(wait):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		wait = min(2*wait, w.opts.MaxPollInterval)
 	}
 	return nil
 }

@@ -164,15 +164,17 @@ func TestKernelProbeReadsTheKernel(t *testing.T) {
 	}
 }
 
-// TestRunPolls checks Run asks again on every tick and returns once trusted,
-// without a real wait: the test owns the ticks.
+// TestRunPolls checks Run asks again on every tick, waiting longer each
+// time up to the cap, and returns once trusted, without a real wait: the
+// test owns the ticks.
 func TestRunPolls(t *testing.T) {
 	ntp := answer(false, nil)
 	asked := make(chan time.Duration)
 	tick := make(chan time.Time)
 	w, err := clockstate.New(clockstate.Options{
-		Probes:       []clockstate.Probe{ntp.probe("ntp", clockstate.KindNTP)},
-		PollInterval: 7 * time.Second,
+		Probes:          []clockstate.Probe{ntp.probe("ntp", clockstate.KindNTP)},
+		PollInterval:    4 * time.Second,
+		MaxPollInterval: 20 * time.Second,
 		After: func(d time.Duration) <-chan time.Time {
 			asked <- d
 			return tick
@@ -185,16 +187,18 @@ func TestRunPolls(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- w.Run(context.Background()) }()
 
-	if d := <-asked; d != 7*time.Second {
-		t.Errorf("Run waited %v, want the 7s poll interval", d)
+	for _, want := range []time.Duration{4, 8, 16, 20, 20} {
+		if d := <-asked; d != want*time.Second {
+			t.Errorf("Run waited %v, want %v", d, want*time.Second)
+		}
+		select {
+		case <-w.Synced():
+			t.Fatal("synced before any probe said so")
+		default:
+		}
+		tick <- time.Time{} // poll: still no
 	}
-	tick <- time.Time{} // poll: still no
 	<-asked
-	select {
-	case <-w.Synced():
-		t.Fatal("synced before any probe said so")
-	default:
-	}
 	ntp.set(true, nil)
 	tick <- time.Time{}
 	if err := <-done; err != nil {
