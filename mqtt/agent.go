@@ -67,7 +67,7 @@ type Agent struct {
 	log    *slog.Logger
 	topics Topics
 	clock  sched.Clock
-	client paho.Client
+	opts   *paho.ClientOptions
 	replay *replayCache
 	bootID string
 
@@ -78,10 +78,13 @@ type Agent struct {
 	kick    chan struct{}
 	haKick  chan struct{}
 
-	mu        sync.Mutex // guards connected and live, and orders sends with outbox appends
+	mu        sync.Mutex    // guards the fields below; orders sends with outbox appends
+	client    paho.Client   // a fresh one per connection: see connLoop
+	down      chan struct{} // closed when the connection of client is lost
 	connected bool
-	live      bool   // connected and the outbox drained: telemetry goes straight out
-	gen       uint64 // connections lost so far
+	live      bool     // connected and the outbox drained: telemetry goes straight out
+	gen       uint64   // connections lost so far
+	held      [][]byte // replies waiting for the connection to be set up
 	started   time.Time
 	stats     counters
 
@@ -153,7 +156,10 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.opts = opts
 	a.client = paho.NewClient(opts)
+	a.down = make(chan struct{})
+	close(a.down)
 	return a, nil
 }
 
@@ -292,16 +298,20 @@ func (a *Agent) cleanStop() {
 	a.mu.Lock()
 	wasConnected := a.connected
 	a.connected, a.live = false, false
+	c := a.client
 	a.mu.Unlock()
 	if wasConnected {
-		tok := a.client.Publish(a.topics.Status(), 1, true, "offline")
+		tok := c.Publish(a.topics.Status(), 1, true, "offline")
 		if !tok.WaitTimeout(2*time.Second) || tok.Error() != nil {
 			a.log.Warn("clean stop: status offline not acknowledged", "err", tok.Error())
 		}
 	}
-	if a.client.IsConnectionOpen() {
-		a.client.Disconnect(250)
+	if c.IsConnectionOpen() {
+		c.Disconnect(250)
 	}
+	// Publishes still in flight will not complete: the watcher moves
+	// them to the outbox.
+	a.markDown(c)
 }
 
 // connLoop connects and, after a loss, reconnects with capped exponential
@@ -313,12 +323,20 @@ func (a *Agent) connLoop(ctx context.Context) {
 		case <-a.lost:
 		default:
 		}
+		// A fresh paho client for every connection. The broker keeps the
+		// session (clean session off); the old client's unacknowledged
+		// publishes go to the outbox (see watcher). Reusing one client
+		// would let paho resend its stored packets, and that resend races
+		// paho's own writer (a data race in paho 1.5.1).
+		c := paho.NewClient(a.opts)
 		a.mu.Lock()
 		gen := a.gen
+		a.client, a.down = c, make(chan struct{})
 		a.mu.Unlock()
-		tok := a.client.Connect()
+		tok := c.Connect()
 		<-tok.Done() // bounded by connectTimeout
 		if err := tok.Error(); err != nil {
+			a.markDown(c)
 			failures++
 			if failures == 1 || failures%10 == 0 {
 				a.log.Warn("cannot connect to broker", "broker", a.cfg.Broker, "attempt", failures, "err", err)
@@ -373,7 +391,7 @@ func (a *Agent) sleep(ctx context.Context, d time.Duration) bool {
 // generation gen: if that one is lost meanwhile, it stops and the next
 // connection's setup takes over.
 func (a *Agent) setup(gen uint64) {
-	c := a.client
+	c := a.cur()
 	// <root>/jobs/+ covers <root>/jobs/cmd (no overlapping subscription:
 	// a broker delivers a message once per matching filter) and brings
 	// the retained job documents at each connection, so that those of
@@ -409,7 +427,12 @@ func (a *Agent) setup(gen uint64) {
 		return
 	}
 	a.connected = true
+	held := a.held
+	a.held = nil
 	a.mu.Unlock()
+	for _, b := range held {
+		a.publishReply(b)
+	}
 	c.Publish(a.topics.Status(), 1, true, "online")
 	a.publishInfo(true)
 	a.signal(a.haKick)
@@ -428,13 +451,64 @@ func (a *Agent) stale(gen uint64) bool {
 	return a.gen != gen
 }
 
-func (a *Agent) onLost(_ paho.Client, err error) {
-	a.mu.Lock()
-	a.connected, a.live = false, false
-	a.gen++
-	a.mu.Unlock()
+func (a *Agent) onLost(c paho.Client, err error) {
+	if !a.markDown(c) {
+		return // an earlier connection's client
+	}
 	a.log.Warn("connection to broker lost", "err", err)
 	a.signal(a.lost)
+}
+
+// markDown records that client c's connection is gone, if c is the
+// current client, and reports whether it was.
+func (a *Agent) markDown(c paho.Client) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c != a.client {
+		return false
+	}
+	a.connected, a.live = false, false
+	a.gen++
+	select {
+	case <-a.down:
+	default:
+		close(a.down)
+	}
+	return true
+}
+
+// cur returns the paho client of the current (or last) connection.
+func (a *Agent) cur() paho.Client {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.client
+}
+
+// token is the part of a paho token the agent waits on.
+type token interface {
+	Done() <-chan struct{}
+	Error() error
+}
+
+// acked waits for tok: true once the broker acknowledged, false when it
+// failed, when the connection it was sent on went down, or after
+// publishTimeout.
+func acked(tok token, down <-chan struct{}) bool {
+	t := time.NewTimer(publishTimeout)
+	defer t.Stop()
+	select {
+	case <-tok.Done():
+		return tok.Error() == nil
+	case <-down:
+		select { // acknowledged just before the loss?
+		case <-tok.Done():
+			return tok.Error() == nil
+		default:
+			return false
+		}
+	case <-t.C:
+		return false
+	}
 }
 
 func (a *Agent) signal(ch chan struct{}) {

@@ -401,7 +401,10 @@ func TestActuatorSet(t *testing.T) {
 	dv.agent.ActuatorState("fan", true, &v)
 	w := watch(t, url, dv.root()+"/actuators/+/state")
 	w.waitFor(0, "fan state", func(m paho.Message) bool { return string(m.Payload()) == `{"state":"ON","value":0.4}` })
-	w.waitFor(0, "pump state", func(m paho.Message) bool { return string(m.Payload()) == `ON` && m.Retained() })
+	w.waitFor(0, "pump state", func(m paho.Message) bool { return string(m.Payload()) == `ON` })
+	if got := mqtttest.Retained(t, url, dv.root()+"/actuators/+/state"); string(got[dv.root()+"/actuators/pump/state"]) != "ON" {
+		t.Errorf("retained states: %q", got)
+	}
 }
 
 func TestInfoAndStatus(t *testing.T) {

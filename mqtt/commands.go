@@ -143,11 +143,27 @@ func (a *Agent) sendReply(rep Reply) []byte {
 // publishReply sends a reply at QoS 1. A reply is not queued in the outbox:
 // a requester that got none retries with the same id and gets it from the
 // replay cache.
+//
+// Until the connection is set up (paho done resending its stored packets,
+// see connLoop) replies are held and sent by setup: a request queued in
+// the session arrives before that.
 func (a *Agent) publishReply(b []byte) {
-	tok := a.client.Publish(a.topics.Res(), 1, false, b)
-	go func() {
-		if !tok.WaitTimeout(publishTimeout) || tok.Error() != nil {
-			a.log.Warn("reply not delivered; the requester may retry with the same id", "err", tok.Error())
+	a.mu.Lock()
+	if !a.connected {
+		if len(a.held) < cmdQueue {
+			a.held = append(a.held, b)
+		} else {
+			a.log.Warn("reply dropped while reconnecting; the requester may retry with the same id")
+		}
+		a.mu.Unlock()
+		return
+	}
+	c, down := a.client, a.down
+	a.mu.Unlock()
+	tok := c.Publish(a.topics.Res(), 1, false, b)
+	go func() { // ends within publishTimeout
+		if !acked(tok, down) {
+			a.log.Warn("reply not acknowledged; the requester may retry with the same id", "err", tok.Error())
 		}
 	}()
 }

@@ -82,6 +82,6 @@ func (a *Agent) publishDiscovery() {
 		if !a.cfg.HomeAssistant {
 			b = []byte{}
 		}
-		a.client.Publish(topic, 1, true, b)
+		a.cur().Publish(topic, 1, true, b)
 	}
 }

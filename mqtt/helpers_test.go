@@ -155,8 +155,22 @@ func (dv *device) start(opts ...deviceOpt) *device {
 	dv.cancel = cancel
 	dv.done = make(chan error, 1)
 	go func() { dv.done <- a.Run(ctx) }()
+	dv.t.Cleanup(dv.dropSession)
 	dv.t.Cleanup(dv.stop)
 	return dv
+}
+
+// dropSession discards the agent's persistent session on the broker (a
+// clean-session connection with its client id), so tests leave none behind.
+func (dv *device) dropSession() {
+	o := paho.NewClientOptions().AddBroker(dv.url).SetClientID(mqtt.ClientID(dv.id)).SetCleanSession(true)
+	if dv.cfg.TLS != (mqtt.TLSConfig{}) || dv.cfg.Username != "" {
+		return // the TLS and ACL tests run their own broker, gone with the test
+	}
+	c := paho.NewClient(o)
+	if tok := c.Connect(); tok.WaitTimeout(guard) && tok.Error() == nil {
+		c.Disconnect(0)
+	}
 }
 
 // stop stops the agent and waits for Run to return.
@@ -231,6 +245,26 @@ func (w *watcher) waitFor(from int, what string, ok func(paho.Message) bool) (pa
 		}
 	}
 }
+
+// observe is mqtttest.Broker.Observe's callback.
+func (w *watcher) observe(topic string, payload []byte, retained bool) {
+	w.add(nil, message{topic: topic, payload: payload, retained: retained})
+}
+
+// message is a paho.Message seen from inside the in-process broker.
+type message struct {
+	topic    string
+	payload  []byte
+	retained bool
+}
+
+func (m message) Duplicate() bool   { return false }
+func (m message) Qos() byte         { return 1 }
+func (m message) Retained() bool    { return m.retained }
+func (m message) Topic() string     { return m.topic }
+func (m message) MessageID() uint16 { return 0 }
+func (m message) Payload() []byte   { return m.payload }
+func (m message) Ack()              {}
 
 // waitCount waits until n messages arrived on topic.
 func (w *watcher) waitCount(topic string, n int) {

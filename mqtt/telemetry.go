@@ -59,13 +59,12 @@ func (m outMsg) historical() []byte {
 	return append(out, rest...)
 }
 
-// pendingPub is a publish in flight, watched in order by the watcher.
+// pendingPub is a publish in flight, watched in order by the watcher;
+// down is closed when the connection it went out on is lost.
 type pendingPub struct {
-	tok interface {
-		WaitTimeout(time.Duration) bool
-		Error() error
-	}
-	msg outMsg
+	tok  token
+	down <-chan struct{}
+	msg  outMsg
 }
 
 // enqueue hands m to the sender without blocking; when the queue is full,
@@ -101,13 +100,13 @@ func (a *Agent) sender() {
 		// outside: paho may block in Publish for its write timeout when
 		// the connection dies under it.
 		a.mu.Lock()
-		live := a.live
+		live, c, down := a.live, a.client, a.down
 		if !live {
 			a.deps.Outbox.Append(m.TS, encodeRecord(m))
 		}
 		a.mu.Unlock()
 		if live {
-			a.pending <- pendingPub{tok: a.client.Publish(m.Topic, m.QoS, m.Retain, m.Payload), msg: m}
+			a.pending <- pendingPub{tok: c.Publish(m.Topic, m.QoS, m.Retain, m.Payload), down: down, msg: m}
 		}
 	}
 }
@@ -116,7 +115,7 @@ func (a *Agent) sender() {
 // the outbox (delivery is at least once: it may arrive twice).
 func (a *Agent) watcher() {
 	for p := range a.pending {
-		if !p.tok.WaitTimeout(publishTimeout) || p.tok.Error() != nil {
+		if !acked(p.tok, p.down) {
 			a.deps.Outbox.Append(p.msg.TS, encodeRecord(p.msg))
 			a.mu.Lock()
 			a.live = false
@@ -151,6 +150,7 @@ func (a *Agent) drain(ctx context.Context) error {
 			a.mu.Unlock()
 			return nil
 		}
+		c, down := a.client, a.down
 		seqs, recs, err := a.deps.Outbox.Peek(replayBatch)
 		if err != nil {
 			a.mu.Unlock()
@@ -162,27 +162,18 @@ func (a *Agent) drain(ctx context.Context) error {
 			return nil
 		}
 		a.mu.Unlock()
-		type inflight struct {
-			tok interface {
-				WaitTimeout(time.Duration) bool
-				Error() error
-			}
-		}
-		var toks []inflight
+		var toks []token
 		for i, rec := range recs {
 			m, err := decodeRecord(rec)
 			if err != nil {
 				a.log.Error("corrupt outbox record dropped", "seq", seqs[i], "err", err)
 				continue
 			}
-			toks = append(toks, inflight{a.client.Publish(m.Topic, m.QoS, m.Retain, m.historical())})
+			toks = append(toks, c.Publish(m.Topic, m.QoS, m.Retain, m.historical()))
 		}
 		for _, t := range toks {
-			if !t.tok.WaitTimeout(publishTimeout) {
-				return errors.New("broker did not acknowledge replayed telemetry")
-			}
-			if err := t.tok.Error(); err != nil {
-				return err
+			if !acked(t, down) {
+				return errors.New("replayed telemetry not acknowledged; kept for the next attempt")
 			}
 		}
 		if err := a.deps.Outbox.Delete(seqs[len(seqs)-1]); err != nil {
@@ -249,7 +240,7 @@ func (a *Agent) publishInfo(always bool) {
 	}
 	a.lastInfo = string(b)
 	a.mu.Unlock()
-	a.client.Publish(a.topics.Info(), 1, true, b)
+	a.cur().Publish(a.topics.Info(), 1, true, b)
 }
 
 // onEvent is the scheduler listener: it publishes the event and, when the

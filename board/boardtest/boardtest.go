@@ -4,8 +4,8 @@
 // buses (e.g. periph's i2ctest.Playback), 1-Wire buses (onewiretest) and a
 // sysfs root under testdata/.
 //
-// (periph's own gpiotest.Pin needs a module edgecron does not require, so
-// Pin here is the gpio double.)
+// The drivers are also tested on periph's own gpiotest.Pin; Pin here adds
+// what gpiotest lacks: output faults (FailOut) and counts of writes.
 package boardtest
 
 import (

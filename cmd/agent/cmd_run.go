@@ -137,7 +137,7 @@ func (a *agent) run(ctx context.Context) (err error) {
 	a.sched = sched.New(a.store, sched.Options{
 		Clock: clk, Location: c.location, Workers: c.Scheduler.Workers, JobDefaults: c.defaults,
 		CheckpointInterval: c.Store.CheckpointInterval.D(), MaxWait: livenessWait(a.notify),
-		Logger: log.With("component", "sched"), Liveness: a.notify.Alive,
+		Logger: log, Liveness: a.notify.Alive,
 	})
 	if err := a.ext.setup(ctx, a); err != nil {
 		return err

@@ -72,7 +72,7 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 	e.mq, err = mqtt.New(c.MQTT, mqtt.Deps{
 		DeviceID: c.DeviceID, Groups: c.Groups, Scheduler: a.sched, Outbox: ob,
 		Actuators: actuators.Payloads{Set: e.outputs}, Inventory: inventory{e.sensors, e.outputs},
-		Clock: clk, Location: c.location, Logger: a.log.With("component", "mqtt"), Version: version,
+		Clock: clk, Location: c.location, Logger: a.log, Version: version,
 		ClockSynced: a.clock.Trusted,
 	})
 	if err != nil {
@@ -107,23 +107,45 @@ func (e *extensions) start(ctx context.Context, a *agent) error {
 		}
 		e.mq.ActuatorState(ch.Actuator, ch.State.On, v)
 	})
-	e.wg.Add(2)
+	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		if err := e.mq.Run(rctx); err != nil && rctx.Err() == nil {
 			a.log.Error("mqtt stopped", "err", err)
 		}
 	}()
-	go func() {
-		defer e.wg.Done()
-		e.watchBroker(rctx)
-	}()
+	if every := brokerPoll(a.cfg.Actuators); every > 0 {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.watchBroker(rctx, every)
+		}()
+	}
 	return nil
 }
 
+// brokerPoll is how often to look at the broker connection for the
+// outputs' broker_lost states: a tenth of the shortest after, between 1s
+// and 30s, so the safe state comes within 10% of its delay; 0 when no
+// output has a broker_lost state (then nothing wakes the agent for it).
+func brokerPoll(cfgs []actuators.Config) time.Duration {
+	var every time.Duration
+	for _, c := range cfgs {
+		if bl := c.Safety.BrokerLost; bl != nil {
+			if d := bl.After.D() / 10; every == 0 || d < every {
+				every = d
+			}
+		}
+	}
+	if every == 0 {
+		return 0
+	}
+	return min(max(every, time.Second), 30*time.Second)
+}
+
 // watchBroker tells the outputs when the broker is lost and back.
-func (e *extensions) watchBroker(ctx context.Context) {
-	t := time.NewTicker(time.Second)
+func (e *extensions) watchBroker(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	connected := e.mq.Connected()
 	if !connected {

@@ -50,7 +50,7 @@ func (noPublisher) Publish(context.Context, string, byte, bool, []byte) error { 
 func buildHandlers(c *Config, log *slog.Logger, d handlerDeps) (*handlers, error) {
 	hs := &handlers{}
 	var err error
-	hs.exec, err = command.NewHandler(c.Commands, command.Options{MaxProcs: c.Scheduler.MaxProcesses, Clock: d.clock, Logger: log.With("component", "exec")})
+	hs.exec, err = command.NewHandler(c.Commands, command.Options{MaxProcs: c.Scheduler.MaxProcesses, Clock: d.clock, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("commands: %w", err)
 	}

@@ -29,6 +29,7 @@ import (
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // SharedAddr is where the shared Mosquitto listens when there is one.
@@ -393,4 +394,21 @@ func ClearRetained(t testing.TB, url, filter string) {
 	for topic := range msgs {
 		Wait(t, c.Publish(topic, 1, true, []byte{}))
 	}
+}
+
+// Observe subscribes to filter inside an in-process broker: f sees every
+// message published on it, unaffected by Stop and Restart (no network, no
+// session). It reports false, doing nothing, for a Mosquitto broker.
+func (b *Broker) Observe(t testing.TB, filter string, f func(topic string, payload []byte, retained bool)) bool {
+	t.Helper()
+	if b.server == nil {
+		return false
+	}
+	err := b.server.Subscribe(filter, 1, func(_ *mochi.Client, _ packets.Subscription, pk packets.Packet) {
+		f(pk.TopicName, append([]byte(nil), pk.Payload...), pk.FixedHeader.Retain)
+	})
+	if err != nil {
+		t.Fatalf("mqtttest: observe %s: %v", filter, err)
+	}
+	return true
 }
