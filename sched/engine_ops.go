@@ -208,6 +208,8 @@ func (s *Scheduler) addLocked(ctx context.Context, p Patch, o AddOptions) (Job, 
 	var prevVersion int64
 	if exists {
 		prevVersion = old.job.Version
+		// A replaced job keeps its run history.
+		pr.job.LastRunTime, pr.job.LastResult = old.job.LastRunTime, old.job.LastResult
 	}
 	if err := s.commit(ctx, Change{ID: j.ID, Job: stored(pr, old), PrevVersion: prevVersion}); err != nil {
 		return Job{}, nil, err
@@ -216,7 +218,6 @@ func (s *Scheduler) addLocked(ctx context.Context, p Patch, o AddOptions) (Job, 
 	e := old
 	if exists {
 		kind = EventModified
-		pr.job.LastRunTime, pr.job.LastResult = old.job.LastRunTime, old.job.LastResult
 	} else {
 		e = &entry{index: -1}
 		s.jobs[j.ID] = e

@@ -775,3 +775,22 @@ func TestListenerMayReadTheScheduler(t *testing.T) {
 		t.Errorf("events for %d jobs, want 100", len(order))
 	}
 }
+
+func TestReplaceKeepsRunHistory(t *testing.T) {
+	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start()
+	h.add(intervalDoc("j", 10, ""), sched.AddOptions{})
+	h.settle(10 * time.Second)
+	h.clock.Advance(10 * time.Second)
+	h.event(sched.EventSubmitted)
+	h.event(sched.EventExecuted)
+	j, err := h.s.Add(context.Background(), patch(t, intervalDoc("j", 20, "")), sched.AddOptions{ReplaceExisting: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := h.store.Job("j")
+	for _, got := range []sched.Job{j, stored} {
+		if got.LastResult != "ok" || got.LastRunTime == nil || !got.LastRunTime.Equal(t0.Add(10*time.Second)) || got.Version != 2 {
+			t.Errorf("replaced job lost its history: %s", jsonString(got))
+		}
+	}
+}
