@@ -794,3 +794,50 @@ func TestReplaceKeepsRunHistory(t *testing.T) {
 		}
 	}
 }
+
+func TestModifyChangesOnlyWhatIsGiven(t *testing.T) {
+	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start()
+	ctx := context.Background()
+	h.add(intervalDoc("j", 10, `,"name":"n","max_instances":3`), sched.AddOptions{})
+	changes := func(doc string) sched.Patch {
+		p, err := sched.DecodeJob([]byte(doc), sched.ModeChanges)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	j := mustOK(t)(h.s.Modify(ctx, "j", changes(`{"misfire_grace_time":null,"coalesce":false}`), sched.OpOptions{}))
+	if j.MisfireGraceTime != nil || j.Coalesce || j.Name != "n" || j.MaxInstances != 3 || !j.NextRunTime.Equal(t0.Add(10*time.Second)) {
+		t.Fatalf("after modify: %s", jsonString(j))
+	}
+	h.clock.Advance(5 * time.Second)
+	j = mustOK(t)(h.s.Modify(ctx, "j", changes(`{"trigger":{"type":"interval","minutes":1}}`), sched.OpOptions{}))
+	if !j.NextRunTime.Equal(t0.Add(65*time.Second)) || j.Trigger.StartDate == "" {
+		t.Fatalf("a new trigger must give a new next run from now: %s", jsonString(j))
+	}
+	_, err := h.s.Modify(ctx, "j", changes(`{"action":{"type":"test","bad":true}}`), sched.OpOptions{})
+	wantCode(t, err, sched.CodeBadRequest)
+	if got, _ := h.s.Get("j"); got.Version != 3 {
+		t.Errorf("a refused modify changed the version: %d", got.Version)
+	}
+}
+
+func TestTriggerThatEndsKeepsItsJob(t *testing.T) {
+	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start()
+	h.add(`{"id":"j","trigger":{"type":"interval","seconds":10,"start_date":"2026-11-21T09:00:00Z","end_date":"2026-11-21T09:00:25Z"},"action":{"type":"test"}}`, sched.AddOptions{})
+	for _, at := range []int{0, 10, 20} {
+		if at > 0 { // the first grid point is the start_date: due at once
+			h.settle(10 * time.Second)
+			h.clock.Advance(10 * time.Second)
+		}
+		if ev := h.event(sched.EventSubmitted); !ev.ScheduledTime.Equal(t0.Add(time.Duration(at) * time.Second)) {
+			t.Fatalf("run for %v", ev.ScheduledTime)
+		}
+		h.event(sched.EventExecuted)
+	}
+	h.clock.BlockUntil(1)
+	j, err := h.s.Get("j")
+	if err != nil || j.NextRunTime != nil || j.LastResult != "ok" {
+		t.Fatalf("after its end: %s %v", jsonString(j), err)
+	}
+}
