@@ -28,7 +28,7 @@ store: {path: %[1]s/agent.db}
 control: {socket: %[1]s/agent.sock}
 mqtt: {broker: %[2]q, prefix: %[3]q}
 actuators:
-  - {name: relay, driver: sim}
+  - {name: relay, driver: sim, safety: {boot: "on", shutdown: "off"}}
 jobs:
   - id: from-file
     trigger: {type: cron, hour: 6}
@@ -41,7 +41,12 @@ jobs:
 	go func() {
 		done <- NewMain(strings.NewReader(""), &bytes.Buffer{}, &stderr).Run(ctx, []string{"run", "--config", cfgPath})
 	}()
-	defer func() {
+	stopped := false
+	stopAgent := func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		stop()
 		select {
 		case code := <-done:
@@ -51,7 +56,8 @@ jobs:
 		case <-time.After(30 * time.Second):
 			t.Error("agent did not stop")
 		}
-	}()
+	}
+	defer stopAgent()
 	waitNotify(t, notify, "READY=1", &stderr)
 
 	job := filepath.Join(dir, "job.json")
@@ -98,6 +104,18 @@ jobs:
 	// Usage errors exit 2 before anything is sent.
 	if code, _, _ := ctl("jobs", "add"); code != 2 {
 		t.Errorf("add without -f: exit %d", code)
+	}
+
+	// A clean stop leaves the broker telling the truth: the output in its
+	// shutdown state, the device offline.
+	stopAgent()
+	root := prefix + "/ctl-e2e"
+	ret := mqtttest.Retained(t, url, root+"/#")
+	if got := string(ret[root+"/actuators/relay/state"]); got != `{"state":"OFF","value":0}` {
+		t.Errorf("retained relay state after stop = %q, want OFF (boot on, shutdown off)", got)
+	}
+	if got := string(ret[root+"/status"]); got != "offline" {
+		t.Errorf("retained status after stop = %q, want offline", got)
 	}
 }
 

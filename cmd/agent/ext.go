@@ -168,32 +168,38 @@ func (e *extensions) watchBroker(ctx context.Context, every time.Duration) {
 	}
 }
 
-// stop runs after the scheduler stopped: MQTT says offline and commits its
+// stop runs after the scheduler stopped, so nothing else commands the
+// outputs: every output goes to its shutdown state (a running pulse is cut
+// short), then MQTT publishes that state, says offline and commits its
 // outbox.
 func (e *extensions) stop(a *agent) {
+	if e.outputs != nil {
+		if err := e.outputs.Halt(); err != nil {
+			a.log.Error("outputs to their shutdown state", "err", err)
+		}
+	}
 	if e.cancel != nil {
 		e.cancel()
 		e.wg.Wait()
+		e.cancel = nil
 	}
 	if e.unsub != nil {
 		e.unsub()
+		e.unsub = nil
 	}
 	if e.mq != nil {
 		if err := e.mq.Close(); err != nil {
 			a.log.Error("mqtt close", "err", err)
 		}
+		e.mq = nil
 	}
 }
 
-// close puts every output in its shutdown state (a running pulse is cut
-// short) and releases the board.
+// close releases the hardware. On a failed start it also does what stop
+// would have done (outputs to their shutdown state).
 func (e *extensions) close(a *agent) {
 	e.stop(a)
-	e.cancel, e.unsub, e.mq = nil, nil, nil
 	if e.outputs != nil {
-		if err := e.outputs.Halt(); err != nil {
-			a.log.Error("outputs to their shutdown state", "err", err)
-		}
 		e.outputs.Close()
 	}
 	if e.sensors != nil {
