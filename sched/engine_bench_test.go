@@ -175,6 +175,30 @@ func BenchmarkMemoryPerJob(b *testing.B) {
 			}
 			b.ReportMetric(per, "B/job")
 		})
+		// For context, not the target: robfig entries whose jobs carry
+		// what an edgecron job holds (its id, its trigger as written, its
+		// action's JSON), as a program using robfig would have to keep.
+		b.Run("robfig+document/"+tc.name, func(b *testing.B) {
+			type doc struct {
+				id, spec string
+				action   []byte
+			}
+			var per float64
+			for i := 0; i < b.N; i++ {
+				before := heapInUse()
+				c := cron.New()
+				for k := 0; k < n; k++ {
+					d := &doc{id: fmt.Sprintf("job-%07d", k), spec: tc.robfig, action: []byte(`{"type":"read","sensor":"air"}`)}
+					if _, err := c.AddFunc(tc.robfig, func() { runtime.KeepAlive(d) }); err != nil {
+						b.Fatal(err)
+					}
+				}
+				after := heapInUse()
+				per = float64(after-before) / n
+				runtime.KeepAlive(c)
+			}
+			b.ReportMetric(per, "B/job")
+		})
 	}
 }
 
