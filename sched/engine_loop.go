@@ -68,7 +68,7 @@ func (s *Scheduler) plan(now time.Time, el time.Duration) time.Duration {
 	wait := s.opts.MaxWait
 	if !s.paused {
 		if e := s.queue.peek(); e != nil {
-			if d := e.fireAt.Sub(now); d < wait {
+			if d := e.fireAt().Sub(now); d < wait {
 				wait = d
 			}
 		}
@@ -94,7 +94,7 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 			e := s.queue.peek()
 			if s.untrusted && e.kind != entryInterval {
 				// Wall time is not known good: hold the run until it is.
-				heap.Remove(&s.queue, e.index)
+				heap.Remove(&s.queue, int(e.index))
 				s.held[e] = struct{}{}
 				continue
 			}
@@ -116,7 +116,7 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 // job's coalesce and misfire_grace_time to them, submits the runs and
 // schedules e's next fire time. Called with s.mu held; e is due.
 func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event) {
-	first, firstAt := e.next, e.fireAt
+	first, firstAt := e.next, e.fireAt()
 	var buf [1]time.Time // the usual case: one run due
 	buf[0] = first
 	times := buf[:]

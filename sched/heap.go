@@ -11,22 +11,22 @@ type jobHeap []*entry
 func (h jobHeap) Len() int { return len(h) }
 
 func (h jobHeap) Less(i, j int) bool {
-	a, b := h[i], h[j]
-	if !a.fireAt.Equal(b.fireAt) {
-		return a.fireAt.Before(b.fireAt)
+	a, b := h[i].fireAt(), h[j].fireAt()
+	if !a.Equal(b) {
+		return a.Before(b)
 	}
-	return a.seq < b.seq
+	return h[i].seq-h[j].seq > 1<<31 // h[i].seq < h[j].seq, modulo wrap-around
 }
 
 func (h jobHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
+	h[i].index = int32(i)
+	h[j].index = int32(j)
 }
 
 func (h *jobHeap) Push(x any) {
 	e := x.(*entry)
-	e.index = len(*h)
+	e.index = int32(len(*h))
 	*h = append(*h, e)
 }
 
@@ -51,5 +51,5 @@ func (h jobHeap) peek() *entry {
 // due reports whether the first entry is due at now.
 func (h jobHeap) due(now time.Time) bool {
 	e := h.peek()
-	return e != nil && !e.fireAt.After(now)
+	return e != nil && !e.fireAt().After(now)
 }

@@ -77,7 +77,7 @@ type Scheduler struct {
 	handlers  map[string]*handlerEntry
 	jobs      map[string]*entry
 	queue     jobHeap
-	seq       uint64
+	seq       uint32
 	dirty     []*entry // jobs whose run state changed since the last checkpoint
 	loaded    bool
 	running   bool // the loop runs
@@ -122,20 +122,23 @@ type handlerEntry struct {
 // packed (spec), and job.Trigger is always empty: use trigger() or
 // definition().
 type entry struct {
-	job     jobCore
-	spec    string         // packSpec of the trigger spec
-	kind    uint8          // entryDate, entryInterval or entryCron
-	jitter  time.Duration  // the spec's jitter
-	trig    Trigger        // nil when the job is invalid
-	loc     *time.Location // the trigger's zone
-	invalid string         // why the job cannot run; "" when valid
-	next    time.Time      // the trigger's next fire time (zero: none)
-	fireAt  time.Time      // next plus jitter: when the timer aims
-	index   int            // in the heap; -1 when not queued
-	seq     uint64
-	running int  // instances submitted and not yet finished
-	dirty   bool // in Scheduler.dirty
+	job       jobCore
+	spec      string         // packSpec of the trigger spec
+	jitter    time.Duration  // the spec's jitter
+	trig      Trigger        // nil when the job is invalid
+	loc       *time.Location // the trigger's zone
+	invalid   string         // why the job cannot run; "" when valid
+	next      time.Time      // the trigger's next fire time (zero: none)
+	jitterOff time.Duration  // this fire's random delay: the timer aims at next+jitterOff
+	seq       uint32         // tie-break among entries due at the same instant
+	index     int32          // in the heap; -1 when not queued
+	running   int32          // instances submitted and not yet finished
+	kind      uint8          // entryDate, entryInterval or entryCron
+	dirty     bool           // in Scheduler.dirty
 }
+
+// fireAt is when e's timer aims: its next fire time plus jitter.
+func (e *entry) fireAt() time.Time { return e.next.Add(e.jitterOff) }
 
 // jobCore is a Job without its trigger spec and next run time, which an
 // entry keeps in smaller forms (spec, next).
@@ -147,7 +150,7 @@ type jobCore struct {
 	Coalesce         bool
 	Paused           bool
 	Remote           bool
-	MaxInstances     int
+	MaxInstances     int32
 	Version          int64
 	LastRunTime      *time.Time
 	LastResult       string
@@ -175,7 +178,7 @@ func (e *entry) setJob(j Job) {
 	e.jitter = triggerJitter(j.Trigger)
 	e.job = jobCore{
 		ID: j.ID, Name: j.Name, Action: j.Action, MisfireGraceTime: j.MisfireGraceTime,
-		Coalesce: j.Coalesce, Paused: j.Paused, Remote: j.Remote, MaxInstances: j.MaxInstances,
+		Coalesce: j.Coalesce, Paused: j.Paused, Remote: j.Remote, MaxInstances: int32(min(j.MaxInstances, MaxMaxInstances)),
 		Version: j.Version, LastRunTime: j.LastRunTime, LastResult: j.LastResult, Source: j.Source,
 	}
 }
@@ -188,7 +191,7 @@ func (e *entry) definition() Job {
 	c := &e.job
 	return Job{
 		ID: c.ID, Name: c.Name, Trigger: e.trigger(), Action: c.Action, MisfireGraceTime: c.MisfireGraceTime,
-		Coalesce: c.Coalesce, Paused: c.Paused, Remote: c.Remote, MaxInstances: c.MaxInstances,
+		Coalesce: c.Coalesce, Paused: c.Paused, Remote: c.Remote, MaxInstances: int(c.MaxInstances),
 		Version: c.Version, LastRunTime: c.LastRunTime, LastResult: c.LastResult, Source: c.Source,
 	}
 }
@@ -518,18 +521,18 @@ func (s *Scheduler) schedule(e *entry) {
 	if e.next.IsZero() || e.job.Paused || e.invalid != "" {
 		e.next = time.Time{}
 		if e.index >= 0 {
-			heap.Remove(&s.queue, e.index)
+			heap.Remove(&s.queue, int(e.index))
 		}
 		return
 	}
-	e.fireAt = e.next
+	e.jitterOff = 0
 	if e.jitter > 0 {
-		e.fireAt = e.next.Add(jitterOffset(e.jitter))
+		e.jitterOff = jitterOffset(e.jitter)
 	}
 	s.seq++
 	e.seq = s.seq
 	if e.index >= 0 {
-		heap.Fix(&s.queue, e.index)
+		heap.Fix(&s.queue, int(e.index))
 	} else {
 		heap.Push(&s.queue, e)
 	}
@@ -538,7 +541,7 @@ func (s *Scheduler) schedule(e *entry) {
 // unschedule removes e from the queue. Called with s.mu held.
 func (s *Scheduler) unschedule(e *entry) {
 	if e.index >= 0 {
-		heap.Remove(&s.queue, e.index)
+		heap.Remove(&s.queue, int(e.index))
 	}
 	delete(s.held, e)
 }
