@@ -45,8 +45,12 @@ func (s *Scheduler) loop() {
 		if s.opts.Liveness != nil {
 			s.opts.Liveness()
 		}
-		wait := s.plan(s.clock.Now(), s.clock.Elapsed())
 		planWall, planElapsed = s.clock.Now(), s.clock.Elapsed()
+		wait := s.plan(planWall, planElapsed)
+		// Keep the deadline planned: time spent since the plan (a slow
+		// moment, or a fake clock advanced meanwhile) comes off the wait,
+		// so a due run is never pushed back by a whole wait.
+		wait -= s.clock.Elapsed() - planElapsed
 		if timer == nil {
 			timer = s.clock.NewTimer(wait)
 		} else {
