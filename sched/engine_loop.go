@@ -17,6 +17,9 @@ const (
 	// stepTolerance is how far wall time may drift from elapsed time
 	// between two wake-ups before it counts as a clock step.
 	stepTolerance = time.Second
+	// replanAfter is how long planning may take before its result is
+	// considered stale.
+	replanAfter = 10 * time.Millisecond
 )
 
 // loop is the scheduling goroutine: one timer, aimed at the earliest due
@@ -47,14 +50,16 @@ func (s *Scheduler) loop() {
 		}
 		planWall, planElapsed = s.clock.Now(), s.clock.Elapsed()
 		wait := s.plan(planWall, planElapsed)
-		// Keep the deadline planned: time spent since the plan (a slow
-		// moment, or a fake clock advanced meanwhile) comes off the wait,
-		// so a due run is never pushed back by a whole wait.
-		wait -= s.clock.Elapsed() - planElapsed
 		if timer == nil {
 			timer = s.clock.NewTimer(wait)
 		} else {
 			timer.Reset(wait)
+		}
+		if s.clock.Elapsed()-planElapsed > replanAfter {
+			// Time moved on while we planned (a stalled process, or a
+			// test clock advanced meanwhile): the wait was measured from a
+			// stale now, and Reset may have dropped a fire. Plan again.
+			continue
 		}
 		select {
 		case <-timer.C():

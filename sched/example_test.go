@@ -13,7 +13,7 @@ import (
 // document, watch it run, and read it back.
 func Example() {
 	clock := schedtest.NewFakeClock(time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC))
-	s := sched.New(schedtest.NewMemStore(), sched.Options{Clock: clock, Location: time.UTC})
+	s := sched.New(schedtest.NewMemStore(), sched.Options{Clock: clock, Location: time.UTC, MaxWait: time.Hour})
 	ran := make(chan sched.Run, 1)
 	_ = s.Handle("read", sched.HandlerFunc{RunFunc: func(ctx context.Context, r sched.Run) (sched.Result, error) {
 		ran <- r
@@ -36,7 +36,7 @@ func Example() {
 	}
 	fmt.Println("added", j.ID, "version", j.Version, "next", j.NextRunTime.Format(time.RFC3339))
 
-	clock.BlockUntil(1)
+	clock.WaitForTimer(15 * time.Minute) // the scheduler now waits for the job
 	clock.Advance(15 * time.Minute)
 	r := <-ran
 	fmt.Println("ran for", r.ScheduledTime.Format(time.RFC3339))
