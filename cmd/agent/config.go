@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -271,6 +272,17 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 	add := func(path, format string, args ...any) {
 		probs = append(probs, Problem{Path: path, Line: lineOf(doc, path), Msg: fmt.Sprintf(format, args...)})
 	}
+	// oneOf checks an enumerated key: empty takes def, else one of def and others.
+	oneOf := func(path string, v *string, def string, others ...string) {
+		if *v == "" {
+			*v = def
+			return
+		}
+		allowed := append([]string{def}, others...)
+		if !slices.Contains(allowed, *v) {
+			add(path, "%q is not allowed: use %s", *v, strings.Join(allowed, ", "))
+		}
+	}
 	if c.DeviceID == "" {
 		h, err := os.Hostname()
 		if err != nil || !deviceIDPattern.MatchString(h) {
@@ -321,13 +333,7 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 		add("store.max_size", "%s is too small (at least 1MiB)", c.Store.MaxSize)
 	}
 
-	switch c.Hardware.Board {
-	case "":
-		c.Hardware.Board = "auto"
-	case "sim", "auto":
-	default:
-		add("hardware.board", "%q is not a board: use sim or auto", c.Hardware.Board)
-	}
+	oneOf("hardware.board", &c.Hardware.Board, "auto", "sim")
 
 	if c.Scheduler.Workers == 0 {
 		c.Scheduler.Workers = 10
@@ -344,27 +350,9 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 	if c.Control.Socket == "" {
 		c.Control.Socket = "/run/edgecron/agent.sock"
 	}
-	switch c.Log.Level {
-	case "":
-		c.Log.Level = "info"
-	case "debug", "info", "warn", "error":
-	default:
-		add("log.level", "%q is not a level: use debug, info, warn or error", c.Log.Level)
-	}
-	switch c.Log.Format {
-	case "":
-		c.Log.Format = "text"
-	case "text", "json":
-	default:
-		add("log.format", "%q is not a format: use text or json", c.Log.Format)
-	}
-	switch c.Clock.Source {
-	case "":
-		c.Clock.Source = "auto"
-	case "auto", "ntp", "rtc":
-	default:
-		add("clock.source", "%q is not a clock source: use auto, ntp or rtc", c.Clock.Source)
-	}
+	oneOf("log.level", &c.Log.Level, "info", "debug", "warn", "error")
+	oneOf("log.format", &c.Log.Format, "text", "json")
+	oneOf("clock.source", &c.Clock.Source, "auto", "ntp", "rtc")
 
 	c.MQTT = c.MQTT.WithDefaults()
 	if c.MQTT.Broker != "" {
@@ -395,13 +383,7 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 		}
 		p, err := sched.DecodeJob(b, sched.ModeAdd)
 		if err != nil {
-			var se *sched.Error
-			if errors.As(err, &se) && se.Field != "" {
-				fp := path + "." + se.Field
-				probs = append(probs, Problem{Path: fp, Line: lineOf(doc, fp), Msg: se.Message})
-			} else {
-				add(path, "%v", err)
-			}
+			probs = append(probs, schedProblem(doc, path, err))
 			continue
 		}
 		if p.Fields&sched.FieldID == 0 {
@@ -415,16 +397,7 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 		seen[p.Job.ID] = i
 		if p.Fields&sched.FieldTrigger != 0 {
 			if _, err := p.Job.Trigger.Compile(c.location); err != nil {
-				var se *sched.Error
-				fp := path + ".trigger"
-				msg := err.Error()
-				if errors.As(err, &se) {
-					if se.Field != "" {
-						fp = path + "." + se.Field
-					}
-					msg = se.Message
-				}
-				probs = append(probs, Problem{Path: fp, Line: lineOf(doc, fp), Msg: msg})
+				probs = append(probs, schedProblem(doc, path, err))
 				continue
 			}
 		}
@@ -582,4 +555,15 @@ func problemsFromErr(doc *yaml.Node, fallback string, err error) []Problem {
 		probs = append(probs, p)
 	}
 	return probs
+}
+
+// schedProblem locates an error of the scheduler's decoders for the job at
+// path: a *sched.Error names its field (trigger.hour) below the job.
+func schedProblem(doc *yaml.Node, path string, err error) Problem {
+	var se *sched.Error
+	if errors.As(err, &se) && se.Field != "" {
+		fp := path + "." + se.Field
+		return Problem{Path: fp, Line: lineOf(doc, fp), Msg: se.Message}
+	}
+	return Problem{Path: path, Line: lineOf(doc, path), Msg: err.Error()}
 }

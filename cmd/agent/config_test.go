@@ -52,7 +52,7 @@ func TestConfigProblems(t *testing.T) {
 		{"bad device id", "device_id: \"a/b\"\n", []string{"line 1: device_id:", "must match"}},
 		{"bad zone", "device_id: a\ntimezone: Mars/Olympus\n", []string{"line 2: timezone: unknown time zone"}},
 		{"zones disagree", "device_id: a\ntimezone: UTC\nscheduler: {timezone: Europe/Berlin}\n", []string{"line 3: scheduler.timezone:"}},
-		{"board", "device_id: a\nhardware:\n  board: pi9\n", []string{"line 3: hardware.board:", "use sim or auto"}},
+		{"board", "device_id: a\nhardware:\n  board: pi9\n", []string{"line 3: hardware.board:", "use auto, sim"}},
 		{"durations", "device_id: a\nstore:\n  checkpoint_interval: soon\n", []string{"line 3: store.checkpoint_interval: invalid duration"}},
 		{"sizes", "device_id: a\nstore: {max_size: lots}\n", []string{"line 2: store.max_size: invalid size"}},
 		{"workers", "device_id: a\nscheduler:\n  workers: -3\n", []string{"line 3: scheduler.workers:"}},

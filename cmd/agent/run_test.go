@@ -106,14 +106,7 @@ jobs:
 	}
 	notify := notifySocket(t)
 	var stderr syncBuffer
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	done := make(chan int, 1)
-	go func() {
-		m := NewMain(strings.NewReader(""), &bytes.Buffer{}, &stderr)
-		done <- m.Run(ctx, []string{"run", "--config", cfgPath})
-	}()
-	waitNotify(t, notify, "READY=1", &stderr)
+	stop := startAgent(t, cfgPath, notify, &stderr)
 
 	// While it runs, the command line goes through the control socket.
 	code, out, errs := run(t, "", "jobs", "list", "--config", cfgPath)
@@ -134,14 +127,6 @@ jobs:
 	}
 
 	stop()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("agent exit %d; log:\n%s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("agent did not stop")
-	}
 	waitNotify(t, notify, "STOPPING=1", &stderr)
 
 	// Offline: the store is opened directly.
