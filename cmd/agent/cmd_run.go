@@ -253,7 +253,25 @@ func (a *agent) reload(ctx context.Context) {
 }
 
 // configJobs are the file's jobs plus the read jobs of sensors that
-// declare an interval.
+// declare an interval — less any whose id a job from MQTT or the command
+// line already holds: that job is never dropped by a config change, and
+// the file's is skipped with an error rather than keeping the agent down.
 func (a *agent) configJobs() []sched.Patch {
-	return append(append([]sched.Patch(nil), a.cfg.jobs...), a.ext.sensorJobs(a.cfg)...)
+	all := append(append([]sched.Patch(nil), a.cfg.jobs...), a.ext.sensorJobs(a.cfg)...)
+	taken := map[string]string{}
+	for _, j := range a.sched.List() {
+		if j.Source != sched.SourceConfig {
+			taken[j.ID] = j.Source
+		}
+	}
+	ps := all[:0]
+	for _, p := range all {
+		if src, ok := taken[p.Job.ID]; ok {
+			a.log.Error("config job skipped: its id is taken by a job added over "+src+"; rename one of them",
+				"job", p.Job.ID, "config", a.cfg.path)
+			continue
+		}
+		ps = append(ps, p)
+	}
+	return ps
 }

@@ -261,6 +261,19 @@ jobs:
 	}
 	stop()
 
+	// The file gains a job whose id the command line's job holds: the
+	// agent starts, keeps the remote job and skips the file's.
+	write(withSensor, jobB+"\n  - {id: r, trigger: {type: cron, hour: 8}, action: {type: actuate, actuator: pump, command: \"off\"}}")
+	stderr = syncBuffer{}
+	stop = startAgent(t, cfgPath, notify, &stderr)
+	if code, out, _ := run(t, "", "jobs", "get", "r", "--config", cfgPath); code != 0 || !strings.Contains(out, `"source": "cli"`) {
+		t.Errorf("job r after a file job took its id: %s", out)
+	}
+	if !strings.Contains(stderr.String(), "config job skipped: its id is taken") {
+		t.Errorf("the skipped file job is not reported:\n%s", stderr.String())
+	}
+	stop()
+
 	// The sensor vanishes from the file: r is kept, paused, invalid.
 	write("", jobB)
 	stderr = syncBuffer{}
