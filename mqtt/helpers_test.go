@@ -112,7 +112,10 @@ func (dv *device) openOutbox() {
 	}
 	t.Cleanup(func() { db.Close() })
 	dv.db = db
-	dv.ob, err = outbox.Open(db, outbox.Options{MaxBytes: 1 << 20, MaxAge: time.Hour})
+	// The outbox ages records on the device's clock, like its readings'
+	// timestamps (t0 on): on the wall clock, they would all be too old an
+	// hour after t0.
+	dv.ob, err = outbox.Open(db, outbox.Options{MaxBytes: 1 << 20, MaxAge: time.Hour, Now: dv.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

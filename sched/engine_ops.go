@@ -21,8 +21,8 @@ type prepared struct {
 // after now. An interval without start_date gets now as its start_date, so
 // its grid survives restarts. Called with s.mu held.
 func (s *Scheduler) prepare(j Job, now time.Time) (prepared, error) {
-	if !IDPattern.MatchString(j.ID) {
-		return prepared{}, FieldError("id", "%q must be 1 to 64 of A-Z a-z 0-9 _ . -", j.ID)
+	if err := CheckID(j.ID); err != nil {
+		return prepared{}, err
 	}
 	if j.MaxInstances < 1 || j.MaxInstances > MaxMaxInstances {
 		return prepared{}, FieldError("max_instances", "must be an integer from 1 to %d", MaxMaxInstances)

@@ -71,3 +71,13 @@ func ExampleJob_MarshalJSON() {
 	// Output:
 	// {"id":"pump-morning","name":"Water the beds","trigger":{"type":"date","run_date":"2026-11-23T06:30:00","timezone":"Europe/Berlin"},"action":{"type":"actuate","actuator":"pump","command":"pulse","duration":"30s"},"misfire_grace_time":300,"coalesce":true,"max_instances":1,"paused":false,"version":3,"next_run_time":"2026-11-23T06:30:00+01:00","last_run_time":null,"last_result":"","source":"mqtt"}
 }
+
+func ExampleCheckID() {
+	for _, id := range []string{"pump-morning", "cmd", "a/b"} {
+		fmt.Println(id, sched.CheckID(id))
+	}
+	// Output:
+	// pump-morning <nil>
+	// cmd id: "cmd" is reserved (it is an MQTT topic level beside the job documents)
+	// a/b id: "a/b" must be 1 to 64 of A-Z a-z 0-9 _ . -
+}

@@ -15,6 +15,23 @@ const (
 // IDPattern is what a job id must match: it becomes an MQTT topic level.
 var IDPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
+// reservedIDs are topic levels of the MQTT protocol beside the job
+// documents (<root>/jobs/cmd, <root>/jobs/res): a job of that id would
+// have its retained document published on the command or reply topic.
+var reservedIDs = map[string]bool{"cmd": true, "res": true}
+
+// CheckID returns a bad_request *Error naming "id" when id cannot be a
+// job id: it must match IDPattern and not be one of the reserved cmd, res.
+func CheckID(id string) error {
+	if !IDPattern.MatchString(id) {
+		return FieldError("id", "%q must be 1 to 64 of A-Z a-z 0-9 _ . -", id)
+	}
+	if reservedIDs[id] {
+		return FieldError("id", "%q is reserved (it is an MQTT topic level beside the job documents)", id)
+	}
+	return nil
+}
+
 // Job is the job document of docs/jobs.md (CONTRACTS.md §1).
 //
 // Writable: ID, Name, Trigger, Action, MisfireGraceTime, Coalesce,

@@ -203,8 +203,8 @@ func decodeField(p *Patch, key string, raw json.RawMessage, mode DecodeMode) err
 		if err != nil {
 			return err
 		}
-		if !IDPattern.MatchString(s) {
-			return FieldError("id", "%q must be 1 to 64 of A-Z a-z 0-9 _ . -", s)
+		if err := CheckID(s); err != nil {
+			return err
 		}
 		j.ID = s
 		p.Fields |= FieldID

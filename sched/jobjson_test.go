@@ -72,6 +72,8 @@ func TestDecodeJobErrors(t *testing.T) {
 		{"id plus", doc(trig, act, `"id":"a+"`), sched.ModeAdd, "id"},
 		{"id too long", doc(trig, act, `"id":"`+strings.Repeat("x", 65)+`"`), sched.ModeAdd, "id"},
 		{"id null", doc(trig, act, `"id":null`), sched.ModeAdd, "id"},
+		{"id reserved cmd", doc(trig, act, `"id":"cmd"`), sched.ModeAdd, "id"},
+		{"id reserved res", doc(trig, act, `"id":"res"`), sched.ModeImport, "id"},
 		{"id in changes", doc(`"id":"a"`), sched.ModeChanges, "id"},
 		{"name number", doc(trig, act, `"name":1`), sched.ModeAdd, "name"},
 		{"grace string", doc(trig, act, `"misfire_grace_time":"300"`), sched.ModeAdd, "misfire_grace_time"},
