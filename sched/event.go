@@ -33,6 +33,8 @@ type Event struct {
 	Job           *Job          `json:"-"`
 }
 
-// Listener receives events. It is called synchronously from the scheduler's
-// goroutines and must not block: hand the event to a queue of your own.
+// Listener receives events, in the order the changes were made. It is
+// called from the scheduler's goroutines without its lock held and must not
+// block: hand the event to a queue of your own. It may read the scheduler
+// (Get, List) but must not change jobs.
 type Listener func(Event)
