@@ -82,9 +82,11 @@ type Agent struct {
 	client    paho.Client   // a fresh one per connection: see connLoop
 	down      chan struct{} // closed when the connection of client is lost
 	connected bool
-	live      bool     // connected and the outbox drained: telemetry goes straight out
-	gen       uint64   // connections lost so far
-	held      [][]byte // replies waiting for the connection to be set up
+	live      bool      // connected and the outbox drained: telemetry goes straight out
+	inflight  int       // live publishes the watcher has not settled yet
+	settled   sync.Cond // on mu: signalled when inflight drops to 0
+	gen       uint64    // connections lost so far
+	held      [][]byte  // replies waiting for the connection to be set up
 	started   time.Time
 	stats     counters
 
@@ -149,6 +151,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 		haKick:  make(chan struct{}, 1),
 		stopped: make(chan struct{}),
 	}
+	a.settled.L = &a.mu
 	if a.bootID == "" {
 		a.bootID = readBootID()
 	}

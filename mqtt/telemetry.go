@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/edgecron/edgecron/sched"
 )
 
@@ -100,27 +102,76 @@ func (a *Agent) sender() {
 		// outside: paho may block in Publish for its write timeout when
 		// the connection dies under it.
 		a.mu.Lock()
+		// Not live: earlier live publishes that fail go to the outbox too,
+		// from the watcher; let them settle first so m lands behind them.
+		for !a.live && a.inflight > 0 {
+			a.settled.Wait()
+		}
 		live, c, down := a.live, a.client, a.down
-		if !live {
+		if live {
+			a.inflight++
+		} else {
 			a.deps.Outbox.Append(m.TS, encodeRecord(m))
 		}
 		a.mu.Unlock()
 		if live {
-			a.pending <- pendingPub{tok: c.Publish(m.Topic, m.QoS, m.Retain, m.Payload), down: down, msg: m}
+			a.pending <- pendingPub{tok: publishUnlessLost(c, m, down), down: down, msg: m}
 		}
 	}
 }
+
+// publishUnlessLost hands m to paho, but waits no longer than the
+// connection lives: paho's Publish blocks for its write timeout (30s) when
+// the connection died under it, and the whole telemetry stream would wait
+// behind it. Then m gets a token that failed, so the watcher puts it in the
+// outbox behind what went out before it on that connection (delivery stays
+// at least once: paho may still have sent it). The Publish call goes on in
+// its goroutine until paho gives up, within its write timeout.
+func publishUnlessLost(c paho.Client, m outMsg, down <-chan struct{}) token {
+	got := make(chan token, 1)
+	go func() { got <- c.Publish(m.Topic, m.QoS, m.Retain, m.Payload) }()
+	select {
+	case tok := <-got:
+		return tok
+	case <-down:
+		select {
+		case tok := <-got: // handed over just as the connection went
+			return tok
+		default:
+			return lostToken{}
+		}
+	}
+}
+
+// lostToken is the token of a publish abandoned with its connection.
+type lostToken struct{}
+
+var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func (lostToken) Done() <-chan struct{} { return closedDone }
+func (lostToken) Error() error          { return errConnectionLost }
+
+var errConnectionLost = errors.New("connection lost while paho held the publish")
 
 // watcher waits for each live publish in order; one that fails goes to
 // the outbox (delivery is at least once: it may arrive twice).
 func (a *Agent) watcher() {
 	for p := range a.pending {
-		if !acked(p.tok, p.down) {
+		ok := acked(p.tok, p.down)
+		a.mu.Lock()
+		if !ok {
 			a.deps.Outbox.Append(p.msg.TS, encodeRecord(p.msg))
-			a.mu.Lock()
 			a.live = false
-			a.mu.Unlock()
-			a.signal(a.kick)
+		}
+		a.inflight--
+		settled := a.inflight == 0
+		if settled {
+			a.settled.Broadcast()
+		}
+		stalled := a.connected && !a.live
+		a.mu.Unlock()
+		if !ok || (settled && stalled) {
+			a.signal(a.kick) // replay what failed, or what waited for these to settle
 		}
 	}
 }
@@ -157,6 +208,13 @@ func (a *Agent) drain(ctx context.Context) error {
 			return err
 		}
 		if len(seqs) == 0 {
+			if a.inflight > 0 {
+				// Earlier publishes are unsettled and may yet fail into the
+				// outbox: going live now could send newer telemetry before
+				// them. The watcher kicks again once they settled.
+				a.mu.Unlock()
+				return nil
+			}
 			a.live = true
 			a.mu.Unlock()
 			return nil
