@@ -487,7 +487,11 @@ func TestHomeAssistantDiscovery(t *testing.T) {
 	// Switched off: the agent clears what it announced.
 	dv.stop()
 	dv.start(withInventory(inventory{}), withConfig(func(c *mqtt.Config) { c.HomeAssistant = false }))
-	w.waitFor(n+1, "sensor config cleared", func(m paho.Message) bool { return m.Topic() == topic && len(m.Payload()) == 0 })
+	// Every announcement is cleared (one publish each), then none is left.
+	for _, cleared := range []string{topic, "homeassistant/sensor/" + dev + "/air_humidity/config",
+		"homeassistant/switch/" + dev + "/pump/config", "homeassistant/switch/" + dev + "/fan/config"} {
+		w.waitFor(n+1, cleared+" cleared", func(m paho.Message) bool { return m.Topic() == cleared && len(m.Payload()) == 0 })
+	}
 	if got := mqtttest.Retained(t, url, "homeassistant/+/"+dev+"/#"); len(got) != 0 {
 		t.Errorf("discovery configs left: %q", got)
 	}
