@@ -1,12 +1,11 @@
 package actuators
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 
+	"github.com/edgecron/edgecron/internal/cfgkey"
 	"github.com/edgecron/edgecron/internal/units"
 )
 
@@ -53,8 +52,6 @@ type BrokerLost struct {
 	State string         `yaml:"state"`
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
-
 var driverKeys = []struct {
 	key string
 	set func(c *Config) bool
@@ -83,26 +80,19 @@ func onOff(key, v string, def bool) (bool, error) {
 // Validate checks the entry and fills driver defaults. prefix is the
 // entry's config path ("actuators[1]"); errors name the key under it.
 func (c *Config) Validate(prefix string) error {
-	if err := c.validate(); err != nil {
-		var ke *KeyError
-		if errors.As(err, &ke) && ke.Key != "" {
-			return fmt.Errorf("%s.%s: %s", prefix, ke.Key, ke.Msg)
-		}
-		return fmt.Errorf("%s: %w", prefix, err)
-	}
-	return nil
+	return cfgkey.At(prefix, c.validate())
 }
 
 func (c *Config) validate() error {
-	if !nameRE.MatchString(c.Name) {
+	if !cfgkey.NamePattern.MatchString(c.Name) {
 		return Keyf("name", "%q must match [A-Za-z0-9_.-]{1,64} (it becomes an MQTT topic level)", c.Name)
 	}
 	if c.Driver == "" {
-		return Keyf("driver", "is required (one of: %s)", knownDrivers())
+		return Keyf("driver", "is required (one of: %s)", drivers.Known())
 	}
 	d, ok := Lookup(c.Driver)
 	if !ok {
-		return Keyf("driver", "unknown driver %q (known: %s)", c.Driver, knownDrivers())
+		return Keyf("driver", "unknown driver %q (known: %s)", c.Driver, drivers.Known())
 	}
 	s := c.Safety
 	if _, err := onOff("safety.boot", s.Boot, false); err != nil {
@@ -131,7 +121,7 @@ func (c *Config) validate() error {
 	if s.MaxOn > 0 && s.MinSwitchInterval > s.MaxOn {
 		return Keyf("safety.min_switch_interval", "%s is longer than max_on %s: the output could not be turned off in time", s.MinSwitchInterval, s.MaxOn)
 	}
-	if s.Interlock != "" && !nameRE.MatchString(s.Interlock) {
+	if s.Interlock != "" && !cfgkey.NamePattern.MatchString(s.Interlock) {
 		return Keyf("safety.interlock", "%q must match [A-Za-z0-9_.-]{1,64}", s.Interlock)
 	}
 	if math.IsNaN(c.Frequency) || math.IsInf(c.Frequency, 0) || c.Frequency < 0 {

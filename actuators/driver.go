@@ -1,10 +1,8 @@
 package actuators
 
 import (
-	"fmt"
-	"sort"
-	"strings"
-	"sync"
+	"github.com/edgecron/edgecron/internal/cfgkey"
+	"github.com/edgecron/edgecron/internal/registry"
 )
 
 // Driver is an actuator driver registered by name.
@@ -23,67 +21,25 @@ type Driver struct {
 	Open func(c Config, hw Hardware) (Output, error)
 }
 
-var (
-	driversMu sync.RWMutex
-	drivers   = map[string]Driver{}
-)
+var drivers = registry.New[Driver]("actuators", "github.com/edgecron/edgecron/actuators/drivers")
 
 // Register makes a driver available by name; it panics on a duplicate.
 func Register(d Driver) {
-	driversMu.Lock()
-	defer driversMu.Unlock()
-	if d.Name == "" || d.Open == nil {
-		panic("actuators: Register of a driver without name or Open")
+	if d.Open == nil {
+		panic("actuators: Register of a driver without Open")
 	}
-	if _, dup := drivers[d.Name]; dup {
-		panic("actuators: driver " + d.Name + " registered twice")
-	}
-	drivers[d.Name] = d
+	drivers.Register(d.Name, d)
 }
 
 // Lookup returns the driver registered under name.
-func Lookup(name string) (Driver, bool) {
-	driversMu.RLock()
-	defer driversMu.RUnlock()
-	d, ok := drivers[name]
-	return d, ok
-}
+func Lookup(name string) (Driver, bool) { return drivers.Lookup(name) }
 
 // DriverNames returns the registered driver names, sorted.
-func DriverNames() []string {
-	driversMu.RLock()
-	defer driversMu.RUnlock()
-	n := make([]string, 0, len(drivers))
-	for k := range drivers {
-		n = append(n, k)
-	}
-	sort.Strings(n)
-	return n
-}
-
-func knownDrivers() string {
-	n := DriverNames()
-	if len(n) == 0 {
-		return "none registered: import github.com/edgecron/edgecron/actuators/drivers"
-	}
-	return strings.Join(n, ", ")
-}
+func DriverNames() []string { return drivers.Names() }
 
 // KeyError is a config error in one key of an actuator entry; Validate
 // prefixes Key with the entry's path ("actuators[1].pin").
-type KeyError struct {
-	Key string
-	Msg string
-}
-
-func (e *KeyError) Error() string {
-	if e.Key == "" {
-		return e.Msg
-	}
-	return e.Key + ": " + e.Msg
-}
+type KeyError = cfgkey.KeyError
 
 // Keyf returns a *KeyError for key.
-func Keyf(key, format string, args ...any) *KeyError {
-	return &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)}
-}
+func Keyf(key, format string, args ...any) *KeyError { return cfgkey.Keyf(key, format, args...) }

@@ -1,13 +1,12 @@
 package sensors
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"time"
 
+	"github.com/edgecron/edgecron/internal/cfgkey"
 	"github.com/edgecron/edgecron/internal/units"
 )
 
@@ -66,8 +65,6 @@ const DefaultTimeout = 10 * time.Second
 // MaxFilterWindow bounds filter.window.
 const MaxFilterWindow = 100
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
-
 // ReadTimeout returns the configured timeout or DefaultTimeout.
 func (c Config) ReadTimeout() time.Duration {
 	if c.Timeout > 0 {
@@ -104,26 +101,19 @@ var driverKeys = []struct {
 // entry's config path, e.g. "sensors[2]"; errors name the key under it
 // ("sensors[2].address: ...").
 func (c *Config) Validate(prefix string) error {
-	if err := c.validate(); err != nil {
-		var ke *KeyError
-		if errors.As(err, &ke) && ke.Key != "" {
-			return fmt.Errorf("%s.%s: %s", prefix, ke.Key, ke.Msg)
-		}
-		return fmt.Errorf("%s: %w", prefix, err)
-	}
-	return nil
+	return cfgkey.At(prefix, c.validate())
 }
 
 func (c *Config) validate() error {
-	if !nameRE.MatchString(c.Name) {
+	if !cfgkey.NamePattern.MatchString(c.Name) {
 		return Keyf("name", "%q must match [A-Za-z0-9_.-]{1,64} (it becomes an MQTT topic level)", c.Name)
 	}
 	if c.Driver == "" {
-		return Keyf("driver", "is required (one of: %s)", knownDrivers())
+		return Keyf("driver", "is required (one of: %s)", drivers.Known())
 	}
 	d, ok := Lookup(c.Driver)
 	if !ok {
-		return Keyf("driver", "unknown driver %q (known: %s)", c.Driver, knownDrivers())
+		return Keyf("driver", "unknown driver %q (known: %s)", c.Driver, drivers.Known())
 	}
 	if c.Timeout < 0 {
 		return Keyf("timeout", "must not be negative")

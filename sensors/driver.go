@@ -1,10 +1,8 @@
 package sensors
 
 import (
-	"fmt"
-	"sort"
-	"strings"
-	"sync"
+	"github.com/edgecron/edgecron/internal/cfgkey"
+	"github.com/edgecron/edgecron/internal/registry"
 )
 
 // Driver is a sensor driver registered by name.
@@ -26,68 +24,26 @@ type Driver struct {
 	Open func(c Config, hw Hardware) (Sensor, error)
 }
 
-var (
-	driversMu sync.RWMutex
-	drivers   = map[string]Driver{}
-)
+var drivers = registry.New[Driver]("sensors", "github.com/edgecron/edgecron/sensors/drivers")
 
 // Register makes a driver available by name. It panics on a duplicate or
 // incomplete registration: that is a programming error caught at start.
 func Register(d Driver) {
-	driversMu.Lock()
-	defer driversMu.Unlock()
-	if d.Name == "" || d.Open == nil || d.Values == nil {
-		panic("sensors: Register of a driver without name, Values or Open")
+	if d.Open == nil || d.Values == nil {
+		panic("sensors: Register of a driver without Values or Open")
 	}
-	if _, dup := drivers[d.Name]; dup {
-		panic("sensors: driver " + d.Name + " registered twice")
-	}
-	drivers[d.Name] = d
+	drivers.Register(d.Name, d)
 }
 
 // Lookup returns the driver registered under name.
-func Lookup(name string) (Driver, bool) {
-	driversMu.RLock()
-	defer driversMu.RUnlock()
-	d, ok := drivers[name]
-	return d, ok
-}
+func Lookup(name string) (Driver, bool) { return drivers.Lookup(name) }
 
 // DriverNames returns the registered driver names, sorted.
-func DriverNames() []string {
-	driversMu.RLock()
-	defer driversMu.RUnlock()
-	names := make([]string, 0, len(drivers))
-	for n := range drivers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func DriverNames() []string { return drivers.Names() }
 
 // KeyError is a config error in one key of one sensor entry; Config.Validate
 // prefixes Key with the entry's path ("sensors[2].address").
-type KeyError struct {
-	Key string
-	Msg string
-}
-
-func (e *KeyError) Error() string {
-	if e.Key == "" {
-		return e.Msg
-	}
-	return e.Key + ": " + e.Msg
-}
+type KeyError = cfgkey.KeyError
 
 // Keyf returns a *KeyError for key.
-func Keyf(key, format string, args ...any) *KeyError {
-	return &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)}
-}
-
-func knownDrivers() string {
-	n := DriverNames()
-	if len(n) == 0 {
-		return "none registered: import github.com/edgecron/edgecron/sensors/drivers"
-	}
-	return strings.Join(n, ", ")
-}
+func Keyf(key, format string, args ...any) *KeyError { return cfgkey.Keyf(key, format, args...) }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/edgecron/edgecron/control"
+	"github.com/edgecron/edgecron/internal/cfgkey"
 	"github.com/edgecron/edgecron/internal/clockstate"
 	"github.com/edgecron/edgecron/internal/sdnotify"
 	"github.com/edgecron/edgecron/sched"
@@ -62,8 +63,8 @@ func loadRunConfig(f runFlags) (*Config, error) {
 
 func applyRunFlags(c *Config, f runFlags) error {
 	if f.deviceID != "" {
-		if !deviceIDPattern.MatchString(f.deviceID) {
-			return usagef("--device-id %q must match %s", f.deviceID, deviceIDPattern)
+		if !cfgkey.NamePattern.MatchString(f.deviceID) {
+			return usagef("--device-id %q must match %s", f.deviceID, cfgkey.NamePattern)
 		}
 		c.DeviceID = f.deviceID
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/edgecron/edgecron/actuators"
 	"github.com/edgecron/edgecron/command"
+	"github.com/edgecron/edgecron/internal/cfgkey"
 	"github.com/edgecron/edgecron/internal/units"
 	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/publish"
@@ -264,8 +265,6 @@ func child(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-var deviceIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
-
 // validate checks every section and fills the derived fields.
 func (c *Config) validate(doc *yaml.Node) []Problem {
 	var probs []Problem
@@ -285,16 +284,16 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 	}
 	if c.DeviceID == "" {
 		h, err := os.Hostname()
-		if err != nil || !deviceIDPattern.MatchString(h) {
+		if err != nil || !cfgkey.NamePattern.MatchString(h) {
 			add("device_id", "not set, and the hostname %q cannot serve as one", h)
 		}
 		c.DeviceID = h
-	} else if !deviceIDPattern.MatchString(c.DeviceID) {
-		add("device_id", "%q must match %s (it becomes an MQTT topic level)", c.DeviceID, deviceIDPattern)
+	} else if !cfgkey.NamePattern.MatchString(c.DeviceID) {
+		add("device_id", "%q must match %s (it becomes an MQTT topic level)", c.DeviceID, cfgkey.NamePattern)
 	}
 	for i, g := range c.Groups {
-		if !deviceIDPattern.MatchString(g) {
-			add(fmt.Sprintf("groups.%d", i), "%q must match %s", g, deviceIDPattern)
+		if !cfgkey.NamePattern.MatchString(g) {
+			add(fmt.Sprintf("groups.%d", i), "%q must match %s", g, cfgkey.NamePattern)
 		}
 	}
 

@@ -1,0 +1,34 @@
+package cfgkey
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestAt(t *testing.T) {
+	plain := errors.New("broken")
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{Keyf("pin", "is required"), "actuators[1].pin: is required"},
+		{fmt.Errorf("wrapped: %w", Keyf("bus", "no such bus %q", "7")), `actuators[1].bus: no such bus "7"`},
+		{&KeyError{Msg: "no key"}, "actuators[1]: no key"},
+		{plain, "actuators[1]: broken"},
+	} {
+		got := At("actuators[1]", tc.err)
+		if got == nil || got.Error() != tc.want {
+			t.Errorf("At(%v) = %v, want %s", tc.err, got, tc.want)
+		}
+	}
+	if !errors.Is(At("x", plain), plain) {
+		t.Error("At does not wrap a plain error")
+	}
+	if At("x", nil) != nil {
+		t.Error("At(nil) != nil")
+	}
+	if NamePattern.MatchString("a/b") || !NamePattern.MatchString("pump-1") {
+		t.Error("NamePattern")
+	}
+}
