@@ -2,7 +2,6 @@ package actuators
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 )
 
@@ -27,31 +26,14 @@ func (s *Set) Reload(cfgs []Config, hw Hardware) error {
 	if s.halted {
 		return ErrHalted
 	}
-	sim, simulated := hw.(Simulator)
 	opened := map[string]Output{}
 	for i, c := range cfgs {
 		if old, ok := s.acts[c.Name]; ok && old.cfg.Equal(c) {
 			continue
 		}
-		d, _ := Lookup(c.Driver)
-		var (
-			out Output
-			err error
-		)
-		if simulated {
-			out, err = sim.SimulateOutput(c)
-		} else {
-			out, err = d.Open(c, hw)
-		}
-		if err == nil && out == nil {
-			err = fmt.Errorf("driver %s returned no output", c.Driver)
-		}
+		out, err := openOutput(i, c, hw)
 		if err != nil {
-			var ke *KeyError
-			if errors.As(err, &ke) && ke.Key != "" {
-				return fmt.Errorf("actuators[%d].%s: %s", i, ke.Key, ke.Msg)
-			}
-			return fmt.Errorf("actuators[%d] (%s): %w", i, c.Name, err)
+			return err
 		}
 		opened[c.Name] = out
 	}

@@ -79,28 +79,12 @@ func Build(cfgs []Config, hw Hardware, clock sched.Clock, logger *slog.Logger) (
 		clock: clock, log: logger, stop: make(chan struct{}),
 		acts: make(map[string]*actuator, len(cfgs)), listeners: map[int]func(Change){},
 	}
-	sim, simulated := hw.(Simulator)
 	for i, c := range cfgs {
 		d, _ := Lookup(c.Driver)
-		var (
-			out Output
-			err error
-		)
-		if simulated {
-			out, err = sim.SimulateOutput(c)
-		} else {
-			out, err = d.Open(c, hw)
-		}
-		if err == nil && out == nil {
-			err = fmt.Errorf("driver %s returned no output", c.Driver)
-		}
+		out, err := openOutput(i, c, hw)
 		if err != nil {
 			_ = s.Close()
-			var ke *KeyError
-			if errors.As(err, &ke) && ke.Key != "" {
-				return nil, fmt.Errorf("actuators[%d].%s: %s", i, ke.Key, ke.Msg)
-			}
-			return nil, fmt.Errorf("actuators[%d] (%s): %w", i, c.Name, err)
+			return nil, err
 		}
 		a := &actuator{name: c.Name, cfg: c, out: out, state: State{PWM: d.PWM}}
 		s.order = append(s.order, c.Name)
@@ -484,4 +468,31 @@ func (s *Set) Close() error {
 		}
 	}
 	return errors.Join(append([]error{err}, errs...)...)
+}
+
+// openOutput opens the output of cfgs[i] on hw, or on the simulated board
+// when hw is one; an error names the entry (and its key, when one is at
+// fault).
+func openOutput(i int, c Config, hw Hardware) (Output, error) {
+	var (
+		out Output
+		err error
+	)
+	if sim, ok := hw.(Simulator); ok {
+		out, err = sim.SimulateOutput(c)
+	} else {
+		d, _ := Lookup(c.Driver)
+		out, err = d.Open(c, hw)
+	}
+	if err == nil && out == nil {
+		err = fmt.Errorf("driver %s returned no output", c.Driver)
+	}
+	if err != nil {
+		var ke *KeyError
+		if errors.As(err, &ke) && ke.Key != "" {
+			return nil, fmt.Errorf("actuators[%d].%s: %s", i, ke.Key, ke.Msg)
+		}
+		return nil, fmt.Errorf("actuators[%d] (%s): %w", i, c.Name, err)
+	}
+	return out, nil
 }

@@ -262,7 +262,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		go func() { defer wg.Done(); f(ctx) }()
 	}
 	// The sender and the watcher outlive ctx: they drain their queues
-	// into the outbox after the loops stop.
+	// after the loops stop, live while connected, else into the outbox.
 	senderDone := make(chan struct{})
 	watcherDone := make(chan struct{})
 	go func() { defer close(senderDone); a.sender() }()
@@ -271,9 +271,14 @@ func (a *Agent) Run(ctx context.Context) error {
 	<-ctx.Done()
 	unlisten()
 	wg.Wait()
-	a.cleanStop()
+	// A clean stop sends what is queued before it says offline: the last
+	// telemetry (outputs driven to their shutdown state) must reach the
+	// broker now, not at the next start. Bounded: what is not acknowledged
+	// in time goes to the outbox.
 	close(a.tele)
 	<-senderDone
+	a.waitSettled(stopSettle)
+	a.cleanStop()
 	close(a.pending)
 	<-watcherDone
 	if err := a.deps.Outbox.Flush(); err != nil {
@@ -293,6 +298,30 @@ func (a *Agent) Close() error {
 	}
 	<-a.stopped
 	return nil
+}
+
+// stopSettle bounds how long a clean stop waits for queued telemetry to be
+// acknowledged.
+const stopSettle = 2 * time.Second
+
+// waitSettled waits, at most d, until no live publish awaits its
+// acknowledgement (or the connection is gone).
+func (a *Agent) waitSettled(d time.Duration) {
+	done := make(chan struct{})
+	go func() { // ends once the watcher settles the last publish
+		a.mu.Lock()
+		for a.inflight > 0 && a.connected {
+			a.settled.Wait()
+		}
+		a.mu.Unlock()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
 
 // cleanStop publishes status offline (the clean-stop counterpart of the
