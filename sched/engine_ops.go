@@ -303,27 +303,21 @@ func (s *Scheduler) Reschedule(ctx context.Context, id string, t TriggerSpec, o 
 // PauseJob pauses job id: it keeps its trigger but has no next run time.
 // Pausing a paused job changes nothing.
 func (s *Scheduler) PauseJob(ctx context.Context, id string, o OpOptions) (Job, error) {
-	s.mu.Lock()
-	if e, ok := s.jobs[id]; ok && e.job.Paused && s.usable() == nil {
-		if err := mayChange(e.job, o, "job_id"); err != nil {
-			s.mu.Unlock()
-			return Job{}, err
-		}
-		j := e.snapshot()
-		s.mu.Unlock()
-		return j, nil
-	}
-	j, evs, err := s.modifyLocked(ctx, id, Patch{Job: Job{Paused: true}, Fields: FieldPaused}, o, EventPaused)
-	s.emitUnlock(evs...)
-	return j, err
+	return s.setPaused(ctx, id, o, true)
 }
 
 // ResumeJob resumes job id from now on: its next run is the trigger's first
 // fire time at or after now. Resuming a running job changes nothing; an
 // invalid job cannot be resumed until its action is fixed.
 func (s *Scheduler) ResumeJob(ctx context.Context, id string, o OpOptions) (Job, error) {
+	return s.setPaused(ctx, id, o, false)
+}
+
+// setPaused pauses or resumes job id; a job already in that state (and,
+// for a resume, valid) is returned unchanged, without a new version.
+func (s *Scheduler) setPaused(ctx context.Context, id string, o OpOptions, paused bool) (Job, error) {
 	s.mu.Lock()
-	if e, ok := s.jobs[id]; ok && !e.job.Paused && e.invalid == "" && s.usable() == nil {
+	if e, ok := s.jobs[id]; ok && e.job.Paused == paused && (paused || e.invalid == "") && s.usable() == nil {
 		if err := mayChange(e.job, o, "job_id"); err != nil {
 			s.mu.Unlock()
 			return Job{}, err
@@ -332,7 +326,11 @@ func (s *Scheduler) ResumeJob(ctx context.Context, id string, o OpOptions) (Job,
 		s.mu.Unlock()
 		return j, nil
 	}
-	j, evs, err := s.modifyLocked(ctx, id, Patch{Job: Job{Paused: false}, Fields: FieldPaused}, o, EventResumed)
+	kind := EventResumed
+	if paused {
+		kind = EventPaused
+	}
+	j, evs, err := s.modifyLocked(ctx, id, Patch{Job: Job{Paused: paused}, Fields: FieldPaused}, o, kind)
 	s.emitUnlock(evs...)
 	return j, err
 }
