@@ -111,12 +111,15 @@ func (m *Main) jobs(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var importData []byte
+	var (
+		importData []byte
+		importJobs []sched.Patch // decoded here, so a bad file fails before anything is opened
+	)
 	if sub == "import" {
 		if importData, err = m.readArg("@" + rest[0]); err != nil {
 			return usageError{err}
 		}
-		if _, err := sched.DecodeJobs(importData, sched.ModeImport); err != nil {
+		if importJobs, err = sched.DecodeJobs(importData, sched.ModeImport); err != nil {
 			return fmt.Errorf("%s: %w", rest[0], err)
 		}
 	}
@@ -148,11 +151,7 @@ func (m *Main) jobs(ctx context.Context, args []string) error {
 	defer closeHandlers()
 	err = m.jobsDo(ctx, sub, rest, localJobs{s, c.Store.Path}, func() ([]sched.Job, error) { return s.List(), nil },
 		func() ([]sched.Job, error) {
-			ps, err := sched.DecodeJobs(importData, sched.ModeImport)
-			if err != nil {
-				return nil, err
-			}
-			return s.Import(ctx, ps, sched.OpOptions{Source: sched.SourceCLI})
+			return s.Import(ctx, importJobs, sched.OpOptions{Source: sched.SourceCLI})
 		})
 	if serr := s.Shutdown(ctx, false); serr != nil && err == nil && !readOnly {
 		err = serr
