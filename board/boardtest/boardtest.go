@@ -6,6 +6,7 @@
 //
 // The drivers are also tested on periph's own gpiotest.Pin; Pin here adds
 // what gpiotest lacks: output faults (FailOut) and counts of writes.
+// Likewise FaultyBus adds bus faults to an i2ctest.Playback.
 package boardtest
 
 import (
@@ -134,6 +135,46 @@ func (p *Pin) PWM(d gpio.Duty, f physic.Frequency) error {
 	p.isOut, p.duty, p.freq, p.outs = true, d, f, p.outs+1
 	return nil
 }
+
+// FaultyBus is an I2C bus that passes transactions to Bus (an
+// i2ctest.Playback, say) until Fail is called, then fails them, as a chip
+// that stopped answering does.
+type FaultyBus struct {
+	Bus i2c.Bus
+
+	mu   sync.Mutex
+	fail error
+}
+
+var _ i2c.Bus = (*FaultyBus)(nil)
+
+// Fail makes every transaction from now on fail with err; nil lets them
+// pass to Bus again.
+func (b *FaultyBus) Fail(err error) { b.mu.Lock(); defer b.mu.Unlock(); b.fail = err }
+
+// Tx fails, or passes the transaction to Bus.
+func (b *FaultyBus) Tx(addr uint16, w, r []byte) error {
+	b.mu.Lock()
+	err := b.fail
+	b.mu.Unlock()
+	switch {
+	case err != nil:
+		return err
+	case b.Bus == nil:
+		return errors.New("boardtest: FaultyBus without a Bus")
+	}
+	return b.Bus.Tx(addr, w, r)
+}
+
+// SetSpeed passes to Bus.
+func (b *FaultyBus) SetSpeed(f physic.Frequency) error {
+	if b.Bus == nil {
+		return nil
+	}
+	return b.Bus.SetSpeed(f)
+}
+
+func (b *FaultyBus) String() string { return "faulty " + fmt.Sprint(b.Bus) }
 
 // Hardware serves named doubles; a name it does not hold is an error
 // naming it, as on a board without that pin or bus.
