@@ -14,18 +14,16 @@ type cronTrigger struct {
 	months                  uint64 // bits 1..12
 	dom                     uint64 // bits 1..31: fixed days of the month
 	dayTerms                []dayTerm
-	dowByFirst              [7]uint64 // days of a month whose weekday matches, by the weekday of the 1st
-	or                      bool      // crontab: day-of-month OR day-of-week
-	weeks                   uint64    // bits 1..53 (ISO weeks)
-	allWeeks                bool
+	weeks                   uint64      // bits 1..53 (ISO weeks)
 	years                   []cronRange // nil: every year
+	start, end              int64       // unix seconds; start rounded up, end down
+	loc                     *time.Location
+	dow                     uint8 // weekdays that match, bit 0 = Monday
+	or                      bool  // crontab: day-of-month OR day-of-week
+	allWeeks                bool
 	// hourStar: every hour matches, so both passes of a repeated hour run.
-	hourStar bool
-
-	start, end int64 // unix seconds; start rounded up, end down
-	hasStart   bool
-	hasEnd     bool
-	loc        *time.Location
+	hourStar         bool
+	hasStart, hasEnd bool
 }
 
 // Calendar limits of the search, as APScheduler's year field.
@@ -142,17 +140,20 @@ func isAllYears(rs []cronRange) bool {
 	return false
 }
 
-// setDow sets the weekday set (bit 0 = Monday) as day-of-month masks.
-func (c *cronTrigger) setDow(dow uint64) {
-	for wd1 := 0; wd1 < 7; wd1++ {
-		var m uint64
-		for d := 1; d <= 31; d++ {
-			if dow&(1<<uint((wd1+d-1)%7)) != 0 {
-				m |= 1 << uint(d)
-			}
-		}
-		c.dowByFirst[wd1] = m
-	}
+// setDow sets the weekday set (bit 0 = Monday).
+func (c *cronTrigger) setDow(dow uint64) { c.dow = uint8(dow & 0x7f) }
+
+// dowDays returns the days (bit d = day d, 1..31) of a month whose 1st is
+// weekday wd1 (0 = Monday) that fall on a weekday of dow. Computed on use
+// rather than kept per trigger: a table of seven masks would cost every
+// cron job 56 bytes.
+func dowDays(dow uint8, wd1 int) uint64 {
+	r := uint64(dow)
+	r = (r>>uint(wd1) | r<<uint(7-wd1)) & 0x7f // bit k: weekday (wd1+k) mod 7
+	r |= r << 7
+	r |= r << 14
+	r |= r << 28 // bit k, for k < 56: weekday (wd1+k) mod 7
+	return r << 1 & (1<<32 - 2)
 }
 
 func (c *cronTrigger) finish() {
@@ -362,7 +363,7 @@ func (c *cronTrigger) dayMask(y, m int) uint64 {
 			dom |= 1 << uint(d)
 		}
 	}
-	dow := c.dowByFirst[wd1]
+	dow := dowDays(c.dow, wd1)
 	var mask uint64
 	if c.or {
 		mask = dom | dow

@@ -40,8 +40,8 @@ func refMatch(c *cronTrigger, w int64) bool {
 			dom = dom || (d-1)/7 == term.n-1
 		}
 	}
-	// dowByFirst[0] is a month starting on a Monday: day wd+1 has weekday wd.
-	dow := c.dowByFirst[0]&(1<<uint(wd+1)) != 0
+	// In a month starting on a Monday, day wd+1 has weekday wd.
+	dow := dowDays(c.dow, 0)&(1<<uint(wd+1)) != 0
 	if c.or {
 		if !dom && !dow {
 			return false
@@ -225,4 +225,22 @@ func fmtUnix(xs []int64, loc *time.Location) []string {
 		out[i] = time.Unix(x, 0).In(loc).Format("01-02T15:04-07:00")
 	}
 	return out
+}
+
+// TestDowDays checks the computed weekday masks against a day-by-day count
+// for every weekday set and every weekday of the 1st.
+func TestDowDays(t *testing.T) {
+	for dow := 0; dow < 128; dow++ {
+		for wd1 := 0; wd1 < 7; wd1++ {
+			var want uint64
+			for d := 1; d <= 31; d++ {
+				if dow&(1<<uint((wd1+d-1)%7)) != 0 {
+					want |= 1 << uint(d)
+				}
+			}
+			if got := dowDays(uint8(dow), wd1); got != want {
+				t.Fatalf("dowDays(%07b, %d) = %032b, want %032b", dow, wd1, got, want)
+			}
+		}
+	}
 }

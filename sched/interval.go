@@ -12,10 +12,15 @@ import (
 // time it is asked, as APScheduler: first one interval after now, then one
 // interval after each previous fire time.
 type intervalTrigger struct {
-	every      time.Duration
-	start, end time.Time // zero: none
-	loc        *time.Location
+	every time.Duration
+	start time.Time // zero: none
+	// end is end_date in unix microseconds, APScheduler's resolution (a
+	// time.Time would cost every interval job 16 bytes more); noEnd: none.
+	end int64
+	loc *time.Location
 }
+
+const noEnd = math.MaxInt64
 
 func compileInterval(s TriggerSpec, zone *time.Location) (Trigger, error) {
 	amounts := []struct {
@@ -48,7 +53,11 @@ func compileInterval(s TriggerSpec, zone *time.Location) (Trigger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &intervalTrigger{every: time.Duration(us) * time.Microsecond, start: start, end: end, loc: zone}, nil
+	t := &intervalTrigger{every: time.Duration(us) * time.Microsecond, start: start, end: noEnd, loc: zone}
+	if !end.IsZero() {
+		t.end = end.UnixMicro()
+	}
+	return t, nil
 }
 
 // Next returns, without prev, the first grid point at or after now (start
@@ -65,7 +74,7 @@ func (t *intervalTrigger) Next(prev, now time.Time) (time.Time, bool) {
 	default:
 		next = gridAfter(t.start, prev, t.every, true)
 	}
-	if !t.end.IsZero() && next.After(t.end) {
+	if t.end != noEnd && next.UnixMicro() > t.end {
 		return time.Time{}, false
 	}
 	return next.In(t.loc), true
