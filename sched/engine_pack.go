@@ -6,8 +6,9 @@ import (
 )
 
 // packSpec encodes a trigger spec into one string: a bit mask of the fields
-// set, then each set field (strings length-prefixed, numbers as float64
-// bits). A scheduler holds thousands of specs that are mostly empty fields;
+// set, then each set field: the type as one byte when it is a known one,
+// strings length-prefixed, whole numbers as a varint and others as float64
+// bits. A scheduler holds thousands of specs that are mostly empty fields;
 // packed, one costs its text plus a few bytes instead of the struct's 272,
 // and unpacking it allocates nothing (the strings are substrings).
 func packSpec(s TriggerSpec) string {
@@ -23,10 +24,23 @@ func packSpec(s TriggerSpec) string {
 	num := func(bit uint, v float64) {
 		if v != 0 || math.Signbit(v) {
 			mask |= 1 << bit
+			if v > 0 && v < 1<<53 && v == math.Trunc(v) {
+				b = append(b, numWhole)
+				b = binary.AppendUvarint(b, uint64(v))
+				return
+			}
+			b = append(b, numBits)
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 		}
 	}
-	str(0, s.Type)
+	if s.Type != "" {
+		mask |= 1
+		b = append(b, typeCode(s.Type))
+		if b[len(b)-1] == typeOther {
+			b = binary.AppendUvarint(b, uint64(len(s.Type)))
+			b = append(b, s.Type...)
+		}
+	}
 	str(1, s.RunDate)
 	num(2, s.Weeks)
 	num(3, s.Days)
@@ -72,6 +86,12 @@ func unpackSpec(p string) TriggerSpec {
 		if mask&(1<<bit) == 0 {
 			return 0
 		}
+		off++
+		if p[off-1] == numWhole {
+			n, k := uvarint(p[off:])
+			off += k
+			return float64(n)
+		}
 		var u uint64
 		for i := 7; i >= 0; i-- {
 			u = u<<8 | uint64(p[off+i])
@@ -79,7 +99,19 @@ func unpackSpec(p string) TriggerSpec {
 		off += 8
 		return math.Float64frombits(u)
 	}
-	s.Type = str(0)
+	if mask&1 != 0 {
+		off++
+		switch p[off-1] {
+		case typeDate:
+			s.Type = TriggerDate
+		case typeInterval:
+			s.Type = TriggerInterval
+		case typeCron:
+			s.Type = TriggerCron
+		default:
+			s.Type = str(0)
+		}
+	}
 	s.RunDate = str(1)
 	s.Weeks = num(2)
 	s.Days = num(3)
@@ -100,6 +132,29 @@ func unpackSpec(p string) TriggerSpec {
 	s.Jitter = num(18)
 	s.Timezone = str(19)
 	return s
+}
+
+// Codes of packSpec's encoding.
+const (
+	numBits  = 0 // float64 bits follow
+	numWhole = 1 // a uvarint follows
+
+	typeOther    = 0 // the type as a string follows
+	typeDate     = 1
+	typeInterval = 2
+	typeCron     = 3
+)
+
+func typeCode(t string) byte {
+	switch t {
+	case TriggerDate:
+		return typeDate
+	case TriggerInterval:
+		return typeInterval
+	case TriggerCron:
+		return typeCron
+	}
+	return typeOther
 }
 
 // uvarint is binary.Uvarint on a string, without converting it.

@@ -15,6 +15,7 @@ func TestPackSpecRoundTrip(t *testing.T) {
 		{Type: "cron", Expr: "30 6 * * 1-5"},
 		{Type: "interval", Weeks: 1, Days: 2, Hours: 3, Minutes: 4, Seconds: 5.000001, Jitter: math.MaxFloat64},
 		{Type: string(make([]byte, 300)), Timezone: "ü"},
+		{Type: "Interval", Weeks: 1 << 53, Days: 1<<53 - 1, Hours: -2, Minutes: 1e300, Seconds: 0.5},
 	} {
 		if got := unpackSpec(packSpec(s)); got != s {
 			t.Errorf("round trip of %+v gave %+v", s, got)
