@@ -153,7 +153,7 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event) {
 		}
 		next, ok = e.trig.Next(next, now)
 	}
-	grace := e.job.MisfireGraceTime
+	grace, limited := e.job.grace()
 	lateness := func(t time.Time) time.Duration {
 		if t.Equal(first) {
 			return now.Sub(firstAt)
@@ -173,8 +173,8 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event) {
 			last = skippedTo
 		}
 		d := decision{at: last, coalesced: len(times) - 1 + skipped}
-		if late := lateness(last); grace != nil && late > *grace {
-			d.missed = fmt.Sprintf("missed by %s (misfire_grace_time %s)", late.Round(time.Millisecond), *grace)
+		if late := lateness(last); limited && late > grace {
+			d.missed = fmt.Sprintf("missed by %s (misfire_grace_time %s)", late.Round(time.Millisecond), grace)
 			if d.coalesced > 0 {
 				d.missed += fmt.Sprintf("; %d earlier runs coalesced into it", d.coalesced)
 			}
@@ -183,8 +183,8 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event) {
 	} else {
 		for _, t := range times {
 			d := decision{at: t}
-			if late := lateness(t); grace != nil && late > *grace {
-				d.missed = fmt.Sprintf("missed by %s (misfire_grace_time %s)", late.Round(time.Millisecond), *grace)
+			if late := lateness(t); limited && late > grace {
+				d.missed = fmt.Sprintf("missed by %s (misfire_grace_time %s)", late.Round(time.Millisecond), grace)
 			}
 			ds = append(ds, d)
 		}

@@ -13,7 +13,6 @@ import (
 type prepared struct {
 	job  Job
 	trig Trigger
-	loc  *time.Location
 	next time.Time
 }
 
@@ -48,7 +47,7 @@ func (s *Scheduler) prepare(j Job, now time.Time) (prepared, error) {
 	if err := s.validateAction(j.Action); err != nil {
 		return prepared{}, err
 	}
-	p := prepared{job: j, trig: t, loc: loc}
+	p := prepared{job: j, trig: t}
 	if !j.Paused {
 		if next, ok := t.Next(from, now); ok {
 			p.next = next
@@ -61,8 +60,9 @@ func (s *Scheduler) prepare(j Job, now time.Time) (prepared, error) {
 func (s *Scheduler) apply(e *entry, p prepared) {
 	j := p.job
 	j.NextRunTime = nil
+	e.setInvalid("")
 	e.setJob(j)
-	e.trig, e.loc, e.next, e.invalid = p.trig, p.loc, p.next, ""
+	e.trig, e.next = p.trig, p.next
 	s.schedule(e)
 	s.poke()
 }
@@ -85,14 +85,15 @@ func (s *Scheduler) changeable(id string, o OpOptions) (*entry, error) {
 	if !ok {
 		return nil, notFound(id)
 	}
-	if err := mayChange(e.job, o, "job_id"); err != nil {
+	if err := mayChange(e, o, "job_id"); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-func mayChange(j jobCore, o OpOptions, field string) error {
-	if o.Source == SourceMQTT && j.Source == SourceConfig && !j.Remote {
+func mayChange(e *entry, o OpOptions, field string) error {
+	j := &e.job
+	if o.Source == SourceMQTT && e.source() == SourceConfig && !j.Remote {
 		return &Error{Code: CodeConflict, Field: field, Message: fmt.Sprintf(
 			"job %q is declared in the config file and not open to remote changes (set remote: true there)", j.ID)}
 	}
@@ -194,10 +195,10 @@ func (s *Scheduler) addLocked(ctx context.Context, p Patch, o AddOptions) (Job, 
 		if !o.ReplaceExisting {
 			return Job{}, nil, &Error{Code: CodeConflict, Field: "id", Message: fmt.Sprintf("job %q already exists (replace_existing is false)", j.ID)}
 		}
-		if err := mayChange(old.job, o.OpOptions, "id"); err != nil {
+		if err := mayChange(old, o.OpOptions, "id"); err != nil {
 			return Job{}, nil, err
 		}
-		j.Version, j.Source = old.job.Version+1, old.job.Source
+		j.Version, j.Source = old.job.Version+1, old.source()
 	} else if o.ExpectedVersion != 0 {
 		return Job{}, nil, &Error{Code: CodeVersionConflict, Field: "expected_version", Message: fmt.Sprintf("job %q does not exist", j.ID)}
 	}
@@ -280,7 +281,7 @@ func (s *Scheduler) modifyLocked(ctx context.Context, id string, p Patch, o OpOp
 	}
 	// The next run stays where it was unless the trigger changed or the job
 	// was paused or invalid until now.
-	if !p.Has(FieldTrigger) && !j.Paused && !e.job.Paused && e.invalid == "" {
+	if !p.Has(FieldTrigger) && !j.Paused && !e.job.Paused && e.invalid() == "" {
 		pr.next = e.next
 	}
 	if j.Paused {
@@ -317,8 +318,8 @@ func (s *Scheduler) ResumeJob(ctx context.Context, id string, o OpOptions) (Job,
 // for a resume, valid) is returned unchanged, without a new version.
 func (s *Scheduler) setPaused(ctx context.Context, id string, o OpOptions, paused bool) (Job, error) {
 	s.mu.Lock()
-	if e, ok := s.jobs[id]; ok && e.job.Paused == paused && (paused || e.invalid == "") && s.usable() == nil {
-		if err := mayChange(e.job, o, "job_id"); err != nil {
+	if e, ok := s.jobs[id]; ok && e.job.Paused == paused && (paused || e.invalid() == "") && s.usable() == nil {
+		if err := mayChange(e, o, "job_id"); err != nil {
 			s.mu.Unlock()
 			return Job{}, err
 		}
@@ -379,9 +380,9 @@ func (s *Scheduler) RunNow(ctx context.Context, id string, o OpOptions) error {
 	case !ok:
 		err = notFound(id)
 	case o.ExpectedVersion != 0 && o.ExpectedVersion != e.job.Version:
-		err = mayChange(e.job, OpOptions{ExpectedVersion: o.ExpectedVersion}, "job_id")
-	case e.invalid != "":
-		err = &Error{Code: CodeConflict, Field: "job_id", Message: fmt.Sprintf("job %q is invalid: %s", id, e.invalid)}
+		err = mayChange(e, OpOptions{ExpectedVersion: o.ExpectedVersion}, "job_id")
+	case e.invalid() != "":
+		err = &Error{Code: CodeConflict, Field: "job_id", Message: fmt.Sprintf("job %q is invalid: %s", id, e.invalid())}
 	}
 	if err != nil {
 		s.mu.Unlock()
@@ -455,15 +456,15 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 			j.Source = SourceConfig
 		}
 		if old != nil {
-			if sync && old.job.Source != SourceConfig {
+			if sync && old.source() != SourceConfig {
 				return nil, nil, at(i, &Error{Code: CodeConflict, Field: "id", Message: fmt.Sprintf(
-					"job %q already exists with source %s: the config file cannot take it over", j.ID, old.job.Source)})
+					"job %q already exists with source %s: the config file cannot take it over", j.ID, old.source())})
 			}
-			if err := mayChange(old.job, o, "id"); err != nil {
+			if err := mayChange(old, o, "id"); err != nil {
 				return nil, nil, at(i, err)
 			}
-			j.Version, j.Source = old.job.Version+1, old.job.Source
-			if sync && sameDefinition(old.definition(), j) && old.invalid == "" {
+			j.Version, j.Source = old.job.Version+1, old.source()
+			if sync && sameDefinition(old.definition(), j) && old.invalid() == "" {
 				items = append(items, item{old: old, same: true})
 				continue
 			}
@@ -480,7 +481,7 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 		}
 		if old != nil && sync {
 			pr.job.LastRunTime, pr.job.LastResult = old.job.LastRunTime, old.job.LastResult
-			if old.trigger() == pr.job.Trigger && !pr.job.Paused && !old.job.Paused && old.invalid == "" {
+			if old.trigger() == pr.job.Trigger && !pr.job.Paused && !old.job.Paused && old.invalid() == "" {
 				pr.next = old.next // same schedule: keep its place on it
 			}
 		}
@@ -500,7 +501,7 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 	var gone []*entry
 	if sync {
 		for id, e := range s.jobs {
-			if _, keep := seen[id]; !keep && e.job.Source == SourceConfig {
+			if _, keep := seen[id]; !keep && e.source() == SourceConfig {
 				gone = append(gone, e)
 				changes = append(changes, Change{Delete: true, ID: id, PrevVersion: e.job.Version})
 			}

@@ -118,35 +118,106 @@ type handlerEntry struct {
 	active int // runs of this type executing now (at most o.Workers when > 0)
 }
 
-// entry is a job as the scheduler holds it. Its trigger spec is kept
+// entry is a job as the scheduler holds it, in as few bytes as it can: a
+// device may hold thousands (docs/performance.md). Its trigger spec is kept
 // packed (spec), and job.Trigger is always empty: use trigger() or
 // definition().
 type entry struct {
 	job       jobCore
-	spec      string         // packSpec of the trigger spec
-	jitter    time.Duration  // the spec's jitter
-	trig      Trigger        // nil when the job is invalid
-	loc       *time.Location // the trigger's zone
-	invalid   string         // why the job cannot run; "" when valid
-	next      time.Time      // the trigger's next fire time (zero: none)
-	jitterOff time.Duration  // this fire's random delay: the timer aims at next+jitterOff
-	seq       uint32         // tie-break among entries due at the same instant
-	index     int32          // in the heap; -1 when not queued
-	running   int32          // instances submitted and not yet finished
-	kind      uint8          // entryDate, entryInterval or entryCron
-	dirty     bool           // in Scheduler.dirty
+	spec      string        // packSpec of the trigger spec
+	trig      Trigger       // nil when the job is invalid
+	cold      *entryCold    // the rarely set fields; nil when none is
+	next      time.Time     // the trigger's next fire time (zero: none)
+	jitterOff time.Duration // this fire's random delay: the timer aims at next+jitterOff
+	seq       uint32        // tie-break among entries due at the same instant
+	index     int32         // in the heap; -1 when not queued
+	running   int32         // instances submitted and not yet finished
+	kind      uint8         // entryDate, entryInterval or entryCron
+	src       uint8         // the job's source: an index in sources, or srcCold
+	dirty     bool          // in Scheduler.dirty
+	jitter    bool          // the trigger has a jitter
+}
+
+// entryCold holds an entry's fields that most jobs leave empty. It is
+// never written through: a change replaces it.
+type entryCold struct {
+	name    string
+	invalid string // why the job cannot run; "" when valid
+	source  string // a source not in sources
+}
+
+// sources are the job sources an entry keeps in one byte.
+var sources = [...]string{"", SourceConfig, SourceMQTT, SourceCLI}
+
+// srcCold is entry.src for a source kept in entryCold.
+const srcCold = 255
+
+// source returns the job's source.
+func (e *entry) source() string {
+	if e.src == srcCold {
+		return e.cold.source
+	}
+	return sources[e.src]
+}
+
+// setSource sets the job's source.
+func (e *entry) setSource(src string) {
+	for i, k := range sources {
+		if k == src {
+			e.src = uint8(i)
+			e.editCold(func(c *entryCold) { c.source = "" })
+			return
+		}
+	}
+	e.src = srcCold
+	e.editCold(func(c *entryCold) { c.source = src })
 }
 
 // fireAt is when e's timer aims: its next fire time plus jitter.
 func (e *entry) fireAt() time.Time { return e.next.Add(e.jitterOff) }
 
-// jobCore is a Job without its trigger spec and next run time, which an
-// entry keeps in smaller forms (spec, next).
+// name returns the job's name.
+func (e *entry) name() string {
+	if e.cold == nil {
+		return ""
+	}
+	return e.cold.name
+}
+
+// invalid returns why the job cannot run, or "" when it can.
+func (e *entry) invalid() string {
+	if e.cold == nil {
+		return ""
+	}
+	return e.cold.invalid
+}
+
+// editCold changes the rarely set fields, allocating only when one is set.
+func (e *entry) editCold(edit func(c *entryCold)) {
+	var c entryCold
+	if e.cold != nil {
+		c = *e.cold
+	}
+	edit(&c)
+	switch {
+	case c == entryCold{}:
+		e.cold = nil
+	case e.cold == nil || c != *e.cold:
+		e.cold = &c
+	}
+}
+
+// setInvalid records why e cannot run ("" when it can).
+func (e *entry) setInvalid(why string) { e.editCold(func(c *entryCold) { c.invalid = why }) }
+
+// jobCore is a Job without its trigger spec, next run time, name and
+// source, which an entry keeps in other forms (spec, next, cold, src).
 type jobCore struct {
-	ID               string
-	Name             string
-	Action           Action
-	MisfireGraceTime *time.Duration
+	ID     string
+	Action Action
+	// MisfireGraceTime in nanoseconds; noGrace: no limit. Inline rather
+	// than a pointer, which costs every job an 8-byte allocation.
+	MisfireGraceTime int64
 	Coalesce         bool
 	Paused           bool
 	Remote           bool
@@ -154,7 +225,14 @@ type jobCore struct {
 	Version          int64
 	LastRunTime      *time.Time
 	LastResult       string
-	Source           string
+}
+
+// noGrace is jobCore.MisfireGraceTime for "no limit".
+const noGrace = -1
+
+// grace returns the misfire grace time, and whether there is a limit.
+func (c *jobCore) grace() (time.Duration, bool) {
+	return time.Duration(c.MisfireGraceTime), c.MisfireGraceTime != noGrace
 }
 
 // Trigger kinds of an entry.
@@ -175,11 +253,17 @@ func (e *entry) setJob(j Job) {
 	default:
 		e.kind = entryCron
 	}
-	e.jitter = triggerJitter(j.Trigger)
+	e.jitter = triggerJitter(j.Trigger) > 0
+	grace := int64(noGrace)
+	if j.MisfireGraceTime != nil {
+		grace = int64(*j.MisfireGraceTime)
+	}
+	e.editCold(func(c *entryCold) { c.name = j.Name })
+	e.setSource(j.Source)
 	e.job = jobCore{
-		ID: j.ID, Name: j.Name, Action: j.Action, MisfireGraceTime: j.MisfireGraceTime,
+		ID: j.ID, Action: j.Action, MisfireGraceTime: grace,
 		Coalesce: j.Coalesce, Paused: j.Paused, Remote: j.Remote, MaxInstances: int32(min(j.MaxInstances, MaxMaxInstances)),
-		Version: j.Version, LastRunTime: j.LastRunTime, LastResult: j.LastResult, Source: j.Source,
+		Version: j.Version, LastRunTime: j.LastRunTime, LastResult: j.LastResult,
 	}
 }
 
@@ -189,10 +273,14 @@ func (e *entry) trigger() TriggerSpec { return unpackSpec(e.spec) }
 // definition returns e's job with its trigger spec, run state as held.
 func (e *entry) definition() Job {
 	c := &e.job
+	var grace *time.Duration
+	if g, ok := c.grace(); ok {
+		grace = &g
+	}
 	return Job{
-		ID: c.ID, Name: c.Name, Trigger: e.trigger(), Action: c.Action, MisfireGraceTime: c.MisfireGraceTime,
+		ID: c.ID, Name: e.name(), Trigger: e.trigger(), Action: c.Action, MisfireGraceTime: grace,
 		Coalesce: c.Coalesce, Paused: c.Paused, Remote: c.Remote, MaxInstances: int(c.MaxInstances),
-		Version: c.Version, LastRunTime: c.LastRunTime, LastResult: c.LastResult, Source: c.Source,
+		Version: c.Version, LastRunTime: c.LastRunTime, LastResult: c.LastResult, Source: e.source(),
 	}
 }
 
@@ -304,16 +392,17 @@ func (s *Scheduler) Load(ctx context.Context) error {
 	for _, j := range jobs {
 		e := &entry{index: -1}
 		e.setJob(j)
-		if err := s.compile(e); err != nil {
+		loc, err := s.compile(e)
+		if err != nil {
 			s.markInvalid(e, err)
 			evs = append(evs, s.event(now, EventError, e, nil, err.Error()))
 		}
-		if e.invalid == "" && !j.Paused {
+		if e.invalid() == "" && !j.Paused {
 			switch {
 			case j.NextRunTime != nil:
-				e.next = j.NextRunTime.In(e.loc)
+				e.next = j.NextRunTime.In(loc)
 			case j.LastRunTime != nil:
-				e.next, _ = e.trig.Next(j.LastRunTime.In(e.loc), now)
+				e.next, _ = e.trig.Next(j.LastRunTime.In(loc), now)
 			default:
 				e.next, _ = e.trig.Next(time.Time{}, now)
 			}
@@ -461,38 +550,38 @@ func (s *Scheduler) List() []Job {
 // snapshot returns the job document as it is now. Called with s.mu held.
 func (e *entry) snapshot() Job {
 	j := e.definition()
-	if e.invalid != "" {
+	if e.invalid() != "" {
 		j.Paused = true
-		j.LastResult = "invalid: " + e.invalid
+		j.LastResult = "invalid: " + e.invalid()
 	}
 	j.NextRunTime = nil
 	if !e.next.IsZero() {
 		t := e.next
 		j.NextRunTime = &t
 	}
-	// LastRunTime and MisfireGraceTime are shared, not copied: the
-	// scheduler never writes through them, it replaces them.
+	// LastRunTime is shared, not copied: the scheduler never writes
+	// through it, it replaces it.
 	return j
 }
 
-// compile compiles e's trigger and validates its action. Called with s.mu held.
-func (s *Scheduler) compile(e *entry) error {
+// compile compiles e's trigger and validates its action, and returns the
+// trigger's zone. Called with s.mu held.
+func (s *Scheduler) compile(e *entry) (*time.Location, error) {
 	spec := e.trigger()
 	loc, err := triggerLocation(spec, s.loc)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	e.loc = loc
 	t, err := spec.Compile(s.loc)
 	if err != nil {
-		return asFieldError("trigger", err)
+		return nil, asFieldError("trigger", err)
 	}
 	if err := s.validateAction(e.job.Action); err != nil {
-		return err
+		return nil, err
 	}
 	e.trig = t
-	e.invalid = ""
-	return nil
+	e.setInvalid("")
+	return loc, nil
 }
 
 func (s *Scheduler) validateAction(a Action) error {
@@ -508,7 +597,7 @@ func (s *Scheduler) validateAction(a Action) error {
 
 // markInvalid keeps e, paused, with the reason. Called with s.mu held.
 func (s *Scheduler) markInvalid(e *entry, err error) {
-	e.invalid = err.Error()
+	e.setInvalid(err.Error())
 	e.trig = nil
 	e.next = time.Time{}
 	s.log.Error("job is invalid: kept paused", "job", e.job.ID, "err", err)
@@ -518,7 +607,7 @@ func (s *Scheduler) markInvalid(e *entry, err error) {
 // when it has no next run. Called with s.mu held.
 func (s *Scheduler) schedule(e *entry) {
 	delete(s.held, e)
-	if e.next.IsZero() || e.job.Paused || e.invalid != "" {
+	if e.next.IsZero() || e.job.Paused || e.invalid() != "" {
 		e.next = time.Time{}
 		if e.index >= 0 {
 			heap.Remove(&s.queue, int(e.index))
@@ -526,8 +615,8 @@ func (s *Scheduler) schedule(e *entry) {
 		return
 	}
 	e.jitterOff = 0
-	if e.jitter > 0 {
-		e.jitterOff = jitterOffset(e.jitter)
+	if e.jitter {
+		e.jitterOff = jitterOffset(triggerJitter(e.trigger()))
 	}
 	s.seq++
 	e.seq = s.seq
