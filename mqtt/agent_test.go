@@ -110,7 +110,7 @@ func TestEveryOpRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	dv.startScheduler()
-	if err := dv.s.SyncConfig(context.Background(), []sched.Patch{cfgJob}); err != nil {
+	if _, err := dv.s.SyncConfig(context.Background(), []sched.Patch{cfgJob}); err != nil {
 		t.Fatal(err)
 	}
 	dv.start()

@@ -403,16 +403,17 @@ func (s *Scheduler) RunNow(ctx context.Context, id string, o OpOptions) error {
 // not used.
 func (s *Scheduler) Import(ctx context.Context, ps []Patch, o OpOptions) ([]Job, error) {
 	s.mu.Lock()
-	jobs, evs, err := s.importLocked(ctx, ps, o, false)
+	jobs, evs, _, err := s.importLocked(ctx, ps, o, false)
 	s.emitUnlock(evs...)
 	return jobs, err
 }
 
 // importLocked adds or replaces ps in one commit; with sync, it also makes
-// the config-file jobs equal ps (SyncConfig). Called with s.mu held.
-func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, sync bool) ([]Job, []Event, error) {
+// the config-file jobs equal ps (SyncConfig) and returns the file jobs it
+// skipped. Called with s.mu held.
+func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, sync bool) ([]Job, []Event, []error, error) {
 	if err := s.usable(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	now := s.clock.Now()
 	o.ExpectedVersion = 0
@@ -434,12 +435,13 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 		same bool // sync: the stored job already equals the file's
 	}
 	items := make([]item, 0, len(ps))
+	var skipped []error
 	seen := map[string]int{}
 	for i, p := range ps {
 		j := s.withDefaults(p)
 		if !p.Has(FieldID) || j.ID == "" {
 			if sync {
-				return nil, nil, at(i, FieldError("id", "is required for a job in the config file"))
+				return nil, nil, nil, at(i, FieldError("id", "is required for a job in the config file"))
 			}
 			j.ID = s.newID(nil)
 			for seen[j.ID] != 0 {
@@ -447,7 +449,7 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 			}
 		}
 		if first, dup := seen[j.ID]; dup {
-			return nil, nil, at(i, FieldError("id", "%q is also the id of [%d]", j.ID, first-1))
+			return nil, nil, nil, at(i, FieldError("id", "%q is also the id of [%d]", j.ID, first-1))
 		}
 		seen[j.ID] = i + 1
 		old := s.jobs[j.ID]
@@ -457,11 +459,13 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 		}
 		if old != nil {
 			if sync && old.source() != SourceConfig {
-				return nil, nil, at(i, &Error{Code: CodeConflict, Field: "id", Message: fmt.Sprintf(
-					"job %q already exists with source %s: the config file cannot take it over", j.ID, old.source())})
+				// Remote jobs are never dropped or taken over: skip this one.
+				skipped = append(skipped, at(i, &Error{Code: CodeConflict, Field: "id", Message: fmt.Sprintf(
+					"job %q already exists with source %s: the config file cannot take it over; rename one of them", j.ID, old.source())}))
+				continue
 			}
 			if err := mayChange(old, o, "id"); err != nil {
-				return nil, nil, at(i, err)
+				return nil, nil, nil, at(i, err)
 			}
 			j.Version, j.Source = old.job.Version+1, old.source()
 			if sync && sameDefinition(old.definition(), j) && old.invalid() == "" {
@@ -474,7 +478,7 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 		}
 		pr, err := s.prepare(j, now)
 		if err != nil {
-			return nil, nil, at(i, err)
+			return nil, nil, nil, at(i, err)
 		}
 		if old != nil && !sync {
 			pr.job.LastRunTime, pr.job.LastResult = old.job.LastRunTime, old.job.LastResult
@@ -509,7 +513,7 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 	}
 	if len(changes) > 0 {
 		if err := s.commit(ctx, changes...); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	var evs []Event
@@ -532,20 +536,26 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 		evs = append(evs, s.event(now, EventRemoved, e, nil, ""))
 		s.drop(e)
 	}
-	return jobs, evs, nil
+	return jobs, evs, skipped, nil
 }
 
 // SyncConfig makes the jobs of source config equal ps: the file wins. It
 // adds and replaces file jobs, removes file jobs no longer in ps, and never
-// touches a job of any other source; a file job whose id a job of another
-// source holds is an error (CodeConflict), and then nothing changes. A file
-// job whose definition did not change keeps its version and next run; an
-// interval without start_date keeps the start_date it was first given.
-func (s *Scheduler) SyncConfig(ctx context.Context, ps []Patch) error {
+// touches a job of any other source. A file job whose id a job of another
+// source holds is skipped, and returned in skipped as a CodeConflict
+// *Error naming it ("[3].id"): a remote job is never dropped or taken over
+// by a config change. A file job whose definition did not change keeps
+// its version and next run; an interval without start_date keeps the
+// start_date it was first given. Any other invalid job in ps is an error,
+// and then nothing changes.
+func (s *Scheduler) SyncConfig(ctx context.Context, ps []Patch) (skipped []error, err error) {
 	s.mu.Lock()
-	_, evs, err := s.importLocked(ctx, ps, OpOptions{Source: SourceConfig}, true)
+	_, evs, skipped, err := s.importLocked(ctx, ps, OpOptions{Source: SourceConfig}, true)
 	s.emitUnlock(evs...)
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return skipped, nil
 }
 
 // sameDefinition reports whether the writable fields of a stored job equal

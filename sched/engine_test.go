@@ -137,7 +137,7 @@ func TestVersionsAndPermissions(t *testing.T) {
 	h.event(sched.EventModified)
 
 	// A config job is closed to MQTT unless it says remote.
-	if err := h.s.SyncConfig(ctx, []sched.Patch{patch(t, intervalDoc("file", 10, "")), patch(t, intervalDoc("open", 10, `,"remote":true`))}); err != nil {
+	if _, err := h.s.SyncConfig(ctx, []sched.Patch{patch(t, intervalDoc("file", 10, "")), patch(t, intervalDoc("open", 10, `,"remote":true`))}); err != nil {
 		t.Fatal(err)
 	}
 	h.event(sched.EventAdded)
@@ -604,7 +604,7 @@ func TestSyncConfig(t *testing.T) {
 	ctx := context.Background()
 	h.add(intervalDoc("remote", 10, ""), sched.AddOptions{OpOptions: sched.OpOptions{Source: sched.SourceMQTT}})
 	file := []sched.Patch{patch(t, intervalDoc("f1", 60, "")), patch(t, intervalDoc("f2", 60, ""))}
-	if err := h.s.SyncConfig(ctx, file); err != nil {
+	if _, err := h.s.SyncConfig(ctx, file); err != nil {
 		t.Fatal(err)
 	}
 	f1, _ := h.s.Get("f1")
@@ -612,7 +612,7 @@ func TestSyncConfig(t *testing.T) {
 	h.drain()
 	// Same file again, later: nothing changes, the grid is kept.
 	commits := h.store.Commits()
-	if err := h.s.SyncConfig(ctx, file); err != nil {
+	if _, err := h.s.SyncConfig(ctx, file); err != nil {
 		t.Fatal(err)
 	}
 	if h.store.Commits() != commits {
@@ -623,7 +623,7 @@ func TestSyncConfig(t *testing.T) {
 		t.Errorf("unchanged file job changed: %s -> %s", jsonString(f1), jsonString(again))
 	}
 	// f2 leaves the file, f1 changes; the remote job is untouched.
-	if err := h.s.SyncConfig(ctx, []sched.Patch{patch(t, intervalDoc("f1", 60, `,"name":"renamed"`))}); err != nil {
+	if _, err := h.s.SyncConfig(ctx, []sched.Patch{patch(t, intervalDoc("f1", 60, `,"name":"renamed"`))}); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]sched.Job{}
@@ -636,11 +636,42 @@ func TestSyncConfig(t *testing.T) {
 	if got["f1"].Trigger.StartDate != f1.Trigger.StartDate {
 		t.Error("a changed name moved the interval's grid")
 	}
-	// A file job cannot take a remote job's id; nothing changes then.
-	err := h.s.SyncConfig(ctx, []sched.Patch{patch(t, intervalDoc("remote", 5, ""))})
-	wantCode(t, err, sched.CodeConflict)
-	if _, err := h.s.Get("f1"); err != nil {
-		t.Error("a refused sync removed f1")
+	// A file job cannot take a remote job's id: it is skipped and reported,
+	// the rest of the file applies, and the remote job stays as it was.
+	skipped, err := h.s.SyncConfig(ctx, []sched.Patch{
+		patch(t, intervalDoc("f1", 60, `,"name":"renamed"`)),
+		patch(t, intervalDoc("remote", 5, "")),
+		patch(t, intervalDoc("f3", 60, "")),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(skipped) != 1 {
+		t.Fatalf("skipped %v, want the one file job whose id the remote job holds", skipped)
+	}
+	wantCode(t, skipped[0], sched.CodeConflict)
+	var se *sched.Error
+	if !errors.As(skipped[0], &se) || se.Field != "[1].id" || !strings.Contains(se.Message, `"remote"`) {
+		t.Errorf("skipped: %v, want it to name [1].id and the job", skipped[0])
+	}
+	rem, _ := h.s.Get("remote")
+	if rem.Source != sched.SourceMQTT || rem.Version != 1 || rem.Trigger.Seconds != 10 {
+		t.Errorf("the remote job changed: %s", jsonString(rem))
+	}
+	if _, err := h.s.Get("f3"); err != nil {
+		t.Error("the file job after the skipped one was not added")
+	}
+	// A broken file job still refuses the whole sync: nothing changes.
+	_, err = h.s.SyncConfig(ctx, []sched.Patch{patch(t, intervalDoc("f4", 60, "")),
+		patch(t, `{"id":"f5","trigger":{"type":"interval","seconds":5},"action":{"type":"nope"}}`)})
+	if err == nil {
+		t.Fatal("a sync with a job of an unknown action type was accepted")
+	}
+	if _, err := h.s.Get("f4"); err == nil {
+		t.Error("a refused sync added f4")
+	}
+	if _, err := h.s.Get("f3"); err != nil {
+		t.Error("a refused sync removed f3")
 	}
 }
 

@@ -155,7 +155,7 @@ func (a *agent) run(ctx context.Context) (err error) {
 	if err := a.sched.Load(ctx); err != nil {
 		return err
 	}
-	if err := a.sched.SyncConfig(ctx, a.configJobs()); err != nil {
+	if err := a.syncJobs(ctx); err != nil {
 		return fmt.Errorf("jobs from %s: %w", c.path, err)
 	}
 	trusted := cw.Trusted()
@@ -245,7 +245,7 @@ func (a *agent) reload(ctx context.Context) {
 	}
 	old := a.cfg
 	a.cfg = c
-	if err := a.sched.SyncConfig(ctx, a.configJobs()); err != nil {
+	if err := a.syncJobs(ctx); err != nil {
 		a.cfg = old
 		a.log.Error("reload: jobs", "err", err)
 		return
@@ -253,26 +253,18 @@ func (a *agent) reload(ctx context.Context) {
 	a.log.Info("reloaded", "config", c.path, "jobs", len(c.jobs))
 }
 
-// configJobs are the file's jobs plus the read jobs of sensors that
-// declare an interval — less any whose id a job from MQTT or the command
-// line already holds: that job is never dropped by a config change, and
-// the file's is skipped with an error rather than keeping the agent down.
-func (a *agent) configJobs() []sched.Patch {
+// syncJobs makes the scheduler's config jobs the file's jobs plus the read
+// jobs of sensors that declare an interval. A file job whose id a job added
+// over MQTT or the CLI holds is skipped by the scheduler (remote jobs are
+// never dropped) and logged here.
+func (a *agent) syncJobs(ctx context.Context) error {
 	all := append(append([]sched.Patch(nil), a.cfg.jobs...), a.ext.sensorJobs(a.cfg)...)
-	taken := map[string]string{}
-	for _, j := range a.sched.List() {
-		if j.Source != sched.SourceConfig {
-			taken[j.ID] = j.Source
-		}
+	skipped, err := a.sched.SyncConfig(ctx, all)
+	if err != nil {
+		return err
 	}
-	ps := all[:0]
-	for _, p := range all {
-		if src, ok := taken[p.Job.ID]; ok {
-			a.log.Error("config job skipped: its id is taken by a job added over "+src+"; rename one of them",
-				"job", p.Job.ID, "config", a.cfg.path)
-			continue
-		}
-		ps = append(ps, p)
+	for _, err := range skipped {
+		a.log.Error("config job skipped", "err", err, "config", a.cfg.path)
 	}
-	return ps
+	return nil
 }

@@ -269,7 +269,7 @@ jobs:
 	if code, out, _ := run(t, "", "jobs", "get", "r", "--config", cfgPath); code != 0 || !strings.Contains(out, `"source": "cli"`) {
 		t.Errorf("job r after a file job took its id: %s", out)
 	}
-	if !strings.Contains(stderr.String(), "config job skipped: its id is taken") {
+	if !strings.Contains(stderr.String(), "config job skipped") || !strings.Contains(stderr.String(), `job \"r\" already exists with source cli`) {
 		t.Errorf("the skipped file job is not reported:\n%s", stderr.String())
 	}
 	stop()
