@@ -390,7 +390,13 @@ func (s *Scheduler) RunNow(ctx context.Context, id string, o OpOptions) error {
 	}
 	var evs []Event
 	now := s.clock.Now()
-	if !s.submit(e, now, now, nil, &evs) {
+	// The run's time, which becomes last_run_time: now as the trigger's
+	// fire times are, in its zone, at APScheduler's microsecond resolution.
+	at := now.Round(0).Truncate(time.Microsecond)
+	if loc, err := triggerLocation(e.trigger(), s.loc); err == nil {
+		at = at.In(loc)
+	}
+	if !s.submit(e, at, now, nil, &evs) {
 		err = &Error{Code: CodeConflict, Field: "job_id", Message: fmt.Sprintf("job %q already runs max_instances (%d) times", id, e.job.MaxInstances)}
 	}
 	s.emitUnlock(evs...)

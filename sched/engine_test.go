@@ -391,6 +391,24 @@ func TestMaxInstancesAndRunNow(t *testing.T) {
 	close(h.release)
 }
 
+func TestRunNowTime(t *testing.T) {
+	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start()
+	ctx := context.Background()
+	h.add(`{"id":"b","trigger":{"type":"cron","hour":"6","timezone":"Europe/Berlin"},"action":{"type":"test"}}`, sched.AddOptions{})
+	h.clock.Advance(1234567891 * time.Nanosecond)
+	if err := h.s.RunNow(ctx, "b", sched.OpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := h.event(sched.EventSubmitted)
+	h.run()
+	j, _ := h.s.Get("b")
+	want := "2026-11-21T10:00:01.234567+01:00"
+	if j.LastRunTime == nil || j.LastRunTime.Format(time.RFC3339Nano) != want || !ev.ScheduledTime.Equal(*j.LastRunTime) {
+		t.Errorf("last_run_time %v, event's scheduled time %v; want both %s (now, in the trigger's zone, to the microsecond)",
+			j.LastRunTime, ev.ScheduledTime, want)
+	}
+}
+
 func TestWorkerLimitsAndTimeout(t *testing.T) {
 	h := newHarness(t, sched.Options{Workers: 5}, sched.HandlerOptions{Workers: 1, Timeout: 30 * time.Second}).start()
 	ctx := context.Background()
