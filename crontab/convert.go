@@ -76,17 +76,6 @@ type Note struct {
 
 func (n Note) String() string { return fmt.Sprintf("line %d: %s: %s", n.Line, n.Text, n.Reason) }
 
-// macros are cron's @schedules, as five fields.
-var macros = map[string]string{
-	"@yearly":   "0 0 1 1 *",
-	"@annually": "0 0 1 1 *",
-	"@monthly":  "0 0 1 * *",
-	"@weekly":   "0 0 * * 0",
-	"@daily":    "0 0 * * *",
-	"@midnight": "0 0 * * *",
-	"@hourly":   "0 * * * *",
-}
-
 const (
 	whyMail   = "ignored: edgecron sends no mail; each run's exit code and output tail go into the job's executed or error event instead"
 	whyReboot = "not converted: edgecron has no trigger for \"at boot\"; start this from a systemd unit instead (a oneshot service with WantedBy=multi-user.target)"
@@ -129,7 +118,8 @@ func Convert(r io.Reader, o Options) (Result, error) {
 				skip("%s", whyReboot)
 				continue
 			}
-			if expr = macros[kw]; expr == "" {
+			var known bool
+			if expr, known = sched.CrontabMacro(kw); !known {
 				skip("not converted: unknown schedule %q (cron knows @reboot, @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly)", l.Schedule)
 				continue
 			}

@@ -18,6 +18,13 @@ var crontabFieldDefs = [5]cronFieldDef{
 	{name: "day-of-week", min: 0, max: 7, names: crontabDayNames},
 }
 
+// CrontabMacro returns the five crontab fields an @ macro stands for
+// ("@daily": "0 0 * * *"), case-insensitively, and whether it is one.
+func CrontabMacro(name string) (string, bool) {
+	m, ok := crontabMacros[strings.ToLower(name)]
+	return m, ok
+}
+
 var crontabMacros = map[string]string{
 	"@yearly":   "0 0 1 1 *",
 	"@annually": "0 0 1 1 *",
