@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -161,23 +162,49 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			for _, e := range te.Errors {
-				probs = append(probs, yamlProblem(doc, errors.New(e)))
-			}
-		} else {
-			probs = append(probs, yamlProblem(doc, err))
+		if !errors.As(err, &te) {
+			return nil, &ConfigError{File: path, Problems: []Problem{yamlProblem(doc, err)}}
 		}
-		return nil, &ConfigError{File: path, Problems: probs}
+		// Values of the wrong type or unknown keys: the decoder went on
+		// with the rest, so the checks below still see everything else.
+		for _, e := range te.Errors {
+			probs = append(probs, yamlProblem(doc, errors.New(e)))
+		}
 	}
-	probs = append(probs, c.validate(doc)...)
+	decodeProbs := probs
+	for _, p := range c.validate(doc) {
+		if !coveredBy(p, decodeProbs) {
+			probs = append(probs, p)
+		}
+	}
+	// In the file's order; problems without a line last.
+	sort.SliceStable(probs, func(i, k int) bool {
+		li, lk := probs[i].Line, probs[k].Line
+		return li != 0 && (lk == 0 || li < lk)
+	})
 	if len(probs) > 0 {
 		return nil, &ConfigError{File: path, Problems: probs}
 	}
 	return c, nil
 }
 
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+// coveredBy reports whether p is about a value one of the decoder's
+// problems already names (the value that failed to decode is left zero,
+// which the checks may report again in other words).
+func coveredBy(p Problem, decoded []Problem) bool {
+	for _, d := range decoded {
+		switch {
+		case p.Line != 0 && p.Line == d.Line:
+			return true
+		case d.Path == "" || p.Path == "":
+		case p.Path == d.Path, strings.HasPrefix(p.Path, d.Path+"."), strings.HasPrefix(d.Path, p.Path+"."):
+			return true
+		}
+	}
+	return false
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+)(?: column (\d+))?: (.*)$`)
 
 // yamlProblem turns a decoder error into a Problem, naming the field at its
 // line when doc has one there.
@@ -185,13 +212,94 @@ func yamlProblem(doc *yaml.Node, err error) Problem {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
-		p := Problem{Line: n, Msg: m[2]}
+		p := Problem{Line: n, Msg: m[3]}
 		if doc != nil && !strings.Contains(p.Msg, " not found in type ") {
-			p.Path = pathAtLine(doc, "", n)
+			if col, _ := strconv.Atoi(m[2]); col > 0 {
+				p.Path = pathAtValue(doc, "", n, col)
+			}
+			if m := yamlUnmarshal.FindStringSubmatch(p.Msg); m != nil && p.Path == "" {
+				p.Path = pathAtTagged(doc, "", n, m[1], m[2])
+			}
+			if p.Path == "" {
+				p.Path = pathAtLine(doc, "", n)
+			}
 		}
 		return p
 	}
 	return Problem{Msg: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// yamlUnmarshal matches the decoder's type errors, which name the value's
+// tag and, for a scalar, its text, but not its column.
+var yamlUnmarshal = regexp.MustCompile("^cannot unmarshal (!![a-z]+)(?: `([^`]*)`)? into ")
+
+// pathAtTagged returns the dotted path of the first value on line with tag
+// (and, when val is not "", that text), or "".
+func pathAtTagged(n *yaml.Node, prefix string, line int, tag, val string) string {
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	match := func(v *yaml.Node) bool {
+		return v.Line == line && v.Tag == tag && (val == "" || v.Value == val)
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if p := pathAtTagged(v, join(k.Value), line, tag, val); p != "" {
+				return p // the innermost match
+			}
+			if match(v) {
+				return join(k.Value)
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if p := pathAtTagged(c, join(strconv.Itoa(i)), line, tag, val); p != "" {
+				return p
+			}
+			if match(c) {
+				return join(strconv.Itoa(i))
+			}
+		}
+	}
+	return ""
+}
+
+// pathAtValue returns the dotted path of the value that starts at line and
+// column, or "".
+func pathAtValue(n *yaml.Node, prefix string, line, col int) string {
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v.Line == line && v.Column == col {
+				return join(k.Value)
+			}
+			if p := pathAtValue(v, join(k.Value), line, col); p != "" {
+				return p
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if c.Line == line && c.Column == col {
+				return join(strconv.Itoa(i))
+			}
+			if p := pathAtValue(c, join(strconv.Itoa(i)), line, col); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // pathAtLine returns the dotted path of the first key on the given line.

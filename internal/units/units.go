@@ -59,11 +59,19 @@ func (d Duration) String() string {
 	return td.String()
 }
 
+// yamlValueError reports a bad value at n as a *yaml.TypeError, which lets
+// the decoder go on with the rest of the document (any other error stops
+// it), so that a config's problems are all reported at once. The message
+// starts "line L column C: ".
+func yamlValueError(n *yaml.Node, err error) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d column %d: %v", n.Line, n.Column, err)}}
+}
+
 // UnmarshalYAML accepts a duration string; a bare number is seconds.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := parseDurationScalar(n.Value, n.Tag == "!!int" || n.Tag == "!!float")
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return yamlValueError(n, err)
 	}
 	*d = Duration(v)
 	return nil
@@ -152,7 +160,7 @@ func (b Bytes) String() string {
 func (b *Bytes) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseBytes(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return yamlValueError(n, err)
 	}
 	*b = Bytes(v)
 	return nil
