@@ -81,8 +81,10 @@ func open(c actuators.Config, hw actuators.Hardware) (actuators.Output, error) {
 		if err != nil {
 			return nil, actuators.Keyf("address", "no PCA9685 at %#x on bus %q: %v", c.Address, c.Bus, err)
 		}
+		// The frequency is in range (checked above): an error here is the
+		// bus's, so it names the chip, not the frequency.
 		if err := d.SetPwmFreq(physic.Frequency(c.Frequency * float64(physic.Hertz))); err != nil {
-			return nil, actuators.Keyf("frequency", "%v", err)
+			return nil, actuators.Keyf("address", "PCA9685 at %#x on bus %q: set %v Hz: %v", c.Address, c.Bus, c.Frequency, err)
 		}
 		ch = &chip{dev: d, freq: c.Frequency}
 		chips[k] = ch

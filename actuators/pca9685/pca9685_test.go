@@ -152,7 +152,8 @@ func TestTranscript(t *testing.T) {
 }
 
 // TestOpenFailures: a chip that is not where the config says fails at its
-// first transaction, before periph's first sleep.
+// first transaction, before periph's first sleep; one that fails later is
+// named by its address too.
 func TestOpenFailures(t *testing.T) {
 	errNoAck := errors.New("remote I/O error")
 	tests := []struct {
@@ -166,6 +167,13 @@ func TestOpenFailures(t *testing.T) {
 			address: 0x41,
 			bus:     func() i2c.Bus { return &i2ctest.Playback{Ops: openAt200Hz(), DontPanic: true} },
 			want:    `actuators[0].address: no PCA9685 at 0x41 on bus "1": i2ctest: unexpected addr (count #0) 65 != 64`,
+		},
+		{
+			// periph's own init passes (and sleeps), then the chip stops
+			// answering as our frequency is set: the error is the bus's.
+			name: "the chip stops answering after periph's init",
+			bus:  func() i2c.Bus { return &i2ctest.Playback{Ops: openAt200Hz()[:10], DontPanic: true} },
+			want: `actuators[0].address: PCA9685 at 0x40 on bus "1": set 200 Hz: i2ctest: unexpected Tx() (count #10) expecting i2ctest.IO{Addr:64, W:[]byte{0x0}, R:[]byte{0x0}}`,
 		},
 		{
 			name: "no chip answers",
