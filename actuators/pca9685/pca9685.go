@@ -70,7 +70,7 @@ type chip struct {
 func open(c actuators.Config, hw actuators.Hardware) (actuators.Output, error) {
 	bus, err := hw.I2C(c.Bus)
 	if err != nil {
-		return nil, actuators.Keyf("bus", "%v", err)
+		return nil, actuators.Keyf("bus", "%w", err)
 	}
 	chipsMu.Lock()
 	defer chipsMu.Unlock()
@@ -79,12 +79,12 @@ func open(c actuators.Config, hw actuators.Hardware) (actuators.Output, error) {
 	if !ok {
 		d, err := pca9685.NewI2C(bus, c.Address)
 		if err != nil {
-			return nil, actuators.Keyf("address", "no PCA9685 at %#x on bus %q: %v", c.Address, c.Bus, err)
+			return nil, actuators.Keyf("address", "no PCA9685 at %#x on bus %q: %w", c.Address, c.Bus, err)
 		}
 		// The frequency is in range (checked above): an error here is the
 		// bus's, so it names the chip, not the frequency.
 		if err := d.SetPwmFreq(physic.Frequency(c.Frequency * float64(physic.Hertz))); err != nil {
-			return nil, actuators.Keyf("address", "PCA9685 at %#x on bus %q: set %v Hz: %v", c.Address, c.Bus, c.Frequency, err)
+			return nil, actuators.Keyf("address", "PCA9685 at %#x on bus %q: set %v Hz: %w", c.Address, c.Bus, c.Frequency, err)
 		}
 		ch = &chip{dev: d, freq: c.Frequency}
 		chips[k] = ch

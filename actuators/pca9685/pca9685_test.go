@@ -194,6 +194,9 @@ func TestOpenFailures(t *testing.T) {
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("got %v, want %s", err, tt.want)
 			}
+			if tt.name == "no chip answers" && !errors.Is(err, errNoAck) {
+				t.Errorf("the bus error is not reachable with errors.Is through %v", err)
+			}
 		})
 	}
 }

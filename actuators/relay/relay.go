@@ -25,7 +25,7 @@ func init() {
 		Open: func(c actuators.Config, hw actuators.Hardware) (actuators.Output, error) {
 			p, err := hw.Pin(c.Pin)
 			if err != nil {
-				return nil, actuators.Keyf("pin", "%v", err)
+				return nil, actuators.Keyf("pin", "%w", err)
 			}
 			return New(p, c.ActiveLow), nil
 		},

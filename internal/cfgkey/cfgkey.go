@@ -18,7 +18,13 @@ var NamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 type KeyError struct {
 	Key string
 	Msg string
+	// Err is the cause Keyf's format wrapped with %w, if any: a bus error
+	// behind "no chip at 0x40" stays reachable with errors.Is.
+	Err error
 }
+
+// Unwrap returns the wrapped cause.
+func (e *KeyError) Unwrap() error { return e.Err }
 
 func (e *KeyError) Error() string {
 	if e.Key == "" {
@@ -27,9 +33,15 @@ func (e *KeyError) Error() string {
 	return e.Key + ": " + e.Msg
 }
 
-// Keyf returns a *KeyError for key.
+// Keyf returns a *KeyError for key; a %w in format wraps its argument, as
+// with fmt.Errorf.
 func Keyf(key, format string, args ...any) *KeyError {
-	return &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)}
+	err := fmt.Errorf(format, args...)
+	ke := &KeyError{Key: key, Msg: err.Error()}
+	if errors.Unwrap(err) != nil {
+		ke.Err = err
+	}
+	return ke
 }
 
 // At places err, an error of the entry at prefix ("actuators[1]"), in the
@@ -41,7 +53,16 @@ func At(prefix string, err error) error {
 	}
 	var ke *KeyError
 	if errors.As(err, &ke) && ke.Key != "" {
-		return fmt.Errorf("%s.%s: %s", prefix, ke.Key, ke.Msg)
+		return &placed{msg: prefix + "." + ke.Key + ": " + ke.Msg, err: err}
 	}
 	return fmt.Errorf("%s: %w", prefix, err)
 }
+
+// placed is a KeyError's message under its entry's path, wrapping it.
+type placed struct {
+	msg string
+	err error
+}
+
+func (p *placed) Error() string { return p.msg }
+func (p *placed) Unwrap() error { return p.err }

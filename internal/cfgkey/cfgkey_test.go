@@ -25,6 +25,10 @@ func TestAt(t *testing.T) {
 	if !errors.Is(At("x", plain), plain) {
 		t.Error("At does not wrap a plain error")
 	}
+	cause := At("x", fmt.Errorf("open: %w", Keyf("bus", "no chip: %w", plain)))
+	if cause.Error() != "x.bus: no chip: broken" || !errors.Is(cause, plain) {
+		t.Errorf("At of a KeyError wrapping a cause: %v, errors.Is %v", cause, errors.Is(cause, plain))
+	}
 	if At("x", nil) != nil {
 		t.Error("At(nil) != nil")
 	}

@@ -84,7 +84,7 @@ type devKey struct {
 func open(c sensors.Config, hw sensors.Hardware) (sensors.Sensor, error) {
 	bus, err := hw.I2C(c.Bus)
 	if err != nil {
-		return nil, sensors.Keyf("bus", "%v", err)
+		return nil, sensors.Keyf("bus", "%w", err)
 	}
 	devMu.Lock()
 	k := devKey{bus, uint16(c.Address)}
@@ -93,7 +93,7 @@ func open(c sensors.Config, hw sensors.Hardware) (sensors.Sensor, error) {
 		d, err = ads1x15.NewADS1115(bus, &ads1x15.Opts{I2cAddress: uint16(c.Address)})
 		if err != nil {
 			devMu.Unlock()
-			return nil, sensors.Keyf("address", "%v", err)
+			return nil, sensors.Keyf("address", "%w", err)
 		}
 		devices[k] = d
 	}
@@ -101,7 +101,7 @@ func open(c sensors.Config, hw sensors.Hardware) (sensors.Sensor, error) {
 	maxV := physic.ElectricPotential(c.MaxVoltage * float64(physic.Volt))
 	p, err := d.PinForChannel(channels[c.Channel], maxV, SampleRate, ads1x15.BestQuality)
 	if err != nil {
-		return nil, sensors.Keyf("max_voltage", "%v", err)
+		return nil, sensors.Keyf("max_voltage", "%w", err)
 	}
 	return &Sensor{pin: p, name: c.Quantity, unit: c.Unit}, nil
 }

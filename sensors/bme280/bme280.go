@@ -48,11 +48,11 @@ func check(c *sensors.Config) error {
 func open(c sensors.Config, hw sensors.Hardware) (sensors.Sensor, error) {
 	bus, err := hw.I2C(c.Bus)
 	if err != nil {
-		return nil, sensors.Keyf("bus", "%v", err)
+		return nil, sensors.Keyf("bus", "%w", err)
 	}
 	d, err := bmxx80.NewI2C(bus, uint16(c.Address), &bmxx80.DefaultOpts)
 	if err != nil {
-		return nil, sensors.Keyf("address", "no %s at %#x on bus %q: %v", c.Driver, c.Address, c.Bus, err)
+		return nil, sensors.Keyf("address", "no %s at %#x on bus %q: %w", c.Driver, c.Address, c.Bus, err)
 	}
 	isBME := strings.HasPrefix(d.String(), "BME280")
 	if c.Driver == "bme280" && !isBME {

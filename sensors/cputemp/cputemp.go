@@ -42,7 +42,7 @@ type Sensor struct{ path string }
 // New checks that the file can be read now and returns the sensor.
 func New(path string) (*Sensor, error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, sensors.Keyf("path", "thermal zone file: %v", err)
+		return nil, sensors.Keyf("path", "thermal zone file: %w", err)
 	}
 	return &Sensor{path: path}, nil
 }

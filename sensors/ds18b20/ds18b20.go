@@ -71,7 +71,7 @@ func open(c sensors.Config, hw sensors.Hardware) (sensors.Sensor, error) {
 	if c.Bus != "" {
 		bus, err := hw.OneWire(c.Bus)
 		if err != nil {
-			return nil, sensors.Keyf("bus", "%v", err)
+			return nil, sensors.Keyf("bus", "%w", err)
 		}
 		return NewOneWire(bus, onewire.Address(c.Address), c.Resolution)
 	}
@@ -89,7 +89,7 @@ type Sysfs struct{ path string }
 // NewSysfs checks that the file exists.
 func NewSysfs(path string) (*Sysfs, error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, sensors.Keyf("device", "%v (is dtoverlay=w1-gpio enabled and the sensor wired?)", err)
+		return nil, sensors.Keyf("device", "%w (is dtoverlay=w1-gpio enabled and the sensor wired?)", err)
 	}
 	return &Sysfs{path: path}, nil
 }

@@ -40,7 +40,7 @@ func check(c *sensors.Config) error {
 		return sensors.Keyf("pin", "is required (e.g. GPIO17)")
 	}
 	if _, err := ParsePull(c.Pull); err != nil {
-		return sensors.Keyf("pull", "%v", err)
+		return sensors.Keyf("pull", "%w", err)
 	}
 	switch c.Mode {
 	case "":
@@ -58,7 +58,7 @@ func check(c *sensors.Config) error {
 			c.Edge = "falling"
 		}
 		if _, err := ParseEdge(c.Edge); err != nil {
-			return sensors.Keyf("edge", "%v", err)
+			return sensors.Keyf("edge", "%w", err)
 		}
 	default:
 		return sensors.Keyf("mode", "must be level or counter, got %q", c.Mode)
@@ -75,7 +75,7 @@ func check(c *sensors.Config) error {
 func open(c sensors.Config, hw sensors.Hardware) (sensors.Sensor, error) {
 	p, err := hw.Pin(c.Pin)
 	if err != nil {
-		return nil, sensors.Keyf("pin", "%v", err)
+		return nil, sensors.Keyf("pin", "%w", err)
 	}
 	pull, _ := ParsePull(c.Pull)
 	if c.Mode == "counter" {

@@ -73,7 +73,7 @@ func check(c *sensors.Config) error {
 func open(c sensors.Config, hw sensors.Hardware) (sensors.Sensor, error) {
 	bus, err := hw.I2C(c.Bus)
 	if err != nil {
-		return nil, sensors.Keyf("bus", "%v", err)
+		return nil, sensors.Keyf("bus", "%w", err)
 	}
 	return &Sensor{
 		dev:    &i2c.Dev{Bus: bus, Addr: uint16(c.Address)},
