@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/edgecron/edgecron/internal/cfgkey"
 	"github.com/edgecron/edgecron/sched"
 )
 
@@ -490,7 +491,7 @@ func openOutput(i int, c Config, hw Hardware) (Output, error) {
 	if err != nil {
 		var ke *KeyError
 		if errors.As(err, &ke) && ke.Key != "" {
-			return nil, fmt.Errorf("actuators[%d].%s: %s", i, ke.Key, ke.Msg)
+			return nil, cfgkey.At(fmt.Sprintf("actuators[%d]", i), err)
 		}
 		return nil, fmt.Errorf("actuators[%d] (%s): %w", i, c.Name, err)
 	}
