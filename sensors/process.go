@@ -4,15 +4,19 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 )
 
 // processor applies a sensor's calibration, filter and rounding, in that
-// order (as ESPHome does). It keeps the filter windows; the caller
-// serialises calls.
+// order (as ESPHome does). It keeps the filter windows, which a reload
+// that changes neither calibration, filter nor round keeps too. It is safe
+// for concurrent use.
 type processor struct {
-	cal     Calibration
-	round   *int
-	filter  Filter
+	cal    Calibration
+	round  *int
+	filter Filter
+
+	mu      sync.Mutex // guards windows
 	windows map[string][]float64
 }
 
@@ -24,6 +28,8 @@ func (p *processor) apply(in []Value) ([]Value, error) {
 	if len(in) == 0 {
 		return nil, fmt.Errorf("driver returned no values")
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	out := slices.Clone(in)
 	target := p.cal.Value
 	if target == "" {

@@ -6,30 +6,124 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"sync/atomic"
 
 	"github.com/edgecron/edgecron/sched"
 )
 
 // Registry holds the configured sensors by name. Its methods are safe for
-// concurrent use.
+// concurrent use; Reload replaces the sensor list while reads go on.
 type Registry struct {
-	clock   sched.Clock
+	clock sched.Clock
+
+	reload sync.Mutex // serialises Reload and Close
+
+	mu      sync.RWMutex // guards the fields below, and closed against wg.Add
 	order   []string
 	sensors map[string]*entry
-	wg      sync.WaitGroup // reads in flight
-	mu      sync.RWMutex   // guards closed against wg.Add
 	closed  bool
 
-	readDone func() // test hook: a driver read returned and busy dropped
+	wg sync.WaitGroup // reads in flight
+
+	readDone func()            // test hook: a driver read returned and busy dropped
+	waiting  func(name string) // test hook: Reload waits for a read of name to return
 }
 
+// entry is one configured sensor. It is never modified once in the
+// table: a reload that changes only the processing (calibration, filter,
+// round) or the interval and timeout puts a new entry in the table that
+// shares the old one's device, and its processor when that did not
+// change.
 type entry struct {
 	cfg  Config
-	s    Sensor
-	busy atomic.Bool
-	mu   sync.Mutex // guards proc
+	dev  *device
 	proc *processor
+}
+
+// device is an opened driver with its busy state.
+type device struct {
+	mu      sync.Mutex
+	s       Sensor
+	busy    bool          // a driver read is in flight
+	idle    chan struct{} // closed when that read returns
+	retired bool          // being replaced by a reload: no new reads
+	closed  bool          // s was closed
+}
+
+// start marks the device busy and returns its driver, or an error if it
+// is busy or retired.
+func (d *device) start() (Sensor, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case d.retired:
+		return nil, ErrReplaced
+	case d.busy:
+		return nil, ErrBusy
+	}
+	d.busy, d.idle = true, make(chan struct{})
+	return d.s, nil
+}
+
+// finish ends the read start began.
+func (d *device) finish() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.busy = false
+	close(d.idle)
+}
+
+// retire refuses new reads and waits for the read in flight, if any, to
+// return (calling waiting first, if set); at ctx's end it gives up, the
+// device usable again.
+func (d *device) retire(ctx context.Context, waiting func()) error {
+	d.mu.Lock()
+	d.retired = true
+	idle := d.idle
+	busy := d.busy
+	d.mu.Unlock()
+	if !busy {
+		return nil
+	}
+	if waiting != nil {
+		waiting()
+	}
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		d.unretire()
+		return context.Cause(ctx)
+	}
+}
+
+func (d *device) unretire() {
+	d.mu.Lock()
+	d.retired = false
+	d.mu.Unlock()
+}
+
+// close closes the driver if it holds resources (io.Closer). The caller
+// made sure no read is in flight (retire, or the Registry's wait group).
+func (d *device) close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	if c, ok := d.s.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// holdsResources reports whether the driver must be closed (an edge
+// counter's goroutine, a chip to put to sleep).
+func (d *device) holdsResources() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.s.(io.Closer)
+	return ok
 }
 
 // Build validates cfgs (errors name "sensors[i].key") and opens every
@@ -45,41 +139,62 @@ func Build(cfgs []Config, hw Hardware, clock sched.Clock) (*Registry, error) {
 		return nil, err
 	}
 	r := &Registry{clock: clock, sensors: make(map[string]*entry, len(cfgs))}
-	sim, simulated := hw.(Simulator)
 	for i, c := range cfgs {
-		var (
-			s   Sensor
-			err error
-		)
-		if simulated {
-			s, err = sim.SimulateSensor(c)
-		} else {
-			d, _ := Lookup(c.Driver)
-			s, err = d.Open(c, hw)
-		}
-		if err == nil && s == nil {
-			err = fmt.Errorf("driver %s returned no sensor", c.Driver)
-		}
+		s, err := openSensor(i, c, hw)
 		if err != nil {
 			_ = r.Close()
-			var ke *KeyError
-			if errors.As(err, &ke) && ke.Key != "" {
-				return nil, fmt.Errorf("sensors[%d].%s: %s", i, ke.Key, ke.Msg)
-			}
-			return nil, fmt.Errorf("sensors[%d] (%s): %w", i, c.Name, err)
+			return nil, err
 		}
 		r.order = append(r.order, c.Name)
-		r.sensors[c.Name] = &entry{cfg: c, s: s, proc: newProcessor(c)}
+		r.sensors[c.Name] = &entry{cfg: c, dev: &device{s: s}, proc: newProcessor(c)}
 	}
 	return r, nil
 }
 
+// openSensor opens sensors[i] on hw, or on the simulated board that hw is.
+// Errors name the entry, and its key when the driver says which.
+func openSensor(i int, c Config, hw Hardware) (Sensor, error) {
+	var (
+		s   Sensor
+		err error
+	)
+	if sim, ok := hw.(Simulator); ok {
+		s, err = sim.SimulateSensor(c)
+	} else {
+		d, _ := Lookup(c.Driver)
+		s, err = d.Open(c, hw)
+	}
+	if err == nil && s == nil {
+		err = fmt.Errorf("driver %s returned no sensor", c.Driver)
+	}
+	if err != nil {
+		var ke *KeyError
+		if errors.As(err, &ke) && ke.Key != "" {
+			return nil, fmt.Errorf("sensors[%d].%s: %s", i, ke.Key, ke.Msg)
+		}
+		return nil, fmt.Errorf("sensors[%d] (%s): %w", i, c.Name, err)
+	}
+	return s, nil
+}
+
+// lookup returns the named entry.
+func (r *Registry) lookup(name string) (*entry, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	e, ok := r.sensors[name]
+	return e, ok
+}
+
 // Names returns the sensor names in config order.
-func (r *Registry) Names() []string { return append([]string(nil), r.order...) }
+func (r *Registry) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return append([]string(nil), r.order...)
+}
 
 // Config returns the (validated, defaulted) config of a sensor.
 func (r *Registry) Config(name string) (Config, bool) {
-	e, ok := r.sensors[name]
+	e, ok := r.lookup(name)
 	if !ok {
 		return Config{}, false
 	}
@@ -89,7 +204,7 @@ func (r *Registry) Config(name string) (Config, bool) {
 // Describe returns the values a reading of the sensor carries (names and
 // units; Value unused), as its driver declares them.
 func (r *Registry) Describe(name string) []Value {
-	e, ok := r.sensors[name]
+	e, ok := r.lookup(name)
 	if !ok {
 		return nil
 	}
@@ -98,25 +213,28 @@ func (r *Registry) Describe(name string) []Value {
 }
 
 // Has reports whether a sensor of that name is configured.
-func (r *Registry) Has(name string) bool { _, ok := r.sensors[name]; return ok }
+func (r *Registry) Has(name string) bool { _, ok := r.lookup(name); return ok }
 
 // Read reads a sensor. The driver runs in its own goroutine: Read returns
 // at ctx's deadline or the sensor's timeout with ErrTimeout, while the
 // sensor stays busy (ErrBusy for other reads) until the driver returns, so
-// slow reads never pile up.
+// slow reads never pile up. A read of a sensor that a Reload is replacing
+// fails with ErrReplaced.
 func (r *Registry) Read(ctx context.Context, name string) (Reading, error) {
-	e, ok := r.sensors[name]
-	if !ok {
-		return Reading{}, fmt.Errorf("%w: %q", ErrUnknown, name)
-	}
 	r.mu.RLock()
 	if r.closed {
 		r.mu.RUnlock()
 		return Reading{}, fmt.Errorf("sensor %s: %w", name, ErrClosed)
 	}
-	if !e.busy.CompareAndSwap(false, true) {
+	e, ok := r.sensors[name]
+	if !ok {
 		r.mu.RUnlock()
-		return Reading{}, fmt.Errorf("sensor %s: %w", name, ErrBusy)
+		return Reading{}, fmt.Errorf("%w: %q", ErrUnknown, name)
+	}
+	s, err := e.dev.start()
+	if err != nil {
+		r.mu.RUnlock()
+		return Reading{}, fmt.Errorf("sensor %s: %w", name, err)
 	}
 	r.wg.Add(1)
 	r.mu.RUnlock()
@@ -129,8 +247,8 @@ func (r *Registry) Read(ctx context.Context, name string) (Reading, error) {
 	done := make(chan result, 1)
 	go func() {
 		defer r.wg.Done()
-		v, err := e.s.Read(ctx)
-		e.busy.Store(false)
+		v, err := s.Read(ctx)
+		e.dev.finish()
 		done <- result{v, err}
 		if r.readDone != nil {
 			r.readDone()
@@ -141,9 +259,7 @@ func (r *Registry) Read(ctx context.Context, name string) (Reading, error) {
 		if res.err != nil {
 			return Reading{}, fmt.Errorf("sensor %s: %w", name, res.err)
 		}
-		e.mu.Lock()
 		vals, err := e.proc.apply(res.v)
-		e.mu.Unlock()
 		if err != nil {
 			return Reading{}, fmt.Errorf("sensor %s: %w", name, err)
 		}
@@ -157,6 +273,8 @@ func (r *Registry) Read(ctx context.Context, name string) (Reading, error) {
 // closes the sensors that hold resources (edge counters' goroutines). Close
 // the old Registry before building its replacement on the same pins.
 func (r *Registry) Close() error {
+	r.reload.Lock()
+	defer r.reload.Unlock()
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -167,10 +285,8 @@ func (r *Registry) Close() error {
 	r.wg.Wait()
 	var errs []error
 	for _, n := range r.order {
-		if c, ok := r.sensors[n].s.(io.Closer); ok {
-			if err := c.Close(); err != nil {
-				errs = append(errs, fmt.Errorf("sensor %s: %w", n, err))
-			}
+		if err := r.sensors[n].dev.close(); err != nil {
+			errs = append(errs, fmt.Errorf("sensor %s: %w", n, err))
 		}
 	}
 	return errors.Join(errs...)

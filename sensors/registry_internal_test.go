@@ -3,10 +3,16 @@ package sensors
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/edgecron/edgecron/sched"
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/i2c"
+	"periph.io/x/conn/v3/onewire"
 )
 
 // gate is a driver whose reads block until released.
@@ -27,7 +33,7 @@ func (g gate) Read(context.Context) ([]Value, error) {
 func TestSlowReadGivesUpAndStaysBusy(t *testing.T) {
 	g := gate{started: make(chan struct{}), release: make(chan struct{})}
 	c := Config{Name: "slow", Driver: "sim"}
-	r := &Registry{clock: nil, order: []string{"slow"}, sensors: map[string]*entry{"slow": {cfg: c, s: g, proc: newProcessor(c)}}}
+	r := &Registry{clock: nil, order: []string{"slow"}, sensors: map[string]*entry{"slow": {cfg: c, dev: &device{s: g}, proc: newProcessor(c)}}}
 	returned := make(chan struct{}, 1)
 	r.readDone = func() { returned <- struct{}{} }
 	r.clock = fakeNow{}
@@ -65,3 +71,122 @@ type fakeNow struct{}
 func (fakeNow) Now() time.Time                     { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 func (fakeNow) Elapsed() time.Duration             { return 0 }
 func (fakeNow) NewTimer(time.Duration) sched.Timer { panic("unused") }
+
+// gateCloser is a gate that holds a resource: reading it once closed is
+// recorded as a bug.
+type gateCloser struct {
+	gate
+	mu         sync.Mutex
+	closed     bool
+	readClosed bool
+}
+
+func (g *gateCloser) Read(ctx context.Context) ([]Value, error) {
+	g.mu.Lock()
+	if g.closed {
+		g.readClosed = true
+	}
+	g.mu.Unlock()
+	return g.gate.Read(ctx)
+}
+
+func (g *gateCloser) Close() error { g.mu.Lock(); defer g.mu.Unlock(); g.closed = true; return nil }
+
+func (g *gateCloser) state() (closed, readClosed bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.closed, g.readClosed
+}
+
+// gateHardware opens each "gatetest" sensor as the next gateCloser.
+type gateHardware struct{ next chan *gateCloser }
+
+func (gateHardware) I2C(string) (i2c.Bus, error)         { return nil, errors.New("no I2C") }
+func (gateHardware) Pin(string) (gpio.PinIO, error)      { return nil, errors.New("no pins") }
+func (gateHardware) OneWire(string) (onewire.Bus, error) { return nil, errors.New("no 1-Wire") }
+func (gateHardware) SysfsRoot() string                   { return "" }
+
+func init() {
+	Register(Driver{
+		Name:   "gatetest",
+		Keys:   []string{"quantity"},
+		Values: func(Config) []Value { return []Value{{Name: "v"}} },
+		Open:   func(_ Config, hw Hardware) (Sensor, error) { return <-hw.(gateHardware).next, nil },
+	})
+}
+
+func newGate() *gateCloser {
+	return &gateCloser{gate: gate{started: make(chan struct{}, 1), release: make(chan struct{}, 1)}}
+}
+
+// TestReloadWaitsForTheReadInFlight: a sensor that holds a resource and is
+// being replaced is closed only once its read in flight returned; reads
+// meanwhile get ErrReplaced; if the wait outlasts Reload's ctx, nothing
+// changes.
+func TestReloadWaitsForTheReadInFlight(t *testing.T) {
+	for _, giveUp := range []bool{false, true} {
+		t.Run(fmt.Sprintf("give up %v", giveUp), func(t *testing.T) {
+			hw := gateHardware{next: make(chan *gateCloser, 1)}
+			old := newGate()
+			hw.next <- old
+			r, err := Build([]Config{{Name: "a", Driver: "gatetest"}}, hw, fakeNow{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			waiting := make(chan string, 1)
+			r.waiting = func(n string) { waiting <- n }
+
+			readc := make(chan error, 1)
+			go func() { _, err := r.Read(context.Background(), "a"); readc <- err }()
+			<-old.started
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			repl := newGate()
+			hw.next <- repl
+			reloadc := make(chan error, 1)
+			go func() { reloadc <- r.Reload(ctx, []Config{{Name: "a", Driver: "gatetest", Quantity: "x"}}, hw) }()
+			if n := <-waiting; n != "a" {
+				t.Fatalf("waiting for %s", n)
+			}
+			if _, err := r.Read(context.Background(), "a"); !errors.Is(err, ErrReplaced) {
+				t.Fatalf("read while replaced: %v, want ErrReplaced", err)
+			}
+			if closed, _ := old.state(); closed {
+				t.Fatal("closed with a read in flight")
+			}
+			if giveUp {
+				cancel()
+				if err := <-reloadc; !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "sensor a: waiting for its read in flight") {
+					t.Fatalf("reload: %v", err)
+				}
+				<-hw.next // not opened
+			}
+			old.release <- struct{}{}
+			if err := <-readc; err != nil {
+				t.Fatalf("the read in flight: %v", err)
+			}
+			if giveUp {
+				if c, _ := r.Config("a"); c.Quantity != "" {
+					t.Fatalf("config changed: %+v", c)
+				}
+				old.release <- struct{}{}
+				if _, err := r.Read(context.Background(), "a"); err != nil {
+					t.Fatalf("read after the reload gave up: %v", err)
+				}
+				return
+			}
+			if err := <-reloadc; err != nil {
+				t.Fatal(err)
+			}
+			if closed, readClosed := old.state(); !closed || readClosed {
+				t.Fatalf("old sensor closed %v, read once closed %v", closed, readClosed)
+			}
+			repl.release <- struct{}{}
+			if _, err := r.Read(context.Background(), "a"); err != nil {
+				t.Fatalf("read of the new sensor: %v", err)
+			}
+		})
+	}
+}
