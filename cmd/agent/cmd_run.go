@@ -226,31 +226,39 @@ func livenessWait(n *sdnotify.Notifier) time.Duration {
 }
 
 // reload re-reads the config file on SIGHUP. An invalid file is reported
-// and ignored; jobs are synchronised with the file.
+// and ignored; jobs are synchronised with the file. Sensors and actuators
+// are applied first (the sync validates read and actuate jobs against
+// them). If a later step rejects the config, the running sensors are put
+// back, so that the running jobs keep reading them; the actuators and
+// handlers already applied by then stay applied (outputs are not cycled
+// back).
 func (a *agent) reload(ctx context.Context) {
 	a.notify.Reloading("reloading " + a.cfg.path)
 	defer a.notify.Ready("reloaded")
+	rejected := func(err error) { a.log.Error("reload: config rejected, keeping the running one", "err", err) }
 	c, err := loadRunConfig(a.flags)
 	if err != nil {
-		a.log.Error("reload: config rejected, keeping the running one", "err", err)
+		rejected(err)
 		return
 	}
 	if err := a.ext.reload(ctx, a, c); err != nil {
-		a.log.Error("reload: config rejected, keeping the running one", "err", err)
+		rejected(err)
 		return
 	}
 	if err := a.hs.update(c); err != nil {
-		a.log.Error("reload: config rejected, keeping the running one", "err", err)
+		a.ext.restoreSensors(ctx, a)
+		rejected(err)
 		return
 	}
 	old := a.cfg
 	a.cfg = c
 	if err := a.syncJobs(ctx); err != nil {
 		a.cfg = old
+		a.ext.restoreSensors(ctx, a)
 		a.log.Error("reload: jobs", "err", err)
 		return
 	}
-	a.log.Info("reloaded", "config", c.path, "jobs", len(c.jobs))
+	a.log.Info("reloaded", "config", c.path, "jobs", len(c.jobs), "sensors", len(c.Sensors))
 }
 
 // syncJobs makes the scheduler's config jobs the file's jobs plus the read

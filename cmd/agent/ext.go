@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -210,19 +211,54 @@ func (e *extensions) close(a *agent) {
 	}
 }
 
-// reload applies a new config's actuators without cycling those whose
-// definition did not change.
+// sensorReloadWait bounds how long a reload waits for a read in flight on
+// a sensor it must close (see sensors.Registry.Reload).
+const sensorReloadWait = 15 * time.Second
+
+// reload applies a new config's sensors and actuators without reopening a
+// sensor or cycling an output whose definition did not change. The
+// sensors go first, so that the read jobs of new sensors validate in the
+// job sync that follows, and so that rejected sensors leave everything
+// as it was; if the actuators are then rejected, the running sensors are
+// put back.
 func (e *extensions) reload(ctx context.Context, a *agent, c *Config) error {
+	inv := inventory{e.sensors, e.outputs}
+	sensorsBefore, outputsBefore := inv.Sensors(), inv.Actuators()
+	if err := e.reloadSensors(ctx, a, c.Sensors); err != nil {
+		return fmt.Errorf("sensors: %w", err)
+	}
 	if err := e.outputs.Reload(c.Actuators, e.board); err != nil {
+		e.restoreSensors(ctx, a)
 		return fmt.Errorf("actuators: %w", err)
 	}
-	if !reflect.DeepEqual(a.cfg.Sensors, c.Sensors) {
-		a.log.Warn("reload: the sensors section changed: restart the agent to apply it (jobs, actuators, commands and publish were reloaded)")
+	if e.mq != nil && a.cfg.MQTT.HomeAssistant && (!reflect.DeepEqual(sensorsBefore, inv.Sensors()) || !reflect.DeepEqual(outputsBefore, inv.Actuators())) {
+		a.log.Warn("reload: sensors or actuators changed: Home Assistant discovery is announced again at the next broker connection, or when Home Assistant restarts")
 	}
 	if !reflect.DeepEqual(a.cfg.MQTT, c.MQTT) || a.cfg.DeviceID != c.DeviceID || !reflect.DeepEqual(a.cfg.Groups, c.Groups) {
 		a.log.Warn("reload: mqtt, device_id or groups changed: restart the agent to apply them")
 	}
 	return nil
+}
+
+// reloadSensors applies cfgs to the sensor registry; on error nothing
+// changed. A dropped sensor that did not close cleanly is only logged.
+func (e *extensions) reloadSensors(ctx context.Context, a *agent, cfgs []sensors.Config) error {
+	ctx, cancel := context.WithTimeout(ctx, sensorReloadWait)
+	defer cancel()
+	err := e.sensors.Reload(ctx, cfgs, e.board)
+	if errors.Is(err, sensors.ErrNotClosed) {
+		a.log.Warn("reload: sensors", "err", err)
+		return nil
+	}
+	return err
+}
+
+// restoreSensors puts the running config's sensors back when a later step
+// of a reload rejected the new config.
+func (e *extensions) restoreSensors(ctx context.Context, a *agent) {
+	if err := e.reloadSensors(ctx, a, a.cfg.Sensors); err != nil {
+		a.log.Error("reload: restoring the running config's sensors", "err", err)
+	}
 }
 
 // sensorJobs turns each sensor's interval into a read job of source

@@ -18,14 +18,40 @@ import (
 
 // syncBuffer is a bytes.Buffer safe for the agent's goroutines.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // signalled at each Write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.written != nil {
+		select {
+		case s.written <- struct{}{}:
+		default:
+		}
+	}
 	return s.b.Write(p)
+}
+
+// waitFor returns once the log satisfies ok, or fails the test after 30s.
+func (s *syncBuffer) waitFor(t *testing.T, what string, ok func(log string) bool) {
+	t.Helper()
+	s.mu.Lock()
+	if s.written == nil {
+		s.written = make(chan struct{}, 1)
+	}
+	written := s.written
+	s.mu.Unlock()
+	timeout := time.After(30 * time.Second)
+	for !ok(s.String()) {
+		select {
+		case <-written:
+		case <-timeout:
+			t.Fatalf("no %s in the agent's log:\n%s", what, s.String())
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {
@@ -287,4 +313,98 @@ jobs:
 		t.Errorf("list does not show r invalid:\n%s", out)
 	}
 	stop()
+}
+
+// TestReloadSensors: SIGHUP applies the sensors section on the simulated
+// board. A sensor added to the file gets its read job, which reads it; a
+// changed calibration shows in the next reading; a reload whose jobs are
+// rejected puts the running sensors back; a sensor removed from the file
+// loses its read job.
+func TestReloadSensors(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "agent.yaml")
+	write := func(sensors, jobs string) {
+		t.Helper()
+		cfg := fmt.Sprintf(`device_id: sensreload
+timezone: UTC
+clock: {source: rtc}
+hardware: {board: sim}
+store: {path: %[1]s/agent.db}
+control: {socket: %[1]s/agent.sock}
+sensors:
+%[2]s
+jobs: %[3]s
+`, dir, sensors, jobs)
+		if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	air := "  - {name: air, driver: sim, interval: 1h, round: 0}"
+	airCalibrated := "  - {name: air, driver: sim, interval: 1h, round: 0, calibration: {offset: 1000}}"
+	soil := "  - {name: soil, driver: sim, quantity: moisture, unit: '%', interval: 1h}"
+	readSoil := "\n  - {id: soil-now, trigger: {type: interval, hours: 1}, action: {type: read, sensor: soil}}"
+	write(air, "[]")
+
+	notify := notifySocket(t)
+	var stderr syncBuffer
+	stop := startAgent(t, cfgPath, notify, &stderr)
+	defer stop()
+	sighup := func() {
+		t.Helper()
+		syscall.Kill(os.Getpid(), syscall.SIGHUP)
+		waitNotify(t, notify, "RELOADING=1", &stderr)
+		waitNotify(t, notify, "READY=1", &stderr)
+	}
+	// read runs a sensor's read job and waits for one more reading of it
+	// matching re.
+	read := func(sensor, re string) {
+		t.Helper()
+		match := regexp.MustCompile(`msg=reading component=readings sensor=` + sensor + ` .*` + re)
+		before := len(match.FindAllString(stderr.String(), -1))
+		if code, _, errs := run(t, "", "jobs", "run", "sensor-"+sensor, "--config", cfgPath); code != 0 {
+			t.Fatalf("jobs run sensor-%s: exit %d: %s", sensor, code, errs)
+		}
+		stderr.waitFor(t, "new reading of "+sensor+" matching "+re, func(log string) bool {
+			return len(match.FindAllString(log, -1)) > before
+		})
+	}
+	jobs := func() string {
+		t.Helper()
+		code, out, errs := run(t, "", "jobs", "list", "--config", cfgPath)
+		if code != 0 {
+			t.Fatalf("jobs list: exit %d: %s", code, errs)
+		}
+		return out
+	}
+	read("air", `temperature="(1[7-9]|2[0-5]) °C"`)
+
+	// soil added, air's calibration changed.
+	write(airCalibrated+"\n"+soil, readSoil)
+	sighup()
+	if strings.Contains(stderr.String(), "restart the agent") {
+		t.Errorf("the reload asks for a restart:\n%s", stderr.String())
+	}
+	if out := jobs(); !strings.Contains(out, "\nsensor-soil ") || !strings.Contains(out, "\nsoil-now ") {
+		t.Fatalf("jobs after adding soil:\n%s", out)
+	}
+	read("soil", `moisture="[0-9.]+ %"`)
+	read("air", `temperature="10(1[7-9]|2[0-5]) °C"`)
+
+	// soil removed while a changed file job still reads it: the job sync
+	// rejects the config and the running sensors come back. (An unchanged
+	// job is not validated again by the sync: its runs would fail.)
+	write(airCalibrated, strings.Replace(readSoil, "hours: 1", "hours: 2", 1))
+	sighup()
+	if !strings.Contains(stderr.String(), "reload: jobs") {
+		t.Fatalf("the job sync did not reject the config:\n%s", stderr.String())
+	}
+	read("soil", `moisture=`)
+
+	// soil and its job removed.
+	write(air, "[]")
+	sighup()
+	if out := jobs(); strings.Contains(out, "soil") {
+		t.Errorf("jobs after removing soil:\n%s", out)
+	}
+	read("air", `temperature="(1[7-9]|2[0-5]) °C"`)
 }
