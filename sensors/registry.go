@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/edgecron/edgecron/internal/cfgkey"
 	"github.com/edgecron/edgecron/sched"
 )
 
@@ -170,7 +171,7 @@ func openSensor(i int, c Config, hw Hardware) (Sensor, error) {
 	if err != nil {
 		var ke *KeyError
 		if errors.As(err, &ke) && ke.Key != "" {
-			return nil, fmt.Errorf("sensors[%d].%s: %s", i, ke.Key, ke.Msg)
+			return nil, cfgkey.At(fmt.Sprintf("sensors[%d]", i), err)
 		}
 		return nil, fmt.Errorf("sensors[%d] (%s): %w", i, c.Name, err)
 	}

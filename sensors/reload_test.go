@@ -86,7 +86,7 @@ func init() {
 		Open: func(c sensors.Config, hw sensors.Hardware) (sensors.Sensor, error) {
 			if c.Pin != "" {
 				if _, err := hw.Pin(c.Pin); err != nil {
-					return nil, sensors.Keyf("pin", "%v", err)
+					return nil, sensors.Keyf("pin", "%w", err)
 				}
 			}
 			h := hw.(*rig)
@@ -165,6 +165,12 @@ func TestReload(t *testing.T) {
 			h.reset()
 
 			err = r.Reload(context.Background(), tt.cfgs, h)
+			if tt.name == "open failure" {
+				var ke *sensors.KeyError
+				if !errors.As(err, &ke) || ke.Key != "pin" {
+					t.Errorf("the driver's KeyError is not reachable through %v", err)
+				}
+			}
 			switch {
 			case tt.err == "" && err != nil:
 				t.Fatal(err)
