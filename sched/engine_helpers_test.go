@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,7 @@ type harness struct {
 	release chan struct{}
 	mu      sync.Mutex
 	live    int
+	refuse  atomic.Bool // the handler's Validate refuses every action
 }
 
 type testAction struct {
@@ -75,6 +77,9 @@ func newHarnessOn(t *testing.T, clock *schedtest.FakeClock, store *schedtest.Mem
 			}
 			if p.Bad {
 				return sched.FieldError("action.bad", "is refused by the handler")
+			}
+			if h.refuse.Load() {
+				return sched.FieldError("action", "is refused now")
 			}
 			return nil
 		},

@@ -693,6 +693,55 @@ func TestSyncConfig(t *testing.T) {
 	}
 }
 
+// TestRevalidate: what a handler accepts changes (a sensor leaves the
+// config on reload, then comes back); Revalidate keeps the jobs, invalid
+// and not running, then runs them again.
+func TestRevalidate(t *testing.T) {
+	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start()
+	h.add(intervalDoc("r", 10, ""), sched.AddOptions{})
+	h.add(intervalDoc("p", 10, `,"paused":true`), sched.AddOptions{})
+	if got := h.s.Revalidate(); len(got) != 0 {
+		t.Fatalf("nothing changed, yet Revalidate reports %v", got)
+	}
+	h.refuse.Store(true)
+	if got := h.s.Revalidate(); strings.Join(got, ",") != "p,r" {
+		t.Fatalf("Revalidate reports %v, want p,r", got)
+	}
+	for _, id := range []string{"p", "r"} {
+		if ev := h.event(sched.EventError); ev.JobID != id || !strings.Contains(ev.Error, "is refused now") {
+			t.Fatalf("event %+v", ev)
+		}
+	}
+	r, _ := h.s.Get("r")
+	if !r.Paused || r.LastResult != "invalid: action: is refused now" || r.NextRunTime != nil {
+		t.Fatalf("invalid job: %s", jsonString(r))
+	}
+	wantCode(t, h.s.RunNow(context.Background(), "r", sched.OpOptions{}), sched.CodeConflict)
+	h.clock.Advance(35 * time.Second) // r would have run at 10, 20 and 30 s
+	h.settle(time.Minute)
+	h.noEvent()
+	if got := h.s.Revalidate(); len(got) != 0 {
+		t.Fatalf("still refused, yet Revalidate reports %v", got)
+	}
+
+	h.refuse.Store(false)
+	if got := h.s.Revalidate(); strings.Join(got, ",") != "p,r" {
+		t.Fatalf("Revalidate reports %v, want p,r", got)
+	}
+	h.event(sched.EventPaused) // p: valid again, still paused by its user
+	h.event(sched.EventResumed)
+	p, _ := h.s.Get("p")
+	r, _ = h.s.Get("r")
+	if !p.Paused || p.LastResult != "" || r.Paused || r.LastResult != "" || !r.NextRunTime.Equal(t0.Add(40*time.Second)) {
+		t.Fatalf("valid again: %s %s", jsonString(p), jsonString(r))
+	}
+	h.clock.Advance(5 * time.Second)
+	if ev := h.event(sched.EventSubmitted); ev.JobID != "r" || !ev.ScheduledTime.Equal(t0.Add(40*time.Second)) {
+		t.Fatalf("first run after: %+v", ev)
+	}
+	h.run()
+}
+
 func TestPauseSchedulerAndJobs(t *testing.T) {
 	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start()
 	ctx := context.Background()

@@ -415,6 +415,67 @@ func (s *Scheduler) Load(ctx context.Context) error {
 	return nil
 }
 
+// Revalidate checks every job's action against its handler again, and
+// recompiles the jobs found invalid: what a handler accepts can change
+// while the scheduler runs (the agent's reload removes a sensor, or brings
+// one back). A job that no longer validates is kept, paused and invalid,
+// with an error event, as Load keeps one; an invalid job that validates
+// again runs from its trigger's next fire time after its last run (runs
+// already due follow its misfire rules), with a resumed event. Jobs are
+// not committed: validity is a matter of the running config, rechecked at
+// every load. It returns the ids of the jobs whose validity changed.
+func (s *Scheduler) Revalidate() []string {
+	s.mu.Lock()
+	if !s.loaded {
+		s.mu.Unlock()
+		return nil
+	}
+	now := s.clock.Now()
+	ids := make([]string, 0, len(s.jobs))
+	for id := range s.jobs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var changed []string
+	var evs []Event
+	for _, id := range ids {
+		e := s.jobs[id]
+		if e.invalid() == "" {
+			if err := s.validateAction(e.job.Action); err != nil {
+				s.markInvalid(e, err)
+				s.schedule(e)
+				changed = append(changed, id)
+				evs = append(evs, s.event(now, EventError, e, nil, err.Error()))
+			}
+			continue
+		}
+		loc, err := s.compile(e)
+		if err != nil {
+			e.setInvalid(err.Error()) // still invalid, maybe for another reason now
+			continue
+		}
+		if !e.job.Paused {
+			var last time.Time
+			if e.job.LastRunTime != nil {
+				last = e.job.LastRunTime.In(loc)
+			}
+			e.next, _ = e.trig.Next(last, now)
+		}
+		s.schedule(e)
+		changed = append(changed, id)
+		kind := EventResumed
+		if e.job.Paused {
+			kind = EventPaused // valid again, and still paused by its user
+		}
+		evs = append(evs, s.event(now, kind, e, nil, ""))
+	}
+	if len(changed) > 0 {
+		s.poke()
+	}
+	s.emitUnlock(evs...)
+	return changed
+}
+
 // Start loads the jobs if Load was not called, handles the runs that fell
 // due while the agent was down by each job's misfire policy, and starts the
 // scheduling loop. It returns once the loop runs.

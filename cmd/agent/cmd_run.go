@@ -258,6 +258,12 @@ func (a *agent) reload(ctx context.Context) {
 		a.log.Error("reload: jobs", "err", err)
 		return
 	}
+	// Unchanged and remote jobs are checked against the new sensors,
+	// actuators and commands: one that now names something gone is kept,
+	// paused and invalid; one whose sensor came back runs again.
+	if ids := a.sched.Revalidate(); len(ids) > 0 {
+		a.log.Warn("reload: jobs whose validity changed", "jobs", ids)
+	}
 	a.log.Info("reloaded", "config", c.path, "jobs", len(c.jobs), "sensors", len(c.Sensors))
 }
 

@@ -391,8 +391,7 @@ jobs: %[3]s
 	read("air", `temperature="10(1[7-9]|2[0-5]) °C"`)
 
 	// soil removed while a changed file job still reads it: the job sync
-	// rejects the config and the running sensors come back. (An unchanged
-	// job is not validated again by the sync: its runs would fail.)
+	// rejects the config and the running sensors come back.
 	write(airCalibrated, strings.Replace(readSoil, "hours: 1", "hours: 2", 1))
 	sighup()
 	if !strings.Contains(stderr.String(), "reload: jobs") {
@@ -400,11 +399,39 @@ jobs: %[3]s
 	}
 	read("soil", `moisture=`)
 
-	// soil and its job removed.
+	// A job from the command line reads soil too.
+	cliJob := filepath.Join(dir, "cli.json")
+	if err := os.WriteFile(cliJob, []byte(`[{"id":"soil-cli","trigger":{"type":"interval","hours":1},"action":{"type":"read","sensor":"soil"}}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(t, "", "jobs", "import", cliJob, "--config", cfgPath); code != 0 {
+		t.Fatalf("jobs import: exit %d: %s", code, errs)
+	}
+	get := func(id string) string {
+		t.Helper()
+		code, out, errs := run(t, "", "jobs", "get", id, "--config", cfgPath)
+		if code != 0 {
+			t.Fatalf("jobs get %s: exit %d: %s", id, code, errs)
+		}
+		return out
+	}
+
+	// soil and its file job removed: the command line's job is kept,
+	// paused and invalid.
 	write(air, "[]")
 	sighup()
-	if out := jobs(); strings.Contains(out, "soil") {
+	if out := jobs(); strings.Contains(out, "sensor-soil") || strings.Contains(out, "soil-now") {
 		t.Errorf("jobs after removing soil:\n%s", out)
 	}
+	if out := get("soil-cli"); !strings.Contains(out, `"paused": true`) || !strings.Contains(out, `"last_result": "invalid: `) {
+		t.Errorf("soil-cli after soil left the file:\n%s", out)
+	}
 	read("air", `temperature="(1[7-9]|2[0-5]) °C"`)
+
+	// soil comes back: so does soil-cli.
+	write(air+"\n"+soil, "[]")
+	sighup()
+	if out := get("soil-cli"); strings.Contains(out, `"paused": true`) || strings.Contains(out, "invalid") || !strings.Contains(out, `"next_run_time"`) {
+		t.Errorf("soil-cli after soil came back:\n%s", out)
+	}
 }
