@@ -246,15 +246,20 @@ func (a *agent) reload(ctx context.Context) {
 		return
 	}
 	if err := a.hs.update(c); err != nil {
-		a.ext.restoreSensors(ctx, a)
+		a.ext.restore(ctx, a)
 		rejected(err)
 		return
 	}
 	old := a.cfg
 	a.cfg = c
 	if err := a.syncJobs(ctx); err != nil {
+		// Put back what the steps before applied: a rejected reload
+		// leaves the running config as it was.
 		a.cfg = old
-		a.ext.restoreSensors(ctx, a)
+		if err := a.hs.update(old); err != nil {
+			a.log.Error("reload: restoring the running config's commands and publish rules", "err", err)
+		}
+		a.ext.restore(ctx, a)
 		a.log.Error("reload: jobs", "err", err)
 		return
 	}

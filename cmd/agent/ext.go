@@ -228,7 +228,8 @@ func (e *extensions) reload(ctx context.Context, a *agent, c *Config) error {
 		return fmt.Errorf("sensors: %w", err)
 	}
 	if err := e.outputs.Reload(c.Actuators, e.board); err != nil {
-		e.restoreSensors(ctx, a)
+		// Reload may have applied part of the list before a drive failed.
+		e.restore(ctx, a)
 		return fmt.Errorf("actuators: %w", err)
 	}
 	if e.mq != nil && a.cfg.MQTT.HomeAssistant && (!reflect.DeepEqual(sensorsBefore, inv.Sensors()) || !reflect.DeepEqual(outputsBefore, inv.Actuators())) {
@@ -253,9 +254,13 @@ func (e *extensions) reloadSensors(ctx context.Context, a *agent, cfgs []sensors
 	return err
 }
 
-// restoreSensors puts the running config's sensors back when a later step
-// of a reload rejected the new config.
-func (e *extensions) restoreSensors(ctx context.Context, a *agent) {
+// restore puts the running config's sensors and actuators back when a
+// step of a reload rejected the new config. Outputs the rejected config
+// had changed go back to their running definition (and its boot state).
+func (e *extensions) restore(ctx context.Context, a *agent) {
+	if err := e.outputs.Reload(a.cfg.Actuators, e.board); err != nil {
+		a.log.Error("reload: restoring the running config's actuators", "err", err)
+	}
 	if err := e.reloadSensors(ctx, a, a.cfg.Sensors); err != nil {
 		a.log.Error("reload: restoring the running config's sensors", "err", err)
 	}

@@ -323,6 +323,7 @@ jobs:
 func TestReloadSensors(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "agent.yaml")
+	actuators := "[]"
 	write := func(sensors, jobs string) {
 		t.Helper()
 		cfg := fmt.Sprintf(`device_id: sensreload
@@ -334,7 +335,8 @@ control: {socket: %[1]s/agent.sock}
 sensors:
 %[2]s
 jobs: %[3]s
-`, dir, sensors, jobs)
+actuators: %[4]s
+`, dir, sensors, jobs, actuators)
 		if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -390,14 +392,24 @@ jobs: %[3]s
 	read("soil", `moisture="[0-9.]+ %"`)
 	read("air", `temperature="10(1[7-9]|2[0-5]) °C"`)
 
-	// soil removed while a changed file job still reads it: the job sync
-	// rejects the config and the running sensors come back.
+	// soil removed while a changed file job still reads it, and an
+	// actuator added: the job sync rejects the config, and the running
+	// sensors and actuators come back.
+	actuators = "[{name: fan, driver: sim}]"
 	write(airCalibrated, strings.Replace(readSoil, "hours: 1", "hours: 2", 1))
+	actuators = "[]"
 	sighup()
 	if !strings.Contains(stderr.String(), "reload: jobs") {
 		t.Fatalf("the job sync did not reject the config:\n%s", stderr.String())
 	}
 	read("soil", `moisture=`)
+	fanJob := filepath.Join(dir, "fan.json")
+	if err := os.WriteFile(fanJob, []byte(`[{"id":"fan-on","trigger":{"type":"cron","hour":"6"},"action":{"type":"actuate","actuator":"fan","command":"on"}}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(t, "", "jobs", "import", fanJob, "--config", cfgPath); code == 0 || !strings.Contains(errs, "fan") {
+		t.Errorf("a job driving the actuator of a rejected reload was accepted (exit %d): %s", code, errs)
+	}
 
 	// A job from the command line reads soil too.
 	cliJob := filepath.Join(dir, "cli.json")
