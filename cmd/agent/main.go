@@ -8,6 +8,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	// The IANA zones for a host without /usr/share/zoneinfo, as
+	// time/tzdata would embed them but compressed (docs/footprint.md).
+	_ "github.com/edgecron/edgecron/internal/tzdata"
 )
 
 // version is set at build time: -ldflags "-X main.version=...".
