@@ -21,18 +21,26 @@ type Driver struct {
 	Open func(c Config, hw Hardware) (Output, error)
 }
 
-var drivers = registry.New[Driver]("actuators", "github.com/edgecron/edgecron/actuators/drivers")
+// drivers holds pointers: registries of pointers share one copy of the
+// registry's code (internal/registry).
+var drivers = registry.New[*Driver]("actuators", "github.com/edgecron/edgecron/actuators/drivers")
 
 // Register makes a driver available by name; it panics on a duplicate.
 func Register(d Driver) {
 	if d.Open == nil {
 		panic("actuators: Register of a driver without Open")
 	}
-	drivers.Register(d.Name, d)
+	drivers.Register(d.Name, &d)
 }
 
 // Lookup returns the driver registered under name.
-func Lookup(name string) (Driver, bool) { return drivers.Lookup(name) }
+func Lookup(name string) (Driver, bool) {
+	d, ok := drivers.Lookup(name)
+	if !ok {
+		return Driver{}, false
+	}
+	return *d, true
+}
 
 // DriverNames returns the registered driver names, sorted.
 func DriverNames() []string { return drivers.Names() }

@@ -24,7 +24,9 @@ type Driver struct {
 	Open func(c Config, hw Hardware) (Sensor, error)
 }
 
-var drivers = registry.New[Driver]("sensors", "github.com/edgecron/edgecron/sensors/drivers")
+// drivers holds pointers: registries of pointers share one copy of the
+// registry's code (internal/registry).
+var drivers = registry.New[*Driver]("sensors", "github.com/edgecron/edgecron/sensors/drivers")
 
 // Register makes a driver available by name. It panics on a duplicate or
 // incomplete registration: that is a programming error caught at start.
@@ -32,11 +34,17 @@ func Register(d Driver) {
 	if d.Open == nil || d.Values == nil {
 		panic("sensors: Register of a driver without Values or Open")
 	}
-	drivers.Register(d.Name, d)
+	drivers.Register(d.Name, &d)
 }
 
 // Lookup returns the driver registered under name.
-func Lookup(name string) (Driver, bool) { return drivers.Lookup(name) }
+func Lookup(name string) (Driver, bool) {
+	d, ok := drivers.Lookup(name)
+	if !ok {
+		return Driver{}, false
+	}
+	return *d, true
+}
 
 // DriverNames returns the registered driver names, sorted.
 func DriverNames() []string { return drivers.Names() }

@@ -10,6 +10,10 @@ import (
 )
 
 // Registry holds the drivers of one kind. Safe for concurrent use.
+//
+// D is best a pointer: Go compiles one copy of the code for all pointer
+// types, where each struct type gets its own (with symbol names as long as
+// the struct's definition).
 type Registry[D any] struct {
 	kind, hint string
 	mu         sync.RWMutex
