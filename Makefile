@@ -12,8 +12,10 @@ vet:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# The release build's compiler flags (scripts/goflags.sh); cross builds
+# strip and stamp the version as well.
 build:
-	$(GO) build -trimpath -o bin/agent ./cmd/agent
+	$(GO) build -trimpath $$(scripts/goflags.sh) -o bin/agent ./cmd/agent
 
 run: build
 	./bin/agent run --config configs/demo.yaml

@@ -5,9 +5,10 @@
 #
 # TARGETs (default: all): armv6 (Pi Zero/1), armv7 (Pi 2/3, 32-bit OS),
 # arm64 (Pi 3/4/5, 64-bit OS), amd64. Each lands in $OUT as
-# agent-linux-<target>, built with CGO_ENABLED=0 -trimpath and
-# -ldflags "-s -w -X main.version=$VERSION"; $OUT/SHA256SUMS covers them all
-# (check with: cd dist && sha256sum -c SHA256SUMS).
+# agent-linux-<target>, built with CGO_ENABLED=0 -trimpath, the release
+# compiler flags of scripts/goflags.sh and -ldflags "-s -w -X
+# main.version=$VERSION"; $OUT/SHA256SUMS covers them all (check with:
+# cd dist && sha256sum -c SHA256SUMS).
 #
 # Environment:
 #   OUT      output directory (default: dist/ in the repository)
@@ -41,6 +42,9 @@ env_for() {
 	esac
 }
 
+flags=$("$repo/scripts/goflags.sh")
+mapfile -t goflags <<<"$flags"
+
 for t in "${targets[@]}"; do
 	if ! env_for "$t" >/dev/null; then
 		echo "cross-build: unknown target '$t' (want one of: ${all_targets[*]})" >&2
@@ -57,7 +61,8 @@ for t in "${targets[@]}"; do
 	bin="agent-linux-$t"
 	# shellcheck disable=SC2046 # word splitting of the assignments is wanted
 	env CGO_ENABLED=0 $(env_for "$t") \
-		"$GO" build -C "$MODDIR" -trimpath -ldflags "-s -w -X main.version=$VERSION" \
+		"$GO" build -C "$MODDIR" -trimpath "${goflags[@]}" \
+		-ldflags "-s -w -X main.version=$VERSION" \
 		-o "$OUT/$bin.tmp" "$PKG"
 	mv -f "$OUT/$bin.tmp" "$OUT/$bin"
 	built+=("$bin")

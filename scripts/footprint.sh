@@ -25,7 +25,9 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$repo"
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/agent" ./cmd/agent
+flags=$(scripts/goflags.sh) # the release build's compiler flags
+mapfile -t goflags <<<"$flags"
+CGO_ENABLED=0 go build -trimpath "${goflags[@]}" -ldflags "-s -w" -o "$work/agent" ./cmd/agent
 mqtt=""
 [ "$broker" != none ] && mqtt="mqtt: {broker: $broker, prefix: footprint-$$}"
 cat > "$work/a.yaml" <<YAML

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# goflags.sh: the compiler flags every release build of the agent uses, one
+# per line (scripts/cross-build.sh, scripts/footprint.sh, make build):
+#
+#   go build -trimpath $(scripts/goflags.sh) -ldflags "-s -w" ./cmd/agent
+#
+# They turn inlining off (-l) in the packages listed below and nowhere else:
+# code that runs at start-up, on a config reload, for a CLI command, during
+# a TLS handshake, or to format an error or a message. Inlining copies a
+# function body into every caller and records each copy for stack traces;
+# in this code that buys nothing while the agent runs and costs the armv6
+# binary 0.39 MiB (docs/footprint.md, "Binary size"). The hot paths keep
+# full inlining: the scheduler loop and triggers (sched), sensor reads and
+# actuator writes (sensors, actuators, periph drivers and host), the store
+# (store, bbolt), MQTT publishing (mqtt, paho, crypto/tls and its ciphers,
+# encoding/json), logging and the Go runtime are not listed, nor is anything
+# they call per run, per reading or per message, but for fmt (below).
+#
+# A package that matches nothing in a build is ignored, so the flags also
+# suit a build of another main package.
+set -euo pipefail
+
+cold=(
+	# Ours: wiring, config, the CLI, the control socket, crontab import,
+	# the board opened once, the clock and watchdog checks.
+	github.com/edgecron/edgecron/cmd/agent
+	github.com/edgecron/edgecron/board
+	github.com/edgecron/edgecron/control
+	github.com/edgecron/edgecron/crontab
+	github.com/edgecron/edgecron/internal/cfgkey
+	github.com/edgecron/edgecron/internal/clockstate
+	github.com/edgecron/edgecron/internal/registry
+	github.com/edgecron/edgecron/internal/sdnotify
+	github.com/edgecron/edgecron/internal/units
+	# Config and command line: YAML, flags, the job table, and compiling
+	# regular expressions (matching, package regexp, keeps inlining).
+	gopkg.in/yaml.v3
+	flag
+	text/tabwriter
+	regexp/syntax
+	# periph's registries: pins and buses are looked up by name at start-up.
+	periph.io/x/conn/v3/driver/driverreg
+	periph.io/x/conn/v3/gpio/gpioreg
+	periph.io/x/conn/v3/i2c/i2creg
+	periph.io/x/conn/v3/onewire/onewirereg
+	periph.io/x/conn/v3/spi/spireg
+	# The TLS handshake: certificates, their ASN.1, handshake messages and
+	# the signature and key exchange glue (the arithmetic underneath, in
+	# crypto/internal/fips140/{nistec,bigmod,mlkem,edwards25519}, and the
+	# record layer's ciphers keep inlining). math/big: certificates, and
+	# the scheduler's intervals past 292 years.
+	crypto/x509
+	crypto/x509/pkix
+	encoding/asn1
+	encoding/pem
+	vendor/golang.org/x/crypto/cryptobyte
+	crypto/ecdh
+	crypto/ecdsa
+	crypto/elliptic
+	crypto/rsa
+	crypto/internal/fips140/ecdsa
+	crypto/internal/fips140/rsa
+	math/big
+	# Connecting: the broker URL; a SOCKS proxy (only with ALL_PROXY set);
+	# websockets and MIME, linked by paho for ws:// brokers, which the
+	# agent's config does not accept.
+	net/url
+	golang.org/x/net/proxy
+	golang.org/x/net/internal/socks
+	github.com/gorilla/websocket
+	mime
+	# Formatting, which the agent does for errors, CLI output and log lines.
+	# The hot paths call it in two places: paho formats a store key per QoS 1
+	# message, and a reading logged without a broker formats its values;
+	# BenchmarkMQTT and a LogSink benchmark show no difference. (log/slog
+	# stays inlined: without a broker every reading is a log line, and
+	# slog without inlining made that 8 % slower.)
+	fmt
+)
+
+for p in "${cold[@]}"; do
+	echo "-gcflags=$p=-l"
+done
