@@ -7,8 +7,9 @@
 # arm64 (Pi 3/4/5, 64-bit OS), amd64. Each lands in $OUT as
 # agent-linux-<target>, built with CGO_ENABLED=0 -trimpath, the release
 # compiler flags of scripts/goflags.sh and -ldflags "-s -w -X
-# main.version=$VERSION"; $OUT/SHA256SUMS covers them all (check with:
-# cd dist && sha256sum -c SHA256SUMS).
+# main.version=$VERSION" (armv6 adds -R 0x4000: see ldflags_for);
+# $OUT/SHA256SUMS covers them all (check with: cd dist && sha256sum -c
+# SHA256SUMS).
 #
 # Environment:
 #   OUT      output directory (default: dist/ in the repository)
@@ -42,6 +43,19 @@ env_for() {
 	esac
 }
 
+# ldflags_for TARGET prints the target's extra linker flags. armv6: segments
+# aligned to 16 KiB instead of Go's 64 KiB, which only a 64-bit kernel with
+# 64 KiB pages running 32-bit programs needs (golang/go#18408). An ARMv6
+# board (Pi Zero, Pi 1) runs a 32-bit kernel, whose pages are 4 KiB; the
+# file loses up to 48 KiB of padding at each segment boundary, none of it
+# ever mapped, and stays within its 8 MiB budget (docs/footprint.md).
+ldflags_for() {
+	case "$1" in
+	armv6) echo "-R 0x4000" ;;
+	*) echo "" ;;
+	esac
+}
+
 flags=$("$repo/scripts/goflags.sh")
 mapfile -t goflags <<<"$flags"
 
@@ -62,7 +76,7 @@ for t in "${targets[@]}"; do
 	# shellcheck disable=SC2046 # word splitting of the assignments is wanted
 	env CGO_ENABLED=0 $(env_for "$t") \
 		"$GO" build -C "$MODDIR" -trimpath "${goflags[@]}" \
-		-ldflags "-s -w -X main.version=$VERSION" \
+		-ldflags "-s -w $(ldflags_for "$t") -X main.version=$VERSION" \
 		-o "$OUT/$bin.tmp" "$PKG"
 	mv -f "$OUT/$bin.tmp" "$OUT/$bin"
 	built+=("$bin")
