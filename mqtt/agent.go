@@ -78,6 +78,7 @@ type Agent struct {
 	kick    chan struct{}
 	haKick  chan struct{}
 
+	connMu    sync.Mutex    // taken before mu: orders OnConnection calls with the changes they report
 	mu        sync.Mutex    // guards the fields below; orders sends with outbox appends
 	client    paho.Client   // a fresh one per connection: see connLoop
 	down      chan struct{} // closed when the connection of client is lost
@@ -329,7 +330,7 @@ func (a *Agent) waitSettled(d time.Duration) {
 func (a *Agent) cleanStop() {
 	a.mu.Lock()
 	wasConnected := a.connected
-	a.connected, a.live = false, false
+	a.connected, a.live = false, false // markDown below: not a loss for OnConnection
 	c := a.client
 	a.mu.Unlock()
 	if wasConnected {
@@ -383,6 +384,8 @@ func (a *Agent) connLoop(ctx context.Context) {
 		}
 		if failures > 0 {
 			a.log.Info("connected to broker", "broker", a.cfg.Broker, "after_attempts", failures+1)
+		} else {
+			a.log.Info("connected to broker", "broker", a.cfg.Broker)
 		}
 		failures = 0
 		// Set up only now that the Connect token is done: paho resends
@@ -453,15 +456,21 @@ func (a *Agent) setup(gen uint64) {
 			return
 		}
 	}
+	a.connMu.Lock()
 	a.mu.Lock()
 	if a.gen != gen {
 		a.mu.Unlock()
+		a.connMu.Unlock()
 		return
 	}
 	a.connected = true
 	held := a.held
 	a.held = nil
 	a.mu.Unlock()
+	if a.deps.OnConnection != nil {
+		a.deps.OnConnection(true)
+	}
+	a.connMu.Unlock()
 	for _, b := range held {
 		a.publishReply(b)
 	}
@@ -492,19 +501,27 @@ func (a *Agent) onLost(c paho.Client, err error) {
 }
 
 // markDown records that client c's connection is gone, if c is the
-// current client, and reports whether it was.
+// current client, and reports whether it was. The loss of a connection
+// the agent was using is told to OnConnection.
 func (a *Agent) markDown(c paho.Client) bool {
+	a.connMu.Lock()
+	defer a.connMu.Unlock()
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if c != a.client {
+		a.mu.Unlock()
 		return false
 	}
+	was := a.connected
 	a.connected, a.live = false, false
 	a.gen++
 	select {
 	case <-a.down:
 	default:
 		close(a.down)
+	}
+	a.mu.Unlock()
+	if was && a.deps.OnConnection != nil {
+		a.deps.OnConnection(false)
 	}
 	return true
 }

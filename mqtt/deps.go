@@ -95,4 +95,10 @@ type Deps struct {
 	ClockSynced func() bool
 	// Backoff defaults to 1s..2m.
 	Backoff Backoff
+	// OnConnection, when set, is told of each change of the connection:
+	// true once the agent is connected (subscribed, before it says
+	// online), false when that connection is lost. The agent starts
+	// disconnected, and a clean stop is not a loss. Calls come one at a
+	// time, in the order of the changes; it must not block.
+	OnConnection func(connected bool)
 }
