@@ -103,6 +103,9 @@ type agent struct {
 	ctl    *control.Server
 	clock  *clockstate.Watcher
 	ext    extensions
+	// hwClock times the outputs' pulses, max_on and broker_lost states;
+	// nil is the system clock. Tests set a fake one.
+	hwClock sched.Clock
 }
 
 func (a *agent) run(ctx context.Context) (err error) {

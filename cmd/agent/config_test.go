@@ -136,27 +136,3 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
-
-func TestBrokerPoll(t *testing.T) {
-	cfg := func(yaml string) *Config {
-		t.Helper()
-		c, err := ParseConfig("x.yaml", []byte("device_id: a\nactuators:\n"+yaml))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	for _, tc := range []struct {
-		yaml string
-		want time.Duration
-	}{
-		{"  - {name: a, driver: sim}\n", 0},
-		{"  - {name: a, driver: sim, safety: {broker_lost: {after: 10m, state: \"off\"}}}\n", 30 * time.Second},
-		{"  - {name: a, driver: sim, safety: {broker_lost: {after: 2m, state: \"off\"}}}\n  - {name: b, driver: sim, safety: {broker_lost: {after: 10m, state: \"off\"}}}\n", 12 * time.Second},
-		{"  - {name: a, driver: sim, safety: {broker_lost: {after: 3s, state: \"off\"}}}\n", time.Second},
-	} {
-		if got := brokerPoll(cfg(tc.yaml).Actuators); got != tc.want {
-			t.Errorf("%s: poll every %v, want %v", tc.yaml, got, tc.want)
-		}
-	}
-}

@@ -54,8 +54,12 @@ func openHardware(c *Config, clk sched.Clock, log *slog.Logger) (board.Hardware,
 
 func (e *extensions) setup(ctx context.Context, a *agent) error {
 	var err error
-	clk := sched.NewSystemClock()
-	e.board, e.sensors, e.outputs, err = openHardware(a.cfg, clk, a.log)
+	clk := sched.Clock(sched.NewSystemClock())
+	hwClk := a.hwClock
+	if hwClk == nil {
+		hwClk = clk
+	}
+	e.board, e.sensors, e.outputs, err = openHardware(a.cfg, hwClk, a.log)
 	if err != nil {
 		return err
 	}
@@ -74,7 +78,7 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 		DeviceID: c.DeviceID, Groups: c.Groups, Scheduler: a.sched, Outbox: ob,
 		Actuators: actuators.Payloads{Set: e.outputs}, Inventory: inventory{e.sensors, e.outputs},
 		Clock: clk, Location: c.location, Logger: a.log, Version: version,
-		ClockSynced: a.clock.Trusted,
+		ClockSynced: a.clock.Trusted, OnConnection: e.brokerChanged,
 	})
 	if err != nil {
 		return fmt.Errorf("mqtt: %w", err)
@@ -92,8 +96,9 @@ func (e *extensions) handlerDeps(clk sched.Clock) handlerDeps {
 }
 
 // start connects to the broker (in the background: the agent works
-// without it), publishes actuator state, and applies the outputs'
-// broker_lost safety state while the broker is away.
+// without it) and publishes actuator state. Until the first connection the
+// broker counts as lost: the outputs' broker_lost states apply if it stays
+// away for their after (see brokerChanged).
 func (e *extensions) start(ctx context.Context, a *agent) error {
 	if e.mq == nil {
 		return nil
@@ -108,6 +113,7 @@ func (e *extensions) start(ctx context.Context, a *agent) error {
 		}
 		e.mq.ActuatorState(ch.Actuator, ch.State.On, v)
 	})
+	e.outputs.BrokerLost()
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -115,57 +121,16 @@ func (e *extensions) start(ctx context.Context, a *agent) error {
 			a.log.Error("mqtt stopped", "err", err)
 		}
 	}()
-	if every := brokerPoll(a.cfg.Actuators); every > 0 {
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			e.watchBroker(rctx, every)
-		}()
-	}
 	return nil
 }
 
-// brokerPoll is how often to look at the broker connection for the
-// outputs' broker_lost states: a tenth of the shortest after, between 1s
-// and 30s, so the safe state comes within 10% of its delay; 0 when no
-// output has a broker_lost state (then nothing wakes the agent for it).
-func brokerPoll(cfgs []actuators.Config) time.Duration {
-	var every time.Duration
-	for _, c := range cfgs {
-		if bl := c.Safety.BrokerLost; bl != nil {
-			if d := bl.After.D() / 10; every == 0 || d < every {
-				every = d
-			}
-		}
-	}
-	if every == 0 {
-		return 0
-	}
-	return min(max(every, time.Second), 30*time.Second)
-}
-
-// watchBroker tells the outputs when the broker is lost and back.
-func (e *extensions) watchBroker(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	connected := e.mq.Connected()
-	if !connected {
+// brokerChanged is the MQTT agent's OnConnection: a loss arms the outputs'
+// broker_lost timers, a connection cancels them. Nothing polls.
+func (e *extensions) brokerChanged(connected bool) {
+	if connected {
+		e.outputs.BrokerRestored()
+	} else {
 		e.outputs.BrokerLost()
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		switch now := e.mq.Connected(); {
-		case now && !connected:
-			e.outputs.BrokerRestored()
-			connected = true
-		case !now && connected:
-			e.outputs.BrokerLost()
-			connected = false
-		}
 	}
 }
 
