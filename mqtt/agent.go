@@ -71,12 +71,13 @@ type Agent struct {
 	replay *replayCache
 	bootID string
 
-	cmds    chan inbound
-	tele    chan outMsg
-	pending chan pendingPub
-	lost    chan struct{}
-	kick    chan struct{}
-	haKick  chan struct{}
+	cmds     chan inbound
+	tele     chan outMsg
+	pending  chan pendingPub
+	lost     chan struct{}
+	kick     chan struct{}
+	haKick   chan struct{}
+	flushDue chan struct{} // arms the flusher: see flushSoon
 
 	connMu    sync.Mutex    // taken before mu: orders OnConnection calls with the changes they report
 	mu        sync.Mutex    // guards the fields below; orders sends with outbox appends
@@ -139,18 +140,19 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	}
 	a := &Agent{
 		cfg: cfg, deps: deps,
-		log:     deps.Logger.With("component", "mqtt"),
-		topics:  NewTopics(cfg.Prefix, deps.DeviceID),
-		clock:   deps.Clock,
-		replay:  newReplayCache(replayMin, replayTTL, replayMax),
-		bootID:  deps.BootID,
-		cmds:    make(chan inbound, cmdQueue),
-		tele:    make(chan outMsg, teleQueue),
-		pending: make(chan pendingPub, teleQueue),
-		lost:    make(chan struct{}, 1),
-		kick:    make(chan struct{}, 1),
-		haKick:  make(chan struct{}, 1),
-		stopped: make(chan struct{}),
+		log:      deps.Logger.With("component", "mqtt"),
+		topics:   NewTopics(cfg.Prefix, deps.DeviceID),
+		clock:    deps.Clock,
+		replay:   newReplayCache(replayMin, replayTTL, replayMax),
+		bootID:   deps.BootID,
+		cmds:     make(chan inbound, cmdQueue),
+		tele:     make(chan outMsg, teleQueue),
+		pending:  make(chan pendingPub, teleQueue),
+		lost:     make(chan struct{}, 1),
+		kick:     make(chan struct{}, 1),
+		haKick:   make(chan struct{}, 1),
+		flushDue: make(chan struct{}, 1),
+		stopped:  make(chan struct{}),
 	}
 	a.settled.L = &a.mu
 	if a.bootID == "" {

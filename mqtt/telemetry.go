@@ -61,6 +61,13 @@ func (m outMsg) historical() []byte {
 	return append(out, rest...)
 }
 
+// appendOutbox keeps m in the outbox; the flusher commits it within a
+// flush interval.
+func (a *Agent) appendOutbox(m outMsg) {
+	a.deps.Outbox.Append(m.TS, encodeRecord(m))
+	a.flushSoon()
+}
+
 // pendingPub is a publish in flight, watched in order by the watcher;
 // down is closed when the connection it went out on is lost.
 type pendingPub struct {
@@ -75,7 +82,7 @@ func (a *Agent) enqueue(m outMsg) {
 	defer func() {
 		// After Run returned, the queue is closed: keep m in the outbox.
 		if recover() != nil {
-			a.deps.Outbox.Append(m.TS, encodeRecord(m))
+			a.appendOutbox(m)
 		}
 	}()
 	select {
@@ -85,7 +92,7 @@ func (a *Agent) enqueue(m outMsg) {
 		// live until the outbox is drained, so what follows stays behind it.
 		a.stats.spilled.Add(1)
 		a.mu.Lock()
-		a.deps.Outbox.Append(m.TS, encodeRecord(m))
+		a.appendOutbox(m)
 		a.live = false
 		a.mu.Unlock()
 		a.signal(a.kick)
@@ -111,7 +118,7 @@ func (a *Agent) sender() {
 		if live {
 			a.inflight++
 		} else {
-			a.deps.Outbox.Append(m.TS, encodeRecord(m))
+			a.appendOutbox(m)
 		}
 		a.mu.Unlock()
 		if live {
@@ -160,7 +167,7 @@ func (a *Agent) watcher() {
 		ok := acked(p.tok, p.down)
 		a.mu.Lock()
 		if !ok {
-			a.deps.Outbox.Append(p.msg.TS, encodeRecord(p.msg))
+			a.appendOutbox(p.msg)
 			a.live = false
 		}
 		a.inflight--
@@ -177,6 +184,8 @@ func (a *Agent) watcher() {
 }
 
 // drainer replays the outbox whenever kicked (on connect, by the flusher).
+// A replay changes the outbox counts, and a paused one must be restarted:
+// either way the flusher has work.
 func (a *Agent) drainer(ctx context.Context) {
 	for {
 		select {
@@ -186,6 +195,7 @@ func (a *Agent) drainer(ctx context.Context) {
 			if err := a.drain(ctx); err != nil {
 				a.log.Warn("outbox replay paused", "err", err)
 			}
+			a.flushSoon()
 		}
 	}
 }
@@ -241,29 +251,69 @@ func (a *Agent) drain(ctx context.Context) error {
 	return nil
 }
 
-// flusher commits the outbox every flush interval, restarts a paused
-// replay and keeps <root>/info current.
+// flushSoon arms the flusher, if it is not armed yet, to run one flush
+// interval from now. An armed flusher is not postponed: what was appended
+// first is committed within the interval however much follows.
+func (a *Agent) flushSoon() { a.signal(a.flushDue) }
+
+// flusher commits the outbox, restarts a paused replay and keeps
+// <root>/info current, one flush interval after it is armed (flushSoon:
+// an append to the outbox, the end of a replay), and then every interval
+// for as long as there is more to do. Otherwise it holds no timer, so an
+// idle agent does not wake for it.
 func (a *Agent) flusher(ctx context.Context) {
-	t := a.clock.NewTimer(a.cfg.Outbox.FlushInterval.D())
-	defer t.Stop()
+	var t sched.Timer // nil while disarmed
+	disarm := func() {
+		if t != nil {
+			t.Stop()
+			t = nil
+		}
+	}
+	defer disarm()
 	for {
+		var tick <-chan time.Time
+		if t != nil {
+			tick = t.C()
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C():
+		case <-a.flushDue:
+			if t == nil {
+				t = a.clock.NewTimer(a.cfg.Outbox.FlushInterval.D())
+			}
+			continue
+		case <-tick:
 		}
-		t.Reset(a.cfg.Outbox.FlushInterval.D())
-		if err := a.deps.Outbox.Flush(); err != nil {
-			a.log.Error("outbox flush failed; records stay in memory", "err", err)
+		if a.flush() {
+			t.Reset(a.cfg.Outbox.FlushInterval.D())
+		} else {
+			disarm()
 		}
-		a.mu.Lock()
-		stalled := a.connected && !a.live
-		a.mu.Unlock()
-		if stalled {
-			a.signal(a.kick)
-		}
-		a.publishInfo(false)
 	}
+}
+
+// flush is one round of the flusher. It reports whether another round is
+// needed without anything arming it: the commit failed (the records stay
+// in memory), a replay is paused, or the clock is not synchronised yet
+// (<root>/info must say so when it is).
+func (a *Agent) flush() (again bool) {
+	select { // this round commits what was appended before it: not a reason to arm again
+	case <-a.flushDue:
+	default:
+	}
+	if err := a.deps.Outbox.Flush(); err != nil {
+		a.log.Error("outbox flush failed; records stay in memory", "err", err)
+		again = true
+	}
+	a.mu.Lock()
+	connected, stalled := a.connected, a.connected && !a.live
+	a.mu.Unlock()
+	if stalled {
+		a.signal(a.kick)
+	}
+	a.publishInfo(false)
+	return again || stalled || (connected && !a.deps.ClockSynced())
 }
 
 // Info is the document retained on <root>/info.

@@ -5,7 +5,7 @@
 // Appends are buffered in memory and committed in one transaction per
 // Flush, so that a burst of readings costs one fsync, not one each: a power
 // cut loses at most the records appended since the last Flush (the agent
-// flushes every outbox.flush_interval). Everything else that is dropped —
+// flushes at most outbox.flush_interval after an append). Everything else that is dropped —
 // records beyond MaxBytes (oldest first), older than MaxAge, or larger than
 // MaxBytes on their own — is counted, and the count is persisted with the
 // records.
