@@ -5,16 +5,18 @@
 #   scripts/footprint.sh [BROKER_URL]     (default tcp://127.0.0.1:1883; "none" for no MQTT)
 #
 # Builds the agent stripped, imports 1,000 jobs into a fresh store, runs it
-# for 70 s and prints VmRSS, RssAnon (the agent's own memory), RssFile (clean
+# for 80 s and prints VmRSS, RssAnon (the agent's own memory), RssFile (clean
 # pages of the binary and of the bbolt map, which the kernel can drop) and
-# the CPU time used over a minute idle, beside scripts/pahoidle, a process
-# that only holds a paho connection. Linux only (/proc).
+# the CPU time and wake-ups over a minute idle, beside scripts/pahoidle, a
+# process that only holds a paho connection. No job is due in that minute:
+# the cron jobs fire two hours from now or later, the interval jobs 5 to 54
+# minutes after the import. Linux only (/proc).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 broker=${1:-tcp://127.0.0.1:1883}
 work=$(mktemp -d)
 cleanup() {
-	kill "${pid:-}" 2>/dev/null || true
+	kill ${pid:-} ${peer:-} 2>/dev/null || true
 	# The agent published its jobs retained: take them off the broker again.
 	if [ "$broker" != none ] && command -v mosquitto_sub >/dev/null; then
 		hostport=${broker#*://}
@@ -40,13 +42,18 @@ control: {socket: $work/a.sock}
 $mqtt
 actuators: [{name: relay, driver: sim}]
 YAML
+# Idle means no job is due: cron hours skip this UTC hour and the next
+# (the measurement may cross into it); an interval's first run is one
+# interval after the import.
+now_h=$((10#$(date -u +%H)))
 {
   echo "["
   for i in $(seq 0 999); do
+    h=$(((now_h + 2 + i % 22) % 24))
     case $((i % 3)) in
-      0) trig="{\"type\":\"cron\",\"minute\":\"$((i % 60))\",\"hour\":\"*/2\"}" ;;
+      0) trig="{\"type\":\"cron\",\"minute\":\"$((i % 60))\",\"hour\":\"$h\"}" ;;
       1) trig="{\"type\":\"interval\",\"minutes\":$((5 + i % 50))}" ;;
-      2) trig="{\"type\":\"cron\",\"day_of_week\":\"mon-fri\",\"hour\":\"$((i % 24))\",\"minute\":\"$((i % 60))\"}" ;;
+      2) trig="{\"type\":\"cron\",\"day_of_week\":\"mon-fri\",\"hour\":\"$h\",\"minute\":\"$((i % 60))\"}" ;;
     esac
     sep=","; [ "$i" = 999 ] && sep=""
     echo "{\"id\":\"j$i\",\"trigger\":$trig,\"action\":{\"type\":\"actuate\",\"actuator\":\"relay\",\"command\":\"toggle\"}}$sep"
@@ -62,19 +69,28 @@ if [ "$broker" != none ]; then
 	"$work/pahoidle" "$broker" &
 	peer=$!
 fi
-sleep 10
+# Let the start settle: the agent publishes its 1,000 job documents
+# (retained) and its outbox flusher goes quiet about 10 s after that.
+sleep 20
 # CPU time in nanoseconds, from the scheduler's own accounting, summed over
 # every thread (Go runs goroutines on several).
 cpu() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {print s}'; }
-a0=$(cpu "$pid"); [ -n "$peer" ] && p0=$(cpu "$peer")
+# Wake-ups: a thread that sleeps again after waking counts one voluntary
+# context switch, so their sum over the threads counts the wake-ups.
+wakes() { cat /proc/"$1"/task/*/status | awk '/^voluntary_ctxt_switches/ {s += $2} END {print s}'; }
+runs() { grep -c 'msg=actuator' "$work/run.log" || true; } # each job run switches the relay
+r0=$(runs); a0=$(cpu "$pid"); w0=$(wakes "$pid"); [ -n "$peer" ] && p0=$(cpu "$peer") && q0=$(wakes "$peer")
 sleep 60
-a1=$(cpu "$pid"); [ -n "$peer" ] && p1=$(cpu "$peer")
+a1=$(cpu "$pid"); w1=$(wakes "$pid"); r1=$(runs); [ -n "$peer" ] && p1=$(cpu "$peer") && q1=$(wakes "$peer")
 grep -E '^(VmRSS|VmHWM|RssAnon|RssFile):' "/proc/$pid/status"
-echo "jobs: $("$work/agent" jobs list --config "$work/a.yaml" | tail -n +2 | wc -l)"
-awk -v t="$((a1 - a0))" 'BEGIN { printf "idle CPU, agent:    %.2f ms in 60 s\n", t / 1e6 }'
+echo "jobs: $("$work/agent" jobs list --config "$work/a.yaml" | tail -n +2 | wc -l), of which ran in the idle minute: $((r1 - r0))"
+awk -v t="$((a1 - a0))" -v w="$((w1 - w0))" 'BEGIN { printf "idle CPU, agent:    %.2f ms in 60 s, %d wake-ups\n", t / 1e6, w }'
 if [ -n "$peer" ]; then
-	awk -v t="$((p1 - p0))" 'BEGIN { printf "idle CPU, pahoidle: %.2f ms in 60 s (a process holding only a paho connection)\n", t / 1e6 }'
+	awk -v t="$((p1 - p0))" -v w="$((q1 - q0))" 'BEGIN { printf "idle CPU, pahoidle: %.2f ms in 60 s, %d wake-ups (a process holding only a paho connection)\n", t / 1e6, w }'
 	kill -TERM "$peer"
+	wait "$peer" || true
+	peer=""
 fi
 kill -TERM "$pid"
 wait "$pid" || true
+pid=""
