@@ -2,8 +2,10 @@
 
 // gen.go writes zoneinfo.flate from the Go toolchain's copy of the IANA
 // time zone database ($GOROOT/lib/time/zoneinfo.zip, the same file
-// time/tzdata embeds). Run it with `go generate` after a Go upgrade;
-// TestMatchesToolchain fails while the two differ.
+// time/tzdata embeds). Run it with `go generate` after a Go upgrade that
+// brings a newer database. It also writes zoneinfo.source, the SHA-256 of
+// the zip it read: TestMatchesToolchain compares every zone with the
+// toolchain's when the toolchain has that same zip.
 //
 // The output is one raw DEFLATE stream of
 //
@@ -20,7 +22,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"io"
 	"log"
 	"os"
@@ -87,6 +91,14 @@ func main() {
 		log.Fatal(err)
 	}
 	if err := os.WriteFile("zoneinfo.flate", out.Bytes(), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	zb, err := os.ReadFile(src)
+	if err != nil {
+		log.Fatal(err)
+	}
+	sum := sha256.Sum256(zb)
+	if err := os.WriteFile("zoneinfo.source", []byte(hex.EncodeToString(sum[:])+"\n"), 0o644); err != nil {
 		log.Fatal(err)
 	}
 	log.Printf("zoneinfo.flate: %d zones, %d distinct files, %d bytes (from %d)", len(entries), len(at), out.Len(), len(raw))
