@@ -48,7 +48,11 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// FieldError returns a bad_request *Error naming the field at fault.
+// FieldError returns a bad_request *Error naming the field at fault. It is
+// never inlined: it only builds errors, and inlined at its 130-odd call
+// sites it cost the binary 19 KB.
+//
+//go:noinline
 func FieldError(field, format string, args ...any) *Error {
 	return &Error{Code: CodeBadRequest, Field: field, Message: fmt.Sprintf(format, args...)}
 }

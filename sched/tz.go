@@ -5,15 +5,14 @@ import (
 	"math"
 	"sync"
 	"time"
-
-	// The embedded IANA database is the fallback when the host has none (a
-	// minimal image): time.LoadLocation consults it after the system files.
-	_ "time/tzdata"
 )
 
 // LoadLocation returns the time zone with the given IANA name
 // ("Europe/Berlin", "UTC"). The host's zone database is used when present,
-// Go's embedded copy otherwise, so a minimal image still knows every zone.
+// and an embedded copy otherwise when the program links one, as the agent
+// does (its main imports internal/tzdata, Go's database compressed; a
+// library leaves that choice to the program, as Go advises for
+// time/tzdata), so a minimal image still knows every zone.
 // The empty name and "Local" are refused: a trigger names its zone, or
 // leaves timezone out to use the scheduler's.
 func LoadLocation(name string) (*time.Location, error) {
