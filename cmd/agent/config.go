@@ -215,10 +215,10 @@ func yamlProblem(doc *yaml.Node, err error) Problem {
 		p := Problem{Line: n, Msg: m[3]}
 		if doc != nil && !strings.Contains(p.Msg, " not found in type ") {
 			if col, _ := strconv.Atoi(m[2]); col > 0 {
-				p.Path = pathAtValue(doc, "", n, col)
+				p.Path = pathAtValue(doc, n, col)
 			}
 			if m := yamlUnmarshal.FindStringSubmatch(p.Msg); m != nil && p.Path == "" {
-				p.Path = pathAtTagged(doc, "", n, m[1], m[2])
+				p.Path = pathAtTagged(doc, n, m[1], m[2])
 			}
 			if p.Path == "" {
 				p.Path = pathAtLine(doc, "", n)
@@ -233,68 +233,43 @@ func yamlProblem(doc *yaml.Node, err error) Problem {
 // tag and, for a scalar, its text, but not its column.
 var yamlUnmarshal = regexp.MustCompile("^cannot unmarshal (!![a-z]+)(?: `([^`]*)`)? into ")
 
-// pathAtTagged returns the dotted path of the first value on line with tag
-// (and, when val is not "", that text), or "".
-func pathAtTagged(n *yaml.Node, prefix string, line int, tag, val string) string {
-	join := func(k string) string {
-		if prefix == "" {
-			return k
-		}
-		return prefix + "." + k
-	}
-	match := func(v *yaml.Node) bool {
+// pathAtTagged returns the dotted path of the innermost value on line with
+// tag (and, when val is not "", that text), or "".
+func pathAtTagged(n *yaml.Node, line int, tag, val string) string {
+	return pathWhere(n, "", func(v *yaml.Node) bool {
 		return v.Line == line && v.Tag == tag && (val == "" || v.Value == val)
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if p := pathAtTagged(v, join(k.Value), line, tag, val); p != "" {
-				return p // the innermost match
-			}
-			if match(v) {
-				return join(k.Value)
-			}
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			if p := pathAtTagged(c, join(strconv.Itoa(i)), line, tag, val); p != "" {
-				return p
-			}
-			if match(c) {
-				return join(strconv.Itoa(i))
-			}
-		}
-	}
-	return ""
+	})
 }
 
 // pathAtValue returns the dotted path of the value that starts at line and
 // column, or "".
-func pathAtValue(n *yaml.Node, prefix string, line, col int) string {
-	join := func(k string) string {
-		if prefix == "" {
-			return k
+func pathAtValue(n *yaml.Node, line, col int) string {
+	return pathWhere(n, "", func(v *yaml.Node) bool { return v.Line == line && v.Column == col })
+}
+
+// pathWhere returns the dotted path (below prefix) of the innermost value
+// in n for which match is true, or "".
+func pathWhere(n *yaml.Node, prefix string, match func(*yaml.Node) bool) string {
+	visit := func(key string, v *yaml.Node) string {
+		p := joinPath(prefix, key)
+		if inner := pathWhere(v, p, match); inner != "" {
+			return inner
 		}
-		return prefix + "." + k
+		if match(v) {
+			return p
+		}
+		return ""
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if v.Line == line && v.Column == col {
-				return join(k.Value)
-			}
-			if p := pathAtValue(v, join(k.Value), line, col); p != "" {
+			if p := visit(n.Content[i].Value, n.Content[i+1]); p != "" {
 				return p
 			}
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			if c.Line == line && c.Column == col {
-				return join(strconv.Itoa(i))
-			}
-			if p := pathAtValue(c, join(strconv.Itoa(i)), line, col); p != "" {
+			if p := visit(strconv.Itoa(i), c); p != "" {
 				return p
 			}
 		}
@@ -302,14 +277,17 @@ func pathAtValue(n *yaml.Node, prefix string, line, col int) string {
 	return ""
 }
 
+// joinPath appends key to a dotted path.
+func joinPath(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
 // pathAtLine returns the dotted path of the first key on the given line.
 func pathAtLine(n *yaml.Node, prefix string, line int) string {
-	join := func(k string) string {
-		if prefix == "" {
-			return k
-		}
-		return prefix + "." + k
-	}
+	join := func(k string) string { return joinPath(prefix, k) }
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
