@@ -717,8 +717,8 @@ func TestRevalidate(t *testing.T) {
 		t.Fatalf("invalid job: %s", jsonString(r))
 	}
 	wantCode(t, h.s.RunNow(context.Background(), "r", sched.OpOptions{}), sched.CodeConflict)
+	h.settle(time.Minute) // nothing queued: the loop sleeps its longest wait
 	h.clock.Advance(35 * time.Second) // r would have run at 10, 20 and 30 s
-	h.settle(time.Minute)
 	h.noEvent()
 	if got := h.s.Revalidate(); len(got) != 0 {
 		t.Fatalf("still refused, yet Revalidate reports %v", got)
