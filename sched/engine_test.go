@@ -717,7 +717,7 @@ func TestRevalidate(t *testing.T) {
 		t.Fatalf("invalid job: %s", jsonString(r))
 	}
 	wantCode(t, h.s.RunNow(context.Background(), "r", sched.OpOptions{}), sched.CodeConflict)
-	h.settle(time.Minute) // nothing queued: the loop sleeps its longest wait
+	h.settle(time.Minute)             // nothing queued: the loop sleeps its longest wait
 	h.clock.Advance(35 * time.Second) // r would have run at 10, 20 and 30 s
 	h.noEvent()
 	if got := h.s.Revalidate(); len(got) != 0 {
