@@ -92,10 +92,24 @@ type Agent struct {
 	started   time.Time
 	stats     counters
 
+	// qmu orders enqueue with the stop: it guards qstate and the sends on
+	// tele, so that tele is never closed under a send.
+	qmu    sync.Mutex
+	qstate queueState
+
 	runOnce  sync.Once
 	stopped  chan struct{}
 	lastInfo string
 }
+
+// queueState says where enqueue puts telemetry.
+type queueState int
+
+const (
+	queueOpen     queueState = iota // to the sender, through tele
+	queueStopping                   // Run is stopping: the outbox, committed by Run's final flush
+	queueClosed                     // Run has returned (or never ran): the outbox, committed at once
+)
 
 // New checks cfg and deps and builds an Agent; it does not connect.
 func New(cfg Config, deps Deps) (*Agent, error) {
@@ -244,8 +258,9 @@ func (a *Agent) Connected() bool {
 
 // Run connects (and reconnects) to the broker, serves requests and
 // publishes telemetry until ctx is cancelled; then it publishes status
-// offline, disconnects, commits the outbox and returns. Run may be called
-// once.
+// offline, disconnects, commits the outbox and returns. Telemetry that
+// arrives after that is committed to the outbox as it comes. Run may be
+// called once.
 func (a *Agent) Run(ctx context.Context) error {
 	first := false
 	a.runOnce.Do(func() { first = true })
@@ -278,28 +293,51 @@ func (a *Agent) Run(ctx context.Context) error {
 	// telemetry (outputs driven to their shutdown state) must reach the
 	// broker now, not at the next start. Bounded: what is not acknowledged
 	// in time goes to the outbox.
-	close(a.tele)
+	a.setQueue(queueStopping)
 	<-senderDone
 	a.waitSettled(stopSettle)
 	a.cleanStop()
 	close(a.pending)
 	<-watcherDone
+	// From here on nothing flushes the outbox for us: telemetry that
+	// still comes (a job that outlived the scheduler's shutdown, an output
+	// changed late) is committed as it arrives.
+	a.setQueue(queueClosed)
 	if err := a.deps.Outbox.Flush(); err != nil {
 		return fmt.Errorf("mqtt: final outbox flush: %w", err)
 	}
 	return nil
 }
 
+// setQueue moves the telemetry queue to state s: stopping closes tele
+// (the sender drains it and returns).
+func (a *Agent) setQueue(s queueState) {
+	a.qmu.Lock()
+	defer a.qmu.Unlock()
+	if a.qstate == queueOpen {
+		close(a.tele)
+	}
+	a.qstate = s
+}
+
 // Close waits for Run to return (it returns once its context is
-// cancelled); it is a no-op when Run was never called.
+// cancelled). When Run was never called, it commits whatever telemetry was
+// queued to the outbox; from then on telemetry is committed as it comes.
 func (a *Agent) Close() error {
 	first := false
 	a.runOnce.Do(func() { first = true })
-	if first {
-		close(a.stopped)
+	if !first {
+		<-a.stopped
 		return nil
 	}
-	<-a.stopped
+	defer close(a.stopped)
+	a.setQueue(queueClosed)
+	for m := range a.tele {
+		a.deps.Outbox.Append(m.TS, encodeRecord(m))
+	}
+	if err := a.deps.Outbox.Flush(); err != nil {
+		return fmt.Errorf("mqtt: outbox flush: %w", err)
+	}
 	return nil
 }
 
@@ -482,7 +520,7 @@ func (a *Agent) setup(gen uint64) {
 	// The current job documents follow whatever the outbox still holds,
 	// so the broker's retained state ends at the truth.
 	for _, j := range a.deps.Scheduler.List() {
-		a.enqueue(a.jobState(j.ID, &j))
+		a.keep(a.jobState(j.ID, &j))
 	}
 	a.signal(a.kick)
 }
@@ -660,7 +698,7 @@ func (a *Agent) worker(ctx context.Context) {
 func (a *Agent) clearIfGone(id string) {
 	if _, err := a.deps.Scheduler.Get(id); sched.ErrorCode(err) == sched.CodeNotFound {
 		a.log.Info("clearing the retained document of a job that no longer exists", "job", id)
-		a.enqueue(a.jobState(id, nil))
+		a.keep(a.jobState(id, nil))
 	}
 }
 

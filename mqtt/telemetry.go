@@ -77,14 +77,22 @@ type pendingPub struct {
 }
 
 // enqueue hands m to the sender without blocking; when the queue is full,
-// m goes straight to the outbox.
-func (a *Agent) enqueue(m outMsg) {
-	defer func() {
-		// After Run returned, the queue is closed: keep m in the outbox.
-		if recover() != nil {
-			a.appendOutbox(m)
+// m goes straight to the outbox. Once the agent stopped, m is committed to
+// the outbox at once: the error says it could not be.
+func (a *Agent) enqueue(m outMsg) error {
+	a.qmu.Lock()
+	defer a.qmu.Unlock()
+	switch a.qstate {
+	case queueStopping:
+		a.appendOutbox(m) // committed by Run's final flush
+		return nil
+	case queueClosed:
+		a.deps.Outbox.Append(m.TS, encodeRecord(m))
+		if err := a.deps.Outbox.Flush(); err != nil {
+			return fmt.Errorf("telemetry after the stop not committed to the outbox: %w", err)
 		}
-	}()
+		return nil
+	}
 	select {
 	case a.tele <- m:
 	default:
@@ -97,11 +105,19 @@ func (a *Agent) enqueue(m outMsg) {
 		a.mu.Unlock()
 		a.signal(a.kick)
 	}
+	return nil
+}
+
+// keep enqueues m and logs when it could not be kept.
+func (a *Agent) keep(m outMsg) {
+	if err := a.enqueue(m); err != nil {
+		a.log.Error("telemetry lost", "topic", m.Topic, "err", err)
+	}
 }
 
 // sender publishes telemetry while the agent is live (connected, outbox
 // empty) and appends it to the outbox otherwise. It runs until the queue
-// is closed.
+// is closed (see setQueue).
 func (a *Agent) sender() {
 	for m := range a.tele {
 		// The append happens under mu so that drain, which goes live under
@@ -364,12 +380,12 @@ func (a *Agent) onEvent(e sched.Event) {
 		a.log.Error("cannot encode event", "job", e.JobID, "event", e.Kind, "err", err)
 		return
 	}
-	a.enqueue(outMsg{Topic: a.topics.Events(), QoS: 1, Mark: true, TS: e.Time, Payload: b})
+	a.keep(outMsg{Topic: a.topics.Events(), QoS: 1, Mark: true, TS: e.Time, Payload: b})
 	switch {
 	case e.Kind == sched.EventRemoved:
-		a.enqueue(a.jobState(e.JobID, nil))
+		a.keep(a.jobState(e.JobID, nil))
 	case e.Job != nil && e.Kind != sched.EventSubmitted:
-		a.enqueue(a.jobState(e.JobID, e.Job))
+		a.keep(a.jobState(e.JobID, e.Job))
 	}
 }
 
@@ -403,7 +419,7 @@ func (a *Agent) Reading(sensor string, ts time.Time, values map[string]float64, 
 		a.log.Error("reading cannot be encoded; dropped", "sensor", sensor, "err", err)
 		return
 	}
-	a.enqueue(outMsg{Topic: a.topics.Sensor(sensor), QoS: 1, Mark: true, TS: ts, Payload: b})
+	a.keep(outMsg{Topic: a.topics.Sensor(sensor), QoS: 1, Mark: true, TS: ts, Payload: b})
 }
 
 // ActuatorState publishes the retained state of an actuator: ON / OFF, or
@@ -424,12 +440,14 @@ func (a *Agent) ActuatorState(name string, on bool, value *float64) {
 			Value float64 `json:"value"`
 		}{state, *value})
 	}
-	a.enqueue(outMsg{Topic: a.topics.ActuatorState(name), QoS: 1, Retain: true, TS: a.clock.Now(), Payload: payload})
+	a.keep(outMsg{Topic: a.topics.ActuatorState(name), QoS: 1, Retain: true, TS: a.clock.Now(), Payload: payload})
 }
 
 // Publish is the publish action's Publisher: it sends payload on topic,
 // queued through the outbox while the broker is away (then it returns nil:
-// the message is kept, not lost). The payload is sent as given.
+// the message is kept, not lost). After the agent stopped, the message is
+// committed to the outbox at once; the error says it could not be. The
+// payload is sent as given.
 func (a *Agent) Publish(ctx context.Context, topic string, qos byte, retain bool, payload []byte) error {
 	if topic == "" || strings.ContainsAny(topic, "+#\x00") || !utf8.ValidString(topic) || len(topic) > 65535 {
 		return fmt.Errorf("mqtt publish: topic %q must be non-empty UTF-8 without wildcards", topic)
@@ -440,6 +458,8 @@ func (a *Agent) Publish(ctx context.Context, topic string, qos byte, retain bool
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	a.enqueue(outMsg{Topic: topic, QoS: qos, Retain: retain, TS: a.clock.Now(), Payload: payload})
+	if err := a.enqueue(outMsg{Topic: topic, QoS: qos, Retain: retain, TS: a.clock.Now(), Payload: payload}); err != nil {
+		return fmt.Errorf("mqtt publish: %w", err)
+	}
 	return nil
 }
