@@ -18,6 +18,7 @@ import (
 	"encoding/binary"
 
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,6 +59,13 @@ type Outbox struct {
 	bytes        int64 // committed bytes, overhead included
 	dropped      uint64
 	droppedSaved uint64 // part of dropped already persisted
+	// replaying is the last sequence number Peek returned, until Delete:
+	// those records are being replayed. The bounds drop them like any
+	// other, but whether they were lost is known only later: limbo holds
+	// those dropped, counted once the replay turns out to have failed
+	// (the next Peek) and forgotten if Delete says they were delivered.
+	replaying uint64
+	limbo     []uint64
 }
 
 // Open opens the outbox in db, creating its bucket, and applies the bounds
@@ -119,6 +127,14 @@ func (o *Outbox) Append(ts time.Time, rec []byte) {
 	}
 }
 
+// CountDropped adds n records dropped before they reached the outbox (the
+// MQTT agent's overflow) to the drop count; the next Flush persists it.
+func (o *Outbox) CountDropped(n uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.dropped += n
+}
+
 // Flush commits the pending records in one transaction, then drops the
 // oldest records beyond MaxBytes and those older than MaxAge, and persists
 // the drop count. On error the pending records stay pending.
@@ -133,6 +149,7 @@ func (o *Outbox) flushLocked() error {
 		return nil
 	}
 	count, bytes, dropped := o.count, o.bytes, o.dropped
+	limbo := slices.Clone(o.limbo)
 	cutoff := o.opts.Now().Add(-o.opts.MaxAge).UnixNano()
 	err := o.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketName)
@@ -152,7 +169,8 @@ func (o *Outbox) flushLocked() error {
 			bytes += int64(len(r.rec)) + overhead
 		}
 		// Collect first, then delete: deleting under a moving cursor can
-		// skip keys.
+		// skip keys. A record being replayed goes to limbo, not to the
+		// count: it may yet be delivered.
 		var drop [][]byte
 		c := recs.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -162,7 +180,11 @@ func (o *Outbox) flushLocked() error {
 			drop = append(drop, k)
 			count--
 			bytes -= int64(len(v)) + 8
-			dropped++
+			if len(k) == 8 && binary.BigEndian.Uint64(k) <= o.replaying {
+				limbo = append(limbo, binary.BigEndian.Uint64(k))
+			} else {
+				dropped++
+			}
 		}
 		for _, k := range drop {
 			if err := recs.Delete(k); err != nil {
@@ -178,11 +200,15 @@ func (o *Outbox) flushLocked() error {
 	}
 	o.pending, o.pendingBytes = nil, 0
 	o.count, o.bytes, o.dropped, o.droppedSaved = count, bytes, dropped, dropped
+	o.limbo = limbo
 	return nil
 }
 
 // Peek flushes, then returns up to n of the oldest records with their
-// sequence numbers, oldest first, without removing them.
+// sequence numbers, oldest first, without removing them. The records
+// returned are being replayed until Delete or the next Peek: one the
+// bounds drop meanwhile is counted dropped only if Delete does not cover
+// it, so that no record is both delivered and counted dropped.
 func (o *Outbox) Peek(n int) (seqs []uint64, recs [][]byte, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -202,6 +228,13 @@ func (o *Outbox) Peek(n int) (seqs []uint64, recs [][]byte, err error) {
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("outbox: peek: %w", err)
+	}
+	// A new replay: the last one ended without Delete, and what it lost
+	// to the bounds was not delivered.
+	o.dropped += uint64(len(o.limbo))
+	o.limbo, o.replaying = nil, 0
+	if len(seqs) > 0 {
+		o.replaying = seqs[len(seqs)-1]
 	}
 	return seqs, recs, nil
 }
@@ -232,6 +265,14 @@ func (o *Outbox) Delete(through uint64) error {
 		return fmt.Errorf("outbox: delete: %w", err)
 	}
 	o.count, o.bytes = count, bytes
+	// The replay was delivered up to through: what the bounds dropped of
+	// it up to there was delivered, the rest was not.
+	for _, seq := range o.limbo {
+		if seq > through {
+			o.dropped++
+		}
+	}
+	o.limbo, o.replaying = nil, 0
 	return nil
 }
 

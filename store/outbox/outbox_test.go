@@ -159,6 +159,12 @@ func TestMaxAgeDrops(t *testing.T) {
 	if err := o.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	// "recent" was being replayed (peekAll) when it aged out: counted
+	// once the next replay shows that one did not deliver it.
+	if q, d := o.Stats(); q != 0 || d != 1 {
+		t.Fatalf("stats = %d %d, want 0 1", q, d)
+	}
+	f.peekAll(o)
 	if q, d := o.Stats(); q != 0 || d != 2 {
 		t.Fatalf("stats = %d %d, want 0 2", q, d)
 	}
@@ -195,5 +201,86 @@ func BenchmarkFlush100(b *testing.B) {
 		if err := o.Delete(seqs[len(seqs)-1]); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestReplayedRecordsNotDoubleCounted: the bounds drop the oldest records
+// even while they are being replayed (handed out by Peek); those are
+// counted dropped only if the replay does not deliver them, so that no
+// record is both delivered and counted dropped.
+func TestReplayedRecordsNotDoubleCounted(t *testing.T) {
+	f := newFixture(t)
+	rec := make([]byte, 84) // 100 bytes each with overhead
+	o := f.open(1000, time.Hour)
+	appended := 0
+	add := func(n int) {
+		t.Helper()
+		for range n {
+			rec[0] = byte(appended)
+			appended++
+			o.Append(f.now, rec)
+		}
+		if err := o.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(10)
+	seqs, recs, err := o.Peek(3) // being replayed: records 0, 1, 2
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(3) // 1300 bytes: the oldest three go, replayed or not
+	if _, left := f.peekAll(o); len(left) != 10 || left[0][0] != 3 {
+		t.Fatalf("left %d records, the first %d; want 10 from 3", len(left), left[0][0])
+	}
+	// peekAll was a replay too: start the one under test again.
+	if seqs, recs, err = o.Peek(3); err != nil {
+		t.Fatal(err)
+	}
+	// Records 3 and 4, being replayed, are dropped; then the replay is
+	// delivered.
+	add(2)
+	if err := o.Delete(seqs[len(seqs)-1]); err != nil {
+		t.Fatal(err)
+	}
+	queued, dropped := o.Stats()
+	// Delivered: records 3, 4, 5 (this replay). Dropped: 0, 1, 2 (the
+	// replay they were in ended without Delete).
+	if len(recs) != 3 || queued != 9 || dropped != 3 || len(recs)+queued+int(dropped) != appended {
+		t.Errorf("%d delivered + %d queued + %d dropped, of %d appended; want 3 + 9 + 3", len(recs), queued, dropped, appended)
+	}
+	// A replay that fails (no Delete): what the bounds took of it is
+	// counted at the next replay.
+	if _, _, err := o.Peek(2); err != nil { // records 6, 7
+		t.Fatal(err)
+	}
+	add(3) // records 6, 7 dropped
+	if _, d := o.Stats(); d != 3 {
+		t.Errorf("dropped %d during a replay, want 3 until it is known lost", d)
+	}
+	if _, _, err := o.Peek(100); err != nil {
+		t.Fatal(err)
+	}
+	if q, d := o.Stats(); q != 10 || d != 5 {
+		t.Errorf("stats = %d %d, want 10 5", q, d)
+	}
+}
+
+// TestCountDroppedPersisted: drops counted by the agent before its records
+// reached the outbox are committed with the next Flush, like the outbox's own.
+func TestCountDroppedPersisted(t *testing.T) {
+	f := newFixture(t)
+	o := f.open(1000, time.Hour)
+	o.CountDropped(7)
+	if _, d := o.Stats(); d != 7 {
+		t.Fatalf("dropped = %d, want 7", d)
+	}
+	if err := o.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.reopenDB()
+	o = f.open(1000, time.Hour)
+	if q, d := o.Stats(); q != 0 || d != 7 {
+		t.Fatalf("after reopen stats = %d %d, want 0 7", q, d)
 	}
 }
