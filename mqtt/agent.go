@@ -19,8 +19,8 @@ import (
 	"github.com/edgecron/edgecron/sched"
 )
 
-// Queue sizes. A full command queue answers "busy"; a full telemetry
-// queue spills to the outbox.
+// Queue sizes. A full command queue answers "busy"; telemetry that finds
+// its queue full waits behind it in the overflow (see overflowLocked).
 const (
 	cmdQueue         = 256
 	teleQueue        = 4096
@@ -42,7 +42,7 @@ type Stats struct {
 	RetainedIgnored uint64 // retained commands and set payloads ignored
 	Busy            uint64 // commands refused because the queue was full
 	SetErrors       uint64 // actuator set payloads that failed
-	Spilled         uint64 // telemetry sent to the outbox because the queue was full
+	Spilled         uint64 // telemetry that found the queue full and waited behind it in the overflow
 }
 
 type counters struct {
@@ -92,10 +92,13 @@ type Agent struct {
 	started   time.Time
 	stats     counters
 
-	// qmu orders enqueue with the stop: it guards qstate and the sends on
-	// tele, so that tele is never closed under a send.
-	qmu    sync.Mutex
-	qstate queueState
+	// qmu orders enqueue with the sender and the stop: it guards the
+	// fields below and the sends on tele (never closed under a send).
+	qmu         sync.Mutex
+	qstate      queueState
+	overflow    []outMsg // see overflowLocked
+	overBytes   int64
+	overDropped uint64
 
 	runOnce  sync.Once
 	stopped  chan struct{}
@@ -106,8 +109,8 @@ type Agent struct {
 type queueState int
 
 const (
-	queueOpen     queueState = iota // to the sender, through tele
-	queueStopping                   // Run is stopping: the outbox, committed by Run's final flush
+	queueOpen     queueState = iota // to the sender, through tele (or the overflow)
+	queueStopping                   // Run is stopping: the overflow, committed by Run's final flush
 	queueClosed                     // Run has returned (or never ran): the outbox, committed at once
 )
 
@@ -301,7 +304,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	<-watcherDone
 	// From here on nothing flushes the outbox for us: telemetry that
 	// still comes (a job that outlived the scheduler's shutdown, an output
-	// changed late) is committed as it arrives.
+	// changed late) is committed as it arrives. What came since the sender
+	// returned follows what the watcher put in the outbox.
 	a.setQueue(queueClosed)
 	if err := a.deps.Outbox.Flush(); err != nil {
 		return fmt.Errorf("mqtt: final outbox flush: %w", err)
@@ -310,7 +314,9 @@ func (a *Agent) Run(ctx context.Context) error {
 }
 
 // setQueue moves the telemetry queue to state s: stopping closes tele
-// (the sender drains it and returns).
+// (the sender drains it and the overflow, and returns); closed moves what
+// is in the queue and the overflow to the outbox (the sender has
+// returned, or never ran).
 func (a *Agent) setQueue(s queueState) {
 	a.qmu.Lock()
 	defer a.qmu.Unlock()
@@ -318,6 +324,19 @@ func (a *Agent) setQueue(s queueState) {
 		close(a.tele)
 	}
 	a.qstate = s
+	if s != queueClosed {
+		return
+	}
+	for m := range a.tele {
+		a.deps.Outbox.Append(m.TS, encodeRecord(m))
+	}
+	for _, m := range a.overflow {
+		a.deps.Outbox.Append(m.TS, encodeRecord(m))
+	}
+	if a.overDropped > 0 {
+		a.deps.Outbox.CountDropped(a.overDropped)
+	}
+	a.overflow, a.overBytes, a.overDropped = nil, 0, 0
 }
 
 // Close waits for Run to return (it returns once its context is
@@ -332,9 +351,6 @@ func (a *Agent) Close() error {
 	}
 	defer close(a.stopped)
 	a.setQueue(queueClosed)
-	for m := range a.tele {
-		a.deps.Outbox.Append(m.TS, encodeRecord(m))
-	}
 	if err := a.deps.Outbox.Flush(); err != nil {
 		return fmt.Errorf("mqtt: outbox flush: %w", err)
 	}

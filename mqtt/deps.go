@@ -26,9 +26,11 @@ type Scheduler interface {
 // it). Append buffers in memory; Flush commits what was appended; Peek
 // flushes and returns the oldest records with their sequence numbers;
 // Delete removes records up to and including a sequence number; Stats
-// reports the records queued and dropped.
+// reports the records queued and dropped; CountDropped adds records the
+// agent dropped before they reached the outbox to the count Flush commits.
 type Outbox interface {
 	Append(ts time.Time, rec []byte)
+	CountDropped(n uint64)
 	Flush() error
 	Peek(n int) (seqs []uint64, recs [][]byte, err error)
 	Delete(through uint64) error

@@ -76,15 +76,18 @@ type pendingPub struct {
 	msg  outMsg
 }
 
-// enqueue hands m to the sender without blocking; when the queue is full,
-// m goes straight to the outbox. Once the agent stopped, m is committed to
-// the outbox at once: the error says it could not be.
+// enqueue hands m to the sender without blocking, through the queue or,
+// once the queue is full, the overflow behind it (see overflowLocked).
+// Once the agent stopped, m is committed to the outbox at once: the error
+// says it could not be.
 func (a *Agent) enqueue(m outMsg) error {
 	a.qmu.Lock()
 	defer a.qmu.Unlock()
 	switch a.qstate {
 	case queueStopping:
-		a.appendOutbox(m) // committed by Run's final flush
+		// Behind what the sender still has; Run moves what the sender
+		// leaves to the outbox before its final flush.
+		a.overflowLocked(m)
 		return nil
 	case queueClosed:
 		a.deps.Outbox.Append(m.TS, encodeRecord(m))
@@ -93,19 +96,56 @@ func (a *Agent) enqueue(m outMsg) error {
 		}
 		return nil
 	}
-	select {
-	case a.tele <- m:
-	default:
-		// The queue is full: keep m in the outbox and stop publishing
-		// live until the outbox is drained, so what follows stays behind it.
-		a.stats.spilled.Add(1)
-		a.mu.Lock()
-		a.appendOutbox(m)
-		a.live = false
-		a.mu.Unlock()
-		a.signal(a.kick)
+	if len(a.overflow) == 0 {
+		select {
+		case a.tele <- m:
+			return nil
+		default:
+		}
 	}
+	a.stats.spilled.Add(1)
+	a.overflowLocked(m)
 	return nil
+}
+
+// msgOverhead is what the overflow counts for a message beside its topic
+// and payload (docs/mqtt.md, "Bounds").
+const msgOverhead = 96
+
+// overflowLocked puts m in the overflow: the messages that found the queue
+// full, in order, behind everything in the queue. While it is not empty,
+// every new message joins it, so the order holds; the sender takes it
+// whole once it has emptied the queue. It holds at most
+// outbox.max_bytes, counting each message as its topic, payload and
+// msgOverhead; beyond that its oldest are dropped and counted as outbox
+// drops. It never blocks: a sender waiting on a slow disk or an
+// unacknowledged publish does not hold up the producers.
+func (a *Agent) overflowLocked(m outMsg) {
+	a.overflow = append(a.overflow, m)
+	a.overBytes += m.size()
+	for a.overBytes > a.cfg.Outbox.MaxBytes.N() && len(a.overflow) > 1 {
+		a.overBytes -= a.overflow[0].size()
+		a.overflow[0] = outMsg{}
+		a.overflow = a.overflow[1:]
+		a.overDropped++
+	}
+}
+
+func (m outMsg) size() int64 { return int64(len(m.Topic)+len(m.Payload)) + msgOverhead }
+
+// takeOverflow empties the overflow and returns what it held, in order;
+// its drops go to the outbox's count.
+func (a *Agent) takeOverflow() []outMsg {
+	a.qmu.Lock()
+	batch, dropped := a.overflow, a.overDropped
+	a.overflow, a.overBytes, a.overDropped = nil, 0, 0
+	a.qmu.Unlock()
+	if dropped > 0 {
+		a.log.Warn("telemetry dropped: the overflow behind the full queue reached outbox.max_bytes", "dropped", dropped)
+		a.deps.Outbox.CountDropped(dropped)
+		a.flushSoon()
+	}
+	return batch
 }
 
 // keep enqueues m and logs when it could not be kept.
@@ -116,30 +156,67 @@ func (a *Agent) keep(m outMsg) {
 }
 
 // sender publishes telemetry while the agent is live (connected, outbox
-// empty) and appends it to the outbox otherwise. It runs until the queue
-// is closed (see setQueue).
+// empty) and appends it to the outbox otherwise, in the order it was
+// enqueued: the queue, then, once the queue is empty, the overflow. It
+// runs until the queue is closed (see setQueue) and it has taken the
+// overflow.
 func (a *Agent) sender() {
-	for m := range a.tele {
-		// The append happens under mu so that drain, which goes live under
-		// mu once the outbox is empty, cannot miss it. The publish happens
-		// outside: paho may block in Publish for its write timeout when
-		// the connection dies under it.
-		a.mu.Lock()
-		// Not live: earlier live publishes that fail go to the outbox too,
-		// from the watcher; let them settle first so m lands behind them.
-		for !a.live && a.inflight > 0 {
-			a.settled.Wait()
+	for {
+		batch, ok := a.next()
+		if !ok {
+			return
 		}
-		live, c, down := a.live, a.client, a.down
-		if live {
-			a.inflight++
-		} else {
-			a.appendOutbox(m)
+		for _, m := range batch {
+			a.send(m)
 		}
-		a.mu.Unlock()
-		if live {
-			a.pending <- pendingPub{tok: publishUnlessLost(c, m, down), down: down, msg: m}
+	}
+}
+
+// next returns the next messages to send: one from the queue, or, when
+// the queue is empty, the overflow. While the overflow holds messages
+// nothing joins the queue, so an empty queue means that every message
+// before the overflow's has been taken. ok is false once the queue is
+// closed and the overflow empty.
+func (a *Agent) next() (batch []outMsg, ok bool) {
+	select {
+	case m, open := <-a.tele:
+		if open {
+			return []outMsg{m}, true
 		}
+	default:
+		if batch := a.takeOverflow(); len(batch) > 0 {
+			return batch, true
+		}
+		m, open := <-a.tele
+		if open {
+			return []outMsg{m}, true
+		}
+	}
+	batch = a.takeOverflow()
+	return batch, len(batch) > 0
+}
+
+// send publishes m while live, else appends it to the outbox.
+func (a *Agent) send(m outMsg) {
+	// The append happens under mu so that drain, which goes live under mu
+	// once the outbox is empty, cannot miss it. The publish happens
+	// outside: paho may block in Publish for its write timeout when the
+	// connection dies under it.
+	a.mu.Lock()
+	// Not live: earlier live publishes that fail go to the outbox too,
+	// from the watcher; let them settle first so m lands behind them.
+	for !a.live && a.inflight > 0 {
+		a.settled.Wait()
+	}
+	live, c, down := a.live, a.client, a.down
+	if live {
+		a.inflight++
+	} else {
+		a.appendOutbox(m)
+	}
+	a.mu.Unlock()
+	if live {
+		a.pending <- pendingPub{tok: publishUnlessLost(c, m, down), down: down, msg: m}
 	}
 }
 
