@@ -38,16 +38,23 @@ func TestMosquittoACLExample(t *testing.T) {
 		return paho.NewClientOptions().SetUsername(user).SetPassword("pw-" + user)
 	}
 
-	dv := newDevice(t, b.URL, "edgecron", "greenhouse-1")
-	dv.cfg.Username = "greenhouse-1"
-	t.Setenv(mqtt.PasswordEnv, "pw-greenhouse-1")
-	dv.start(withGroups("greenhouses"))
-
 	admin := &requester{watcher: &watcher{t: t, notify: make(chan struct{}, 1)}, prefix: "edgecron"}
 	admin.c = mqtttest.Client(t, b.URL, as("fleet-admin"))
 	mqtttest.Wait(t, admin.c.Subscribe("edgecron/+/jobs/res", 1, admin.add))
 	mqtttest.Wait(t, admin.c.Subscribe("edgecron/+/status", 1, admin.add))
+	// A discovery config greenhouse-1 announced before, of an entity it
+	// no longer has.
+	gone := "homeassistant/sensor/greenhouse-1/gone/config"
+	admin.publish(gone, true, `{"name":"gone","unique_id":"edgecron-greenhouse-1_gone"}`)
+	mqtttest.Wait(t, admin.c.Subscribe(gone, 1, admin.add))
+
+	dv := newDevice(t, b.URL, "edgecron", "greenhouse-1")
+	dv.cfg.Username = "greenhouse-1"
+	dv.cfg.HomeAssistant = true
+	t.Setenv(mqtt.PasswordEnv, "pw-greenhouse-1")
+	dv.start(withGroups("greenhouses"))
 	admin.waitOnline("greenhouse-1")
+	admin.waitFor(0, "the stale discovery config cleared", func(m paho.Message) bool { return m.Topic() == gone && len(m.Payload()) == 0 })
 
 	// Another device eavesdrops on greenhouse-1's commands and tries to
 	// command it.

@@ -56,6 +56,7 @@ type inbound struct {
 	payload []byte
 	set     string // actuator name for a set command
 	jobDoc  string // job id of a retained job document seen at connection
+	ha      bool   // a retained discovery config of this device, seen at connection
 }
 
 // Agent connects one device to the broker. Build it with New, run it with
@@ -76,7 +77,8 @@ type Agent struct {
 	pending  chan pendingPub
 	lost     chan struct{}
 	kick     chan struct{}
-	haKick   chan struct{}
+	haKick   chan struct{} // announce every discovery config
+	haDiff   chan struct{} // announce what changed (Rediscover)
 	flushDue chan struct{} // arms the flusher: see flushSoon
 
 	connMu    sync.Mutex    // taken before mu: orders OnConnection calls with the changes they report
@@ -99,6 +101,8 @@ type Agent struct {
 	overflow    []outMsg // see overflowLocked
 	overBytes   int64
 	overDropped uint64
+
+	announced map[string][]byte // discovery configs published: topic → payload; the worker's
 
 	runOnce  sync.Once
 	stopped  chan struct{}
@@ -168,6 +172,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 		lost:     make(chan struct{}, 1),
 		kick:     make(chan struct{}, 1),
 		haKick:   make(chan struct{}, 1),
+		haDiff:   make(chan struct{}, 1),
 		flushDue: make(chan struct{}, 1),
 		stopped:  make(chan struct{}),
 	}
@@ -494,6 +499,9 @@ func (a *Agent) setup(gen uint64) {
 	if a.cfg.HomeAssistant {
 		filters[HAStatus] = 1
 	}
+	// The device's own retained discovery configs come back: those of
+	// entities it no longer has are cleared (with home_assistant off, all).
+	filters[a.haConfigFilter()] = 1
 	for attempt := 1; ; attempt++ {
 		tok := c.SubscribeMultiple(filters, nil)
 		ok := tok.WaitTimeout(subscribeTimeout)
@@ -644,6 +652,15 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 		if in.group == "" {
 			return
 		}
+	case a.isHAConfig(topic):
+		// Only retained configs matter: our own live ones come back too.
+		if m.Retained() && len(m.Payload()) > 0 && len(m.Payload()) <= MaxPayload {
+			select {
+			case a.cmds <- inbound{topic: topic, ha: true, payload: m.Payload()}:
+			default: // checked again at the next connection
+			}
+		}
+		return
 	case strings.HasPrefix(topic, a.topics.Job("")):
 		// A job document (or our own reply). Only retained documents
 		// matter: our own live ones come back too.
@@ -698,13 +715,17 @@ func (a *Agent) worker(ctx context.Context) {
 			switch {
 			case in.jobDoc != "":
 				a.clearIfGone(in.jobDoc)
+			case in.ha:
+				a.clearUnannounced(in.topic, in.payload)
 			case in.set != "":
 				a.handleSet(ctx, in)
 			default:
 				a.handleRequest(ctx, in)
 			}
 		case <-a.haKick:
-			a.publishDiscovery()
+			a.publishDiscovery(true)
+		case <-a.haDiff:
+			a.publishDiscovery(false)
 		}
 	}
 }
