@@ -238,6 +238,9 @@ func livenessWait(n *sdnotify.Notifier) time.Duration {
 func (a *agent) reload(ctx context.Context) {
 	a.notify.Reloading("reloading " + a.cfg.path)
 	defer a.notify.Ready("reloaded")
+	// Whatever the outcome (a rejected reload puts sensors and actuators
+	// back), Home Assistant's discovery follows the ones now running.
+	defer a.ext.rediscover()
 	rejected := func(err error) { a.log.Error("reload: config rejected, keeping the running one", "err", err) }
 	c, err := loadRunConfig(a.flags)
 	if err != nil {

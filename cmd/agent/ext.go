@@ -187,8 +187,6 @@ const sensorReloadWait = 15 * time.Second
 // as it was; if the actuators are then rejected, the running sensors are
 // put back.
 func (e *extensions) reload(ctx context.Context, a *agent, c *Config) error {
-	inv := inventory{e.sensors, e.outputs}
-	sensorsBefore, outputsBefore := inv.Sensors(), inv.Actuators()
 	if err := e.reloadSensors(ctx, a, c.Sensors); err != nil {
 		return fmt.Errorf("sensors: %w", err)
 	}
@@ -197,13 +195,19 @@ func (e *extensions) reload(ctx context.Context, a *agent, c *Config) error {
 		e.restore(ctx, a)
 		return fmt.Errorf("actuators: %w", err)
 	}
-	if e.mq != nil && a.cfg.MQTT.HomeAssistant && (!reflect.DeepEqual(sensorsBefore, inv.Sensors()) || !reflect.DeepEqual(outputsBefore, inv.Actuators())) {
-		a.log.Warn("reload: sensors or actuators changed: Home Assistant discovery is announced again at the next broker connection, or when Home Assistant restarts")
-	}
 	if !reflect.DeepEqual(a.cfg.MQTT, c.MQTT) || a.cfg.DeviceID != c.DeviceID || !reflect.DeepEqual(a.cfg.Groups, c.Groups) {
 		a.log.Warn("reload: mqtt, device_id or groups changed: restart the agent to apply them")
 	}
 	return nil
+}
+
+// rediscover brings Home Assistant discovery up to date with the sensors
+// and actuators as they are now (the MQTT agent announces what changed
+// and clears what is gone; nothing when nothing changed).
+func (e *extensions) rediscover() {
+	if e.mq != nil {
+		e.mq.Rediscover()
+	}
 }
 
 // reloadSensors applies cfgs to the sensor registry; on error nothing
