@@ -269,6 +269,22 @@ func (m message) MessageID() uint16 { return 0 }
 func (m message) Payload() []byte   { return m.payload }
 func (m message) Ack()              {}
 
+// observe follows filters from inside the in-process broker b: every
+// message, however fast they come. (A subscriber on Mosquitto that falls
+// more than max_queued_messages behind, as a test client on a loaded
+// machine does when thousands of readings are replayed, has messages
+// dropped by the broker.)
+func observe(t *testing.T, b *mqtttest.Broker, filters ...string) *watcher {
+	t.Helper()
+	w := &watcher{t: t, notify: make(chan struct{}, 1)}
+	for _, f := range filters {
+		if !b.Observe(t, f, w.observe) {
+			t.Fatal("observe needs the in-process broker")
+		}
+	}
+	return w
+}
+
 // waitCount waits until n messages arrived on topic.
 func (w *watcher) waitCount(topic string, n int) {
 	w.t.Helper()

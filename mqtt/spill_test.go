@@ -33,14 +33,15 @@ func (o heldOutbox) Append(ts time.Time, rec []byte) {
 	o.Outbox.Append(ts, rec)
 }
 
-// spillDevice is a device behind a proxy with an outbox of maxBytes whose
-// appends the test can hold. It returns once the broker is away (the agent
-// saw the loss) and the outbox is held.
-func spillDevice(t *testing.T, maxBytes int64) (dv *device, p *proxy, release func()) {
+// spillDevice is a device, on an in-process broker of the test's own,
+// behind a proxy, with an outbox of maxBytes whose appends the test can
+// hold. It returns once the broker is away (the agent saw the loss) and
+// the outbox is held.
+func spillDevice(t *testing.T, maxBytes int64) (b *mqtttest.Broker, dv *device, p *proxy, release func()) {
 	t.Helper()
-	url := mqtttest.Shared(t)
-	prefix := mqtttest.Prefix(t, url)
-	p = newProxy(t, url)
+	b = mqtttest.Start(t, mqtttest.Options{InProcess: true})
+	prefix := mqtttest.Prefix(t, b.URL)
+	p = newProxy(t, b.URL)
 	dv = newDevice(t, p.url, prefix, uid(prefix, "spill"))
 	dv.cfg.Outbox.MaxBytes = units.Bytes(maxBytes)
 	dv.startScheduler()
@@ -52,13 +53,24 @@ func spillDevice(t *testing.T, maxBytes int64) (dv *device, p *proxy, release fu
 	}
 	hold := &sync.RWMutex{}
 	conn := make(chan bool, 16)
+	info := observe(t, b, dv.root()+"/info")
 	dv.start(func(_ *device, d *mqtt.Deps) {
 		d.Outbox = heldOutbox{d.Outbox, hold}
 		d.OnConnection = func(up bool) { conn <- up }
 	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			q, d := dv.ob.Stats()
+			t.Logf("outbox queued %d dropped %d; agent %+v connected %v", q, d, dv.agent.Stats(), dv.agent.Connected())
+		}
+	})
 	if !receive(t, conn, "connection") {
 		t.Fatal("first change reported is a loss")
 	}
+	// The connection is set up (<root>/info is its last publish) before it
+	// is cut: a publish paho holds when the connection dies under it
+	// blocks for paho's write timeout (30 s).
+	info.waitFor(0, "info", func(paho.Message) bool { return true })
 	p.cut()
 	if receive(t, conn, "loss") {
 		t.Fatal("loss reported as a connection")
@@ -67,7 +79,7 @@ func spillDevice(t *testing.T, maxBytes int64) (dv *device, p *proxy, release fu
 	var once sync.Once
 	release = func() { once.Do(hold.Unlock) }
 	t.Cleanup(release) // before the agent stops
-	return dv, p, release
+	return b, dv, p, release
 }
 
 // produce sends readings 0..n-1 from a goroutine of its own and fails the
@@ -142,8 +154,8 @@ func waitReadings(t *testing.T, w *watcher, topic, what string, ok func(order []
 // blocks the producer, and once the broker is back every reading arrives,
 // in the order it was taken.
 func TestSpillKeepsOrder(t *testing.T) {
-	dv, p, release := spillDevice(t, 64<<20)
-	w := watch(t, mqtttest.Shared(t), dv.root()+"/sensors/air")
+	b, dv, p, release := spillDevice(t, 64<<20)
+	w := observe(t, b, dv.root()+"/sensors/air")
 	const n = teleQueue + 2000
 	produce(t, dv, n)
 	// The sender holds reading 0, the queue 1..4096; the rest waited
@@ -170,8 +182,8 @@ func TestSpillKeepsOrder(t *testing.T) {
 // that the oldest are dropped and counted; the newest arrive, in order.
 func TestSpillBoundedMemory(t *testing.T) {
 	const maxBytes = 256 << 10
-	dv, p, release := spillDevice(t, maxBytes)
-	w := watch(t, mqtttest.Shared(t), dv.root()+"/sensors/air", dv.root()+"/info")
+	b, dv, p, release := spillDevice(t, maxBytes)
+	w := observe(t, b, dv.root()+"/sensors/air", dv.root()+"/info")
 	const n = teleQueue + 40000 // about 10 MB of readings
 	heap := func() uint64 {
 		runtime.GC()
