@@ -101,6 +101,7 @@ type Agent struct {
 	overflow    []outMsg // see overflowLocked
 	overBytes   int64
 	overDropped uint64
+	stopBatch   []outMsg // the overflow when Run began to stop: the sender's last batch
 
 	announced map[string][]byte // discovery configs published: topic → payload; the worker's
 
@@ -114,7 +115,7 @@ type queueState int
 
 const (
 	queueOpen     queueState = iota // to the sender, through tele (or the overflow)
-	queueStopping                   // Run is stopping: the overflow, committed by Run's final flush
+	queueStopping                   // Run is stopping: the overflow, which Run commits after the sender's last batch
 	queueClosed                     // Run has returned (or never ran): the outbox, committed at once
 )
 
@@ -318,15 +319,17 @@ func (a *Agent) Run(ctx context.Context) error {
 	return nil
 }
 
-// setQueue moves the telemetry queue to state s: stopping closes tele
-// (the sender drains it and the overflow, and returns); closed moves what
-// is in the queue and the overflow to the outbox (the sender has
-// returned, or never ran).
+// setQueue moves the telemetry queue to state s. Stopping closes tele
+// and hands the overflow to the sender as its last batch: it drains tele,
+// sends that batch and returns, however much telemetry keeps coming (that
+// waits in the overflow again). Closed moves what is left in the queue and
+// the overflow to the outbox (the sender has returned, or never ran).
 func (a *Agent) setQueue(s queueState) {
 	a.qmu.Lock()
 	defer a.qmu.Unlock()
 	if a.qstate == queueOpen {
 		close(a.tele)
+		a.stopBatch, a.overflow, a.overBytes = a.overflow, nil, 0
 	}
 	a.qstate = s
 	if s != queueClosed {
@@ -335,13 +338,13 @@ func (a *Agent) setQueue(s queueState) {
 	for m := range a.tele {
 		a.deps.Outbox.Append(m.TS, encodeRecord(m))
 	}
-	for _, m := range a.overflow {
+	for _, m := range append(a.stopBatch, a.overflow...) {
 		a.deps.Outbox.Append(m.TS, encodeRecord(m))
 	}
 	if a.overDropped > 0 {
 		a.deps.Outbox.CountDropped(a.overDropped)
 	}
-	a.overflow, a.overBytes, a.overDropped = nil, 0, 0
+	a.stopBatch, a.overflow, a.overBytes, a.overDropped = nil, nil, 0, 0
 }
 
 // Close waits for Run to return (it returns once its context is

@@ -96,19 +96,28 @@ func TestNoReadingLostAcrossStop(t *testing.T) {
 	r.waitOnline(dev)
 	w := observe(t, b, dv.root()+"/sensors/air")
 
-	const n = 3000
-	halfway := make(chan struct{})
+	// The producer runs on through the stop and 200 readings past it.
+	started, stopped := make(chan struct{}), make(chan struct{})
+	var n int
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for i := range n {
-			if i == n/3 {
-				close(halfway)
+		after := -1
+		for i := 0; after < 200; i++ {
+			if i == 1000 {
+				close(started)
+			}
+			select {
+			case <-stopped:
+				after++
+			default:
 			}
 			dv.agent.Reading("air", t0.Add(time.Duration(i)*time.Millisecond), map[string]float64{"n": float64(i)}, nil)
+			n = i + 1
 		}
 	})
-	<-halfway
+	<-started
 	dv.stop()
+	close(stopped)
 	wg.Wait()
 
 	seen := map[int]bool{}
@@ -147,6 +156,9 @@ func TestNoReadingLostAcrossStop(t *testing.T) {
 	})
 	if _, dropped := dv.ob.Stats(); dropped != 0 {
 		t.Errorf("outbox dropped %d", dropped)
+	}
+	if kept < 200 {
+		t.Errorf("%d readings in the outbox file, want at least the 200 taken after the stop", kept)
 	}
 	t.Logf("%d readings taken, %d in the outbox file, the rest at the broker", n, kept)
 }

@@ -85,8 +85,8 @@ func (a *Agent) enqueue(m outMsg) error {
 	defer a.qmu.Unlock()
 	switch a.qstate {
 	case queueStopping:
-		// Behind what the sender still has; Run moves what the sender
-		// leaves to the outbox before its final flush.
+		// Behind what the sender still has; Run moves it to the outbox
+		// once the sender returned, before its final flush.
 		a.overflowLocked(m)
 		return nil
 	case queueClosed:
@@ -134,11 +134,19 @@ func (a *Agent) overflowLocked(m outMsg) {
 func (m outMsg) size() int64 { return int64(len(m.Topic)+len(m.Payload)) + msgOverhead }
 
 // takeOverflow empties the overflow and returns what it held, in order;
-// its drops go to the outbox's count.
+// its drops go to the outbox's count. Once Run is stopping, it returns the
+// last batch instead (see setQueue), once.
 func (a *Agent) takeOverflow() []outMsg {
 	a.qmu.Lock()
-	batch, dropped := a.overflow, a.overDropped
-	a.overflow, a.overBytes, a.overDropped = nil, 0, 0
+	var batch []outMsg
+	if a.qstate == queueOpen {
+		batch = a.overflow
+		a.overflow, a.overBytes = nil, 0
+	} else {
+		batch, a.stopBatch = a.stopBatch, nil
+	}
+	dropped := a.overDropped
+	a.overDropped = 0
 	a.qmu.Unlock()
 	if dropped > 0 {
 		a.log.Warn("telemetry dropped: the overflow behind the full queue reached outbox.max_bytes", "dropped", dropped)
@@ -158,8 +166,8 @@ func (a *Agent) keep(m outMsg) {
 // sender publishes telemetry while the agent is live (connected, outbox
 // empty) and appends it to the outbox otherwise, in the order it was
 // enqueued: the queue, then, once the queue is empty, the overflow. It
-// runs until the queue is closed (see setQueue) and it has taken the
-// overflow.
+// runs until the queue is closed and it has sent the last batch (see
+// setQueue).
 func (a *Agent) sender() {
 	for {
 		batch, ok := a.next()
@@ -176,7 +184,7 @@ func (a *Agent) sender() {
 // the queue is empty, the overflow. While the overflow holds messages
 // nothing joins the queue, so an empty queue means that every message
 // before the overflow's has been taken. ok is false once the queue is
-// closed and the overflow empty.
+// closed and the last batch sent.
 func (a *Agent) next() (batch []outMsg, ok bool) {
 	select {
 	case m, open := <-a.tele:
