@@ -84,15 +84,9 @@ func (c *Config) Validate(prefix string) error {
 }
 
 func (c *Config) validate() error {
-	if !cfgkey.NamePattern.MatchString(c.Name) {
-		return Keyf("name", "%q must match [A-Za-z0-9_.-]{1,64} (it becomes an MQTT topic level)", c.Name)
-	}
-	if c.Driver == "" {
-		return Keyf("driver", "is required (one of: %s)", drivers.Known())
-	}
 	d, ok := Lookup(c.Driver)
-	if !ok {
-		return Keyf("driver", "unknown driver %q (known: %s)", c.Driver, drivers.Known())
+	if err := cfgkey.CheckEntry(c.Name, c.Driver, ok, drivers.Known()); err != nil {
+		return err
 	}
 	s := c.Safety
 	if _, err := onOff("safety.boot", s.Boot, false); err != nil {

@@ -489,11 +489,7 @@ func openOutput(i int, c Config, hw Hardware) (Output, error) {
 		err = fmt.Errorf("driver %s returned no output", c.Driver)
 	}
 	if err != nil {
-		var ke *KeyError
-		if errors.As(err, &ke) && ke.Key != "" {
-			return nil, cfgkey.At(fmt.Sprintf("actuators[%d]", i), err)
-		}
-		return nil, fmt.Errorf("actuators[%d] (%s): %w", i, c.Name, err)
+		return nil, cfgkey.Entry("actuators", i, c.Name, err)
 	}
 	return out, nil
 }

@@ -169,11 +169,7 @@ func openSensor(i int, c Config, hw Hardware) (Sensor, error) {
 		err = fmt.Errorf("driver %s returned no sensor", c.Driver)
 	}
 	if err != nil {
-		var ke *KeyError
-		if errors.As(err, &ke) && ke.Key != "" {
-			return nil, cfgkey.At(fmt.Sprintf("sensors[%d]", i), err)
-		}
-		return nil, fmt.Errorf("sensors[%d] (%s): %w", i, c.Name, err)
+		return nil, cfgkey.Entry("sensors", i, c.Name, err)
 	}
 	return s, nil
 }

@@ -66,3 +66,33 @@ type placed struct {
 
 func (p *placed) Error() string { return p.msg }
 func (p *placed) Unwrap() error { return p.err }
+
+// CheckEntry checks the keys every sensor and actuator entry has: a name
+// that can be an MQTT topic level, and a driver; registered says whether
+// the driver is one, known lists those that are.
+func CheckEntry(name, driver string, registered bool, known string) error {
+	switch {
+	case !NamePattern.MatchString(name):
+		return Keyf("name", "%q must match [A-Za-z0-9_.-]{1,64} (it becomes an MQTT topic level)", name)
+	case driver == "":
+		return Keyf("driver", "is required (one of: %s)", known)
+	case !registered:
+		return Keyf("driver", "unknown driver %q (known: %s)", driver, known)
+	}
+	return nil
+}
+
+// Entry places err, from opening entry i of a config section ("sensors")
+// named name: a KeyError as "sensors[2].pin: ...", any other error as
+// "sensors[2] (soil): ...". The cause stays reachable with errors.Is.
+func Entry(section string, i int, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	prefix := fmt.Sprintf("%s[%d]", section, i)
+	var ke *KeyError
+	if errors.As(err, &ke) && ke.Key != "" {
+		return At(prefix, err)
+	}
+	return fmt.Errorf("%s (%s): %w", prefix, name, err)
+}

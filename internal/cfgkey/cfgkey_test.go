@@ -3,6 +3,7 @@ package cfgkey
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -34,5 +35,39 @@ func TestAt(t *testing.T) {
 	}
 	if NamePattern.MatchString("a/b") || !NamePattern.MatchString("pump-1") {
 		t.Error("NamePattern")
+	}
+}
+
+func TestCheckEntryAndEntry(t *testing.T) {
+	for _, tc := range []struct {
+		name, driver string
+		registered   bool
+		want         string
+	}{
+		{"pump", "relay", true, ""},
+		{"a/b", "relay", true, `name: "a/b" must match`},
+		{"pump", "", false, "driver: is required (one of: relay, sim)"},
+		{"pump", "relai", false, `driver: unknown driver "relai" (known: relay, sim)`},
+	} {
+		err := CheckEntry(tc.name, tc.driver, tc.registered, "relay, sim")
+		if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("CheckEntry(%q, %q) = %v, want %q", tc.name, tc.driver, err, tc.want)
+		}
+	}
+	bus := errors.New("remote I/O error")
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{Keyf("address", "no chip: %w", bus), "sensors[2].address: no chip: remote I/O error"},
+		{fmt.Errorf("open: %w", bus), "sensors[2] (soil): open: remote I/O error"},
+	} {
+		got := Entry("sensors", 2, "soil", tc.err)
+		if got == nil || got.Error() != tc.want || !errors.Is(got, bus) {
+			t.Errorf("Entry(%v) = %v, want %s wrapping the bus error", tc.err, got, tc.want)
+		}
+	}
+	if Entry("sensors", 0, "x", nil) != nil {
+		t.Error("Entry(nil) != nil")
 	}
 }
