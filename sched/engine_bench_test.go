@@ -162,20 +162,7 @@ func BenchmarkMemoryPerJob(b *testing.B) {
 			b.ReportMetric(per, "B/job")
 		})
 		b.Run("robfig/"+tc.name, func(b *testing.B) {
-			var per float64
-			for i := 0; i < b.N; i++ {
-				before := heapInUse()
-				c := cron.New()
-				for k := 0; k < n; k++ {
-					if _, err := c.AddFunc(tc.robfig, func() {}); err != nil {
-						b.Fatal(err)
-					}
-				}
-				after := heapInUse()
-				per = float64(after-before) / n
-				runtime.KeepAlive(c)
-			}
-			b.ReportMetric(per, "B/job")
+			robfigMemory(b, n, plainCron, tc.robfig, func(int) func() { return func() {} })
 		})
 		// robfig set up to do what an edgecron job does by default: a
 		// panicking job is recovered and reported, and a job still running
@@ -183,20 +170,8 @@ func BenchmarkMemoryPerJob(b *testing.B) {
 		// wrapper chain for both.
 		b.Run("robfig+chain/"+tc.name, func(b *testing.B) {
 			l := cron.VerbosePrintfLogger(log.New(io.Discard, "", 0))
-			var per float64
-			for i := 0; i < b.N; i++ {
-				before := heapInUse()
-				c := cron.New(cron.WithChain(cron.Recover(l), cron.SkipIfStillRunning(l)))
-				for k := 0; k < n; k++ {
-					if _, err := c.AddFunc(tc.robfig, func() {}); err != nil {
-						b.Fatal(err)
-					}
-				}
-				after := heapInUse()
-				per = float64(after-before) / n
-				runtime.KeepAlive(c)
-			}
-			b.ReportMetric(per, "B/job")
+			chained := func() *cron.Cron { return cron.New(cron.WithChain(cron.Recover(l), cron.SkipIfStillRunning(l))) }
+			robfigMemory(b, n, chained, tc.robfig, func(int) func() { return func() {} })
 		})
 		// For context, not the target: robfig entries whose jobs carry
 		// what an edgecron job holds (its id, its trigger as written, its
@@ -206,23 +181,33 @@ func BenchmarkMemoryPerJob(b *testing.B) {
 				id, spec string
 				action   []byte
 			}
-			var per float64
-			for i := 0; i < b.N; i++ {
-				before := heapInUse()
-				c := cron.New()
-				for k := 0; k < n; k++ {
-					d := &doc{id: fmt.Sprintf("job-%07d", k), spec: tc.robfig, action: []byte(`{"type":"read","sensor":"air"}`)}
-					if _, err := c.AddFunc(tc.robfig, func() { runtime.KeepAlive(d) }); err != nil {
-						b.Fatal(err)
-					}
-				}
-				after := heapInUse()
-				per = float64(after-before) / n
-				runtime.KeepAlive(c)
-			}
-			b.ReportMetric(per, "B/job")
+			robfigMemory(b, n, plainCron, tc.robfig, func(k int) func() {
+				d := &doc{id: fmt.Sprintf("job-%07d", k), spec: tc.robfig, action: []byte(`{"type":"read","sensor":"air"}`)}
+				return func() { runtime.KeepAlive(d) }
+			})
 		})
 	}
+}
+
+func plainCron() *cron.Cron { return cron.New() }
+
+// robfigMemory reports the heap each of n robfig entries costs (B/job):
+// newCron makes the scheduler, job(k) the function of entry k.
+func robfigMemory(b *testing.B, n int, newCron func() *cron.Cron, spec string, job func(k int) func()) {
+	var per float64
+	for i := 0; i < b.N; i++ {
+		before := heapInUse()
+		c := newCron()
+		for k := 0; k < n; k++ {
+			if _, err := c.AddFunc(spec, job(k)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		after := heapInUse()
+		per = float64(after-before) / float64(n)
+		runtime.KeepAlive(c)
+	}
+	b.ReportMetric(per, "B/job")
 }
 
 func cpuTime() time.Duration {
