@@ -86,6 +86,7 @@ type Host struct {
 	mu       sync.Mutex
 	buses    map[string]i2c.BusCloser
 	onewires map[string]onewire.Bus
+	outputs  map[string]*lineOutput // by chip:offset
 }
 
 // OpenHost initialises periph's host drivers. sysfsRoot "" means /sys.
@@ -97,7 +98,7 @@ func OpenHost(sysfsRoot string) (*Host, error) {
 	if sysfsRoot == "" {
 		sysfsRoot = "/sys"
 	}
-	h := &Host{root: sysfsRoot, buses: map[string]i2c.BusCloser{}, onewires: map[string]onewire.Bus{}}
+	h := &Host{root: sysfsRoot, buses: map[string]i2c.BusCloser{}, onewires: map[string]onewire.Bus{}, outputs: map[string]*lineOutput{}}
 	for _, f := range st.Failed {
 		h.failed = append(h.failed, f.String())
 	}

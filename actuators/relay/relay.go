@@ -3,6 +3,11 @@
 // active_low.
 //
 // Config keys: pin (GPIO17, required), active_low.
+//
+// On a board that offers it (board.Host), the pin is opened through
+// OutputPin: the first write requests the line as an output already at
+// the boot level (no glitch through the other level), with a bias toward
+// the shutdown level that holds the line there once the agent has exited.
 package relay
 
 import (
@@ -23,13 +28,38 @@ func init() {
 			return nil
 		},
 		Open: func(c actuators.Config, hw actuators.Hardware) (actuators.Output, error) {
-			p, err := hw.Pin(c.Pin)
+			p, err := openPin(c, hw)
 			if err != nil {
 				return nil, actuators.Keyf("pin", "%w", err)
 			}
 			return New(p, c.ActiveLow), nil
 		},
 	})
+}
+
+// outputPinner is a Hardware that opens a pin as an output with a bias
+// toward its safe level (board.Host).
+type outputPinner interface {
+	OutputPin(name string, safe gpio.Level) (gpio.PinOut, error)
+}
+
+func openPin(c actuators.Config, hw actuators.Hardware) (gpio.PinOut, error) {
+	if o, ok := hw.(outputPinner); ok {
+		return o.OutputPin(c.Pin, SafeLevel(c))
+	}
+	return hw.Pin(c.Pin)
+}
+
+// SafeLevel is the pin level of the output's shutdown state: the level
+// its bias and the board's power-on settings should hold while the agent
+// is not running.
+func SafeLevel(c actuators.Config) gpio.Level {
+	return gpio.Level((c.Safety.Shutdown == "on") != c.ActiveLow)
+}
+
+// BootLevel is the pin level of the output's boot state.
+func BootLevel(c actuators.Config) gpio.Level {
+	return gpio.Level((c.Safety.Boot == "on") != c.ActiveLow)
 }
 
 // Relay drives one GPIO output.

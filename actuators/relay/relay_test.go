@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/edgecron/edgecron/actuators"
+	"github.com/edgecron/edgecron/board/boardtest"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 )
@@ -40,5 +42,57 @@ func TestRelayOnGpiotest(t *testing.T) {
 	fp := &failPin{gpiotest.Pin{N: "GPIO18", Num: 18}}
 	if err := New(fp, false).Set(1); err == nil {
 		t.Error("a failed write was not reported")
+	}
+}
+
+// pinnerHW is a board whose outputs are opened through OutputPin.
+type pinnerHW struct {
+	boardtest.Hardware
+	safe map[string]gpio.Level
+}
+
+func (h *pinnerHW) OutputPin(name string, safe gpio.Level) (gpio.PinOut, error) {
+	h.safe[name] = safe
+	p, err := h.Pin(name)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Through actuators.Build, an output is opened with the bias of its
+// shutdown level, and its first and only write at start is its boot
+// level: no other level is ever shown first.
+func TestOpenSafeAndBootLevels(t *testing.T) {
+	for _, tc := range []struct {
+		activeLow      bool
+		boot, shutdown string
+		safe, first    gpio.Level
+	}{
+		{false, "", "", gpio.Low, gpio.Low},
+		{true, "", "", gpio.High, gpio.High},
+		{true, "on", "off", gpio.High, gpio.Low},
+		{false, "on", "off", gpio.Low, gpio.High},
+		{false, "off", "on", gpio.High, gpio.Low},
+		{true, "off", "on", gpio.Low, gpio.High},
+	} {
+		pin := &boardtest.Pin{N: "GPIO17"}
+		hw := &pinnerHW{Hardware: boardtest.Hardware{Pins: map[string]*boardtest.Pin{"GPIO17": pin}}, safe: map[string]gpio.Level{}}
+		c := actuators.Config{Name: "pump", Driver: "gpio", Pin: "GPIO17", ActiveLow: tc.activeLow,
+			Safety: actuators.Safety{Boot: tc.boot, Shutdown: tc.shutdown}}
+		if SafeLevel(c) != tc.safe || BootLevel(c) != tc.first {
+			t.Errorf("%+v: SafeLevel %v BootLevel %v", tc, SafeLevel(c), BootLevel(c))
+		}
+		s, err := actuators.Build([]actuators.Config{c}, hw, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hw.safe["GPIO17"]; got != tc.safe {
+			t.Errorf("%+v: opened with safe level %v, want %v", tc, got, tc.safe)
+		}
+		if pin.Outs() != 1 || pin.Read() != tc.first {
+			t.Errorf("%+v: %d writes, level %v; want one write of %v", tc, pin.Outs(), pin.Read(), tc.first)
+		}
+		_ = s.Close()
 	}
 }
