@@ -15,10 +15,10 @@ vet:
 # The release build's compiler flags (scripts/goflags.sh); cross builds
 # strip and stamp the version as well.
 build:
-	$(GO) build -trimpath $$(scripts/goflags.sh) -o bin/agent ./cmd/agent
+	$(GO) build -trimpath $$(scripts/goflags.sh) -o bin/edgecron ./cmd/agent
 
 run: build
-	./bin/agent run --config configs/demo.yaml
+	./bin/edgecron run --config configs/demo.yaml
 
 cross:
 	scripts/cross-build.sh

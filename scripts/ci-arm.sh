@@ -11,17 +11,17 @@
 #    the armv6 binary to the footprint budget (SIZE_BUDGET_KIB, default
 #    8704 = 8.5 MiB).
 # 3. Runs each binary explicitly under qemu-arm-static / qemu-aarch64-static
-#    (binfmt is not mounted here): `agent version`, `agent next` compared
-#    with the native build, and a short `agent run` on the simulated board
-#    with a bbolt store in a temp dir: `agent jobs list` must reach it through
+#    (binfmt is not mounted here): `edgecron version`, `edgecron next` compared
+#    with the native build, and a short `edgecron run` on the simulated board
+#    with a bbolt store in a temp dir: `edgecron jobs list` must reach it through
 #    its control socket, its interval job must run, SIGTERM must stop it with
-#    exit 0, and `agent jobs export` must then read the job from the store.
+#    exit 0, and `edgecron jobs export` must then read the job from the store.
 # 4. Vets every package for linux/arm and linux/arm64, and runs the sched,
 #    store, clockstate and sdnotify tests as GOARCH=arm GOARM=6 under
 #    qemu-arm-static (32-bit catches 64-bit atomic alignment bugs); a test
 #    that spawns a child binary launches it through $EDGECRON_TEST_EXEC.
 #
-# Environment: RUN_SECONDS (how long `agent run` runs, default 4),
+# Environment: RUN_SECONDS (how long `edgecron run` runs, default 4),
 # SIZE_BUDGET_KIB (default 8704), KEEP=1 keeps the work directory. With
 # CI=true a check that cannot run (no qemu to be had) fails the script.
 set -euo pipefail
@@ -75,10 +75,10 @@ trap cleanup EXIT
 
 OUT=$work/dist scripts/cross-build.sh armv6 armv7 arm64 amd64
 dist=$work/dist
-size=$(wc -c <"$dist/agent-linux-armv6")
+size=$(wc -c <"$dist/edgecron-linux-armv6")
 budget=$((SIZE_BUDGET_KIB * 1024))
 if [ "$size" -gt "$budget" ]; then
-	fail "agent-linux-armv6 is $size bytes, over the ${SIZE_BUDGET_KIB} KiB budget"
+	fail "edgecron-linux-armv6 is $size bytes, over the ${SIZE_BUDGET_KIB} KiB budget"
 fi
 say "armv6 binary $size bytes, within the ${SIZE_BUDGET_KIB} KiB budget"
 
@@ -86,10 +86,10 @@ say "armv6 binary $size bytes, within the ${SIZE_BUDGET_KIB} KiB budget"
 
 trigger='{"type":"cron","hour":"6"}'
 from=2026-03-28T00:00:00Z
-native_next=$(TZ=UTC "$dist/agent-linux-amd64" next --trigger "$trigger" --from "$from" --count 3) ||
-	fail "native agent next failed"
+native_next=$(TZ=UTC "$dist/edgecron-linux-amd64" next --trigger "$trigger" --from "$from" --count 3) ||
+	fail "native edgecron next failed"
 want_next=$'2026-03-28T06:00:00Z\n2026-03-29T06:00:00Z\n2026-03-30T06:00:00Z'
-[ "$native_next" = "$want_next" ] || fail "native agent next printed:
+[ "$native_next" = "$want_next" ] || fail "native edgecron next printed:
 $native_next
 want:
 $want_next"
@@ -126,7 +126,7 @@ stop_with() {
 	fail "$run_name: $*"
 }
 
-# run_agent NAME QEMU BINARY: a short `agent run` on the simulated board with
+# run_agent NAME QEMU BINARY: a short `edgecron run` on the simulated board with
 # a bbolt store and an interval job that runs a command every second. The
 # wall clock may be untrusted here; interval jobs run regardless.
 run_agent() {
@@ -152,7 +152,7 @@ run_agent() {
 
 	"${agent[@]}" run --config "$dir/agent.yaml" --hardware sim --db "$dir/agent.db" >"$dir/log" 2>&1 &
 	agent_pid=$!
-	# Through the control socket, as `agent jobs` reaches a running agent.
+	# Through the control socket, as `edgecron jobs` reaches a running agent.
 	wait_for 30 test -S "$dir/agent.sock" || stop_with "run opened no control socket at $dir/agent.sock"
 	out=$(timeout 60 "${agent[@]}" jobs list --config "$dir/agent.yaml" 2>&1) || stop_with "jobs list through the socket: $out"
 	case "$out" in *tick*) ;; *) stop_with "jobs list through the socket does not list job tick: $out" ;; esac
@@ -175,17 +175,17 @@ run_agent() {
 }
 
 for target in armv6 armv7 arm64; do
-	bin=$dist/agent-linux-$target
+	bin=$dist/edgecron-linux-$target
 	qemu="qemu-arm-static"
 	if [ "$target" = arm64 ]; then qemu="qemu-aarch64-static"; fi
 
-	out=$(timeout 60 "$qemu" "$bin" version) || fail "$target: agent version failed: $out"
-	[ -n "$out" ] || fail "$target: agent version printed nothing"
+	out=$(timeout 60 "$qemu" "$bin" version) || fail "$target: edgecron version failed: $out"
+	[ -n "$out" ] || fail "$target: edgecron version printed nothing"
 	say "$target: version: $out"
 
 	got=$(TZ=UTC timeout 60 "$qemu" "$bin" next --trigger "$trigger" --from "$from" --count 3) ||
-		fail "$target: agent next failed"
-	[ "$got" = "$native_next" ] || fail "$target: agent next printed:
+		fail "$target: edgecron next failed"
+	[ "$got" = "$native_next" ] || fail "$target: edgecron next printed:
 $got
 while amd64 printed:
 $native_next"

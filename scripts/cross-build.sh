@@ -5,7 +5,7 @@
 #
 # TARGETs (default: all): armv6 (Pi Zero/1), armv7 (Pi 2/3, 32-bit OS),
 # arm64 (Pi 3/4/5, 64-bit OS), amd64. Each lands in $OUT as
-# agent-linux-<target>, built with CGO_ENABLED=0 -trimpath, the release
+# edgecron-linux-<target>, built with CGO_ENABLED=0 -trimpath, the release
 # compiler flags of scripts/goflags.sh and -ldflags "-s -w -X
 # main.version=$VERSION" (armv6 adds -R 0x4000: see ldflags_for);
 # $OUT/SHA256SUMS covers them all (check with: cd dist && sha256sum -c
@@ -72,7 +72,7 @@ echo "cross-build: $PKG version $VERSION into $OUT"
 
 built=()
 for t in "${targets[@]}"; do
-	bin="agent-linux-$t"
+	bin="edgecron-linux-$t"
 	# shellcheck disable=SC2046 # word splitting of the assignments is wanted
 	env CGO_ENABLED=0 $(env_for "$t") \
 		"$GO" build -C "$MODDIR" -trimpath "${goflags[@]}" \
@@ -89,8 +89,8 @@ done
 (
 	cd "$OUT"
 	sums=()
-	for f in agent-linux-*; do
-		case "$f" in *.tmp | 'agent-linux-*') ;; *) sums+=("$f") ;; esac
+	for f in edgecron-linux-*; do
+		case "$f" in *.tmp | 'edgecron-linux-*') ;; *) sums+=("$f") ;; esac
 	done
 	sha256sum "${sums[@]}" >SHA256SUMS.tmp
 	mv -f SHA256SUMS.tmp SHA256SUMS

@@ -5,9 +5,9 @@
 #   sudo scripts/install.sh --uninstall
 #
 # Creates the edgecron system user and the gpio/i2c groups where the OS lacks
-# them; installs the agent to /usr/local/bin/agent (BINARY, or the dist/
+# them; installs the agent to /usr/local/bin/edgecron (BINARY, or the dist/
 # binary that fits this board), the unit to
-# /etc/systemd/system/edgecron-agent.service, the example configs to
+# /etc/systemd/system/edgecron.service, the example configs to
 # /usr/local/share/edgecron/examples and, only when none exists yet,
 # /etc/edgecron/agent.yaml (from --config, default configs/pi.yaml, which
 # drives no pins); then enables and (re)starts the service. Running it again
@@ -80,7 +80,7 @@ board_target() {
 
 if [ "$print_binary" = 1 ]; then
 	target=$(board_target) || exit 1
-	echo "$repo/dist/agent-linux-$target"
+	echo "$repo/dist/edgecron-linux-$target"
 	exit 0
 fi
 
@@ -102,9 +102,15 @@ if [ "$real_root" = 0 ]; then
 	ROOT=$(cd "$ROOT" && pwd) # useradd --root takes absolute paths only
 fi
 
-unit=edgecron-agent.service
-bin_path=$ROOT/usr/local/bin/agent
+unit=edgecron.service
+bin_path=$ROOT/usr/local/bin/edgecron
 unit_path=$ROOT/etc/systemd/system/$unit
+# Before the rename, the binary was /usr/local/bin/agent and the unit
+# edgecron-agent.service; an install or uninstall removes them, so two agents
+# never run on one config and store.
+old_unit=edgecron-agent.service
+old_unit_path=$ROOT/etc/systemd/system/$old_unit
+old_bin_path=$ROOT/usr/local/bin/agent
 conf_dir=$ROOT/etc/edgecron
 examples=$ROOT/usr/local/share/edgecron/examples
 
@@ -181,12 +187,21 @@ chown_edgecron() {
 	if [ -n "$gid" ]; then chown "0:$gid" "$1"; fi
 }
 
+# remove_old_names: stop and remove the agent installed under its old names.
+remove_old_names() {
+	if [ ! -f "$old_unit_path" ]; then return; fi
+	systemctl_do disable --now "$old_unit" || true
+	rm -f "$old_unit_path" "$old_bin_path"
+	say "removed $old_unit and $old_bin_path (the names before edgecron)"
+}
+
 # ---- uninstall ------------------------------------------------------------
 
 if [ "$uninstall" = 1 ]; then
 	if [ -f "$unit_path" ]; then
 		systemctl_do disable --now "$unit" || true
 	fi
+	remove_old_names
 	rm -f "$unit_path" "$bin_path"
 	rm -rf "$examples"
 	rmdir "$ROOT/usr/local/share/edgecron" 2>/dev/null || true
@@ -199,8 +214,15 @@ fi
 
 # ---- install --------------------------------------------------------------
 
+# The Debian package and this script install to different places; two
+# copies would fight over one unit name, config and store.
+# shellcheck disable=SC2016 # ${Status} is dpkg-query's, not the shell's
+if [ "$real_root" = 1 ] && dpkg-query -W -f '${Status}' edgecron 2>/dev/null | grep -q 'ok installed'; then
+	die "the edgecron Debian package is installed: upgrade it with: sudo apt install ./edgecron_VERSION_ARCH.deb"
+fi
+
 if [ -z "$binary" ]; then
-	binary=$repo/dist/agent-linux-$(board_target)
+	binary=$repo/dist/edgecron-linux-$(board_target)
 	[ -f "$binary" ] || die "$binary not found: run scripts/cross-build.sh first, or pass the binary's path"
 fi
 [ -f "$binary" ] || die "binary $binary not found"
@@ -217,8 +239,11 @@ install -m 0755 "$binary" "$bin_path.new"
 mv -f "$bin_path.new" "$bin_path"
 say "installed $bin_path"
 
+# The unit in configs/ is the Debian package's, which runs /usr/bin/edgecron.
 install -d -m 0755 "$ROOT/etc/systemd/system"
-install -m 0644 "$repo/configs/$unit" "$unit_path"
+sed 's#/usr/bin/edgecron #/usr/local/bin/edgecron #g' "$repo/configs/$unit" >"$unit_path.new"
+chmod 0644 "$unit_path.new"
+mv -f "$unit_path.new" "$unit_path"
 say "installed $unit_path"
 
 install -d -m 0755 "$examples"
@@ -238,6 +263,7 @@ else
 fi
 
 if [ "$use_systemctl" = no ]; then
+	remove_old_names
 	say "systemctl not used: enable and start it with: systemctl enable --now $unit"
 	exit 0
 fi
@@ -245,6 +271,7 @@ fi
 if ! "$bin_path" check-config --config /etc/edgecron/agent.yaml; then
 	die "/etc/edgecron/agent.yaml does not pass this agent's check-config; a running agent was left as it was: fix the file and run this script again"
 fi
+remove_old_names
 systemctl daemon-reload
 systemctl enable "$unit"
 systemctl restart "$unit"

@@ -91,7 +91,7 @@ func TestInstall(t *testing.T) {
 
 func testInstall(t *testing.T, cred *syscall.Credential) {
 	if cred != nil {
-		unit, err := filepath.Abs("../configs/edgecron-agent.service")
+		unit, err := filepath.Abs("../configs/edgecron.service")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,17 +131,31 @@ func testInstall(t *testing.T, cred *syscall.Credential) {
 		return out
 	}
 
-	unit := read(t, "../configs/edgecron-agent.service")
+	// The unit runs the binary where install.sh puts it, not the package's.
+	unit := strings.ReplaceAll(read(t, "../configs/edgecron.service"), "=/usr/bin/edgecron ", "=/usr/local/bin/edgecron ")
+	if !strings.Contains(unit, "ExecStart=/usr/local/bin/edgecron run ") {
+		t.Fatal("configs/edgecron.service does not run /usr/bin/edgecron")
+	}
+	// An install from before the rename, which the first run removes.
+	write(t, root+"/usr/local/bin/agent", "#!/bin/sh\necho agent v0\n", 0o755)
+	write(t, root+"/etc/systemd/system/edgecron-agent.service", "[Service]\n", 0o644)
+	if cred != nil { // as an earlier install by the same user left them
+		for _, d := range []string{"/usr", "/usr/local", "/usr/local/bin", "/usr/local/bin/agent", "/etc/systemd", "/etc/systemd/system"} {
+			if err := os.Chown(root+d, int(cred.Uid), int(cred.Gid)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for i := 1; i <= 2; i++ { // the second run must change nothing
 		out := install("--config", conf, bin)
-		if got := read(t, root+"/usr/local/bin/agent"); got != "#!/bin/sh\necho agent v1\n" {
+		if got := read(t, root+"/usr/local/bin/edgecron"); got != "#!/bin/sh\necho agent v1\n" {
 			t.Errorf("run %d: binary = %q", i, got)
 		}
-		if st, err := os.Stat(root + "/usr/local/bin/agent"); err != nil || st.Mode().Perm() != 0o755 {
+		if st, err := os.Stat(root + "/usr/local/bin/edgecron"); err != nil || st.Mode().Perm() != 0o755 {
 			t.Errorf("run %d: binary mode: %v %v", i, st.Mode(), err)
 		}
-		if read(t, root+"/etc/systemd/system/edgecron-agent.service") != unit {
-			t.Errorf("run %d: the installed unit differs from configs/edgecron-agent.service", i)
+		if read(t, root+"/etc/systemd/system/edgecron.service") != unit {
+			t.Errorf("run %d: the installed unit differs from configs/edgecron.service", i)
 		}
 		if got := read(t, root+"/etc/edgecron/agent.yaml"); got != "device_id: test-pi\n" {
 			t.Errorf("run %d: agent.yaml = %q", i, got)
@@ -161,6 +175,14 @@ func testInstall(t *testing.T, cred *syscall.Credential) {
 		if users[0][5] != "/var/lib/edgecron" || users[0][6] != "/usr/sbin/nologin" {
 			t.Errorf("run %d: edgecron user = %v", i, users[0])
 		}
+		for _, gone := range []string{"/usr/local/bin/agent", "/etc/systemd/system/edgecron-agent.service"} {
+			if _, err := os.Stat(root + gone); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("run %d left the old %s (%v)", i, gone, err)
+			}
+		}
+		if strings.Contains(out, "edgecron-agent.service") != (i == 1) {
+			t.Errorf("run %d said it removed the old unit (or the first did not):\n%s", i, out)
+		}
 		if strings.Contains(out, "created") != (i == 1) {
 			t.Errorf("run %d created accounts (or the first did not):\n%s", i, out)
 		}
@@ -173,7 +195,7 @@ func testInstall(t *testing.T, cred *syscall.Credential) {
 	write(t, root+"/etc/edgecron/agent.yaml", "device_id: edited\n", 0o640)
 	write(t, bin, "#!/bin/sh\necho agent v2\n", 0o755)
 	out := install("--config", conf, bin)
-	if got := read(t, root+"/usr/local/bin/agent"); !strings.Contains(got, "v2") {
+	if got := read(t, root+"/usr/local/bin/edgecron"); !strings.Contains(got, "v2") {
 		t.Errorf("upgrade: binary = %q", got)
 	}
 	if got := read(t, root+"/etc/edgecron/agent.yaml"); got != "device_id: edited\n" {
@@ -187,7 +209,7 @@ func testInstall(t *testing.T, cred *syscall.Credential) {
 	write(t, root+"/var/lib/edgecron/agent.db", "store", 0o640)
 	for i := 1; i <= 2; i++ {
 		install("--uninstall")
-		for _, gone := range []string{"/usr/local/bin/agent", "/etc/systemd/system/edgecron-agent.service", "/usr/local/share/edgecron"} {
+		for _, gone := range []string{"/usr/local/bin/edgecron", "/etc/systemd/system/edgecron.service", "/usr/local/share/edgecron"} {
 			if _, err := os.Stat(root + gone); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("uninstall %d left %s (%v)", i, gone, err)
 			}
@@ -278,7 +300,7 @@ func TestBoardTarget(t *testing.T) {
 			wantCode := 0
 			if strings.HasPrefix(tt.want, "no ") {
 				wantCode = 1
-			} else if !strings.HasSuffix(strings.TrimSpace(out), "/dist/agent-linux-"+tt.want) {
+			} else if !strings.HasSuffix(strings.TrimSpace(out), "/dist/edgecron-linux-"+tt.want) {
 				t.Errorf("got %q, want the dist/ path of %s", out, tt.want)
 			}
 			if code != wantCode || !strings.Contains(out, tt.want) {
@@ -303,7 +325,7 @@ func TestCrossBuild(t *testing.T) {
 		t.Fatalf("cross-build: exit %d\n%s", code, text)
 	}
 	sums := read(t, out+"/SHA256SUMS")
-	for _, b := range []string{"agent-linux-amd64", "agent-linux-armv6"} {
+	for _, b := range []string{"edgecron-linux-amd64", "edgecron-linux-armv6"} {
 		if !strings.Contains(sums, "  "+b+"\n") {
 			t.Errorf("SHA256SUMS lacks %s:\n%s", b, sums)
 		}
@@ -317,7 +339,7 @@ func TestCrossBuild(t *testing.T) {
 		t.Errorf("sha256sum -c: %v\n%s", err, o)
 	}
 	if runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
-		o, err := exec.Command(out + "/agent-linux-amd64").CombinedOutput()
+		o, err := exec.Command(out + "/edgecron-linux-amd64").CombinedOutput()
 		if err != nil || !bytes.Contains(o, []byte("agent v0.0.0-test")) {
 			t.Errorf("stamped binary says %q (%v), want the version", o, err)
 		}
@@ -431,7 +453,9 @@ func TestInstallOnTheRealRoot(t *testing.T) {
 mount -t tmpfs tmpfs /etc
 mount -t tmpfs tmpfs /usr/local
 mount -t tmpfs tmpfs /run
-mkdir -p /run/systemd/system
+mkdir -p /run/systemd/system /etc/systemd/system /usr/local/bin
+echo '[Service]' >/etc/systemd/system/edgecron-agent.service
+echo old >/usr/local/bin/agent
 export PATH=` + dir + `/bin:$PATH
 inst() { bash ` + repo + `/scripts/install.sh "$@" >>` + dir + `/out 2>&1; echo "exit $?" >>` + log + `; }
 echo "== install" >>` + log + `
@@ -443,7 +467,7 @@ echo invalid >>/etc/edgecron/agent.yaml
 inst ` + dir + `/agent || true
 echo "== uninstall" >>` + log + `
 inst --uninstall
-for f in /usr/local/bin/agent /etc/systemd/system/edgecron-agent.service /etc/edgecron/agent.yaml; do
+for f in /usr/local/bin/edgecron /usr/local/bin/agent /etc/systemd/system/edgecron.service /etc/systemd/system/edgecron-agent.service /etc/edgecron/agent.yaml; do
 	if [ -e "$f" ]; then echo "left $f"; fi
 done >>` + log + `
 `
@@ -457,26 +481,27 @@ groupadd --system i2c
 useradd --system --home-dir /var/lib/edgecron --no-create-home --shell /usr/sbin/nologin --comment edgecron agent --gid edgecron edgecron
 chown 0:edgecron /etc/edgecron
 chown 0:edgecron /etc/edgecron/agent.yaml
-agent check-config --config /etc/edgecron/agent.yaml
+edgecron check-config --config /etc/edgecron/agent.yaml
+systemctl disable --now edgecron-agent.service
 systemctl daemon-reload
-systemctl enable edgecron-agent.service
-systemctl restart edgecron-agent.service
-systemctl is-active --quiet edgecron-agent.service
+systemctl enable edgecron.service
+systemctl restart edgecron.service
+systemctl is-active --quiet edgecron.service
 exit 0
 == again
 chown 0:edgecron /etc/edgecron
-agent check-config --config /etc/edgecron/agent.yaml
+edgecron check-config --config /etc/edgecron/agent.yaml
 systemctl daemon-reload
-systemctl enable edgecron-agent.service
-systemctl restart edgecron-agent.service
-systemctl is-active --quiet edgecron-agent.service
+systemctl enable edgecron.service
+systemctl restart edgecron.service
+systemctl is-active --quiet edgecron.service
 exit 0
 == rejected config
 chown 0:edgecron /etc/edgecron
-agent check-config --config /etc/edgecron/agent.yaml
+edgecron check-config --config /etc/edgecron/agent.yaml
 exit 1
 == uninstall
-systemctl disable --now edgecron-agent.service
+systemctl disable --now edgecron.service
 systemctl daemon-reload
 exit 0
 left /etc/edgecron/agent.yaml

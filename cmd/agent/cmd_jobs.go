@@ -348,7 +348,7 @@ func (m *Main) db(ctx context.Context, args []string) error {
 
 func lockedHint(c *Config, err error) error {
 	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("%w: stop the agent first (systemctl stop edgecron-agent); db %s works offline only", err, c.Store.Path)
+		return fmt.Errorf("%w: stop the agent first (systemctl stop edgecron); db %s works offline only", err, c.Store.Path)
 	}
 	return err
 }

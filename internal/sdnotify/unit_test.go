@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-const unitPath = "../../configs/edgecron-agent.service"
+const unitPath = "../../configs/edgecron.service"
 
 // unitFile is a systemd unit as section -> key -> values, in file order.
 type unitFile map[string]map[string][]string
@@ -73,7 +73,7 @@ func TestUnitKeys(t *testing.T) {
 	exact := []struct{ section, key, want string }{
 		{"Service", "Type", "notify"},
 		{"Service", "NotifyAccess", "main"},
-		{"Service", "ExecStart", "/usr/local/bin/agent run --config /etc/edgecron/agent.yaml"},
+		{"Service", "ExecStart", "/usr/bin/edgecron run --config /etc/edgecron/agent.yaml"},
 		{"Service", "Restart", "on-failure"},
 		{"Service", "User", "edgecron"},
 		{"Service", "StateDirectory", "edgecron"},
@@ -138,16 +138,17 @@ func verifiableUnit(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(raw), "ExecStart=/usr/local/bin/agent ") {
-		t.Fatal("ExecStart does not run /usr/local/bin/agent")
+	if !strings.Contains(string(raw), "ExecStart=/usr/bin/edgecron ") {
+		t.Fatal("ExecStart does not run /usr/bin/edgecron")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "agent")
+	bin := filepath.Join(dir, "edgecron")
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	unit := filepath.Join(dir, "edgecron-agent.service")
-	text := strings.ReplaceAll(string(raw), "ExecStart=/usr/local/bin/agent ", "ExecStart="+bin+" ")
+	unit := filepath.Join(dir, "edgecron.service")
+	// Every command line of the unit (ExecStart, ExecReload) runs the binary.
+	text := strings.ReplaceAll(string(raw), "=/usr/bin/edgecron ", "="+bin+" ")
 	if err := os.WriteFile(unit, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
