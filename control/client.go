@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -72,7 +73,12 @@ func (c *Client) call(ctx context.Context, req request) (reply, error) {
 		if code == "" {
 			code = sched.CodeInternal
 		}
-		return rep, &sched.Error{Code: code, Message: rep.Error}
+		// Keep the field apart from the message, as the server had it.
+		msg := rep.Error
+		if rep.Field != "" {
+			msg = strings.TrimPrefix(msg, rep.Field+": ")
+		}
+		return rep, &sched.Error{Code: code, Field: rep.Field, Message: msg}
 	}
 	return rep, nil
 }

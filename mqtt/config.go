@@ -97,6 +97,11 @@ func (c Config) Validate() error {
 		}
 		return errors.New("mqtt.tls.key: required with mqtt.tls.cert")
 	}
+	// TLS files with a plaintext URL would connect without TLS (the
+	// password in clear): refuse rather than guess.
+	if u, err := url.Parse(c.Broker); err == nil && (u.Scheme == "tcp" || u.Scheme == "mqtt") && c.TLS != (TLSConfig{}) {
+		return fmt.Errorf("mqtt.tls: set, but mqtt.broker %q is plaintext: write mqtts://%s (TLS) or remove mqtt.tls", c.Broker, u.Host)
+	}
 	if c.KeepAlive.D() < time.Second {
 		return fmt.Errorf("mqtt.keepalive: %s is below 1s", c.KeepAlive)
 	}
@@ -124,6 +129,20 @@ func validLevel(s string) error {
 		return fmt.Errorf("%q must not contain '/', '+', '#' or NUL", s)
 	}
 	return nil
+}
+
+// CheckFiles reads the files c names (password_file, the TLS CA, client
+// certificate and key) as a connection would, so that a missing or
+// unreadable one is reported before the agent starts.
+func (c Config) CheckFiles() error {
+	var errs []error
+	if _, err := c.password(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.tlsConfig(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // password returns the broker password: the first line of password_file,

@@ -47,6 +47,7 @@ func TestConfigValidateNamesField(t *testing.T) {
 		{"mqtt.prefix", func(c *Config) { c.Prefix = "#" }},
 		{"mqtt.tls.key", func(c *Config) { c.TLS.Cert = "c.pem" }},
 		{"mqtt.tls.cert", func(c *Config) { c.TLS.Key = "k.pem" }},
+		{"mqtt.tls", func(c *Config) { c.TLS.CA = "ca.pem" }}, // with tcp://: never a silent plaintext connection
 		{"mqtt.keepalive", func(c *Config) { c.KeepAlive = 1 }},
 		{"mqtt.outbox.max_bytes", func(c *Config) { c.Outbox.MaxBytes = 10 }},
 		{"mqtt.outbox.max_age", func(c *Config) { c.Outbox.MaxAge = 1 }},

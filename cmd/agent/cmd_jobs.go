@@ -9,10 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/edgecron/edgecron/control"
 	"github.com/edgecron/edgecron/sched"
@@ -68,6 +72,63 @@ func (sf *storeFlags) load() (*Config, error) {
 	return c, nil
 }
 
+var entryField = regexp.MustCompile(`^\[(\d+)\]\.?(.*)$`)
+
+// byJobID rewrites an import error that names an entry of the array by
+// its index ("[3].trigger.hour") to name the job by its id
+// (job "pump-morning": trigger.hour); an entry without an id is named by
+// its position, counted from 1.
+func byJobID(data []byte, err error) error {
+	var se *sched.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	m := entryField.FindStringSubmatch(se.Field)
+	if m == nil {
+		return err
+	}
+	i, _ := strconv.Atoi(m[1])
+	name := fmt.Sprintf("entry %d (no id)", i+1)
+	var entries []json.RawMessage
+	if json.Unmarshal(data, &entries) == nil && i < len(entries) {
+		var doc struct {
+			ID any `json:"id"`
+		}
+		if json.Unmarshal(entries[i], &doc) == nil {
+			if id, ok := doc.ID.(string); ok && id != "" {
+				name = fmt.Sprintf("job %q", id)
+			}
+		}
+	}
+	c := *se
+	c.Field = ""
+	c.Message = name + ": " + se.Message
+	if m[2] != "" {
+		c.Message = name + ": " + m[2] + ": " + se.Message
+	}
+	return &c
+}
+
+// socketOf reads control.socket from the config file without validating
+// the rest (the file may have become invalid while an agent runs on the
+// version it accepted); "" when the file cannot be read.
+func (sf *storeFlags) socketOf() string {
+	data, err := os.ReadFile(*sf.config)
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Control ControlConfig `yaml:"control"`
+	}
+	if yaml.Unmarshal(data, &c) != nil {
+		return ""
+	}
+	if c.Control.Socket == "" {
+		return defaultSocketPath
+	}
+	return c.Control.Socket
+}
+
 // jobsAPI is what the jobs subcommands use, from a running agent's control
 // socket or from the store opened directly.
 type jobsAPI interface {
@@ -107,9 +168,12 @@ func (m *Main) jobs(ctx context.Context, args []string) error {
 	if len(rest) != n {
 		return usagef("jobs %s takes %d argument(s), got %d", sub, n, len(rest))
 	}
-	c, err := sf.load()
-	if err != nil {
-		return err
+	c, cerr := sf.load()
+	socket := ""
+	if c != nil {
+		socket = c.Control.Socket
+	} else if socket = sf.socketOf(); socket == "" {
+		return cerr
 	}
 	var (
 		importData []byte
@@ -120,14 +184,21 @@ func (m *Main) jobs(ctx context.Context, args []string) error {
 			return usageError{err}
 		}
 		if importJobs, err = sched.DecodeJobs(importData, sched.ModeImport); err != nil {
-			return fmt.Errorf("%s: %w", rest[0], err)
+			return fmt.Errorf("%s: %w", rest[0], byJobID(importData, err))
 		}
 	}
 
 	// A running agent holds the store: go through its control socket.
-	if cl, err := control.Dial(c.Control.Socket); err == nil {
+	// It runs on the config it accepted, so a file edited since (and
+	// not valid) does not stand in the way.
+	if cl, err := control.Dial(socket); err == nil {
 		return m.jobsDo(ctx, sub, rest, remoteJobs{cl}, func() ([]sched.Job, error) { return cl.ListErr(ctx) },
-			func() ([]sched.Job, error) { return cl.ImportRaw(ctx, importData) })
+			func() ([]sched.Job, error) {
+				jobs, err := cl.ImportRaw(ctx, importData)
+				return jobs, byJobID(importData, err)
+			})
+	} else if cerr != nil {
+		return cerr
 	} else if !errors.Is(err, control.ErrNoAgent) {
 		return err
 	}
@@ -151,7 +222,8 @@ func (m *Main) jobs(ctx context.Context, args []string) error {
 	defer closeHandlers()
 	err = m.jobsDo(ctx, sub, rest, localJobs{s, c.Store.Path}, func() ([]sched.Job, error) { return s.List(), nil },
 		func() ([]sched.Job, error) {
-			return s.Import(ctx, importJobs, sched.OpOptions{Source: sched.SourceCLI})
+			jobs, err := s.Import(ctx, importJobs, sched.OpOptions{Source: sched.SourceCLI})
+			return jobs, byJobID(importData, err)
 		})
 	if serr := s.Shutdown(ctx, false); serr != nil && err == nil && !readOnly {
 		err = serr

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/edgecron/edgecron/control"
-	"github.com/edgecron/edgecron/internal/cfgkey"
 	"github.com/edgecron/edgecron/internal/clockstate"
 	"github.com/edgecron/edgecron/internal/sdnotify"
 	"github.com/edgecron/edgecron/sched"
@@ -26,59 +25,24 @@ func init() {
 // shutdownGrace bounds how long a stop waits for running jobs.
 const shutdownGrace = 20 * time.Second
 
-type runFlags struct {
-	config, broker, deviceID, db, hardware string
-}
-
 func (m *Main) run(ctx context.Context, args []string) error {
-	fs := m.newFlags("run", "run [--config FILE] [--broker URL] [--device-id ID] [--db PATH] [--hardware sim]")
-	var f runFlags
-	fs.StringVar(&f.config, "config", defaultConfigPath, "config file")
-	fs.StringVar(&f.broker, "broker", "", "MQTT broker URL (overrides mqtt.broker)")
-	fs.StringVar(&f.deviceID, "device-id", "", "device id (overrides device_id)")
-	fs.StringVar(&f.db, "db", "", "store file (overrides store.path)")
-	fs.StringVar(&f.hardware, "hardware", "", "sim: serve every sensor and actuator from the simulated board")
+	fs := m.newFlags("run", "run "+configFlagsUsage)
+	var f configFlags
+	f.register(fs)
 	if pos, err := parseFlags(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	c, err := loadRunConfig(f)
+	// The one validation (check-config runs the same), before anything is
+	// created: a refused config leaves no store file behind.
+	c, err := f.load()
 	if err != nil {
 		return err
 	}
 	log := newLogger(c.Log, m.Stderr)
 	a := &agent{cfg: c, flags: f, log: log}
 	return a.run(ctx)
-}
-
-// loadRunConfig loads the config file and applies the flags over it.
-func loadRunConfig(f runFlags) (*Config, error) {
-	c, err := LoadConfig(f.config)
-	if err != nil {
-		return nil, err
-	}
-	return c, applyRunFlags(c, f)
-}
-
-func applyRunFlags(c *Config, f runFlags) error {
-	if f.deviceID != "" {
-		if !cfgkey.NamePattern.MatchString(f.deviceID) {
-			return usagef("--device-id %q must match %s", f.deviceID, cfgkey.NamePattern)
-		}
-		c.DeviceID = f.deviceID
-	}
-	if f.db != "" {
-		c.Store.Path = f.db
-	}
-	switch f.hardware {
-	case "":
-	case "sim":
-		c.Hardware.Board = "sim"
-	default:
-		return usagef("--hardware %q: the only value is sim", f.hardware)
-	}
-	return applyBrokerFlag(c, f.broker)
 }
 
 func newLogger(lc LogConfig, w io.Writer) *slog.Logger {
@@ -94,7 +58,7 @@ func newLogger(lc LogConfig, w io.Writer) *slog.Logger {
 // agent is one run of the agent: everything `agent run` wires together.
 type agent struct {
 	cfg    *Config
-	flags  runFlags
+	flags  configFlags
 	log    *slog.Logger
 	notify *sdnotify.Notifier
 	store  *store.Store
@@ -242,7 +206,7 @@ func (a *agent) reload(ctx context.Context) {
 	// back), Home Assistant's discovery follows the ones now running.
 	defer a.ext.rediscover()
 	rejected := func(err error) { a.log.Error("reload: config rejected, keeping the running one", "err", err) }
-	c, err := loadRunConfig(a.flags)
+	c, err := a.flags.load()
 	if err != nil {
 		rejected(err)
 		return

@@ -29,6 +29,9 @@ import (
 // defaultConfigPath is where `agent run` looks without --config.
 const defaultConfigPath = "/etc/edgecron/agent.yaml"
 
+// defaultSocketPath is control.socket's default.
+const defaultSocketPath = "/run/edgecron/agent.sock"
+
 // Config is the agent's YAML config file (docs/config.md).
 type Config struct {
 	DeviceID  string             `yaml:"device_id"`
@@ -52,6 +55,7 @@ type Config struct {
 	location *time.Location
 	defaults sched.Defaults
 	jobs     []sched.Patch
+	jobPaths map[string]string // job id -> its key path, "jobs.2"
 }
 
 // StoreConfig is the store: section.
@@ -134,24 +138,36 @@ func (e *ConfigError) Error() string {
 func (e *ConfigError) Unwrap() error { return usageError{errors.New("bad config")} }
 
 // LoadConfig reads, decodes and validates the config file at path.
-func LoadConfig(path string) (*Config, error) {
+func LoadConfig(path string) (*Config, error) { return LoadConfigWith(path, Overrides{}) }
+
+// LoadConfigWith reads the config file at path, applies the command line's
+// overrides and validates the result: the one validation that
+// check-config, run and a reload share.
+func LoadConfigWith(path string, ov Overrides) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("read config: %w", err)}
 	}
-	return ParseConfig(path, data)
+	return ParseConfigWith(path, data, ov)
 }
 
 // ParseConfig decodes and validates a config file's bytes. Every problem is
 // reported at once, each with its field path and line.
 func ParseConfig(path string, data []byte) (*Config, error) {
+	return ParseConfigWith(path, data, Overrides{})
+}
+
+// ParseConfigWith is ParseConfig with the command line's overrides applied
+// before the checks, so that they are checked as the file is.
+func ParseConfigWith(path string, data []byte, ov Overrides) (*Config, error) {
 	c := &Config{path: path}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &ConfigError{File: path, Problems: []Problem{yamlProblem(nil, err)}}
+		return nil, &ConfigError{File: path, Problems: []Problem{syntaxProblem(data, err)}}
 	}
-	if len(root.Content) == 0 { // empty file: all defaults
-		root = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
+	if len(root.Content) == 0 {
+		return nil, &ConfigError{File: path, Problems: []Problem{{Line: 1,
+			Msg: "the file is empty (or only comments): write at least one key, e.g. device_id: pi-1, or {} to take every default"}}}
 	}
 	doc := root.Content[0]
 	var probs []Problem
@@ -172,10 +188,17 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		}
 	}
 	decodeProbs := probs
+	probs = append(probs, explicitZeros(doc, decodeProbs)...)
+	set := ov.apply(c)
 	for _, p := range c.validate(doc) {
 		if !coveredBy(p, decodeProbs) {
 			probs = append(probs, p)
 		}
+	}
+	for i := range probs {
+		probs[i].Path = dottedPath(probs[i].Path)
+		probs[i].Msg = dottedText(probs[i].Msg)
+		probs[i] = set.blame(probs[i])
 	}
 	// In the file's order; problems without a line last.
 	sort.SliceStable(probs, func(i, k int) bool {
@@ -213,6 +236,11 @@ func yamlProblem(doc *yaml.Node, err error) Problem {
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		p := Problem{Line: n, Msg: m[3]}
+		if doc != nil {
+			if up, ok := unknownKeyProblem(doc, n, p.Msg); ok {
+				return up
+			}
+		}
 		if doc != nil && !strings.Contains(p.Msg, " not found in type ") {
 			if col, _ := strconv.Atoi(m[2]); col > 0 {
 				p.Path = pathAtValue(doc, n, col)
@@ -433,7 +461,7 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 	probs = append(probs, c.decodeJobDefaults(doc)...)
 
 	if c.Control.Socket == "" {
-		c.Control.Socket = "/run/edgecron/agent.sock"
+		c.Control.Socket = defaultSocketPath
 	}
 	oneOf("log.level", &c.Log.Level, "info", "debug", "warn", "error")
 	oneOf("log.format", &c.Log.Format, "text", "json")
@@ -445,6 +473,8 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 			probs = append(probs, problemsFromErr(doc, "mqtt", err)...)
 		}
 	}
+	probs = append(probs, c.validateEnvironment(doc, add)...)
+	before := len(probs)
 	if err := sensors.ValidateAll(c.Sensors); err != nil {
 		probs = append(probs, problemsFromErr(doc, "sensors", err)...)
 	}
@@ -457,8 +487,12 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 	if err := c.Publish.Validate(); err != nil {
 		probs = append(probs, problemsFromErr(doc, "publish", err)...)
 	}
+	// The handlers a job's action is checked against are built from the
+	// sections above: only when they are valid.
+	handlersOK := len(probs) == before && c.Scheduler.MaxProcesses > 0
 
 	seen := map[string]int{}
+	c.jobPaths = map[string]string{}
 	for i := range c.Jobs {
 		path := fmt.Sprintf("jobs.%d", i)
 		b, err := nodeJSON(&c.Jobs[i])
@@ -480,6 +514,7 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 			continue
 		}
 		seen[p.Job.ID] = i
+		c.jobPaths[p.Job.ID] = path
 		if p.Fields&sched.FieldTrigger != 0 {
 			if _, err := p.Job.Trigger.Compile(c.location); err != nil {
 				probs = append(probs, schedProblem(doc, path, err))
@@ -487,6 +522,9 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 			}
 		}
 		c.jobs = append(c.jobs, p)
+	}
+	if handlersOK {
+		probs = append(probs, c.validateActions(doc)...)
 	}
 	return probs
 }

@@ -41,13 +41,13 @@ func openHardware(c *Config, clk sched.Clock, log *slog.Logger) (board.Hardware,
 	reg, err := sensors.Build(c.Sensors, hw, clk)
 	if err != nil {
 		hw.Close()
-		return nil, nil, nil, fmt.Errorf("sensors: %w", err)
+		return nil, nil, nil, fmt.Errorf("sensors: %w", dottedErr{err})
 	}
 	set, err := actuators.Build(c.Actuators, hw, clk, log.With("component", "actuators"))
 	if err != nil {
 		reg.Close()
 		hw.Close()
-		return nil, nil, nil, fmt.Errorf("actuators: %w", err)
+		return nil, nil, nil, fmt.Errorf("actuators: %w", dottedErr{err})
 	}
 	return hw, reg, set, nil
 }
@@ -188,12 +188,12 @@ const sensorReloadWait = 15 * time.Second
 // put back.
 func (e *extensions) reload(ctx context.Context, a *agent, c *Config) error {
 	if err := e.reloadSensors(ctx, a, c.Sensors); err != nil {
-		return fmt.Errorf("sensors: %w", err)
+		return fmt.Errorf("sensors: %w", dottedErr{err})
 	}
 	if err := e.outputs.Reload(c.Actuators, e.board); err != nil {
 		// Reload may have applied part of the list before a drive failed.
 		e.restore(ctx, a)
-		return fmt.Errorf("actuators: %w", err)
+		return fmt.Errorf("actuators: %w", dottedErr{err})
 	}
 	if !reflect.DeepEqual(a.cfg.MQTT, c.MQTT) || a.cfg.DeviceID != c.DeviceID || !reflect.DeepEqual(a.cfg.Groups, c.Groups) {
 		a.log.Warn("reload: mqtt, device_id or groups changed: restart the agent to apply them")
@@ -258,18 +258,6 @@ func (e *extensions) sensorJobs(c *Config) []sched.Patch {
 		})
 	}
 	return ps
-}
-
-// applyBrokerFlag sets mqtt.broker from --broker.
-func applyBrokerFlag(c *Config, broker string) error {
-	if broker == "" {
-		return nil
-	}
-	c.MQTT.Broker = broker
-	if err := c.MQTT.Validate(); err != nil {
-		return usagef("--broker: %v", err)
-	}
-	return nil
 }
 
 // mqttSink publishes readings as MQTT telemetry (through the outbox while
