@@ -245,6 +245,41 @@ func TestInstallDefaults(t *testing.T) {
 	}
 }
 
+// TestExampleConfigsUseHostDefaults keeps the example configs honest: none
+// sets the device's name or the scheduler's zone, which default to the
+// host's hostname and zone; their comments show how to set them.
+func TestExampleConfigsUseHostDefaults(t *testing.T) {
+	files, err := filepath.Glob("../configs/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example configs: %v", err)
+	}
+	for _, f := range files {
+		section := ""
+		for i, line := range strings.Split(read(t, f), "\n") {
+			key, _, ok := strings.Cut(strings.TrimSpace(line), ":")
+			if !ok || strings.HasPrefix(key, "#") || strings.HasPrefix(key, "-") {
+				continue
+			}
+			if !strings.HasPrefix(line, " ") {
+				section = key
+			}
+			path := key
+			if section != key {
+				path = section + "." + key
+			}
+			switch path {
+			case "device_id", "timezone", "scheduler.timezone":
+				t.Errorf("%s:%d sets %s; the example must default to the host's (a comment may show how to set it)", f, i+1, path)
+			}
+		}
+		for _, want := range []string{"# device_id:", "# timezone:"} {
+			if !strings.Contains(read(t, f), want) {
+				t.Errorf("%s does not show how to set %s", f, strings.TrimPrefix(want, "# "))
+			}
+		}
+	}
+}
+
 func TestInstallRefuses(t *testing.T) {
 	root := t.TempDir()
 	tests := []struct {
