@@ -51,8 +51,10 @@ func ParseLine(s string, system bool) (Line, error) {
 	if !utf8.ValidString(s) {
 		return Line{}, errors.New("is not valid UTF-8")
 	}
+	// A line cut from a file with CRLF (or CR) line ends carries a \r at
+	// either end: it is white space here, never part of a command.
 	s = strings.TrimRight(s, " \t\r\n")
-	t := strings.TrimLeft(s, " \t")
+	t := strings.TrimLeft(s, " \t\r\n")
 	switch {
 	case t == "":
 		return Line{Kind: Blank}, nil

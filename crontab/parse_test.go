@@ -33,6 +33,11 @@ func TestParseLine(t *testing.T) {
 			want: Line{Kind: Entry, Schedule: "17 * * * *", User: "root", Command: "cd / && run-parts /etc/cron.hourly"}},
 		{in: "@hourly\tpi\t/x", system: true, want: Line{Kind: Entry, Schedule: "@hourly", User: "pi", Command: "/x"}},
 		{in: "30 6 * * 1-5 /x\r", want: Line{Kind: Entry, Schedule: "30 6 * * 1-5", Command: "/x"}},
+		{in: "\r30 6 * * 1-5 /x", want: Line{Kind: Entry, Schedule: "30 6 * * 1-5", Command: "/x"}},
+		{in: "\r\n@daily /x\r\n", want: Line{Kind: Entry, Schedule: "@daily", Command: "/x"}},
+		{in: "\rMAILTO=a\r", want: Line{Kind: Variable, Name: "MAILTO", Value: "a"}},
+		{in: "\r# c", want: Line{Kind: Comment}},
+		{in: "\r", want: Line{Kind: Blank}},
 
 		{in: "30 6 * *", err: "has 4 time fields; an entry needs 5"},
 		{in: "30 6 * * 1-5", err: "has no command"},
@@ -94,7 +99,7 @@ func FuzzParseLine(f *testing.F) {
 	for _, s := range []string{
 		"30 6 * * 1-5 /usr/local/bin/backup.sh --full",
 		"@daily /x", "MAILTO=a", "# c", "", "17 * * * * root cd / && run-parts /etc/cron.hourly",
-		"*/10 6-20 * * * date +\\%Y%stdin", " \t@reboot\tx", "A = 'b'", "0 0 1,15 jan-mar mon-fri x\r",
+		"*/10 6-20 * * * date +\\%Y%stdin", " \t@reboot\tx", "A = 'b'", "0 0 1,15 jan-mar mon-fri x\r", "\r@daily x",
 	} {
 		f.Add(s, false)
 		f.Add(s, true)
