@@ -241,7 +241,7 @@ func (s *Scheduler) decide(e *entry, at time.Time, missed string, coalesced int,
 	if coalesced > 0 {
 		extra = Result{"coalesced": coalesced}
 	}
-	s.submit(e, at, now, extra, evs)
+	_ = s.submit(e, at, now, extra, evs) // a skipped run has its event
 }
 
 func (s *Scheduler) runCtxOrBackground() context.Context {

@@ -44,6 +44,9 @@ func (s *Scheduler) prepare(j Job, now time.Time) (prepared, error) {
 	if err != nil {
 		return prepared{}, asFieldError("trigger", err)
 	}
+	if err := s.opts.Limits.Check(j); err != nil {
+		return prepared{}, err
+	}
 	if err := s.validateAction(j.Action); err != nil {
 		return prepared{}, err
 	}
@@ -292,7 +295,11 @@ func (s *Scheduler) modifyLocked(ctx context.Context, id string, p Patch, o OpOp
 		return Job{}, nil, err
 	}
 	s.apply(e, pr)
-	return e.snapshot(), []Event{s.event(now, kind, e, nil, "")}, nil
+	evs := []Event{s.event(now, kind, e, nil, "")}
+	if j.Paused {
+		s.dropQueued(e, "the job was paused", now, &evs)
+	}
+	return e.snapshot(), evs, nil
 }
 
 // Reschedule replaces job id's trigger and recomputes its next run time.
@@ -354,15 +361,18 @@ func (s *Scheduler) removeLocked(ctx context.Context, id string, o OpOptions) (J
 	}
 	// The event carries a snapshot only when someone listens: take our own.
 	j := e.snapshot()
-	ev := s.event(s.clock.Now(), EventRemoved, e, nil, "")
-	s.drop(e)
-	return j, []Event{ev}, nil
+	now := s.clock.Now()
+	evs := []Event{s.event(now, EventRemoved, e, nil, "")}
+	s.drop(e, now, &evs)
+	return j, evs, nil
 }
 
-// drop forgets e after its removal was committed. Called with s.mu held.
-func (s *Scheduler) drop(e *entry) {
+// drop forgets e after its removal was committed, and drops its runs that
+// wait for a worker (runs in progress finish). Called with s.mu held.
+func (s *Scheduler) drop(e *entry, now time.Time, evs *[]Event) {
 	s.unschedule(e)
 	delete(s.jobs, e.job.ID)
+	s.dropQueued(e, "the job was removed", now, evs)
 	s.poke()
 }
 
@@ -396,9 +406,7 @@ func (s *Scheduler) RunNow(ctx context.Context, id string, o OpOptions) error {
 	if loc, err := triggerLocation(e.trigger(), s.loc); err == nil {
 		at = at.In(loc)
 	}
-	if !s.submit(e, at, now, nil, &evs) {
-		err = &Error{Code: CodeConflict, Field: "job_id", Message: fmt.Sprintf("job %q already runs max_instances (%d) times", id, e.job.MaxInstances)}
-	}
+	err = s.submit(e, at, now, nil, &evs)
 	s.emitUnlock(evs...)
 	return err
 }
@@ -540,7 +548,7 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 	}
 	for _, e := range gone {
 		evs = append(evs, s.event(now, EventRemoved, e, nil, ""))
-		s.drop(e)
+		s.drop(e, now, &evs)
 	}
 	return jobs, evs, skipped, nil
 }

@@ -23,6 +23,24 @@ type intervalTrigger struct {
 const noEnd = math.MaxInt64
 
 func compileInterval(s TriggerSpec, zone *time.Location) (Trigger, error) {
+	every, err := intervalSpan(s)
+	if err != nil {
+		return nil, err
+	}
+	start, end, err := parseBounds(s, zone)
+	if err != nil {
+		return nil, err
+	}
+	t := &intervalTrigger{every: every, start: start, end: noEnd, loc: zone}
+	if !end.IsZero() {
+		t.end = end.UnixMicro()
+	}
+	return t, nil
+}
+
+// intervalSpan returns the length of an interval trigger's period, at
+// APScheduler's microsecond resolution.
+func intervalSpan(s TriggerSpec) (time.Duration, error) {
 	amounts := []struct {
 		field string
 		v     float64
@@ -37,27 +55,19 @@ func compileInterval(s TriggerSpec, zone *time.Location) (Trigger, error) {
 	total := 0.0 // seconds
 	for _, a := range amounts {
 		if math.IsNaN(a.v) || math.IsInf(a.v, 0) || a.v < 0 {
-			return nil, FieldError("trigger."+a.field, "%v: must be a number of %s, 0 or more", a.v, a.field)
+			return 0, FieldError("trigger."+a.field, "%v: must be a number of %s, 0 or more", a.v, a.field)
 		}
 		total += a.v * a.unit
 		if total > maxSeconds {
-			return nil, FieldError("trigger."+a.field, "%v %s makes the interval too long (at most about 292 years)", a.v, a.field)
+			return 0, FieldError("trigger."+a.field, "%v %s makes the interval too long (at most about 292 years)", a.v, a.field)
 		}
 	}
 	// Microsecond resolution, as APScheduler's timedelta.
 	us := math.Round(total * 1e6)
 	if us < 1 {
-		return nil, FieldError("trigger", "the interval is zero: give weeks, days, hours, minutes or seconds (at least 1µs in all)")
+		return 0, FieldError("trigger", "the interval is zero: give weeks, days, hours, minutes or seconds (at least 1µs in all)")
 	}
-	start, end, err := parseBounds(s, zone)
-	if err != nil {
-		return nil, err
-	}
-	t := &intervalTrigger{every: time.Duration(us) * time.Microsecond, start: start, end: noEnd, loc: zone}
-	if !end.IsZero() {
-		t.end = end.UnixMicro()
-	}
-	return t, nil
+	return time.Duration(us) * time.Microsecond, nil
 }
 
 // Next returns, without prev, the first grid point at or after now (start

@@ -21,22 +21,30 @@ type pendingRun struct {
 }
 
 // submit queues one run of e for the scheduled time, unless e already has
-// max_instances runs submitted and unfinished (then a max_instances event).
-// Called with s.mu held. It reports whether the run was submitted.
-func (s *Scheduler) submit(e *entry, scheduled, now time.Time, extra Result, evs *[]Event) bool {
+// max_instances runs submitted and unfinished (then a max_instances event)
+// or Limits.MaxPendingRuns runs wait for a worker (then an error event).
+// Called with s.mu held. It returns why the run was not submitted, or nil.
+func (s *Scheduler) submit(e *entry, scheduled, now time.Time, extra Result, evs *[]Event) error {
 	if limit := max(e.job.MaxInstances, 1); e.running >= limit {
 		sched := scheduled
 		s.log.Warn("run skipped: max_instances reached", "job", e.job.ID, "scheduled", scheduled, "max_instances", limit)
 		*evs = append(*evs, s.event(now, EventMaxInstances, e, &sched,
 			fmt.Sprintf("run skipped: %d of max_instances %d still running", e.running, limit)))
-		return false
+		return &Error{Code: CodeConflict, Field: "job_id", Message: fmt.Sprintf("job %q already runs max_instances (%d) times", e.job.ID, limit)}
+	}
+	if waiting := len(s.pending) - s.pendHead; waiting >= s.opts.Limits.MaxPendingRuns {
+		sched := scheduled
+		msg := fmt.Sprintf("run skipped: %d runs already wait for a worker (scheduler.max_pending_runs)", waiting)
+		s.logPendingFull(e.job.ID, waiting)
+		*evs = append(*evs, s.event(now, EventError, e, &sched, msg))
+		return &Error{Code: CodeConflict, Field: "job_id", Message: msg}
 	}
 	he := s.handlers[e.job.Action.Type]
 	if he == nil || s.runCtx == nil {
 		// Cannot happen for a valid job of a started scheduler; never lose it silently.
 		sched := scheduled
 		*evs = append(*evs, s.event(now, EventError, e, &sched, "no handler or scheduler not started"))
-		return false
+		return &Error{Code: CodeInternal, Message: "no handler or scheduler not started"}
 	}
 	e.running++
 	sched := scheduled
@@ -51,7 +59,49 @@ func (s *Scheduler) submit(e *entry, scheduled, now time.Time, extra Result, evs
 	if !s.inTick {
 		s.dispatch() // a tick dispatches once it is done, not run by run
 	}
-	return true
+	return nil
+}
+
+// logPendingFull logs that the pending queue is full, at most once a
+// minute of elapsed time: when it is, every due run of every job would
+// log. Called with s.mu held.
+func (s *Scheduler) logPendingFull(job string, waiting int) {
+	now := s.clock.Elapsed()
+	if s.pendFullLogged && now-s.pendFullAt < time.Minute {
+		s.pendFullSkips++
+		return
+	}
+	s.log.Warn("run skipped: the queue of runs waiting for a worker is full", "job", job,
+		"waiting", waiting, "max_pending_runs", s.opts.Limits.MaxPendingRuns, "skipped_since_last_log", s.pendFullSkips)
+	s.pendFullLogged, s.pendFullAt, s.pendFullSkips = true, now, 0
+}
+
+// dropQueued takes e's runs that wait for a worker out of the queue, with
+// an error event each: e was removed or paused, and a run of a job that is
+// gone or paused must not start afterwards (with max_instances high and
+// coalesce off, thousands could be waiting). Called with s.mu held.
+func (s *Scheduler) dropQueued(e *entry, why string, now time.Time, evs *[]Event) {
+	if e.running == 0 {
+		return
+	}
+	q := s.pending[s.pendHead:]
+	kept := q[:0]
+	dropped := 0
+	for _, p := range q {
+		if p.e != e {
+			kept = append(kept, p)
+			continue
+		}
+		dropped++
+		e.running--
+		sched := p.scheduled
+		*evs = append(*evs, s.event(now, EventError, e, &sched, "not started: "+why))
+	}
+	clear(q[len(kept):])
+	s.pending = s.pending[:s.pendHead+len(kept)]
+	if dropped > 0 {
+		s.log.Info("queued runs dropped", "job", e.job.ID, "runs", dropped, "why", why)
+	}
 }
 
 // dispatch starts workers for pending runs while the pool and the

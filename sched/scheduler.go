@@ -18,6 +18,7 @@ type Options struct {
 	Location           *time.Location // zone of triggers without one; default time.Local
 	Workers            int            // runs at once across all jobs; default 10
 	JobDefaults        Defaults       // applied to fields a new job leaves out; zero: DefaultJobDefaults()
+	Limits             Limits         // what one job may cost; zero fields: DefaultLimits()
 	CheckpointInterval time.Duration  // run-state group commit; default 60s
 	MaxWait            time.Duration  // longest single timer wait; default 1m
 	Logger             *slog.Logger   // default slog.Default()
@@ -98,16 +99,20 @@ type Scheduler struct {
 	evTurn uint64
 	evCond *sync.Cond
 
-	pending    []pendingRun // submitted runs waiting for a worker, in order, from pendHead
-	pendHead   int
-	inTick     bool          // the loop is firing due jobs: submit leaves dispatch to it
-	active     int           // runs executing now (at most Options.Workers)
-	wake       chan struct{} // asks the loop to re-plan
-	stop       chan struct{}
-	loopDone   chan struct{}
-	runCtx     context.Context
-	cancelRuns context.CancelFunc
-	runs       sync.WaitGroup
+	pending  []pendingRun // submitted runs waiting for a worker, in order, from pendHead
+	pendHead int
+	// The last "pending queue full" log line, and the skips since.
+	pendFullLogged bool
+	pendFullAt     time.Duration
+	pendFullSkips  int
+	inTick         bool          // the loop is firing due jobs: submit leaves dispatch to it
+	active         int           // runs executing now (at most Options.Workers)
+	wake           chan struct{} // asks the loop to re-plan
+	stop           chan struct{}
+	loopDone       chan struct{}
+	runCtx         context.Context
+	cancelRuns     context.CancelFunc
+	runs           sync.WaitGroup
 
 	lastCheckpoint time.Duration // Clock.Elapsed of the last checkpoint
 }
@@ -310,6 +315,7 @@ func New(store Store, opts Options) *Scheduler {
 	if opts.JobDefaults.MaxInstances <= 0 {
 		opts.JobDefaults.MaxInstances = 1
 	}
+	opts.Limits = opts.Limits.withDefaults()
 	if opts.CheckpointInterval <= 0 {
 		opts.CheckpointInterval = DefaultCheckpointInterval
 	}
@@ -636,6 +642,9 @@ func (s *Scheduler) compile(e *entry) (*time.Location, error) {
 	t, err := spec.Compile(s.loc)
 	if err != nil {
 		return nil, asFieldError("trigger", err)
+	}
+	if err := s.opts.Limits.Check(Job{Trigger: spec, MaxInstances: int(e.job.MaxInstances)}); err != nil {
+		return nil, err
 	}
 	if err := s.validateAction(e.job.Action); err != nil {
 		return nil, err

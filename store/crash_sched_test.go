@@ -163,6 +163,7 @@ func crashSchedChild(t *testing.T, path string, seed uint64) {
 	}
 	s := sched.New(st, sched.Options{
 		Location: time.UTC, CheckpointInterval: 20 * time.Millisecond,
+		Limits: sched.Limits{MinInterval: time.Millisecond}, // its 10-90ms intervals keep run state busy
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err := s.Handle("mark", sched.HandlerFunc{RunFunc: func(_ context.Context, r sched.Run) (sched.Result, error) {

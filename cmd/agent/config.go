@@ -54,6 +54,7 @@ type Config struct {
 	path     string
 	location *time.Location
 	defaults sched.Defaults
+	limits   sched.Limits
 	jobs     []sched.Patch
 	jobPaths map[string]string // job id -> its key path, "jobs.2"
 }
@@ -79,6 +80,10 @@ type SchedulerConfig struct {
 	MaxProcesses int       `yaml:"max_processes"`
 	Timezone     string    `yaml:"timezone"`
 	JobDefaults  yaml.Node `yaml:"job_defaults"`
+	// Limits no job may go beyond, whoever asks (docs/config.md).
+	MinInterval    units.Duration `yaml:"min_interval"`
+	MaxInstances   int            `yaml:"max_instances"`
+	MaxPendingRuns int            `yaml:"max_pending_runs"`
 }
 
 // ControlConfig is the control: section.
@@ -458,7 +463,32 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 	} else if c.Scheduler.MaxProcesses < 0 || c.Scheduler.MaxProcesses > 256 {
 		add("scheduler.max_processes", "%d is out of range 1..256", c.Scheduler.MaxProcesses)
 	}
+	c.limits = sched.DefaultLimits()
+	if d := c.Scheduler.MinInterval; d != 0 {
+		if d.D() < time.Millisecond || d.D() > time.Hour {
+			add("scheduler.min_interval", "%s is out of range 1ms..1h", d)
+		} else {
+			c.limits.MinInterval = d.D()
+		}
+	}
+	if n := c.Scheduler.MaxInstances; n != 0 {
+		if n < 1 || n > sched.MaxMaxInstances {
+			add("scheduler.max_instances", "%d is out of range 1..%d", n, sched.MaxMaxInstances)
+		} else {
+			c.limits.MaxInstances = n
+		}
+	}
+	if n := c.Scheduler.MaxPendingRuns; n != 0 {
+		if n < 1 || n > 100000 {
+			add("scheduler.max_pending_runs", "%d is out of range 1..100000", n)
+		} else {
+			c.limits.MaxPendingRuns = n
+		}
+	}
 	probs = append(probs, c.decodeJobDefaults(doc)...)
+	if c.defaults.MaxInstances > c.limits.MaxInstances {
+		add("scheduler.job_defaults.max_instances", "%d is over scheduler.max_instances (%d)", c.defaults.MaxInstances, c.limits.MaxInstances)
+	}
 
 	if c.Control.Socket == "" {
 		c.Control.Socket = defaultSocketPath
@@ -520,6 +550,10 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 				probs = append(probs, schedProblem(doc, path, err))
 				continue
 			}
+		}
+		if err := c.limits.Check(p.Job); err != nil {
+			probs = append(probs, schedProblem(doc, path, err))
+			continue
 		}
 		c.jobs = append(c.jobs, p)
 	}

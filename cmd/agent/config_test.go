@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgecron/edgecron/sched"
 )
 
 // TestExampleConfigs loads every example config shipped in configs/: as
@@ -49,6 +51,9 @@ func TestConfigDefaults(t *testing.T) {
 		c.Store.MaxSize.N() != 64<<20 || c.Hardware.Board != "auto" || c.Scheduler.Workers != 10 ||
 		c.Control.Socket != "/run/edgecron/agent.sock" || c.Log.Level != "info" || c.location != time.Local {
 		t.Errorf("defaults: %+v", c)
+	}
+	if c.limits != sched.DefaultLimits() || c.limits.MinInterval != time.Second || c.limits.MaxInstances != 100 || c.limits.MaxPendingRuns != 1000 {
+		t.Errorf("limits: %+v", c.limits)
 	}
 	if g := c.defaults.MisfireGraceTime; g == nil || *g != 300*time.Second || !c.defaults.Coalesce || c.defaults.MaxInstances != 1 {
 		t.Errorf("job defaults: %+v", c.defaults)
@@ -109,6 +114,12 @@ func TestConfigProblems(t *testing.T) {
 			[]string{"jobs.0.colour"}},
 		{"job bad trigger", "device_id: a\njobs:\n  - id: j\n    trigger:\n      type: cron\n      hour: 25\n    action: {type: read, sensor: x}\n",
 			[]string{"line 6: jobs.0.trigger.hour"}},
+		{"limits out of range", "device_id: a\nscheduler:\n  min_interval: 0.5ms\n  max_instances: 20000\n  max_pending_runs: -1\n",
+			[]string{"line 3: scheduler.min_interval: 500µs is out of range 1ms..1h", "line 4: scheduler.max_instances: 20000 is out of range", "line 5: scheduler.max_pending_runs"}},
+		{"job beyond the limits", "device_id: a\njobs:\n  - {id: f, trigger: {type: interval, seconds: 0.000001}, action: {type: read, sensor: x}}\n  - {id: m, trigger: {type: interval, seconds: 5}, action: {type: read, sensor: x}, max_instances: 101}\n",
+			[]string{"line 3: jobs.0.trigger: the interval is 1µs: at least 1s on this device (scheduler.min_interval)", "line 4: jobs.1.max_instances: 101 is over this device's limit of 100"}},
+		{"job beyond lowered limits", "device_id: a\nscheduler: {min_interval: 1m, max_instances: 2, job_defaults: {max_instances: 3}}\njobs:\n  - {id: f, trigger: {type: interval, seconds: 30}, action: {type: read, sensor: x}}\n",
+			[]string{"scheduler.job_defaults.max_instances: 3 is over scheduler.max_instances (2)", "line 4: jobs.0.trigger: the interval is 30s: at least 1m0s"}},
 		{"duplicate job", "device_id: a\njobs:\n  - {id: j, trigger: {type: interval, seconds: 5}, action: {type: read, sensor: x}}\n  - {id: j, trigger: {type: interval, seconds: 5}, action: {type: read, sensor: x}}\n",
 			[]string{"line 4: jobs.1.id: duplicate job id"}},
 	} {
