@@ -187,11 +187,14 @@ func TestBadPayloads(t *testing.T) {
 		{"trigger unknown field", `{"id":"b7","op":"reschedule","job_id":"a","trigger":{"type":"interval","seconds":5,"sconds":1}}`, "trigger.sconds"},
 		{"version wrong type", `{"id":"b8","op":"pause","job_id":"a","expected_version":"1"}`, "expected_version"},
 		{"job field wrong type", `{"id":"b9","op":"add","job":{"id":"x","coalesce":"yes","trigger":{"type":"interval","seconds":5},"action":{"type":"test"}}}`, "job.coalesce"},
+		{"trailing data", `{"id":"b10","op":"list"} {"id":"b10x"}`, "payload"},
+		// Last-wins would have made this a remove.
+		{"duplicate op", `{"id":"b11","op":"add","job":` + jobDoc("dup", 5) + `,"op":"remove"}`, "op"},
 	}
 	for _, tt := range replied {
 		t.Run(tt.name, func(t *testing.T) {
 			var head struct{ ID string }
-			json.Unmarshal([]byte(tt.payload), &head)
+			json.NewDecoder(strings.NewReader(tt.payload)).Decode(&head) // the first object only
 			r.publish(cmd, false, tt.payload)
 			rep := r.reply(dev1, head.ID)
 			if rep.Status != "rejected" || rep.Code != "bad_request" || !strings.HasPrefix(rep.Error, tt.field) {
@@ -207,6 +210,9 @@ func TestBadPayloads(t *testing.T) {
 		`{"id":"big","op":"list","pad":"` + strings.Repeat("x", mqtt.MaxPayload) + `"}`,
 		"\x00\xff\xfe",
 		``,
+		"{\"id\":\"u\xff\",\"op\":\"list\"}",
+		"{\"id\":\"u\xfe\",\"op\":\"list\"}",
+		`{"id":"two","op":"list","id":"ids"}`,
 	}
 	for _, p := range unanswered {
 		r.publish(cmd, false, p)
@@ -217,8 +223,8 @@ func TestBadPayloads(t *testing.T) {
 		t.Fatalf("agent stopped serving: %+v", rep)
 	}
 	st := dv.agent.Stats()
-	if st.Unreadable != 6 || st.Oversize != 1 {
-		t.Errorf("stats = %+v, want 6 unreadable and 1 oversize", st)
+	if st.Unreadable != 9 || st.Oversize != 1 {
+		t.Errorf("stats = %+v, want 9 unreadable and 1 oversize", st)
 	}
 	if r.replies(dev1, "big") != 0 || r.replies(dev1, "trunc") != 0 {
 		t.Error("an unreadable payload got a reply")

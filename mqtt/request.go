@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -96,25 +97,37 @@ func DecodeRequest(b []byte) (Request, error) {
 	if len(b) > MaxPayload {
 		return req, noID(sched.FieldError("payload", "larger than %d bytes", MaxPayload))
 	}
-	var m map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&m); err != nil || m == nil {
+	m, dup, trailing, err := decodeEnvelope(b)
+	if err != nil {
 		return req, noID(sched.FieldError("payload", "not a JSON object"))
-	}
-	if _, err := dec.Token(); err == nil {
-		return req, noID(sched.FieldError("payload", "data after the JSON object"))
 	}
 	rawID, ok := m["id"]
 	if !ok || isNull(rawID) {
 		return req, noID(sched.FieldError("id", "is required"))
 	}
+	// encoding/json turns invalid UTF-8 (raw, or a lone surrogate escape)
+	// into U+FFFD: refusing both keeps two different ids from meeting in
+	// the replay cache as one.
+	if dup == "id" {
+		return req, noID(sched.FieldError("id", "appears twice"))
+	}
+	if !utf8.Valid(rawID) {
+		return req, noID(sched.FieldError("id", "must be UTF-8"))
+	}
 	if err := json.Unmarshal(rawID, &req.ID); err != nil {
+		req.ID = ""
 		return req, noID(sched.FieldError("id", "must be a string"))
 	}
-	if req.ID == "" || len(req.ID) > maxRequestID || !utf8.ValidString(req.ID) {
+	if req.ID == "" || len(req.ID) > maxRequestID || strings.ContainsRune(req.ID, utf8.RuneError) {
 		id := req.ID
 		req.ID = ""
-		return req, noID(sched.FieldError("id", "must be 1 to %d bytes of UTF-8, got %d bytes", maxRequestID, len(id)))
+		return req, noID(sched.FieldError("id", "must be 1 to %d bytes of UTF-8 (no U+FFFD), got %d bytes", maxRequestID, len(id)))
+	}
+	if dup != "" {
+		return req, sched.FieldError(dup, "appears twice")
+	}
+	if trailing {
+		return req, sched.FieldError("payload", "data after the JSON object")
 	}
 	// From here on the id is known: every error gets a reply.
 	keys := make([]string, 0, len(m))
@@ -185,6 +198,39 @@ func DecodeRequest(b []byte) (Request, error) {
 		return req, sched.FieldError("job_id", "%q does not match %s", req.JobID, sched.IDPattern)
 	}
 	return req, nil
+}
+
+// decodeEnvelope reads the top-level object of a request: its members,
+// the first key that appears twice (encoding/json would keep the last one
+// silently: {"op":"get",...,"op":"remove"} must not remove), and whether
+// anything but white space follows the object. err is set when b does not
+// start with a JSON object.
+func decodeEnvelope(b []byte) (m map[string]json.RawMessage, dup string, trailing bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, "", false, errors.New("not a JSON object")
+	}
+	m = map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, "", false, err
+		}
+		k, _ := tok.(string) // object keys are always strings
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, "", false, err
+		}
+		if _, seen := m[k]; seen && dup == "" {
+			dup = k
+		}
+		m[k] = v
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, "", false, err
+	}
+	_, err = dec.Token()
+	return m, dup, err != io.EOF, nil
 }
 
 func noID(err error) error { return fmt.Errorf("%w: %w", errNoID, err) }

@@ -1,11 +1,13 @@
 package mqtt
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/edgecron/edgecron/sched"
 )
@@ -57,7 +59,15 @@ func TestDecodeRequestRefuses(t *testing.T) {
 		{"array", `[{"id":"a"}]`, "", "payload"},
 		{"null", `null`, "", "payload"},
 		{"empty", ``, "", "payload"},
-		{"trailing", `{"id":"a","op":"list"} {}`, "", "payload"},
+		{"trailing", `{"id":"a","op":"list"} {}`, "a", "payload"},
+		{"trailing garbage", `{"id":"a","op":"list"}x`, "a", "payload"},
+		{"trailing after bad id", `{"id":7,"op":"list"} {}`, "", "id"},
+		{"duplicate op", `{"id":"a","op":"get","job_id":"j","op":"remove"}`, "a", "op"},
+		{"duplicate job_id", `{"id":"a","op":"remove","job_id":"j","job_id":"k"}`, "a", "job_id"},
+		{"duplicate id", `{"id":"a","op":"list","id":"b"}`, "", "id"},
+		{"id invalid utf-8", "{\"id\":\"a\xff\",\"op\":\"list\"}", "", "id"},
+		{"id lone surrogate", `{"id":"a\udc00","op":"list"}`, "", "id"},
+		{"id replacement char", `{"id":"a\ufffd","op":"list"}`, "", "id"},
 		{"too big", big, "", "payload"},
 		{"no id", `{"op":"list"}`, "", "id"},
 		{"id number", `{"id":7,"op":"list"}`, "", "id"},
@@ -138,21 +148,37 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"id":"r5","op":"reschedule","job_id":"a","trigger":{"type":"cron","hour":"6"}}`,
 		`{"id":"x","op":"list","expires_at":"2026-01-01T00:00:00Z"}`,
 		`{"id":1}`, `[]`, `null`, `{"id":"a","op":"get","job_id":"\u00e9"}`,
+		`{"id":"a","op":"get","job_id":"j","op":"remove"}`, `{"id":"a","op":"list"} {}`,
+		`{"id":"a\udc00","op":"list"}`, "{\"id\":\"\xfe\",\"op\":\"list\"}",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := DecodeRequest(b)
+		if r.ID != "" && (!utf8.ValidString(r.ID) || strings.ContainsRune(r.ID, utf8.RuneError)) {
+			t.Fatalf("id %q read: two such ids could collide in the replay cache", r.ID)
+		}
 		if err != nil {
 			if sched.ErrorCode(err) != sched.CodeBadRequest {
 				t.Fatalf("error %v has code %s", err, sched.ErrorCode(err))
 			}
+			if errors.Is(err, errNoID) != (r.ID == "") {
+				t.Fatalf("error %v with id %q: a readable id must get a reply", err, r.ID)
+			}
 			return
 		}
-		again, err := json.Marshal(r)
-		if err != nil {
+		if m, dup, trailing, err := decodeEnvelope(b); err != nil || dup != "" || trailing || m == nil {
+			t.Fatalf("accepted %q: envelope dup %q trailing %v err %v", b, dup, trailing, err)
+		}
+		// Without HTML escaping: json.Marshal would write "&" in a raw
+		// member as \u0026, the same JSON in other bytes.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r); err != nil {
 			t.Fatalf("marshal %+v: %v", r, err)
 		}
+		again := buf.Bytes()
 		r2, err := DecodeRequest(again)
 		if err != nil {
 			t.Fatalf("re-decode of %s: %v", again, err)
