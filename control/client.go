@@ -138,6 +138,26 @@ func (c *Client) ImportRaw(ctx context.Context, docs []byte) ([]sched.Job, error
 	return jobsOf(rep.Jobs), err
 }
 
+// Reload asks the agent to re-read and apply its config file. A rejected
+// file returns its problems with the error (code bad_request).
+func (c *Client) Reload(ctx context.Context) ([]string, error) {
+	rep, err := c.call(ctx, request{Op: "reload"})
+	return rep.Problems, err
+}
+
+// Read takes one reading of a sensor through the agent.
+func (c *Client) Read(ctx context.Context, sensor string) (json.RawMessage, error) {
+	rep, err := c.call(ctx, request{Op: "read", Name: sensor})
+	return rep.Result, err
+}
+
+// Set applies a set payload to an actuator through the agent and returns
+// its state.
+func (c *Client) Set(ctx context.Context, actuator string, payload []byte) (json.RawMessage, error) {
+	rep, err := c.call(ctx, request{Op: "set", Name: actuator, Payload: payload})
+	return rep.Result, err
+}
+
 func readLine(r *bufio.Reader) ([]byte, error) {
 	var buf bytes.Buffer
 	for {

@@ -28,14 +28,31 @@ type Jobs interface {
 	Import(ctx context.Context, ps []sched.Patch, o sched.OpOptions) ([]sched.Job, error)
 }
 
+// Agent is what the control socket exposes of the running agent beyond its
+// jobs: a config reload and the hardware by hand. A Server without one
+// refuses these ops.
+type Agent interface {
+	// Reload re-reads the config file and applies it, as SIGHUP does. A
+	// rejected file returns every problem found and an error.
+	Reload(ctx context.Context) (problems []string, err error)
+	// Read takes one reading of a sensor (a JSON document).
+	Read(ctx context.Context, sensor string) (json.RawMessage, error)
+	// Set applies a set payload (as MQTT's <root>/actuators/NAME/set
+	// takes it) to an actuator, through its safety profile, and returns
+	// its state (a JSON document).
+	Set(ctx context.Context, actuator string, payload []byte) (json.RawMessage, error)
+}
+
 // maxMessage bounds a request or reply line.
 const maxMessage = 16 << 20
 
 // request is one control request.
 type request struct {
-	Op    string          `json:"op"` // list get pause resume remove run import
-	JobID string          `json:"job_id,omitempty"`
-	Jobs  json.RawMessage `json:"jobs,omitempty"` // import: an array of job documents
+	Op      string          `json:"op"` // list get pause resume remove run import reload read set
+	JobID   string          `json:"job_id,omitempty"`
+	Jobs    json.RawMessage `json:"jobs,omitempty"`    // import: an array of job documents
+	Name    string          `json:"name,omitempty"`    // read: the sensor; set: the actuator
+	Payload json.RawMessage `json:"payload,omitempty"` // set: the set payload, a JSON string or object
 }
 
 // reply is one control reply.
@@ -46,6 +63,10 @@ type reply struct {
 	Error  string     `json:"error,omitempty"`
 	Job    *jobDoc    `json:"job,omitempty"`
 	Jobs   []jobDoc   `json:"jobs,omitempty"`
+	// Problems lists what a rejected reload found wrong.
+	Problems []string `json:"problems,omitempty"`
+	// Result is a reading (read) or an actuator state (set).
+	Result json.RawMessage `json:"result,omitempty"`
 }
 
 // ioTimeout bounds how long one side waits for the other's line.

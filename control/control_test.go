@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -47,7 +48,7 @@ func newServer(t *testing.T) (*Client, *sched.Scheduler, string) {
 	}
 	t.Cleanup(func() { s.Shutdown(context.Background(), true) })
 	path := filepath.Join(t.TempDir(), "agent.sock")
-	srv, err := Listen(path, s, quiet)
+	srv, err := Listen(path, s, nil, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func TestListenPath(t *testing.T) {
 	// A regular file in the way is refused, not deleted.
 	f := filepath.Join(dir, "file")
 	os.WriteFile(f, []byte("keep"), 0o644)
-	if _, err := Listen(f, nil, quiet); err == nil {
+	if _, err := Listen(f, nil, nil, quiet); err == nil {
 		t.Error("listened over a regular file")
 	}
 	if b, _ := os.ReadFile(f); string(b) != "keep" {
@@ -187,13 +188,75 @@ func TestListenPath(t *testing.T) {
 	if _, err := Dial(stale); !errors.Is(err, ErrNoAgent) {
 		t.Errorf("dial stale socket: %v", err)
 	}
-	srv, err := Listen(stale, nil, quiet)
+	srv, err := Listen(stale, nil, nil, quiet)
 	if err != nil {
 		t.Fatalf("stale socket not replaced: %v", err)
 	}
 	// A live one is not taken over.
-	if _, err := Listen(stale, nil, quiet); err == nil {
+	if _, err := Listen(stale, nil, nil, quiet); err == nil {
 		t.Error("took over a live socket")
 	}
 	srv.Close()
+}
+
+// fakeAgent answers the agent ops: reload rejects when problems is set.
+type fakeAgent struct{ problems []string }
+
+func (f fakeAgent) Reload(context.Context) ([]string, error) {
+	if len(f.problems) > 0 {
+		return f.problems, sched.FieldError("", "config rejected")
+	}
+	return nil, nil
+}
+
+func (fakeAgent) Read(_ context.Context, name string) (json.RawMessage, error) {
+	if name != "air" {
+		return nil, &sched.Error{Code: sched.CodeNotFound, Field: "sensor", Message: "no sensor " + name}
+	}
+	return json.RawMessage(`{"sensor":"air"}`), nil
+}
+
+func (fakeAgent) Set(_ context.Context, name string, payload []byte) (json.RawMessage, error) {
+	return json.RawMessage(`{"actuator":"` + name + `","payload":` + string(payload) + `}`), nil
+}
+
+func TestAgentOps(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	listen := func(name string, a Agent) *Client {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		srv, err := Listen(path, nil, a, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		c, err := Dial(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ok := listen("ok.sock", fakeAgent{})
+	if probs, err := ok.Reload(ctx); err != nil || len(probs) != 0 {
+		t.Errorf("reload = %v, %v", probs, err)
+	}
+	bad := listen("bad.sock", fakeAgent{problems: []string{"line 3: log.level: no", "line 9: jobs.0: no"}})
+	if probs, err := bad.Reload(ctx); sched.ErrorCode(err) != sched.CodeBadRequest || len(probs) != 2 || probs[1] != "line 9: jobs.0: no" {
+		t.Errorf("rejected reload = %v, %v", probs, err)
+	}
+	if r, err := ok.Read(ctx, "air"); err != nil || string(r) != `{"sensor":"air"}` {
+		t.Errorf("read = %s, %v", r, err)
+	}
+	if _, err := ok.Read(ctx, "soil"); sched.ErrorCode(err) != sched.CodeNotFound || !strings.HasPrefix(err.Error(), "sensor: ") {
+		t.Errorf("read soil: %v", err)
+	}
+	if r, err := ok.Set(ctx, "fan", []byte(`{"command":"on"}`)); err != nil || !strings.Contains(string(r), `"payload":{"command":"on"}`) {
+		t.Errorf("set = %s, %v", r, err)
+	}
+	// Without an agent, the ops are refused, not crashed on.
+	none := listen("none.sock", nil)
+	if _, err := none.Reload(ctx); err == nil {
+		t.Error("reload served without an agent")
+	}
 }

@@ -18,19 +18,20 @@ import (
 
 // Server serves the control socket.
 type Server struct {
-	jobs Jobs
-	log  *slog.Logger
-	ln   net.Listener
-	path string
-	wg   sync.WaitGroup
-	ctx  context.Context
-	stop context.CancelFunc
+	jobs  Jobs
+	agent Agent // nil: reload, read and set are refused
+	log   *slog.Logger
+	ln    net.Listener
+	path  string
+	wg    sync.WaitGroup
+	ctx   context.Context
+	stop  context.CancelFunc
 }
 
 // Listen creates the socket at path with mode 0660 (a stale socket left by
 // a crash is replaced; any other file there is an error) and serves it
-// until Close.
-func Listen(path string, jobs Jobs, log *slog.Logger) (*Server, error) {
+// until Close. agent may be nil.
+func Listen(path string, jobs Jobs, agent Agent, log *slog.Logger) (*Server, error) {
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {
 			return nil, fmt.Errorf("control socket %s: a file that is not a socket is in the way", path)
@@ -52,7 +53,7 @@ func Listen(path string, jobs Jobs, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	s := &Server{jobs: jobs, log: log, ln: ln, path: path, ctx: ctx, stop: stop}
+	s := &Server{jobs: jobs, agent: agent, log: log, ln: ln, path: path, ctx: ctx, stop: stop}
 	s.wg.Add(1)
 	go s.serve()
 	return s, nil
@@ -158,10 +159,47 @@ func (s *Server) dispatch(line []byte) reply {
 			return rejected(err)
 		}
 		return reply{Status: "accepted", Code: sched.CodeOK, Jobs: nonNil(jobs)}
+	case "reload", "read", "set":
+		return s.agentOp(ctx, req)
 	case "":
 		return rejected(sched.FieldError("op", "is required"))
 	}
-	return rejected(sched.FieldError("op", "unknown op %q (list, get, pause, resume, remove, run, import)", req.Op))
+	return rejected(sched.FieldError("op", "unknown op %q (list, get, pause, resume, remove, run, import, reload, read, set)", req.Op))
+}
+
+// agentOp serves the ops on the agent rather than its jobs.
+func (s *Server) agentOp(ctx context.Context, req request) reply {
+	if s.agent == nil {
+		return rejected(sched.Errorf(sched.CodeInternal, "%s: not served on this socket", req.Op))
+	}
+	if req.Op != "reload" && req.Name == "" {
+		return rejected(sched.FieldError("name", "is required for %s", req.Op))
+	}
+	var (
+		res json.RawMessage
+		err error
+	)
+	switch req.Op {
+	case "reload":
+		probs, err := s.agent.Reload(ctx)
+		if err != nil {
+			rep := rejected(err)
+			rep.Problems = probs
+			return rep
+		}
+		return reply{Status: "accepted", Code: sched.CodeOK}
+	case "read":
+		res, err = s.agent.Read(ctx, req.Name)
+	default:
+		if len(req.Payload) == 0 {
+			return rejected(sched.FieldError("payload", "is required for set"))
+		}
+		res, err = s.agent.Set(ctx, req.Name, req.Payload)
+	}
+	if err != nil {
+		return rejected(err)
+	}
+	return reply{Status: "accepted", Code: sched.CodeOK, Result: res}
 }
 
 func nonNil(j []sched.Job) []jobDoc {

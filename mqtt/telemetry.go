@@ -474,6 +474,32 @@ func (a *Agent) onEvent(e sched.Event) {
 	}
 }
 
+// ConfigEvent is the event a config reload publishes on <root>/events:
+// "config_reloaded", or "config_rejected" with every problem found.
+type ConfigEvent struct {
+	TS       string   `json:"ts"`
+	Event    string   `json:"event"`
+	Config   string   `json:"config"`
+	Problems []string `json:"problems,omitempty"`
+}
+
+// ConfigReloaded publishes the outcome of a config reload on <root>/events
+// (through the outbox while the broker is away): accepted when problems
+// is empty.
+func (a *Agent) ConfigReloaded(path string, problems []string) {
+	now := a.clock.Now().UTC()
+	e := ConfigEvent{TS: now.Format(time.RFC3339Nano), Event: "config_reloaded", Config: path, Problems: problems}
+	if len(problems) > 0 {
+		e.Event = "config_rejected"
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		a.log.Error("cannot encode the reload event", "err", err)
+		return
+	}
+	a.keep(outMsg{Topic: a.topics.Events(), QoS: 1, Mark: true, TS: now, Payload: b})
+}
+
 // jobState is the retained document of job id; nil clears it.
 func (a *Agent) jobState(id string, j *sched.Job) outMsg {
 	m := outMsg{Topic: a.topics.Job(id), QoS: 1, Retain: true, TS: a.clock.Now(), Payload: []byte{}}

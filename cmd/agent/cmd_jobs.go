@@ -16,8 +16,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/edgecron/edgecron/control"
 	"github.com/edgecron/edgecron/sched"
 	"github.com/edgecron/edgecron/store"
@@ -112,22 +110,7 @@ func byJobID(data []byte, err error) error {
 // socketOf reads control.socket from the config file without validating
 // the rest (the file may have become invalid while an agent runs on the
 // version it accepted); "" when the file cannot be read.
-func (sf *storeFlags) socketOf() string {
-	data, err := os.ReadFile(*sf.config)
-	if err != nil {
-		return ""
-	}
-	var c struct {
-		Control ControlConfig `yaml:"control"`
-	}
-	if yaml.Unmarshal(data, &c) != nil {
-		return ""
-	}
-	if c.Control.Socket == "" {
-		return defaultSocketPath
-	}
-	return c.Control.Socket
-}
+func (sf *storeFlags) socketOf() string { return socketFromFile(*sf.config) }
 
 // jobsAPI is what the jobs subcommands use, from a running agent's control
 // socket or from the store opened directly.

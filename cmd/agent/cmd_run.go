@@ -41,7 +41,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(c.Log, m.Stderr)
-	a := &agent{cfg: c, flags: f, log: log}
+	a := &agent{cfg: c, flags: f, log: log, reloads: make(chan reloadRequest)}
 	return a.run(ctx)
 }
 
@@ -67,6 +67,9 @@ type agent struct {
 	ctl    *control.Server
 	clock  *clockstate.Watcher
 	ext    extensions
+	// reloads carries the control socket's reload requests to the main
+	// loop, which runs them as it runs SIGHUP's, one at a time.
+	reloads chan reloadRequest
 	// hwClock times the outputs' pulses, max_on and broker_lost states;
 	// nil is the system clock. Tests set a fake one.
 	hwClock sched.Clock
@@ -141,7 +144,7 @@ func (a *agent) run(ctx context.Context) (err error) {
 		log.Warn("wall clock not trusted yet: cron and date jobs wait for it, interval jobs run", "why", cw.Reason())
 	}
 
-	a.ctl, err = control.Listen(c.Control.Socket, a.sched, log.With("component", "control"))
+	a.ctl, err = control.Listen(c.Control.Socket, a.sched, a, log.With("component", "control"))
 	if err != nil {
 		return err
 	}
@@ -164,6 +167,9 @@ func (a *agent) run(ctx context.Context) (err error) {
 		select {
 		case <-hup:
 			a.reload(ctx)
+			continue
+		case req := <-a.reloads:
+			req.done <- a.reload(ctx)
 			continue
 		case <-ctx.Done():
 		}
@@ -192,33 +198,39 @@ func livenessWait(n *sdnotify.Notifier) time.Duration {
 	return w
 }
 
-// reload re-reads the config file on SIGHUP. An invalid file is reported
-// and ignored; jobs are synchronised with the file. Sensors and actuators
+// reload re-reads the config file (SIGHUP, `edgecron reload`) and returns
+// nil when it was applied, else why it was rejected; either way the
+// outcome is logged and published as an event on MQTT. An invalid file is
+// rejected before anything changes (the one validation of check-config
+// and run); jobs are synchronised with the file. Sensors and actuators
 // are applied first (the sync validates read and actuate jobs against
 // them). If a later step rejects the config, the running sensors are put
 // back, so that the running jobs keep reading them; the actuators and
 // handlers already applied by then stay applied (outputs are not cycled
 // back).
-func (a *agent) reload(ctx context.Context) {
+func (a *agent) reload(ctx context.Context) (err error) {
 	a.notify.Reloading("reloading " + a.cfg.path)
 	defer a.notify.Ready("reloaded")
 	// Whatever the outcome (a rejected reload puts sensors and actuators
 	// back), Home Assistant's discovery follows the ones now running.
 	defer a.ext.rediscover()
-	rejected := func(err error) { a.log.Error("reload: config rejected, keeping the running one", "err", err) }
+	defer func() {
+		if err != nil {
+			a.log.Error("reload: config rejected, keeping the running one", "err", err)
+			err = reloadError(err)
+		}
+		a.ext.reloaded(a.cfg.path, reloadProblems(err))
+	}()
 	c, err := a.flags.load()
 	if err != nil {
-		rejected(err)
-		return
+		return err
 	}
 	if err := a.ext.reload(ctx, a, c); err != nil {
-		rejected(err)
-		return
+		return err
 	}
 	if err := a.hs.update(c); err != nil {
 		a.ext.restore(ctx, a)
-		rejected(err)
-		return
+		return err
 	}
 	old := a.cfg
 	a.cfg = c
@@ -230,8 +242,7 @@ func (a *agent) reload(ctx context.Context) {
 			a.log.Error("reload: restoring the running config's commands and publish rules", "err", err)
 		}
 		a.ext.restore(ctx, a)
-		a.log.Error("reload: jobs", "err", err)
-		return
+		return fmt.Errorf("jobs: %w", err)
 	}
 	// Unchanged and remote jobs are checked against the new sensors,
 	// actuators and commands: one that now names something gone is kept,
@@ -240,6 +251,7 @@ func (a *agent) reload(ctx context.Context) {
 		a.log.Warn("reload: jobs whose validity changed", "jobs", ids)
 	}
 	a.log.Info("reloaded", "config", c.path, "jobs", len(c.jobs), "sensors", len(c.Sensors))
+	return nil
 }
 
 // syncJobs makes the scheduler's config jobs the file's jobs plus the read

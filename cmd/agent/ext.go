@@ -64,7 +64,8 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 		return err
 	}
 	a.log.Info("hardware ready", "board", e.board.String(), "sensors", len(e.sensors.Names()), "actuators", len(e.outputs.Names()))
-	e.sink = sensors.LogSink{Logger: a.log.With("component", "readings")}
+	sink := readingSink{log: a.log.With("component", "readings")}
+	e.sink = sink
 	c := a.cfg
 	if c.MQTT.Broker == "" {
 		a.log.Info("mqtt: no broker configured (mqtt.broker): remote control and telemetry are off")
@@ -83,7 +84,8 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 	if err != nil {
 		return fmt.Errorf("mqtt: %w", err)
 	}
-	e.sink = mqttSink{e.mq}
+	sink.next = mqttSink{e.mq}
+	e.sink = sink
 	return nil
 }
 
@@ -199,6 +201,14 @@ func (e *extensions) reload(ctx context.Context, a *agent, c *Config) error {
 		a.log.Warn("reload: mqtt, device_id or groups changed: restart the agent to apply them")
 	}
 	return nil
+}
+
+// reloaded publishes a reload's outcome on <root>/events (no problems:
+// accepted).
+func (e *extensions) reloaded(path string, problems []string) {
+	if e.mq != nil {
+		e.mq.ConfigReloaded(path, problems)
+	}
 }
 
 // rediscover brings Home Assistant discovery up to date with the sensors

@@ -329,6 +329,7 @@ func TestReloadSensors(t *testing.T) {
 		cfg := fmt.Sprintf(`device_id: sensreload
 timezone: UTC
 clock: {source: rtc}
+log: {level: debug}           # readings are logged at debug level
 hardware: {board: sim}
 store: {path: %[1]s/agent.db}
 control: {socket: %[1]s/agent.sock}
