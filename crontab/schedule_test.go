@@ -42,7 +42,7 @@ func TestConvertedSchedulesFireWhenCronWould(t *testing.T) {
 				t.Logf("line %d: robfig/cron cannot read %q (%v); not compared", c.Line, c.Expr, err)
 				continue
 			}
-			got, err := sched.Preview(sched.TriggerSpec{Type: "cron", Expr: c.Expr, Timezone: c.Timezone}, time.UTC, from, 20)
+			got, err := sched.Preview(sched.TriggerSpec{Type: "cron", Expr: c.Expr, Timezone: c.Timezone}, sched.Env{Location: time.UTC}, from, 20)
 			if err != nil {
 				t.Fatalf("line %d: %v", c.Line, err)
 			}
@@ -59,7 +59,7 @@ func TestConvertedSchedulesFireWhenCronWould(t *testing.T) {
 		// robfig/cron lacks cron's 7 for Sunday; check that one by hand.
 		for _, c := range res.Entries {
 			if c.Expr == "47 6 * * 7" {
-				got, err := sched.Preview(sched.TriggerSpec{Type: "cron", Expr: c.Expr}, time.UTC, from, 1)
+				got, err := sched.Preview(sched.TriggerSpec{Type: "cron", Expr: c.Expr}, sched.Env{Location: time.UTC}, from, 1)
 				if want := time.Date(2026, 11, 22, 6, 47, 0, 0, time.UTC); err != nil || !got[0].Equal(want) {
 					t.Errorf("line %d %q: first fire %v (%v), want Sunday %s", c.Line, c.Expr, got, err, want)
 				}

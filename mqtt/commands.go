@@ -118,13 +118,13 @@ func (a *Agent) nextRunTimes(j sched.Job) []string {
 	if j.NextRunTime == nil || j.Paused {
 		return nil
 	}
-	ts, err := sched.Preview(j.Trigger, a.deps.Location, *j.NextRunTime, nextRunPreview)
+	ts, err := sched.Preview(j.Trigger, sched.Env{Location: a.deps.Location}, *j.NextRunTime, nextRunPreview)
 	if err != nil {
 		return nil
 	}
 	out := make([]string, len(ts))
 	for i, t := range ts {
-		out[i] = t.Format(time.RFC3339)
+		out[i] = sched.FormatTime(t)
 	}
 	return out
 }

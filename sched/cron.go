@@ -36,7 +36,7 @@ const (
 // significant than the least significant given field takes.
 var defaultCronExprs = [nFields]string{"*", "1", "1", "*", "*", "0", "0", "0"}
 
-func compileCron(s TriggerSpec, zone *time.Location) (Trigger, error) {
+func compileCron(s TriggerSpec, _ Env, zone *time.Location) (Trigger, error) {
 	given := [nFields]CronField{s.Year, s.Month, s.Day, s.Week, s.DayOfWeek, s.Hour, s.Minute, s.Second}
 	c := &cronTrigger{loc: zone}
 	if s.Expr != "" {

@@ -17,7 +17,7 @@ func ExamplePreview() {
 		return
 	}
 	from := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) // a Friday
-	times, err := sched.Preview(spec, time.UTC, from, 3)
+	times, err := sched.Preview(spec, sched.Env{Location: time.UTC}, from, 3)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -17,7 +17,7 @@ var fuzzFrom = time.Date(2026, 3, 28, 22, 17, 3, 0, time.UTC)
 func checkSchedule(t *testing.T, spec sched.TriggerSpec) {
 	t.Helper()
 	loc := mustLoc(t, "Europe/Berlin")
-	got, err := sched.Preview(spec, loc, fuzzFrom, 6)
+	got, err := sched.Preview(spec, sched.Env{Location: loc}, fuzzFrom, 6)
 	if err != nil {
 		if sched.ErrorCode(err) != sched.CodeBadRequest {
 			t.Fatalf("%+v: error %v is not bad_request", spec, err)
@@ -40,7 +40,7 @@ func checkSchedule(t *testing.T, spec sched.TriggerSpec) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatalf("%+v: %s does not decode: %v", spec, b, err)
 	}
-	again, err := sched.Preview(back, loc, fuzzFrom, 6)
+	again, err := sched.Preview(back, sched.Env{Location: loc}, fuzzFrom, 6)
 	if err != nil || !reflect.DeepEqual(formatAll(again), formatAll(got)) {
 		t.Fatalf("%+v: round trip via %s changed the schedule: %v, %v vs %v", spec, b, err, again, got)
 	}
@@ -91,6 +91,11 @@ func FuzzTriggerJSON(f *testing.F) {
 		`{"type":"cron","expr":"30 6 * * 1-5","timezone":"America/New_York"}`,
 		`{"type":"cron","day":"last fri","start_date":"2026-01-01T00:00:00Z","end_date":"2027-01-01"}`,
 		`{"type":"cron","hours":1}`, `{"type":"interval","seconds":-1}`, `{}`, `[]`, `{"type":"cron","hour":1,"hour":2}`,
+		`{"type":"calendarinterval","years":1,"months":2,"weeks":1,"days":3,"hour":6,"minute":30,"second":5,"start_date":"2026-01-31","end_date":"2030-01-01","jitter":2}`,
+		`{"type":"calendarinterval","months":1,"start_date":"2016-03-31","timezone":"Europe/Berlin"}`,
+		`{"type":"and","triggers":[{"type":"cron","day_of_week":"mon-fri","hour":6},{"type":"calendarinterval","weeks":2,"hour":6,"start_date":"2026-06-08"}],"jitter":5}`,
+		`{"type":"or","timezone":"UTC","triggers":[{"type":"date","run_date":"2026-04-01"},{"type":"or","triggers":[{"type":"cron","hour":7},{"type":"interval","hours":5,"start_date":"2026-01-01"}]}]}`,
+		`{"type":"and","triggers":[{"type":"cron","hour":6},{"type":"cron","hour":7}]}`,
 	} {
 		f.Add([]byte(seed))
 	}

@@ -37,7 +37,7 @@ func runCronCases(t *testing.T, cases []cronCase) {
 			if count == 0 {
 				count = 3
 			}
-			got, err := sched.Preview(tc.spec, loc, rfc(t, tc.from), count)
+			got, err := sched.Preview(tc.spec, sched.Env{Location: loc}, rfc(t, tc.from), count)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -365,7 +365,7 @@ func TestTriggerConcurrentNext(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ := sched.Preview(spec, loc, time.Date(2026, 3, 1, 0, 0, 0, 0, loc), 200)
+		want, _ := sched.Preview(spec, sched.Env{Location: loc}, time.Date(2026, 3, 1, 0, 0, 0, 0, loc), 200)
 		done := make(chan []time.Time)
 		for g := 0; g < 4; g++ {
 			go func() {

@@ -7,7 +7,7 @@ type dateTrigger struct {
 	at time.Time
 }
 
-func compileDate(s TriggerSpec, zone *time.Location) (Trigger, error) {
+func compileDate(s TriggerSpec, _ Env, zone *time.Location) (Trigger, error) {
 	if s.RunDate == "" {
 		return nil, FieldError("trigger.run_date", "required for a date trigger")
 	}

@@ -101,7 +101,7 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 		s.inTick = true
 		for s.queue.due(now) {
 			e := s.queue.peek()
-			if s.untrusted && e.kind != entryInterval {
+			if s.untrusted && !triggerKinds[e.kind].elapsed {
 				// Wall time is not known good: hold the run until it is.
 				heap.Remove(&s.queue, int(e.index))
 				s.held[e] = struct{}{}
@@ -197,7 +197,7 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event) {
 
 	// A one-shot job is removed, durably, before it runs: a crash can then
 	// cost its run but never repeat it.
-	if e.kind == entryDate {
+	if triggerKinds[e.kind].oneShot {
 		s.unschedule(e)
 		e.next = time.Time{}
 		err := s.store.Commit(s.runCtxOrBackground(), []Change{{Delete: true, ID: e.job.ID, PrevVersion: e.job.Version}})

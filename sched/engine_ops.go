@@ -17,8 +17,9 @@ type prepared struct {
 }
 
 // prepare validates j (trigger and action) and computes its first run at or
-// after now. An interval without start_date gets now as its start_date, so
-// its grid survives restarts. Called with s.mu held.
+// after now. A trigger whose kind has an anchor (interval, calendarinterval)
+// and no start_date gets the add time as its start_date, so its schedule
+// survives restarts. Called with s.mu held.
 func (s *Scheduler) prepare(j Job, now time.Time) (prepared, error) {
 	if err := CheckID(j.ID); err != nil {
 		return prepared{}, err
@@ -34,13 +35,15 @@ func (s *Scheduler) prepare(j Job, now time.Time) (prepared, error) {
 		return prepared{}, err
 	}
 	var from time.Time // a previous fire time to count from; zero: none
-	if j.Trigger.Type == "interval" && j.Trigger.StartDate == "" {
-		j.Trigger.StartDate = now.In(loc).Format(time.RFC3339Nano)
-		// As APScheduler: the first run is one interval after the add,
-		// on the grid that starts at it.
-		from = now
+	if k := kindOf(j.Trigger.Type); k.anchor != nil && j.Trigger.StartDate == "" {
+		j.Trigger.StartDate = k.anchor(now.In(loc))
+		if k.firstAfterAdd {
+			// As APScheduler: the first run is one interval after the
+			// add, on the grid that starts at it.
+			from = now
+		}
 	}
-	t, err := j.Trigger.Compile(s.loc)
+	t, err := j.Trigger.CompileEnv(s.env())
 	if err != nil {
 		return prepared{}, asFieldError("trigger", err)
 	}
@@ -52,7 +55,11 @@ func (s *Scheduler) prepare(j Job, now time.Time) (prepared, error) {
 	}
 	p := prepared{job: j, trig: t}
 	if !j.Paused {
-		if next, ok := t.Next(from, now); ok {
+		next, ok, err := nextOf(t, from, now)
+		if err != nil {
+			return prepared{}, asFieldError("trigger", err)
+		}
+		if ok {
 			p.next = next
 		}
 	}
@@ -486,7 +493,7 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 				items = append(items, item{old: old, same: true})
 				continue
 			}
-			if sync && j.Trigger.Type == "interval" && j.Trigger.StartDate == "" && sameTriggerBut(old.trigger(), j.Trigger) {
+			if sync && kindOf(j.Trigger.Type).anchor != nil && j.Trigger.StartDate == "" && sameTriggerBut(old.trigger(), j.Trigger) {
 				j.Trigger.StartDate = old.trigger().StartDate // keep the grid
 			}
 		}
@@ -590,7 +597,7 @@ func sameDefinition(old, j Job) bool {
 // sameTriggerBut reports whether file (an interval without start_date)
 // equals stored once stored's start_date is left out.
 func sameTriggerBut(stored, file TriggerSpec) bool {
-	if file.Type != "interval" || file.StartDate != "" {
+	if kindOf(file.Type).anchor == nil || file.StartDate != "" {
 		return false
 	}
 	stored.StartDate = ""

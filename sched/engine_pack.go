@@ -60,6 +60,9 @@ func packSpec(s TriggerSpec) string {
 	str(17, s.EndDate)
 	num(18, s.Jitter)
 	str(19, s.Timezone)
+	num(20, s.Years)
+	num(21, s.Months)
+	str(28, s.Triggers.p)
 	binary.LittleEndian.PutUint32(b, mask)
 	return string(b)
 }
@@ -101,14 +104,9 @@ func unpackSpec(p string) TriggerSpec {
 	}
 	if mask&1 != 0 {
 		off++
-		switch p[off-1] {
-		case typeDate:
-			s.Type = TriggerDate
-		case typeInterval:
-			s.Type = TriggerInterval
-		case typeCron:
-			s.Type = TriggerCron
-		default:
+		if c := p[off-1]; c != typeOther && int(c) <= len(triggerKinds) {
+			s.Type = triggerKinds[c-1].name
+		} else {
 			s.Type = str(0)
 		}
 	}
@@ -131,6 +129,9 @@ func unpackSpec(p string) TriggerSpec {
 	s.EndDate = str(17)
 	s.Jitter = num(18)
 	s.Timezone = str(19)
+	s.Years = num(20)
+	s.Months = num(21)
+	s.Triggers = Members{str(28)}
 	return s
 }
 
@@ -139,22 +140,20 @@ const (
 	numBits  = 0 // float64 bits follow
 	numWhole = 1 // a uvarint follows
 
-	typeOther    = 0 // the type as a string follows
-	typeDate     = 1
-	typeInterval = 2
-	typeCron     = 3
+	typeOther = 0 // the type as a string follows; else 1 + its registry index
 )
 
 func typeCode(t string) byte {
-	switch t {
-	case TriggerDate:
-		return typeDate
-	case TriggerInterval:
-		return typeInterval
-	case TriggerCron:
-		return typeCron
+	if i := kindIndex(t); i >= 0 {
+		return byte(1 + i)
 	}
 	return typeOther
+}
+
+// appendUvarintString appends v, length-prefixed.
+func appendUvarintString(b []byte, v string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	return append(b, v...)
 }
 
 // uvarint is binary.Uvarint on a string, without converting it.

@@ -22,7 +22,7 @@ type intervalTrigger struct {
 
 const noEnd = math.MaxInt64
 
-func compileInterval(s TriggerSpec, zone *time.Location) (Trigger, error) {
+func compileInterval(s TriggerSpec, _ Env, zone *time.Location) (Trigger, error) {
 	every, err := intervalSpan(s)
 	if err != nil {
 		return nil, err

@@ -130,7 +130,7 @@ func TestPreview(t *testing.T) {
 		{sched.TriggerSpec{Type: "interval", Minutes: 30}, "2026-01-01T00:00:00Z", 2, "2026-01-01T00:30:00Z 2026-01-01T01:00:00Z"},
 	}
 	for _, tc := range tests {
-		got, err := sched.Preview(tc.spec, utc, rfc(t, tc.from), tc.count)
+		got, err := sched.Preview(tc.spec, sched.Env{Location: utc}, rfc(t, tc.from), tc.count)
 		if err != nil {
 			t.Errorf("%+v: %v", tc.spec, err)
 			continue
@@ -139,7 +139,7 @@ func TestPreview(t *testing.T) {
 			t.Errorf("%+v from %s:\n got %s\nwant %s", tc.spec, tc.from, s, tc.want)
 		}
 	}
-	if _, err := sched.Preview(sched.TriggerSpec{Type: "interval", Hours: 1}, utc, time.Now(), -1); err == nil {
+	if _, err := sched.Preview(sched.TriggerSpec{Type: "interval", Hours: 1}, sched.Env{Location: utc}, time.Now(), -1); err == nil {
 		t.Error("a negative count was accepted")
 	}
 }

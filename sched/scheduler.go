@@ -137,7 +137,7 @@ type entry struct {
 	seq       uint32        // tie-break among entries due at the same instant
 	index     int32         // in the heap; -1 when not queued
 	running   int32         // instances submitted and not yet finished
-	kind      uint8         // entryDate, entryInterval or entryCron
+	kind      uint8         // the trigger's type: an index of triggerKinds
 	src       uint8         // the job's source: an index in sources, or srcCold
 	dirty     bool          // in Scheduler.dirty
 	jitter    bool          // the trigger has a jitter
@@ -240,24 +240,10 @@ func (c *jobCore) grace() (time.Duration, bool) {
 	return time.Duration(c.MisfireGraceTime), c.MisfireGraceTime != noGrace
 }
 
-// Trigger kinds of an entry.
-const (
-	entryCron uint8 = iota
-	entryDate
-	entryInterval
-)
-
 // setJob makes j e's job, packing its trigger spec.
 func (e *entry) setJob(j Job) {
 	e.spec = packSpec(j.Trigger)
-	switch j.Trigger.Type {
-	case TriggerDate:
-		e.kind = entryDate
-	case TriggerInterval:
-		e.kind = entryInterval
-	default:
-		e.kind = entryCron
-	}
+	e.kind = kindNum(j.Trigger.Type)
 	e.jitter = triggerJitter(j.Trigger) > 0
 	grace := int64(noGrace)
 	if j.MisfireGraceTime != nil {
@@ -639,7 +625,7 @@ func (s *Scheduler) compile(e *entry) (*time.Location, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := spec.Compile(s.loc)
+	t, err := spec.CompileEnv(s.env())
 	if err != nil {
 		return nil, asFieldError("trigger", err)
 	}
@@ -664,6 +650,13 @@ func (s *Scheduler) validateAction(a Action) error {
 	}
 	return nil
 }
+
+// env is what the scheduler's triggers are compiled against.
+func (s *Scheduler) env() Env { return Env{Location: s.loc} }
+
+// Env returns what the scheduler's triggers are compiled against, for
+// previews that must agree with it.
+func (s *Scheduler) Env() Env { return s.env() }
 
 // markInvalid keeps e, paused, with the reason. Called with s.mu held.
 func (s *Scheduler) markInvalid(e *entry, err error) {

@@ -14,6 +14,21 @@ type Trigger interface {
 	Next(prev, now time.Time) (next time.Time, ok bool)
 }
 
+// searcher is a Trigger whose search for the next time is bounded and can
+// give up (an and whose members never agree): nextErr is Next that says why.
+type searcher interface {
+	nextErr(prev, now time.Time) (time.Time, bool, error)
+}
+
+// nextOf is t.Next, with the reason when a bounded search gave up.
+func nextOf(t Trigger, prev, now time.Time) (time.Time, bool, error) {
+	if s, ok := t.(searcher); ok {
+		return s.nextErr(prev, now)
+	}
+	next, ok := t.Next(prev, now)
+	return next, ok, nil
+}
+
 // CronField is the value of one cron field: JSON accepts a string or an
 // integer ("*/5", "mon-fri", 6). The empty string means "not given".
 type CronField string
@@ -22,12 +37,14 @@ type CronField string
 // is kept as written, so a job reads back the way it was sent, except that
 // an interval without start_date gets the time it was added.
 type TriggerSpec struct {
-	Type string // "date", "interval" or "cron"
+	Type string // a registered type: date, interval, cron, calendarinterval, and, or
 
 	// date
 	RunDate string
 
-	// interval: amounts of elapsed time, in their units
+	// interval: amounts of elapsed time, in their units; calendarinterval:
+	// whole calendar units (Years, Months, Weeks, Days)
+	Years, Months                        float64
 	Weeks, Days, Hours, Minutes, Seconds float64
 
 	// cron, field form
@@ -35,10 +52,51 @@ type TriggerSpec struct {
 	// cron, crontab form ("30 6 * * 1-5", "@daily"); not combined with fields
 	Expr string
 
-	// interval and cron
+	// and, or: the member triggers
+	Triggers Members
+
+	// interval, cron, calendarinterval
 	StartDate, EndDate string
-	Jitter             float64 // seconds
+	Jitter             float64 // seconds; also solar, and, or
 
 	// all; empty means the scheduler's zone
 	Timezone string
+}
+
+// Members are the member triggers of an and/or trigger. They are held
+// packed, so a TriggerSpec stays comparable with ==.
+type Members struct{ p string }
+
+// NewMembers returns the members specs.
+func NewMembers(specs ...TriggerSpec) Members {
+	if len(specs) == 0 {
+		return Members{}
+	}
+	var b []byte
+	for _, s := range specs {
+		p := packSpec(s)
+		b = appendUvarintString(b, p)
+	}
+	return Members{string(b)}
+}
+
+// Len returns the number of members.
+func (m Members) Len() int {
+	n := 0
+	for p := m.p; p != ""; n++ {
+		l, k := uvarint(p)
+		p = p[k+int(l):]
+	}
+	return n
+}
+
+// Specs returns the member specs, in order.
+func (m Members) Specs() []TriggerSpec {
+	var out []TriggerSpec
+	for p := m.p; p != ""; {
+		l, k := uvarint(p)
+		out = append(out, unpackSpec(p[k:k+int(l)]))
+		p = p[k+int(l):]
+	}
+	return out
 }

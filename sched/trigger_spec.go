@@ -5,40 +5,41 @@ import (
 	"time"
 )
 
-// Compile validates the spec and returns its Trigger. Errors are bad_request
-// *Errors naming the field ("trigger.hour") and the bad value. loc is the
-// zone used when the spec has no timezone.
+// Compile is CompileEnv with loc as the default zone and nothing else
+// known of the machine (no site, no boot).
 func (s TriggerSpec) Compile(loc *time.Location) (Trigger, error) {
-	bit := typeBit(s.Type)
-	if bit == 0 {
+	return s.CompileEnv(Env{Location: loc})
+}
+
+// CompileEnv validates the spec and returns its Trigger. Errors are
+// bad_request *Errors naming the field ("trigger.hour") and the bad value.
+// env gives the zone used when the spec has no timezone, the site of solar
+// triggers and the boot of boot triggers.
+func (s TriggerSpec) CompileEnv(env Env) (Trigger, error) {
+	i := kindIndex(s.Type)
+	if i < 0 {
 		if s.Type == "" {
-			return nil, FieldError("trigger.type", "required: date, interval or cron")
+			return nil, FieldError("trigger.type", "required: %s", typeList())
 		}
-		return nil, FieldError("trigger.type", "unknown trigger type %q: want date, interval or cron", s.Type)
+		return nil, FieldError("trigger.type", "unknown trigger type %q: want %s", s.Type, typeList())
 	}
+	k, bit := &triggerKinds[i], typeMask(1)<<i
 	for i := range specFields {
 		f := &specFields[i]
 		if f.types&bit == 0 && f.isSet(&s) {
 			return nil, FieldError("trigger."+f.name, "not a field of %s trigger", article(s.Type))
 		}
 	}
-	zone, err := s.Location(loc)
+	zone, err := s.Location(env.Location)
 	if err != nil {
 		return nil, err
 	}
-	if bit != forDate {
+	if k.jitter {
 		if err := checkJitter(s.Jitter); err != nil {
 			return nil, err
 		}
 	}
-	switch s.Type {
-	case TriggerDate:
-		return compileDate(s, zone)
-	case TriggerInterval:
-		return compileInterval(s, zone)
-	default:
-		return compileCron(s, zone)
-	}
+	return k.compile(s, env, zone)
 }
 
 func checkJitter(j float64) error {
@@ -96,14 +97,16 @@ func parseBounds(s TriggerSpec, zone *time.Location) (start, end time.Time, err 
 // PreviewMax is the largest count Preview accepts.
 const PreviewMax = 10000
 
-// Preview returns up to count fire times as `agent next` prints them: the
-// first at or after from (a date trigger's run_date even when earlier), each
-// next one after the previous; no jitter; fewer when the trigger ends.
-func Preview(s TriggerSpec, loc *time.Location, from time.Time, count int) ([]time.Time, error) {
+// Preview returns up to count fire times as `edgecron next` prints them:
+// the first at or after from (a date trigger's run_date even when earlier),
+// each next one after the previous; no jitter; fewer when the trigger ends.
+// A trigger whose search gives up (an and whose members never agree) is an
+// error naming the trigger.
+func Preview(s TriggerSpec, env Env, from time.Time, count int) ([]time.Time, error) {
 	if count < 0 || count > PreviewMax {
 		return nil, FieldError("count", "%d out of range 0-%d", count, PreviewMax)
 	}
-	tr, err := s.Compile(loc)
+	tr, err := s.CompileEnv(env)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +117,10 @@ func Preview(s TriggerSpec, loc *time.Location, from time.Time, count int) ([]ti
 		if !prev.IsZero() {
 			now = prev
 		}
-		next, ok := tr.Next(prev, now)
+		next, ok, err := nextOf(tr, prev, now)
+		if err != nil {
+			return out, err
+		}
 		if !ok {
 			break
 		}
@@ -123,3 +129,7 @@ func Preview(s TriggerSpec, loc *time.Location, from time.Time, count int) ([]ti
 	}
 	return out, nil
 }
+
+// FormatTime writes a fire time as previews and job documents show it:
+// RFC 3339, with the fraction of a second only when there is one.
+func FormatTime(t time.Time) string { return t.Format(time.RFC3339Nano) }

@@ -12,40 +12,39 @@ import (
 
 // Trigger types.
 const (
-	TriggerDate     = "date"
-	TriggerInterval = "interval"
-	TriggerCron     = "cron"
+	TriggerDate             = "date"
+	TriggerInterval         = "interval"
+	TriggerCron             = "cron"
+	TriggerCalendarInterval = "calendarinterval"
+	TriggerAnd              = "and"
+	TriggerOr               = "or"
 )
 
-// typeMask says which trigger types a field belongs to.
-type typeMask uint8
+// typeMask says which trigger types a field belongs to: bit i is
+// triggerKinds[i].
+type typeMask uint16
 
 const (
 	forDate typeMask = 1 << iota
 	forInterval
 	forCron
-	forAll = forDate | forInterval | forCron
-)
+	forCalendar
+	forAnd
+	forOr
+	forAll typeMask = 0xffff
 
-func typeBit(typ string) typeMask {
-	switch typ {
-	case TriggerDate:
-		return forDate
-	case TriggerInterval:
-		return forInterval
-	case TriggerCron:
-		return forCron
-	}
-	return 0
-}
+	forBounded = forInterval | forCron | forCalendar // start_date, end_date
+)
 
 // valueKind is the JSON shape a field takes.
 type valueKind uint8
 
 const (
-	kindString valueKind = iota // a JSON string
-	kindNumber                  // a JSON number
-	kindCron                    // a JSON string or integer
+	kindString  valueKind = iota // a JSON string
+	kindNumber                   // a JSON number
+	kindCron                     // a JSON string or integer
+	kindNumText                  // a JSON number, kept as written
+	kindMembers                  // a JSON array of trigger documents
 )
 
 // specField describes one key of the trigger document: its JSON name, the
@@ -63,8 +62,11 @@ type specField struct {
 var specFields = []specField{
 	{name: "type", types: forAll, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Type }},
 	{name: "run_date", types: forDate, kind: kindString, str: func(s *TriggerSpec) *string { return &s.RunDate }},
-	{name: "weeks", types: forInterval, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Weeks }},
-	{name: "days", types: forInterval, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Days }},
+	{name: "triggers", types: forAnd | forOr, kind: kindMembers},
+	{name: "years", types: forCalendar, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Years }},
+	{name: "months", types: forCalendar, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Months }},
+	{name: "weeks", types: forInterval | forCalendar, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Weeks }},
+	{name: "days", types: forInterval | forCalendar, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Days }},
 	{name: "hours", types: forInterval, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Hours }},
 	{name: "minutes", types: forInterval, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Minutes }},
 	{name: "seconds", types: forInterval, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Seconds }},
@@ -73,13 +75,13 @@ var specFields = []specField{
 	{name: "day", types: forCron, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Day }},
 	{name: "week", types: forCron, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Week }},
 	{name: "day_of_week", types: forCron, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.DayOfWeek }},
-	{name: "hour", types: forCron, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Hour }},
-	{name: "minute", types: forCron, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Minute }},
-	{name: "second", types: forCron, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Second }},
+	{name: "hour", types: forCron | forCalendar, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Hour }},
+	{name: "minute", types: forCron | forCalendar, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Minute }},
+	{name: "second", types: forCron | forCalendar, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Second }},
 	{name: "expr", types: forCron, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Expr }},
-	{name: "start_date", types: forInterval | forCron, kind: kindString, str: func(s *TriggerSpec) *string { return &s.StartDate }},
-	{name: "end_date", types: forInterval | forCron, kind: kindString, str: func(s *TriggerSpec) *string { return &s.EndDate }},
-	{name: "jitter", types: forInterval | forCron, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Jitter }},
+	{name: "start_date", types: forBounded, kind: kindString, str: func(s *TriggerSpec) *string { return &s.StartDate }},
+	{name: "end_date", types: forBounded, kind: kindString, str: func(s *TriggerSpec) *string { return &s.EndDate }},
+	{name: "jitter", types: forInterval | forCron | forCalendar | forAnd | forOr, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Jitter }},
 	{name: "timezone", types: forAll, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Timezone }},
 }
 
@@ -96,10 +98,12 @@ func lookupSpecField(name string) int {
 // isSet reports whether the field has a value in s.
 func (f *specField) isSet(s *TriggerSpec) bool {
 	switch f.kind {
-	case kindString:
+	case kindString, kindNumText:
 		return *f.str(s) != ""
 	case kindNumber:
 		return *f.num(s) != 0
+	case kindMembers:
+		return s.Triggers != Members{}
 	default:
 		return *f.cron(s) != ""
 	}
@@ -122,7 +126,7 @@ func (s *TriggerSpec) UnmarshalJSON(b []byte) error {
 		raw json.RawMessage
 	}
 	var members []member
-	var seen uint32 // bit i: specFields[i] was given
+	var seen uint64 // bit i: specFields[i] was given
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -160,11 +164,11 @@ func (s *TriggerSpec) UnmarshalJSON(b []byte) error {
 		}
 	}
 	if out.Type == "" {
-		return FieldError("trigger.type", "required: date, interval or cron")
+		return FieldError("trigger.type", "required: %s", typeList())
 	}
 	bit := typeBit(out.Type)
 	if bit == 0 {
-		return FieldError("trigger.type", "unknown trigger type %q: want date, interval or cron", out.Type)
+		return FieldError("trigger.type", "unknown trigger type %q: want %s", out.Type, typeList())
 	}
 	for _, m := range members {
 		if m.f.name == "type" {
@@ -186,7 +190,7 @@ func decodeSpecValue(s *TriggerSpec, f *specField, raw json.RawMessage) error {
 	raw = bytes.TrimSpace(raw)
 	if string(raw) == "null" {
 		if f.name == "type" {
-			return FieldError(field, "required: date, interval or cron")
+			return FieldError(field, "required: %s", typeList())
 		}
 		return nil
 	}
@@ -201,7 +205,7 @@ func decodeSpecValue(s *TriggerSpec, f *specField, raw json.RawMessage) error {
 		}
 		if v == "" {
 			if f.name == "type" {
-				return FieldError(field, "required: date, interval or cron")
+				return FieldError(field, "required: %s", typeList())
 			}
 			return FieldError(field, "empty: leave the field out instead")
 		}
@@ -215,6 +219,16 @@ func decodeSpecValue(s *TriggerSpec, f *specField, raw json.RawMessage) error {
 			return FieldError(field, "number %s out of range", raw)
 		}
 		*f.num(s) = v
+	case kindNumText:
+		if len(raw) == 0 || !(raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
+			return FieldError(field, "must be a number of degrees, not %s", jsonKind(raw))
+		}
+		if _, err := strconv.ParseFloat(string(raw), 64); err != nil {
+			return FieldError(field, "number %s out of range", raw)
+		}
+		*f.str(s) = string(raw)
+	case kindMembers:
+		return decodeMembers(s, raw)
 	case kindCron:
 		if err := f.cron(s).UnmarshalJSON(raw); err != nil {
 			var e *Error
@@ -230,7 +244,7 @@ func decodeSpecValue(s *TriggerSpec, f *specField, raw json.RawMessage) error {
 
 // article returns "a cron", "an interval"...
 func article(typ string) string {
-	if typ == TriggerInterval {
+	if typ == TriggerInterval || typ == TriggerAnd || typ == TriggerOr {
 		return "an " + typ
 	}
 	return "a " + typ
@@ -315,6 +329,10 @@ func (s TriggerSpec) MarshalJSON() ([]byte, error) {
 		switch f.kind {
 		case kindString:
 			v, err = json.Marshal(*f.str(&s))
+		case kindNumText:
+			v = []byte(*f.str(&s))
+		case kindMembers:
+			v, err = json.Marshal(s.Triggers.Specs())
 		case kindNumber:
 			v, err = json.Marshal(*f.num(&s))
 		default:
@@ -327,4 +345,49 @@ func (s TriggerSpec) MarshalJSON() ([]byte, error) {
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
+}
+
+// decodeMembers decodes the triggers array of an and/or trigger: at least
+// two trigger documents, each decoded strictly; an error names its place
+// ("trigger.triggers[1].hour").
+func decodeMembers(s *TriggerSpec, raw json.RawMessage) error {
+	const field = "trigger.triggers"
+	if len(raw) == 0 || raw[0] != '[' {
+		return FieldError(field, "must be an array of trigger documents, not %s", jsonKind(raw))
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return FieldError(field, "invalid JSON: %v", err)
+	}
+	if len(items) < 2 {
+		return FieldError(field, "give at least two triggers to combine, not %d", len(items))
+	}
+	if len(items) > MaxMembers {
+		return FieldError(field, "%d triggers: at most %d", len(items), MaxMembers)
+	}
+	specs := make([]TriggerSpec, len(items))
+	for i, it := range items {
+		if err := specs[i].UnmarshalJSON(it); err != nil {
+			return asFieldError(fmt.Sprintf("%s[%d]", field, i), stripTrigger(err))
+		}
+	}
+	s.Triggers = NewMembers(specs...)
+	return nil
+}
+
+// stripTrigger drops the leading "trigger" of a member's error field, so
+// asFieldError can put it under its place in the array.
+func stripTrigger(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		c := *e
+		switch {
+		case c.Field == "trigger":
+			c.Field = ""
+		case strings.HasPrefix(c.Field, "trigger."):
+			c.Field = c.Field[len("trigger."):]
+		}
+		return &c
+	}
+	return err
 }

@@ -32,14 +32,15 @@ func (m *Main) next(_ context.Context, args []string) error {
 	} else if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	loc := time.Local
+	env := sched.Env{Location: time.Local}
 	if *cfgPath != "" {
 		c, err := LoadConfig(*cfgPath)
 		if err != nil {
 			return err
 		}
-		loc = c.location
+		env = c.triggerEnv()
 	}
+	loc := env.Location
 	now := time.Now()
 	if *batch != "" {
 		if *trig != "" {
@@ -49,7 +50,7 @@ func (m *Main) next(_ context.Context, args []string) error {
 		if err != nil {
 			return usageError{err}
 		}
-		out, err := previewBatch(data, loc, now)
+		out, err := previewBatch(data, env, now)
 		if err != nil {
 			return err
 		}
@@ -76,15 +77,12 @@ func (m *Main) next(_ context.Context, args []string) error {
 			return usagef("--from: %v", err)
 		}
 	}
-	times, err := sched.Preview(spec, loc, start, *count)
-	if err != nil {
-		return err
-	}
+	times, err := sched.Preview(spec, env, start, *count)
 	tloc, _ := spec.Location(loc)
 	for _, t := range times {
-		fmt.Fprintln(m.Stdout, t.In(tloc).Format(time.RFC3339))
+		fmt.Fprintln(m.Stdout, sched.FormatTime(t.In(tloc)))
 	}
-	return nil
+	return err
 }
 
 // readArg reads an argument given as inline text, @FILE or - (stdin).
@@ -128,14 +126,14 @@ type batchResult struct {
 
 // previewBatch answers a --batch file: one result per item, in order; a bad
 // item gets an empty next and an error, the others are unaffected.
-func previewBatch(data []byte, loc *time.Location, now time.Time) ([]byte, error) {
+func previewBatch(data []byte, env sched.Env, now time.Time) ([]byte, error) {
 	var items []json.RawMessage
 	if err := json.Unmarshal(data, &items); err != nil {
 		return nil, usagef("batch: not a JSON array of items: %v", err)
 	}
 	results := make([]batchResult, len(items))
 	for i, raw := range items {
-		next, err := previewItem(raw, loc, now)
+		next, err := previewItem(raw, env, now)
 		results[i] = batchResult{Next: next, Error: ""}
 		if err != nil {
 			results[i] = batchResult{Next: []string{}, Error: err.Error()}
@@ -148,7 +146,8 @@ func previewBatch(data []byte, loc *time.Location, now time.Time) ([]byte, error
 	return append(out, '\n'), nil
 }
 
-func previewItem(raw json.RawMessage, loc *time.Location, now time.Time) ([]string, error) {
+func previewItem(raw json.RawMessage, env sched.Env, now time.Time) ([]string, error) {
+	loc := env.Location
 	var it batchItem
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -175,14 +174,14 @@ func previewItem(raw json.RawMessage, loc *time.Location, now time.Time) ([]stri
 			return nil, fmt.Errorf("from: %v", err)
 		}
 	}
-	times, err := sched.Preview(spec, loc, start, count)
+	times, err := sched.Preview(spec, env, start, count)
 	if err != nil {
 		return nil, err
 	}
 	tloc, _ := spec.Location(loc)
 	out := make([]string, len(times))
 	for i, t := range times {
-		out[i] = t.In(tloc).Format(time.RFC3339)
+		out[i] = sched.FormatTime(t.In(tloc))
 	}
 	return out, nil
 }

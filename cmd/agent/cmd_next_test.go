@@ -50,6 +50,20 @@ func TestNext(t *testing.T) {
 			args: []string{"next", "--trigger", `{"type":"interval","hours":1,"start_date":"2026-11-21T00:00:00Z","end_date":"2026-11-21T02:00:00Z","timezone":"UTC"}`,
 				"--from", "2026-11-21T00:00:00Z", "--count", "10"},
 			out: "2026-11-21T00:00:00Z\n2026-11-21T01:00:00Z\n2026-11-21T02:00:00Z\n"},
+		{name: "sub-second times print their fraction; whole seconds as before",
+			args: []string{"next", "--trigger", `{"type":"interval","seconds":0.5,"start_date":"2026-11-21T00:00:00Z","timezone":"UTC"}`,
+				"--from", "2026-11-21T00:00:00Z", "--count", "3"},
+			out: "2026-11-21T00:00:00Z\n2026-11-21T00:00:00.5Z\n2026-11-21T00:00:01Z\n"},
+		{name: "calendarinterval monthly on the 31st",
+			args: []string{"next", "--trigger", `{"type":"calendarinterval","months":1,"hour":8,"start_date":"2026-01-31","timezone":"Europe/Berlin"}`,
+				"--from", "2026-02-01T00:00:00Z", "--count", "3"},
+			out: "2026-03-31T08:00:00+02:00\n2026-05-31T08:00:00+02:00\n2026-07-31T08:00:00+02:00\n"},
+		{name: "or of two crons",
+			args: []string{"next", "--trigger", `{"type":"or","timezone":"UTC","triggers":[{"type":"cron","hour":6},{"type":"cron","hour":18,"day_of_week":"sun"}]}`,
+				"--from", "2026-11-21T07:00:00Z", "--count", "3"},
+			out: "2026-11-22T06:00:00Z\n2026-11-22T18:00:00Z\n2026-11-23T06:00:00Z\n"},
+		{name: "an and that never agrees", code: 2, err: "trigger.triggers: the triggers of the and found no time they all agree on",
+			args: []string{"next", "--trigger", `{"type":"and","triggers":[{"type":"cron","hour":6},{"type":"cron","hour":7}]}`}},
 		{name: "bad field", code: 2, err: "trigger.hour",
 			args: []string{"next", "--trigger", `{"type":"cron","hour":"25"}`}},
 		{name: "unknown field", code: 2, err: "trigger.colour",
@@ -81,7 +95,8 @@ func TestNextBatch(t *testing.T) {
 	os.WriteFile(f, []byte(`[
 	  {"trigger":{"type":"cron","hour":"6","timezone":"UTC"},"from":"2026-11-21T00:00:00Z","count":2},
 	  {"trigger":{"type":"cron","hour":"99"},"count":2},
-	  {"trigger":{"type":"date","run_date":"2027-01-01 00:00:00","timezone":"UTC"},"from":"2026-11-21T00:00:00Z"}
+	  {"trigger":{"type":"date","run_date":"2027-01-01 00:00:00","timezone":"UTC"},"from":"2026-11-21T00:00:00Z"},
+	  {"trigger":{"type":"and","timezone":"UTC","triggers":[{"type":"cron","day":"1-7","hour":6},{"type":"calendarinterval","weeks":1,"hour":6,"start_date":"2026-11-23"}]},"from":"2026-11-21T00:00:00Z","count":2}
 	]`), 0o644)
 	code, out, errs := run(t, "", "next", "--batch", f)
 	if code != 0 {
@@ -94,7 +109,7 @@ func TestNextBatch(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("output %q: %v", out, err)
 	}
-	if len(res) != 3 {
+	if len(res) != 4 {
 		t.Fatalf("%d results", len(res))
 	}
 	if strings.Join(res[0].Next, ",") != "2026-11-21T06:00:00Z,2026-11-22T06:00:00Z" || res[0].Error != "" {
@@ -105,6 +120,9 @@ func TestNextBatch(t *testing.T) {
 	}
 	if strings.Join(res[2].Next, ",") != "2027-01-01T00:00:00Z" {
 		t.Errorf("item 2: %+v", res[2])
+	}
+	if strings.Join(res[3].Next, ",") != "2026-12-07T06:00:00Z,2027-01-04T06:00:00Z" || res[3].Error != "" {
+		t.Errorf("item 3: %+v", res[3])
 	}
 	if !strings.Contains(out, `"next": []`) {
 		t.Errorf("a bad item must print \"next\": [], got %s", out)

@@ -546,7 +546,7 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 		seen[p.Job.ID] = i
 		c.jobPaths[p.Job.ID] = path
 		if p.Fields&sched.FieldTrigger != 0 {
-			if _, err := p.Job.Trigger.Compile(c.location); err != nil {
+			if _, err := p.Job.Trigger.CompileEnv(c.triggerEnv()); err != nil {
 				probs = append(probs, schedProblem(doc, path, err))
 				continue
 			}
