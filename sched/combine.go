@@ -133,3 +133,21 @@ func (c *combineTrigger) nextErr(prev, now time.Time) (time.Time, bool, error) {
 		"the triggers of the and found no time they all agree on from %s to %s (%d tries): they may never agree",
 		FormatTime(from), FormatTime(x), andMaxRounds)
 }
+
+// shortestInterval returns the shortest period of the interval triggers in
+// s, members of and/or triggers included, and the field naming it
+// ("trigger.triggers[1]"); ok is false when there is none.
+func shortestInterval(s TriggerSpec, field string) (every time.Duration, at string, ok bool) {
+	if s.Type == TriggerInterval {
+		if d, err := intervalSpan(s); err == nil {
+			return d, field, true
+		}
+		return 0, "", false
+	}
+	for i, m := range s.Triggers.Specs() {
+		if d, f, found := shortestInterval(m, fmt.Sprintf("%s.triggers[%d]", field, i)); found && (!ok || d < every) {
+			every, at, ok = d, f, true
+		}
+	}
+	return every, at, ok
+}

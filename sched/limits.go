@@ -57,10 +57,8 @@ func (l Limits) Check(j Job) error {
 	if j.MaxInstances > l.MaxInstances {
 		return FieldError("max_instances", "%d is over this device's limit of %d (scheduler.max_instances)", j.MaxInstances, l.MaxInstances)
 	}
-	if j.Trigger.Type == TriggerInterval {
-		if every, err := intervalSpan(j.Trigger); err == nil && every < l.MinInterval {
-			return FieldError("trigger", "the interval is %s: at least %s on this device (scheduler.min_interval)", every, l.MinInterval)
-		}
+	if every, field, ok := shortestInterval(j.Trigger, "trigger"); ok && every < l.MinInterval {
+		return FieldError(field, "the interval is %s: at least %s on this device (scheduler.min_interval)", every, l.MinInterval)
 	}
 	return nil
 }

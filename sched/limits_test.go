@@ -27,6 +27,9 @@ func TestLimitsCheck(t *testing.T) {
 		{"1s interval, default floor", sched.Limits{}, interval(1), "", ""},
 		{"minutes count", sched.Limits{MinInterval: time.Hour}, sched.Job{MaxInstances: 1, Trigger: sched.TriggerSpec{Type: "interval", Minutes: 59, Seconds: 59}}, "trigger", "59m59s"},
 		{"floor lowered", sched.Limits{MinInterval: 10 * time.Millisecond}, interval(0.01), "", ""},
+		{"an interval inside an or", sched.Limits{}, sched.Job{MaxInstances: 1, Trigger: sched.TriggerSpec{Type: "or", Triggers: sched.NewMembers(
+			sched.TriggerSpec{Type: "cron", Hour: "6"}, sched.TriggerSpec{Type: "interval", Seconds: 0.5, StartDate: "2026-01-01"})}},
+			"trigger.triggers[1]", "the interval is 500ms: at least 1s"},
 		{"cron is not an interval", sched.Limits{MinInterval: time.Hour}, sched.Job{MaxInstances: 1, Trigger: sched.TriggerSpec{Type: "cron", Second: "*"}}, "", ""},
 		{"max_instances over the default cap", sched.Limits{}, sched.Job{MaxInstances: 10000, Trigger: sched.TriggerSpec{Type: "date"}}, "max_instances", "10000 is over this device's limit of 100 (scheduler.max_instances)"},
 		{"max_instances at the cap", sched.Limits{MaxInstances: 5}, sched.Job{MaxInstances: 5, Trigger: sched.TriggerSpec{Type: "date"}}, "", ""},
