@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/edgecron/edgecron/sched"
+	bolt "go.etcd.io/bbolt"
 )
 
 var (
@@ -91,4 +93,172 @@ func FuzzOpenDamaged(f *testing.F) {
 			before = fileHash(t, path)
 		}
 	})
+}
+
+// writeStore writes b as a store file and returns its path.
+func writeStore(t *testing.T, b []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "agent.db")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// An empty or truncated file is refused with a clear error, read-only or
+// not, and left as it was: never a new store, never a runtime error.
+func TestEmptyAndTruncatedStoresAreRefused(t *testing.T) {
+	file := sampleStore(t)
+	// bbolt grows a file ahead of its data: only a cut into the data
+	// (tx.Size, the high water mark) loses anything.
+	db, err := bolt.Open(writeStore(t, file), 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data int
+	_ = db.View(func(tx *bolt.Tx) error { data = int(tx.Size()); return nil })
+	db.Close()
+	if data < 32768 {
+		t.Fatalf("the sample holds %d bytes of data: too few for this test", data)
+	}
+	for _, size := range []int{0, 100, 4096, 8192, 16384, data / 2, data - 4096, data - 1} {
+		for _, ro := range []bool{true, false} {
+			path := writeStore(t, file[:size])
+			before := fileHash(t, path)
+			_, err := Open(path, Options{ReadOnly: ro})
+			want := "is truncated"
+			switch {
+			case size == 0:
+				want = "is empty (0 bytes), not a store"
+			case size < 8192:
+				want = "" // too short for both meta pages: bbolt's own error
+			}
+			if err == nil || strings.Contains(err.Error(), "runtime error") || !strings.Contains(err.Error(), path) ||
+				(want != "" && (!errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "To recover"))) {
+				t.Errorf("size %d read-only %v: Open = %v; want an error saying %q", size, ro, err, want)
+			}
+			if fileHash(t, path) != before {
+				t.Errorf("size %d read-only %v: the refused file was modified", size, ro)
+			}
+			if _, err := Check(path, Options{}); err == nil || strings.Contains(err.Error(), "runtime error") {
+				t.Errorf("size %d: Check = %v", size, err)
+			}
+		}
+	}
+}
+
+// Whatever page of a store is damaged, a read-write Open either refuses
+// the file, leaving it untouched, or opens it and then Load succeeds: a
+// start is never refused after the store was written to.
+func TestDamageIsFoundBeforeAnyWrite(t *testing.T) {
+	file := sampleStore(t)
+	const page = 4096
+	for off := 0; off+page <= len(file); off += page {
+		for _, fill := range []byte{0x00, 0xff} {
+			b := append([]byte(nil), file...)
+			for i := off + 16; i < off+page; i += 7 {
+				b[i] = fill // keep the page header, spoil its content
+			}
+			path := writeStore(t, b)
+			before := fileHash(t, path)
+			s, err := Open(path, Options{})
+			if err != nil {
+				if fileHash(t, path) != before {
+					t.Fatalf("page %d (fill %#x): refused (%v) and yet written to", off/page, fill, err)
+				}
+				continue
+			}
+			if _, err := s.Load(ctx); err != nil {
+				t.Fatalf("page %d (fill %#x): Open accepted the file, then Load failed: %v", off/page, fill, err)
+			}
+			s.Close()
+		}
+	}
+}
+
+// A job whose action JSON is damaged is reported by Check and kept aside
+// at Open; the other jobs load, export and change; the damaged one cannot
+// be overwritten by accident; Salvage takes it out, raw, and the file is
+// sound again.
+func TestDamagedJobIsKeptAsideAndSalvaged(t *testing.T) {
+	path := tempPath(t)
+	s := openT(t, path, Options{})
+	if err := s.Commit(ctx, []sched.Change{put(testJob("good", 1), 0), put(testJob("bad", 1), 0)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Spoil bad's action JSON in place: same length, no longer JSON.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var record []byte
+	if err := db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketJobs)
+		v := append([]byte(nil), b.Get([]byte("bad"))...)
+		i := bytes.LastIndexByte(v, '}')
+		v[i] = '!'
+		record = v
+		return b.Put([]byte("bad"), v)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	rep, err := Check(path, Options{})
+	if !errors.Is(err, ErrCorrupt) || rep == nil || !strings.Contains(rep.String(), `job "bad": its action is not a valid JSON object`) {
+		t.Fatalf("Check: %v\n%v", err, rep)
+	}
+	s = openT(t, path, Options{})
+	jobs, err := s.Load(ctx)
+	if err != nil || len(jobs) != 1 || jobs[0].ID != "good" {
+		t.Fatalf("Load = %v, %v", jobs, err)
+	}
+	for _, j := range jobs {
+		if _, err := j.MarshalJSON(); err != nil {
+			t.Fatalf("a loaded job does not export: %v", err)
+		}
+	}
+	if d := s.Damaged(); len(d) != 1 || d[0].ID != "bad" || !bytes.Equal(d[0].Record, record) {
+		t.Fatalf("Damaged = %+v", d)
+	}
+	if err := s.Commit(ctx, []sched.Change{put(testJob("bad", 1), 0)}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "db salvage") {
+		t.Fatalf("a put over the damaged job: %v", err)
+	}
+	if err := s.Commit(ctx, []sched.Change{put(testJob("good", 2), 1)}); err != nil {
+		t.Fatalf("the sound job cannot change: %v", err)
+	}
+	s.Close()
+
+	got, err := Salvage(path, Options{})
+	if err != nil || len(got) != 1 || got[0].ID != "bad" || !bytes.Equal(got[0].Record, record) {
+		t.Fatalf("Salvage = %+v, %v", got, err)
+	}
+	if rep, err := Check(path, Options{}); err != nil {
+		t.Fatalf("after Salvage: %v\n%v", err, rep)
+	}
+	s = openT(t, path, Options{})
+	if jobs, err := s.Load(ctx); err != nil || len(jobs) != 1 || jobs[0].Version != 2 || len(s.Damaged()) != 0 {
+		t.Fatalf("after Salvage: %v, %v, %v", jobs, err, s.Damaged())
+	}
+	if err := s.Commit(ctx, []sched.Change{put(testJob("bad", 1), 0)}); err != nil {
+		t.Fatalf("re-create after Salvage: %v", err)
+	}
+}
+
+// No crash while a store is made leaves an empty file behind (TestCrash
+// kills Opens at random): the new file is made aside and linked into place.
+func TestCreateLeavesNoEmptyFile(t *testing.T) {
+	path := tempPath(t)
+	// A creation killed before its link: only the leftover remains.
+	if err := os.WriteFile(path+".new", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := openT(t, path, Options{})
+	if _, err := os.Stat(path + ".new"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the leftover is still there: %v", err)
+	}
+	if m := s.Meta(); m.Boots != 1 || m.Migrated != 0 {
+		t.Errorf("a new store: %+v", m)
+	}
 }

@@ -108,6 +108,8 @@ type Store struct {
 	mu     sync.RWMutex // writers of closed hold it; every operation reads it
 	closed bool
 
+	damaged []Damaged // records kept aside (damage.go); set by Open and Salvage only
+
 	statsMu sync.Mutex
 	stats   Stats
 }
@@ -116,9 +118,11 @@ var _ sched.Store = (*Store)(nil)
 
 // Open opens or creates the store at path. A file locked by a running agent
 // fails with ErrLocked after Options.Timeout; a file that is not an edgecron
-// store, is damaged, or was written by a newer agent fails with ErrNotStore,
-// ErrCorrupt or ErrNewerSchema, naming the file and the problem, and is
-// never modified.
+// store, is damaged in its structure (empty, truncated, unreadable pages),
+// or was written by a newer agent fails with ErrNotStore, ErrCorrupt or
+// ErrNewerSchema, naming the file and the problem, and is never modified.
+// A job record that does not decode is kept aside instead (Damaged), and
+// the other jobs load.
 func Open(path string, opts Options) (*Store, error) {
 	return open(path, opts, migrations)
 }
@@ -138,6 +142,14 @@ func open(path string, opts Options, steps []migration) (*Store, error) {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
+	if err := checkShape(path); err != nil {
+		return nil, err
+	}
+	if !opts.ReadOnly {
+		if err := create(path); err != nil {
+			return nil, err
+		}
+	}
 	db, err := openBolt(path, &bolt.Options{
 		Timeout:  opts.Timeout,
 		MaxSize:  opts.MaxSize,
@@ -150,6 +162,12 @@ func open(path string, opts Options, steps []migration) (*Store, error) {
 		return nil, openError(path, opts, err)
 	}
 	s := &Store{db: db, path: path, opts: opts, pageSize: db.Info().PageSize}
+	// Everything Load reads is read before init writes the boot count: a
+	// file refused for its damage is never written to.
+	if err := s.db.View(s.scan); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	if err := s.init(steps); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -353,6 +371,9 @@ func (s *Store) Load(ctx context.Context) (jobs []sched.Job, err error) {
 		rc := rb.Cursor()
 		rk, rv := rc.First()
 		return jb.ForEach(func(k, v []byte) error {
+			if s.keptAside(k, "job") {
+				return nil // damaged: Damaged lists it
+			}
 			j := sched.Job{ID: string(k)}
 			if err := decodeJob(v, &j); err != nil {
 				return fmt.Errorf("%w: %s: job %q: %v", ErrCorrupt, s.path, k, err)
@@ -361,7 +382,7 @@ func (s *Store) Load(ctx context.Context) (jobs []sched.Job, err error) {
 			for rk != nil && bytes.Compare(rk, k) < 0 {
 				rk, rv = rc.Next()
 			}
-			if rk != nil && bytes.Equal(rk, k) {
+			if rk != nil && bytes.Equal(rk, k) && !s.keptAside(k, "run state") {
 				if err := decodeRun(rv, &j); err != nil {
 					return fmt.Errorf("%w: %s: run state of job %q: %v", ErrCorrupt, s.path, k, err)
 				}
@@ -410,6 +431,10 @@ func (s *Store) Commit(ctx context.Context, changes []sched.Change) (err error) 
 		jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
 		for i, c := range changes {
 			key := []byte(c.ID)
+			if s.keptAside(key, "job") {
+				return fmt.Errorf("%w: %s: job %q is damaged and kept aside: take it out with `edgecron db salvage` (agent stopped) before re-creating it",
+					ErrCorrupt, s.path, c.ID)
+			}
 			if c.PrevVersion >= 0 {
 				var have int64
 				if cur := jb.Get(key); cur != nil {

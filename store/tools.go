@@ -127,14 +127,11 @@ func (s *Store) check() (rep *Report, err error) {
 		}
 		rep.FreePages = s.db.Stats().FreePageN
 		jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
+		var j sched.Job
 		_ = jb.ForEach(func(k, v []byte) error {
 			rep.Jobs++
-			if !sched.IDPattern.Match(k) {
-				rep.problem("job %q: the id is not valid", k)
-			}
-			var j sched.Job
-			if err := decodeJob(v, &j); err != nil {
-				rep.problem("job %q: %v", k, err)
+			if p := recordProblem(k, v, &j); p != "" {
+				rep.problem("job %q: %s (kept aside at start: `edgecron db salvage` takes it out)", k, p)
 			}
 			return nil
 		})
@@ -143,7 +140,6 @@ func (s *Store) check() (rep *Report, err error) {
 			if jb.Get(k) == nil {
 				rep.problem("run state %q: no such job", k)
 			}
-			var j sched.Job
 			if err := decodeRun(v, &j); err != nil {
 				rep.problem("run state of job %q: %v", k, err)
 			}

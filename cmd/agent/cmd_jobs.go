@@ -368,14 +368,28 @@ func triggerSummary(t sched.TriggerSpec) string {
 	return t.Type + "[" + strings.Join(parts, ", ") + "]"
 }
 
+// dbUsage also tells how to recover a damaged store (docs/durability.md).
+const dbUsage = `db check|compact|salvage [--config FILE] [--db PATH]   (the agent stopped)
+
+  check    report the file: every page, the meta data, every job record
+  compact  rewrite the file without its free pages
+  salvage  take the damaged job records out (printed as JSON, raw record in
+           base64) so that the file checks ok; re-create those jobs after
+
+A damaged store: a job whose record is damaged is kept aside at start (the
+others run; the log names it): run salvage. A file whose structure is
+damaged (truncated, empty, unreadable pages) is refused untouched: keep a
+copy, restore a backup or move the file away (the config file's jobs come
+back at the next start).`
+
 func (m *Main) db(ctx context.Context, args []string) error {
-	sf, parse := m.storeFlagSet("db", "db compact|check [--config FILE] [--db PATH]")
+	sf, parse := m.storeFlagSet("db", dbUsage)
 	pos, err := parse(args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || (pos[0] != "compact" && pos[0] != "check") {
-		return usagef("usage: agent db compact|check [--config FILE] [--db PATH]")
+	if len(pos) != 1 || (pos[0] != "compact" && pos[0] != "check" && pos[0] != "salvage") {
+		return usagef("usage: %s", dbUsage)
 	}
 	c, err := sf.load()
 	if err != nil {
@@ -392,6 +406,20 @@ func (m *Main) db(ctx context.Context, args []string) error {
 			fmt.Fprintln(m.Stdout, rep)
 		}
 		return lockedHint(c, err)
+	}
+	if pos[0] == "salvage" {
+		got, err := store.Salvage(c.Store.Path, opts)
+		if err != nil {
+			return lockedHint(c, err)
+		}
+		if got == nil {
+			got = []store.Damaged{}
+		}
+		if err := writeJSON(m.Stdout, got); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stderr, "%s: %d damaged record(s) taken out; keep the output above to re-create those jobs\n", c.Store.Path, len(got))
+		return nil
 	}
 	res, err := store.CompactFile(c.Store.Path, opts)
 	if err != nil {

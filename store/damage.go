@@ -1,0 +1,286 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/edgecron/edgecron/sched"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// A store file is damaged in two ways, handled differently:
+//
+//   - Its structure: a file cut short (a copy that failed, a full disk), an
+//     empty file, pages that cannot be read, a meta bucket that does not
+//     decode. Open refuses such a file before anything is written to it,
+//     read-only or not, with an error matching ErrCorrupt that says what
+//     is wrong and how to recover (docs/durability.md).
+//   - One job's record: it does not decode, or its action is not valid
+//     JSON. Open keeps such a job aside: Load leaves it out, so the other
+//     jobs run; it stays in the file as it was, Damaged lists it (the
+//     agent logs it at every start, `db check` reports it), Commit refuses
+//     to overwrite it, and Salvage takes it out, raw, for the user to
+//     re-create. A damaged run state only loses that job's last and next
+//     run times, which the scheduler recomputes: the job loads without
+//     them, and the run state is reported the same way.
+
+// Damaged is a record kept aside: the job id, what is wrong, and the
+// record's bytes as they are in the file.
+type Damaged struct {
+	ID      string `json:"id"`
+	Kind    string `json:"kind"` // "job" or "run state"
+	Problem string `json:"problem"`
+	Record  []byte `json:"record"` // base64 in JSON
+}
+
+// Damaged returns the records Open found damaged and keeps aside, by id.
+func (s *Store) Damaged() []Damaged { return append([]Damaged(nil), s.damaged...) }
+
+// bbolt's meta page, as laid out by go.etcd.io/bbolt/internal/common: a
+// 16-byte page header, then magic, version, page size, flags (uint32
+// each), the root bucket (pgid, sequence), the freelist pgid, the high
+// water mark pgid, the txid and an FNV-64a checksum of what precedes it.
+const (
+	boltMagic      = 0xED0CDAED
+	boltVersion    = 2
+	metaOff        = 16
+	metaChecksumAt = metaOff + 56
+	noFreelist     = ^uint64(0)
+)
+
+// checkShape refuses, before bbolt maps it, a file that exists but cannot
+// be a whole store: an empty file (bbolt would silently make a new store
+// of it) or one shorter than its own meta page says (a truncated copy,
+// which bbolt reads past the end of). A file that is not a bbolt file at
+// all is left to bbolt to report.
+func checkShape(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if fi.Size() == 0 {
+		return fmt.Errorf("%w: %s is empty (0 bytes), not a store: a copy or restore that failed, or a full disk? It was left untouched. %s",
+			ErrCorrupt, path, recoverHint)
+	}
+	var best struct {
+		ok                    bool
+		txid, hwm, root, free uint64
+		pageSize              uint32
+	}
+	buf := make([]byte, metaChecksumAt+8)
+	for _, off := range []int64{0, -1} {
+		if off < 0 {
+			if !best.ok {
+				off = 4096 // page 0 is unreadable: try the usual page size
+			} else {
+				off = int64(best.pageSize)
+			}
+		}
+		if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("store %s: %w", path, err)
+		}
+		le := binary.LittleEndian
+		h := fnv.New64a()
+		h.Write(buf[metaOff:metaChecksumAt])
+		if le.Uint32(buf[metaOff:]) != boltMagic || le.Uint32(buf[metaOff+4:]) != boltVersion || le.Uint64(buf[metaChecksumAt:]) != h.Sum64() {
+			continue
+		}
+		txid := le.Uint64(buf[metaOff+48:])
+		if best.ok && txid <= best.txid {
+			continue
+		}
+		best.ok, best.txid = true, txid
+		best.pageSize = le.Uint32(buf[metaOff+8:])
+		best.root, best.free, best.hwm = le.Uint64(buf[metaOff+16:]), le.Uint64(buf[metaOff+32:]), le.Uint64(buf[metaOff+40:])
+	}
+	if !best.ok {
+		return nil // not a bbolt file, or both meta pages damaged: bbolt says which
+	}
+	if best.root >= best.hwm || (best.free >= best.hwm && best.free != noFreelist) {
+		return fmt.Errorf("%w: %s: its meta page points past its own end (root page %d, freelist page %d, %d pages); it was left untouched. %s",
+			ErrCorrupt, path, best.root, best.free, best.hwm, recoverHint)
+	}
+	if need := int64(best.hwm) * int64(best.pageSize); fi.Size() < need {
+		return fmt.Errorf("%w: %s is truncated: its data runs to %d bytes but the file has %d (a copy cut short, or a full disk?); it was left untouched. %s",
+			ErrCorrupt, path, need, fi.Size(), recoverHint)
+	}
+	return nil
+}
+
+// create makes a new, empty bbolt file at path when there is none, in a
+// way that a crash cannot leave an empty file there: it is made and
+// synced under path+".new" and then linked into place. So an empty file at
+// path is never one the store made, and checkShape may refuse it. Version
+// 0 of the layout is this empty bbolt file; Open's first transaction
+// migrates it.
+func create(path string) error {
+	tmp := path + ".new"
+	if _, err := os.Lstat(path); err == nil {
+		if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("store: removing the leftover %s: %w", tmp, err)
+		}
+		return nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("store: %w", err)
+	}
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("store: removing the leftover %s: %w", tmp, err)
+	}
+	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: DefaultTimeout}) // writes and syncs its first pages
+	if err != nil {
+		return fmt.Errorf("store: creating %s: %w", tmp, err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("store: creating %s: %w", tmp, err)
+	}
+	err = os.Link(tmp, path)
+	_ = os.Remove(tmp)
+	if err != nil && !errors.Is(err, os.ErrExist) { // another process made it first: use theirs
+		return fmt.Errorf("store: creating %s: %w", path, err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("store: creating %s: %w", path, err)
+	}
+	return nil
+}
+
+// recoverHint ends every refusal of a damaged file.
+const recoverHint = "To recover: stop the agent, keep a copy of the file, and restore a backup " +
+	"(or move the file away to start with no jobs; the config file's jobs come back at the next start); " +
+	"`edgecron db check` lists what is damaged (docs/durability.md)."
+
+// scan reads what Load will read — every key and value of the meta, jobs
+// and runs buckets — before Open writes anything, so that a file whose
+// structure is damaged is refused untouched. Job and run state records
+// that do not decode are kept aside in s.damaged. Call it in a read
+// transaction.
+func (s *Store) scan(tx *bolt.Tx) (err error) {
+	defer recoverCorrupt(s.path, &err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
+	if mb := tx.Bucket(bucketMeta); mb != nil {
+		if err := mb.ForEach(func(k, v []byte) error { return nil }); err != nil {
+			return fmt.Errorf("%w: %s: meta: %v", ErrCorrupt, s.path, err)
+		}
+	}
+	if jb == nil || rb == nil {
+		return nil // a new file, or one init reports
+	}
+	s.damaged = nil
+	var j sched.Job
+	if err := jb.ForEach(func(k, v []byte) error {
+		if p := recordProblem(k, v, &j); p != "" {
+			s.damaged = append(s.damaged, Damaged{ID: string(k), Kind: "job", Problem: p, Record: clone(v)})
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("%w: %s: jobs: %v", ErrCorrupt, s.path, err)
+	}
+	return rb.ForEach(func(k, v []byte) error {
+		if v == nil {
+			return nil
+		}
+		if err := decodeRun(v, &j); err != nil {
+			s.damaged = append(s.damaged, Damaged{ID: string(k), Kind: "run state", Problem: err.Error(), Record: clone(v)})
+		}
+		return nil
+	})
+}
+
+func clone(b []byte) []byte { return append([]byte(nil), b...) }
+
+// recordProblem says what is wrong with the job record v under key k, or
+// "" when it is a job the scheduler can load: it decodes, its id is
+// valid, and its action is a JSON object (a damaged action would make
+// every export of the store fail).
+func recordProblem(k, v []byte, j *sched.Job) string {
+	if v == nil {
+		return "a bucket where a job record belongs"
+	}
+	if !sched.IDPattern.Match(k) {
+		return "the id is not valid"
+	}
+	*j = sched.Job{ID: string(k)}
+	if err := decodeJob(v, j); err != nil {
+		return err.Error()
+	}
+	if raw := j.Action.Raw; len(raw) > 0 && (raw[0] != '{' || !json.Valid(raw)) {
+		return "its action is not a valid JSON object"
+	}
+	return ""
+}
+
+// keptAside reports whether the job id is kept aside as damaged.
+func (s *Store) keptAside(id []byte, kind string) bool {
+	for _, d := range s.damaged {
+		if d.Kind == kind && d.ID == string(id) {
+			return true
+		}
+	}
+	return false
+}
+
+// Salvage takes the damaged records out of the store at path (the agent
+// must be stopped): it returns them, raw, and deletes them in one
+// fsynced transaction, leaving a file whose jobs all load. A job kept aside
+// is gone from the file afterwards: the caller keeps what Salvage returns
+// (agent db salvage prints it) so that the job can be re-created. Files
+// whose structure is damaged are refused as by Open.
+func Salvage(path string, opts Options) ([]Damaged, error) {
+	opts.ReadOnly = false
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s, err := Open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	out := s.Damaged()
+	if len(out) == 0 {
+		return nil, nil
+	}
+	err = s.update(func(tx *bolt.Tx) error {
+		jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
+		for _, d := range out {
+			b := jb
+			if d.Kind == "run state" {
+				b = rb
+			}
+			err := b.Delete([]byte(d.ID))
+			if errors.Is(err, berrors.ErrIncompatibleValue) {
+				err = b.DeleteBucket([]byte(d.ID)) // a bucket where a record belongs
+			}
+			if err != nil {
+				return err
+			}
+			if d.Kind == "job" {
+				if err := rb.Delete([]byte(d.ID)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.damaged = nil
+	return out, nil
+}
