@@ -8,12 +8,19 @@
 # edgecron-linux-<target>, built with CGO_ENABLED=0 -trimpath, the release
 # compiler flags of scripts/goflags.sh and -ldflags "-s -w -X
 # main.version=$VERSION" (armv6 adds -R 0x4000: see ldflags_for);
-# $OUT/SHA256SUMS covers them all (check with: cd dist && sha256sum -c
+# With them, scripts/build-deb.sh makes the Debian packages of the targets
+# that have one: edgecron_<version>_armhf.deb (the armv6 binary, which runs
+# on every Pi), _arm64.deb and _amd64.deb. $OUT/SHA256SUMS covers every
+# binary and package in $OUT (check with: cd dist && sha256sum -c
 # SHA256SUMS).
 #
 # Environment:
 #   OUT      output directory (default: dist/ in the repository)
-#   VERSION  version stamped into the binary (default: git describe)
+#   VERSION  version stamped into the binary (default: git describe; with
+#            no tag in the history, v0.0.0-<commits>-g<hash>, so that
+#            package versions still grow with every commit)
+#   DEBS     0: no Debian packages. Without dpkg-deb there are none either,
+#            and the script says so; with CI=true that is a failure.
 #   PKG      main package to build (default: ./cmd/agent)
 #   MODDIR   module directory PKG is relative to (default: the repository)
 set -euo pipefail
@@ -25,9 +32,15 @@ MODDIR=${MODDIR:-$repo}
 GO=${GO:-go}
 
 if [ -z "${VERSION:-}" ]; then
-	VERSION=$(git -C "$MODDIR" describe --tags --always --dirty 2>/dev/null || true)
-	VERSION=${VERSION:-dev}
+	if VERSION=$(git -C "$MODDIR" describe --tags --dirty 2>/dev/null); then
+		:
+	elif hash=$(git -C "$MODDIR" describe --always --dirty 2>/dev/null); then
+		VERSION=v0.0.0-$(git -C "$MODDIR" rev-list --count HEAD)-g$hash
+	else
+		VERSION=v0.0.0-dev
+	fi
 fi
+DEBS=${DEBS:-1}
 
 all_targets=(armv6 armv7 arm64 amd64)
 if [ "$#" -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
@@ -84,15 +97,42 @@ for t in "${targets[@]}"; do
 	awk -v n="$bin" -v s="$size" 'BEGIN { printf "  %-20s %10d bytes  %6.2f MiB\n", n, s, s / 1048576 }'
 done
 
-# The sums cover every binary in OUT, so building one target after another
-# leaves a complete SHA256SUMS.
+# deb_arch_for TARGET prints the Debian architecture whose package holds
+# the target's binary, or fails for a target without a package.
+deb_arch_for() {
+	case "$1" in
+	armv6) echo armhf ;;
+	arm64) echo arm64 ;;
+	amd64) echo amd64 ;;
+	*) return 1 ;;
+	esac
+}
+
+debs=0
+if [ "$DEBS" != 0 ]; then
+	if ! command -v dpkg-deb >/dev/null; then
+		echo "cross-build: dpkg-deb not found (Debian's dpkg package): Debian packages NOT built" >&2
+		if [ "${CI:-}" = true ]; then exit 1; fi
+	else
+		for t in "${targets[@]}"; do
+			arch=$(deb_arch_for "$t") || continue
+			deb=$("$repo/scripts/build-deb.sh" --arch "$arch" --version "$VERSION" --out "$OUT" "$OUT/edgecron-linux-$t")
+			debs=$((debs + 1))
+			size=$(wc -c <"$deb")
+			awk -v n="${deb##*/}" -v s="$size" 'BEGIN { printf "  %-36s %10d bytes  %6.2f MiB\n", n, s, s / 1048576 }'
+		done
+	fi
+fi
+
+# The sums cover every binary and package in OUT, so building one target
+# after another leaves a complete SHA256SUMS.
 (
 	cd "$OUT"
 	sums=()
-	for f in edgecron-linux-*; do
-		case "$f" in *.tmp | 'edgecron-linux-*') ;; *) sums+=("$f") ;; esac
+	for f in edgecron-linux-* edgecron_*.deb; do
+		case "$f" in *.tmp | 'edgecron-linux-*' | 'edgecron_*.deb') ;; *) sums+=("$f") ;; esac
 	done
 	sha256sum "${sums[@]}" >SHA256SUMS.tmp
 	mv -f SHA256SUMS.tmp SHA256SUMS
 )
-echo "cross-build: ${#built[@]} binaries, sums in $OUT/SHA256SUMS"
+echo "cross-build: ${#built[@]} binaries, $debs Debian packages, sums in $OUT/SHA256SUMS"

@@ -360,7 +360,21 @@ func TestCrossBuild(t *testing.T) {
 		t.Fatalf("cross-build: exit %d\n%s", code, text)
 	}
 	sums := read(t, out+"/SHA256SUMS")
-	for _, b := range []string{"edgecron-linux-amd64", "edgecron-linux-armv6"} {
+	files := []string{"edgecron-linux-amd64", "edgecron-linux-armv6"}
+	if have("dpkg-deb") { // the armv6 binary goes into the armhf package
+		files = append(files, "edgecron_0.0.0~test_amd64.deb", "edgecron_0.0.0~test_armhf.deb")
+		o, err := exec.Command("dpkg-deb", "--field", out+"/edgecron_0.0.0~test_armhf.deb", "Architecture").Output()
+		if err != nil || strings.TrimSpace(string(o)) != "armhf" {
+			t.Errorf("armhf package: Architecture %q (%v)", o, err)
+		}
+		x := t.TempDir()
+		if o, err := exec.Command("dpkg-deb", "--extract", out+"/edgecron_0.0.0~test_armhf.deb", x).CombinedOutput(); err != nil {
+			t.Errorf("dpkg-deb --extract: %v %s", err, o)
+		} else if read(t, x+"/usr/bin/edgecron") != read(t, out+"/edgecron-linux-armv6") {
+			t.Error("the armhf package does not hold the armv6 binary")
+		}
+	}
+	for _, b := range files {
 		if !strings.Contains(sums, "  "+b+"\n") {
 			t.Errorf("SHA256SUMS lacks %s:\n%s", b, sums)
 		}
@@ -382,6 +396,26 @@ func TestCrossBuild(t *testing.T) {
 	if text, code := run(t, nil, env, "scripts/cross-build.sh", "mips"); code != 2 || !strings.Contains(text, "unknown target 'mips'") {
 		t.Errorf("unknown target: exit %d %q", code, text)
 	}
+
+	// With no tag in the history the version still grows with every
+	// commit; DEBS=0 builds no package.
+	if !have("git") {
+		return
+	}
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one"},
+		{"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "two"}} {
+		if o, err := exec.Command("git", append([]string{"-C", mod}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, o)
+		}
+	}
+	out2 := t.TempDir()
+	text, code = run(t, nil, []string{"OUT=" + out2, "MODDIR=" + mod, "PKG=.", "VERSION=", "DEBS=0"}, "scripts/cross-build.sh", "amd64")
+	if code != 0 || !strings.Contains(text, "version v0.0.0-2-g") || !strings.Contains(text, "0 Debian packages") {
+		t.Errorf("untagged build: exit %d\n%s\nwant version v0.0.0-2-g<hash> and no package", code, text)
+	}
+	if debs, _ := filepath.Glob(out2 + "/*.deb"); len(debs) != 0 {
+		t.Errorf("DEBS=0 built %v", debs)
+	}
 }
 
 func TestShellcheck(t *testing.T) {
@@ -393,6 +427,7 @@ func TestShellcheck(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts found: %v", err)
 	}
+	files = append(files, "deb/postinst", "deb/prerm", "deb/postrm")
 	if out, err := exec.Command(sc, files...).CombinedOutput(); err != nil {
 		t.Errorf("shellcheck: %v\n%s", err, out)
 	}
