@@ -63,24 +63,45 @@ var commands = map[string]subcommand{}
 
 func register(name, summary string, run func(m *Main, ctx context.Context, args []string) error) {
 	if _, dup := commands[name]; dup {
-		panic("agent: command registered twice: " + name)
+		panic(progName + ": command registered twice: " + name)
 	}
 	commands[name] = subcommand{summary: summary, run: run}
 }
 
-// Run executes one command line and returns the exit code.
+// progName is the command's name in help and messages (the installed
+// binary).
+const progName = "edgecron"
+
+// Run executes one command line and returns the exit code. Help asked for
+// (-h, --help, help) goes to standard output with exit 0; a usage error
+// goes to standard error with exit 2. --version anywhere before "--"
+// prints the version.
 func (m *Main) Run(ctx context.Context, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		m.usage()
-		if len(args) == 0 {
-			return exitUsage
+	for _, a := range args {
+		if a == "--" {
+			break
 		}
+		if a == "--version" || a == "-version" {
+			fmt.Fprintf(m.Stdout, "%s %s\n", progName, version)
+			return exitOK
+		}
+	}
+	if len(args) == 0 {
+		m.usage(m.Stderr)
+		return exitUsage
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
+		if len(args) > 1 && args[0] == "help" {
+			// help CMD: that command's help.
+			return m.Run(ctx, []string{args[1], "--help"})
+		}
+		m.usage(m.Stdout)
 		return exitOK
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(m.Stderr, "agent: unknown command %q\n\n", args[0])
-		m.usage()
+		fmt.Fprintf(m.Stderr, "%s: unknown command %q\n\n", progName, args[0])
+		m.usage(m.Stderr)
 		return exitUsage
 	}
 	err := c.run(m, ctx, args[1:])
@@ -88,14 +109,14 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "agent %s: %v\n", args[0], err)
+		fmt.Fprintf(m.Stderr, "%s %s: %v\n", progName, args[0], err)
 	}
 	return exitCode(err)
 }
 
-func (m *Main) usage() {
+func (m *Main) usage(w io.Writer) {
 	var b strings.Builder
-	b.WriteString("usage: agent <command> [flags]\n\ncommands:\n")
+	fmt.Fprintf(&b, "usage: %s <command> [flags]\n\ncommands:\n", progName)
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -104,28 +125,65 @@ func (m *Main) usage() {
 	for _, n := range names {
 		fmt.Fprintf(&b, "  %-13s %s\n", n, commands[n].summary)
 	}
-	b.WriteString("\nRun 'agent <command> --help' for a command's flags.\n")
-	io.WriteString(m.Stderr, b.String())
+	fmt.Fprintf(&b, "\nRun '%s <command> --help' for a command's flags; '%s --version' for the version.\n", progName, progName)
+	fmt.Fprintf(&b, "Exit codes: 0 success, 1 runtime failure, 2 bad input or usage.\n")
+	io.WriteString(w, b.String())
 }
 
-// newFlags returns a FlagSet that reports errors to m.Stderr and returns
-// them (never exits).
+// flagOut is a FlagSet's output: what the flag package writes while
+// parsing is held until the outcome is known, then goes to standard output
+// for help (-h) or to standard error for a usage error; outside parsing
+// (an explicit fs.Usage() for a usage error) it goes to standard error.
+type flagOut struct {
+	stdout, stderr io.Writer
+	parsing        bool
+	buf            strings.Builder
+}
+
+func (o *flagOut) Write(p []byte) (int, error) {
+	if o.parsing {
+		return o.buf.Write(p)
+	}
+	return o.stderr.Write(p)
+}
+
+// done ends a parse: the held text goes where the outcome says.
+func (o *flagOut) done(err error) {
+	o.parsing = false
+	w := o.stderr
+	if errors.Is(err, flag.ErrHelp) {
+		w = o.stdout
+	}
+	io.WriteString(w, o.buf.String())
+	o.buf.Reset()
+}
+
+// newFlags returns a FlagSet whose help goes to standard output and whose
+// errors go to standard error, and that returns its errors (never exits).
 func (m *Main) newFlags(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs.SetOutput(&flagOut{stdout: m.Stdout, stderr: m.Stderr})
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "usage: agent %s\n", usage)
+		fmt.Fprintf(fs.Output(), "usage: %s %s\n", progName, usage)
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
 // parseFlags parses args and turns a flag error into a usage error.
-// Flags may follow positional arguments (agent jobs get ID --db x).
+// Flags may follow positional arguments (edgecron jobs get ID --db x).
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		out, _ := fs.Output().(*flagOut)
+		if out != nil {
+			out.parsing = true
+		}
+		err := fs.Parse(args)
+		if out != nil {
+			out.done(err)
+		}
+		if err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
@@ -149,7 +207,7 @@ func init() {
 		if _, err := parseFlags(fs, args); err != nil {
 			return err
 		}
-		fmt.Fprintf(m.Stdout, "edgecron agent %s\n", version)
+		fmt.Fprintf(m.Stdout, "%s %s\n", progName, version)
 		return nil
 	})
 }

@@ -23,7 +23,7 @@ func (m *Main) crontab(_ context.Context, args []string) error {
 	}
 	if len(pos) != 2 || pos[0] != "import" {
 		fs.Usage()
-		return usagef("usage: agent crontab import FILE")
+		return usagef("usage: edgecron crontab import FILE")
 	}
 	path := pos[1]
 	in := m.Stdin

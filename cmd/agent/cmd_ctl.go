@@ -27,7 +27,7 @@ const ctlUsage = `ctl [--config FILE] [--broker URL] [--device-id ID] [--timeout
   jobs modify ID -f FILE                  (FILE: the changes, a partial job document)
   jobs reschedule ID -f FILE              (FILE: a trigger document)
   jobs pause|resume|remove|run ID
-  with any op: --expected-version N  --expires-in D  --id REQUEST_ID`
+  with any op: --expected-version N  --expires-in D  --id REQUEST_ID  --json`
 
 func (m *Main) ctl(ctx context.Context, args []string) error {
 	fs := m.newFlags("ctl", ctlUsage)
@@ -40,13 +40,14 @@ func (m *Main) ctl(ctx context.Context, args []string) error {
 	expected := fs.Int64("expected-version", 0, "refuse the change unless the job has this version")
 	expiresIn := fs.Duration("expires-in", 0, "the device ignores the request once this long has passed")
 	reqID := fs.String("id", "", "request id (default: random); resend with the same id to apply once")
+	asJSON := fs.Bool("json", false, "print the device's whole reply (JSON) on standard output")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) < 2 || pos[0] != "jobs" {
 		fs.Usage()
-		return usagef("usage: agent %s", strings.SplitN(ctlUsage, "\n", 2)[0])
+		return usagef("usage: edgecron %s", strings.SplitN(ctlUsage, "\n", 2)[0])
 	}
 	op, rest := pos[1], pos[2:]
 
@@ -129,20 +130,28 @@ func (m *Main) ctl(ctx context.Context, args []string) error {
 		}
 		return err
 	}
-	m.printReply(rep)
+	if *asJSON {
+		if werr := writeJSON(m.Stdout, rep); werr != nil {
+			return werr
+		}
+	} else {
+		m.printReply(rep)
+	}
 	if err != nil {
 		return fmt.Errorf("rejected (%s): %w", rep.Code, err)
 	}
 	return nil
 }
 
-// printReply prints a reply readably: a status line, then the job, a table
-// of jobs, or the next run times.
+// printReply prints a reply readably: the status line on standard error,
+// then the job (JSON) or a table of jobs on standard output, so that
+// `edgecron ctl jobs get ID | jq` works; the next run times go to
+// standard error.
 func (m *Main) printReply(rep mqtt.Reply) {
 	if rep.Status != mqtt.StatusAccepted {
 		return // the caller reports the rejection
 	}
-	fmt.Fprintf(m.Stdout, "accepted (%s), request %s\n", rep.Code, rep.ID)
+	fmt.Fprintf(m.Stderr, "accepted (%s), request %s\n", rep.Code, rep.ID)
 	if len(rep.Jobs) > 0 {
 		var raws []json.RawMessage
 		if err := json.Unmarshal(rep.Jobs, &raws); err == nil {
@@ -163,7 +172,7 @@ func (m *Main) printReply(rep mqtt.Reply) {
 		m.printIndented(rep.Job)
 	}
 	for _, t := range rep.NextRunTimes {
-		fmt.Fprintf(m.Stdout, "next run: %s\n", t)
+		fmt.Fprintf(m.Stderr, "next run: %s\n", t)
 	}
 }
 

@@ -26,12 +26,13 @@ func init() {
 	register("db", "compact or check the store file (offline)", (*Main).db)
 }
 
-const jobsUsage = "jobs list|get ID|export|import FILE|pause ID|resume ID|remove ID|run ID [--config FILE] [--db PATH]"
+const jobsUsage = "jobs list|get ID|export|import FILE|pause ID|resume ID|remove ID|run ID [--config FILE] [--db PATH] [--json]"
 
 // storeFlags are the flags of the commands that reach the job store.
 type storeFlags struct {
 	config *string
 	db     *string
+	json   *bool
 	set    map[string]bool
 }
 
@@ -40,6 +41,7 @@ func (m *Main) storeFlagSet(name, usage string) (*storeFlags, func([]string) ([]
 	sf := &storeFlags{
 		config: fs.String("config", defaultConfigPath, "config file"),
 		db:     fs.String("db", "", "store file (default: the config's store.path)"),
+		json:   fs.Bool("json", false, "list: print the job documents (JSON) instead of the table"),
 	}
 	return sf, func(args []string) ([]string, error) {
 		pos, err := parseFlags(fs, args)
@@ -175,7 +177,7 @@ func (m *Main) jobs(ctx context.Context, args []string) error {
 	// It runs on the config it accepted, so a file edited since (and
 	// not valid) does not stand in the way.
 	if cl, err := control.Dial(socket); err == nil {
-		return m.jobsDo(ctx, sub, rest, remoteJobs{cl}, func() ([]sched.Job, error) { return cl.ListErr(ctx) },
+		return m.jobsDo(ctx, sub, rest, *sf.json, remoteJobs{cl}, func() ([]sched.Job, error) { return cl.ListErr(ctx) },
 			func() ([]sched.Job, error) {
 				jobs, err := cl.ImportRaw(ctx, importData)
 				return jobs, byJobID(importData, err)
@@ -203,7 +205,7 @@ func (m *Main) jobs(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeHandlers()
-	err = m.jobsDo(ctx, sub, rest, localJobs{s, c.Store.Path}, func() ([]sched.Job, error) { return s.List(), nil },
+	err = m.jobsDo(ctx, sub, rest, *sf.json, localJobs{s, c.Store.Path}, func() ([]sched.Job, error) { return s.List(), nil },
 		func() ([]sched.Job, error) {
 			jobs, err := s.Import(ctx, importJobs, sched.OpOptions{Source: sched.SourceCLI})
 			return jobs, byJobID(importData, err)
@@ -235,7 +237,7 @@ func offlineScheduler(ctx context.Context, c *Config, st sched.Store) (*sched.Sc
 	return s, hs.close, nil
 }
 
-func (m *Main) jobsDo(ctx context.Context, sub string, rest []string, api jobsAPI, list func() ([]sched.Job, error), imp func() ([]sched.Job, error)) error {
+func (m *Main) jobsDo(ctx context.Context, sub string, rest []string, asJSON bool, api jobsAPI, list func() ([]sched.Job, error), imp func() ([]sched.Job, error)) error {
 	o := sched.OpOptions{Source: sched.SourceCLI}
 	var (
 		j   sched.Job
@@ -246,6 +248,10 @@ func (m *Main) jobsDo(ctx context.Context, sub string, rest []string, api jobsAP
 		jobs, err := list()
 		if err != nil {
 			return err
+		}
+		if asJSON {
+			sortByNextRun(jobs)
+			return writeJSON(m.Stdout, jobs)
 		}
 		return printJobTable(m.Stdout, jobs)
 	case "export":
@@ -295,18 +301,7 @@ func writeJSON(w io.Writer, v any) error {
 // printJobTable prints jobs as APScheduler's print_jobs does: id, trigger,
 // next run, state; by next run time, paused and ended jobs last.
 func printJobTable(w io.Writer, jobs []sched.Job) error {
-	sort.SliceStable(jobs, func(a, b int) bool {
-		na, nb := jobs[a].NextRunTime, jobs[b].NextRunTime
-		switch {
-		case na == nil && nb == nil:
-			return jobs[a].ID < jobs[b].ID
-		case na == nil || nb == nil:
-			return nb == nil
-		case !na.Equal(*nb):
-			return na.Before(*nb)
-		}
-		return jobs[a].ID < jobs[b].ID
-	})
+	sortByNextRun(jobs)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTRIGGER\tNEXT RUN\tSTATE")
 	for _, j := range jobs {
@@ -320,6 +315,23 @@ func printJobTable(w io.Writer, jobs []sched.Job) error {
 		fmt.Fprintln(tw, "(no jobs)")
 	}
 	return tw.Flush()
+}
+
+// sortByNextRun orders jobs as the table shows them: by next run time,
+// paused and ended jobs last, ties by id.
+func sortByNextRun(jobs []sched.Job) {
+	sort.SliceStable(jobs, func(a, b int) bool {
+		na, nb := jobs[a].NextRunTime, jobs[b].NextRunTime
+		switch {
+		case na == nil && nb == nil:
+			return jobs[a].ID < jobs[b].ID
+		case na == nil || nb == nil:
+			return nb == nil
+		case !na.Equal(*nb):
+			return na.Before(*nb)
+		}
+		return jobs[a].ID < jobs[b].ID
+	})
 }
 
 func jobState(j sched.Job) string {

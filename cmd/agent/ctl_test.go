@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -68,8 +69,21 @@ jobs:
 	// The agent may still be connecting: the request waits in the
 	// persistent session or is retried by the timeout; one add suffices.
 	code, out, errs := ctl("jobs", "add", "-f", job)
-	if code != 0 || !strings.Contains(out, "accepted (ok)") || !strings.Contains(out, `"source": "mqtt"`) {
+	if code != 0 || !strings.Contains(errs, "accepted (ok)") || !strings.Contains(out, `"source": "mqtt"`) {
 		t.Fatalf("add: exit %d\n%s%s\nagent log:\n%s", code, out, errs, stderr.String())
+	}
+	// Standard output is the job document alone: it pipes into jq.
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || doc["id"] != "remote" {
+		t.Errorf("add: standard output is not the job document (%v):\n%s", err, out)
+	}
+	code, out, errs = ctl("jobs", "list", "--json")
+	var rep struct {
+		Status string           `json:"status"`
+		Jobs   []map[string]any `json:"jobs"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 || rep.Status != "accepted" || len(rep.Jobs) != 2 {
+		t.Errorf("list --json: exit %d, %v:\n%s%s", code, err, out, errs)
 	}
 	if code, out, errs := ctl("jobs", "list"); code != 0 || !strings.Contains(out, "remote") || !strings.Contains(out, "from-file") {
 		t.Errorf("list: exit %d\n%s%s", code, out, errs)
@@ -98,7 +112,7 @@ jobs:
 	if code, _, errs := ctl("jobs", "add", "-f", bad); code != 2 || !strings.Contains(errs, "trigger.hour") {
 		t.Errorf("bad add: exit %d: %s", code, errs)
 	}
-	if code, out, errs := ctl("jobs", "remove", "remote"); code != 0 || !strings.Contains(out, "accepted") {
+	if code, out, errs := ctl("jobs", "remove", "remote"); code != 0 || !strings.Contains(errs, "accepted") {
 		t.Errorf("remove: exit %d %s%s", code, out, errs)
 	}
 	// Usage errors exit 2 before anything is sent.
