@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/edgecron/edgecron/internal/cfgkey"
 	"github.com/edgecron/edgecron/internal/units"
@@ -24,6 +25,33 @@ type Config struct {
 	Frequency float64 `yaml:"frequency,omitempty"`  // pwm, pca9685: Hz
 
 	Safety Safety `yaml:"safety,omitempty"`
+
+	// Entity is what Home Assistant shows the output as: switch (default
+	// for on/off outputs), light or fan; a PWM output is a light with
+	// brightness (default), a number (0..100 %), a fan with a speed or an
+	// on/off switch.
+	Entity string `yaml:"entity,omitempty"`
+}
+
+// Home Assistant entities of an output (Config.Entity).
+const (
+	EntitySwitch = "switch"
+	EntityLight  = "light"
+	EntityNumber = "number"
+	EntityFan    = "fan"
+)
+
+// HAEntity returns the Home Assistant entity of the output: Entity, or
+// the default for its driver (light for PWM, else switch). c must be
+// valid.
+func (c Config) HAEntity() string {
+	if c.Entity != "" {
+		return c.Entity
+	}
+	if d, ok := Lookup(c.Driver); ok && d.PWM {
+		return EntityLight
+	}
+	return EntitySwitch
 }
 
 // Safety is an output's safety profile.
@@ -124,6 +152,19 @@ func (c *Config) validate() error {
 	for _, k := range driverKeys {
 		if k.set(c) && !slices.Contains(d.Keys, k.key) {
 			return Keyf(k.key, "is not used by driver %s", c.Driver)
+		}
+	}
+	if c.Entity != "" {
+		ok := []string{EntitySwitch, EntityLight, EntityFan}
+		if d.PWM {
+			ok = []string{EntityLight, EntityNumber, EntityFan, EntitySwitch}
+		}
+		if !slices.Contains(ok, c.Entity) {
+			kind := "an on/off output"
+			if d.PWM {
+				kind = "a PWM output"
+			}
+			return Keyf("entity", "%q: %s (driver %s) is shown in Home Assistant as %s", c.Entity, kind, c.Driver, strings.Join(ok, ", "))
 		}
 	}
 	if d.Check != nil {

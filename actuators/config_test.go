@@ -21,6 +21,7 @@ const sampleYAML = `
   chip: 0
   channel: 1
   frequency: 25000
+  entity: number
 - name: led
   driver: pca9685
   bus: 1
@@ -50,6 +51,11 @@ func TestYAMLConfig(t *testing.T) {
 	if l := cfgs[2]; l.Address != 0x41 || *l.Channel != 3 || l.Frequency != 1000 || l.Bus != "1" {
 		t.Errorf("led %+v", l)
 	}
+	for i, want := range []string{"switch", "number", "light"} {
+		if got := cfgs[i].HAEntity(); got != want {
+			t.Errorf("%s is a Home Assistant %s, want %s", cfgs[i].Name, got, want)
+		}
+	}
 }
 
 func TestConfigErrors(t *testing.T) {
@@ -72,6 +78,8 @@ func TestConfigErrors(t *testing.T) {
 		{"- {name: a, driver: pca9685}", "actuators[0].channel: is required"},
 		{"- {name: a, driver: pca9685, channel: 1, frequency: 5000}", "actuators[0].frequency: a PCA9685 runs at 24..1526 Hz"},
 		{"- {name: a, driver: pwm, chip: -1}", "actuators[0].chip: must not be negative"},
+		{"- {name: a, driver: gpio, pin: GPIO4, entity: number}", `actuators[0].entity: "number": an on/off output (driver gpio) is shown in Home Assistant as switch, light, fan`},
+		{"- {name: a, driver: pwm, entity: dimmer}", `actuators[0].entity: "dimmer": a PWM output (driver pwm) is shown in Home Assistant as light, number, fan, switch`},
 		{"- {name: a, driver: sim, safety: {boot: on, interlock: g}}\n- {name: b, driver: sim, safety: {boot: on, interlock: g}}",
 			`actuators[1].safety.boot: on, as is actuators[0] of the same interlock group "g"`},
 	}

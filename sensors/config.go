@@ -24,6 +24,13 @@ type Config struct {
 	// Round is the number of decimals kept (nil: no rounding).
 	Round  *int   `yaml:"round,omitempty"`
 	Filter Filter `yaml:"filter,omitempty"`
+	// DeviceClass and StateClass override what the driver declares for
+	// the primary value (the first) in Home Assistant: device_class
+	// "moisture", state_class "total_increasing"; for an on/off value
+	// (gpio level) a binary_sensor class such as "door". "none" removes
+	// the driver's class.
+	DeviceClass string `yaml:"device_class,omitempty"`
+	StateClass  string `yaml:"state_class,omitempty"`
 
 	// Driver-specific keys.
 	Bus        string  `yaml:"bus,omitempty"`         // I2C bus ("1", "/dev/i2c-1"), or the 1-Wire bus (a DS2482 on that I2C bus)
@@ -143,7 +150,49 @@ func (c *Config) validate() error {
 			return err
 		}
 	}
+	for i, v := range c.describe(d) {
+		if err := v.Class.Check(v.Unit); err != nil {
+			if i > 0 { // the driver's own declaration: a bug, not the config's
+				return fmt.Errorf("driver %s declares value %s: %w", c.Driver, v.Name, err)
+			}
+			return err
+		}
+	}
 	return nil
+}
+
+// Values returns the values a reading of the sensor carries, with their
+// classes: the driver's declaration (Driver.Values) with device_class and
+// state_class applied to the primary value. c must be valid.
+func (c Config) Values() []Value {
+	d, ok := Lookup(c.Driver)
+	if !ok {
+		return nil
+	}
+	return c.describe(d)
+}
+
+func (c Config) describe(d Driver) []Value {
+	vs := d.Values(c)
+	if len(vs) == 0 {
+		return vs
+	}
+	p := &vs[0]
+	switch c.DeviceClass {
+	case "":
+	case "none":
+		p.Class.Device = ""
+	default:
+		p.Class.Device = c.DeviceClass
+	}
+	switch c.StateClass {
+	case "":
+	case "none":
+		p.Class.State = ""
+	default:
+		p.Class.State = c.StateClass
+	}
+	return vs
 }
 
 // ValidateAll validates every entry (prefix "sensors[i]") and refuses

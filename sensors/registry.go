@@ -198,15 +198,15 @@ func (r *Registry) Config(name string) (Config, bool) {
 	return e.cfg, true
 }
 
-// Describe returns the values a reading of the sensor carries (names and
-// units; Value unused), as its driver declares them.
+// Describe returns the values a reading of the sensor carries (names,
+// units and classes; Value unused), as its driver declares them with the
+// config's device_class and state_class applied (Config.Values).
 func (r *Registry) Describe(name string) []Value {
 	e, ok := r.lookup(name)
 	if !ok {
 		return nil
 	}
-	d, _ := Lookup(e.cfg.Driver)
-	return d.Values(e.cfg)
+	return e.cfg.Values()
 }
 
 // Has reports whether a sensor of that name is configured.

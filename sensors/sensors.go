@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/edgecron/edgecron/internal/haclass"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/onewire"
@@ -26,6 +27,10 @@ type Value struct {
 	Name  string
 	Value float64
 	Unit  string
+	// Class is what Home Assistant is told the value is (device and state
+	// class, or an on/off value). Drivers declare it in Driver.Values;
+	// readings leave it empty.
+	Class haclass.Class
 }
 
 // Reading is one read of one sensor, after calibration, filtering and

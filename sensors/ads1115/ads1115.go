@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/edgecron/edgecron/internal/haclass"
 	"github.com/edgecron/edgecron/sensors"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/physic"
@@ -36,7 +37,7 @@ func init() {
 		Keys:  []string{"bus", "address", "channel", "max_voltage", "quantity", "unit"},
 		Check: check,
 		Values: func(c sensors.Config) []sensors.Value {
-			return []sensors.Value{{Name: c.Quantity, Unit: c.Unit}}
+			return []sensors.Value{{Name: c.Quantity, Unit: c.Unit, Class: haclass.ForUnit(c.Quantity, c.Unit)}}
 		},
 		Open: open,
 	})

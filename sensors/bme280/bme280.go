@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/edgecron/edgecron/internal/haclass"
 	"github.com/edgecron/edgecron/sensors"
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/devices/v3/bmxx80"
@@ -23,9 +24,12 @@ func init() {
 			Keys:  []string{"bus", "address"},
 			Check: check,
 			Values: func(c sensors.Config) []sensors.Value {
-				v := []sensors.Value{{Name: "temperature", Unit: "°C"}, {Name: "pressure", Unit: "hPa"}}
+				v := []sensors.Value{
+					{Name: "temperature", Unit: "°C", Class: haclass.Class{Device: "temperature", State: haclass.Measurement}},
+					{Name: "pressure", Unit: "hPa", Class: haclass.Class{Device: "atmospheric_pressure", State: haclass.Measurement}},
+				}
 				if c.Driver == "bme280" {
-					v = append(v, sensors.Value{Name: "humidity", Unit: "%"})
+					v = append(v, sensors.Value{Name: "humidity", Unit: "%", Class: haclass.Class{Device: "humidity", State: haclass.Measurement}})
 				}
 				return v
 			},

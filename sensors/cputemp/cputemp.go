@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/edgecron/edgecron/internal/haclass"
 	"github.com/edgecron/edgecron/sensors"
 )
 
@@ -24,7 +25,7 @@ func init() {
 		Name: "cpu-temp",
 		Keys: []string{"path"},
 		Values: func(sensors.Config) []sensors.Value {
-			return []sensors.Value{{Name: "temperature", Unit: "°C"}}
+			return []sensors.Value{{Name: "temperature", Unit: "°C", Class: haclass.Class{Device: "temperature", State: haclass.Measurement}}}
 		},
 		Open: func(c sensors.Config, hw sensors.Hardware) (sensors.Sensor, error) {
 			p := c.Path

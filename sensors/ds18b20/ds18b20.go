@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/edgecron/edgecron/internal/haclass"
 	"github.com/edgecron/edgecron/sensors"
 	"periph.io/x/conn/v3/onewire"
 	"periph.io/x/conn/v3/physic"
@@ -33,7 +34,7 @@ func init() {
 		Keys:  []string{"device", "path", "bus", "address", "resolution"},
 		Check: check,
 		Values: func(sensors.Config) []sensors.Value {
-			return []sensors.Value{{Name: "temperature", Unit: "°C"}}
+			return []sensors.Value{{Name: "temperature", Unit: "°C", Class: haclass.Class{Device: "temperature", State: haclass.Measurement}}}
 		},
 		Open: open,
 	})

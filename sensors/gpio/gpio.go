@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/edgecron/edgecron/internal/haclass"
 	"github.com/edgecron/edgecron/sensors"
 	"periph.io/x/conn/v3/gpio"
 )
@@ -27,9 +28,15 @@ func init() {
 		Check: check,
 		Values: func(c sensors.Config) []sensors.Value {
 			if c.Mode == "counter" {
-				return []sensors.Value{{Name: c.Quantity, Unit: c.Unit}, {Name: c.Quantity + "_total", Unit: c.Unit}}
+				// Pulses since the last read, and the running total.
+				return []sensors.Value{
+					{Name: c.Quantity, Unit: c.Unit, Class: haclass.Class{State: haclass.Measurement}},
+					{Name: c.Quantity + "_total", Unit: c.Unit, Class: haclass.Class{State: haclass.TotalIncreasing}},
+				}
 			}
-			return []sensors.Value{{Name: c.Quantity, Unit: c.Unit}}
+			// A level reads 0 or 1: on/off, whose meaning (door,
+			// motion...) the config's device_class says.
+			return []sensors.Value{{Name: c.Quantity, Unit: c.Unit, Class: haclass.Class{Binary: true}}}
 		},
 		Open: open,
 	})

@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/edgecron/edgecron/internal/haclass"
 	"github.com/edgecron/edgecron/sensors"
 	"periph.io/x/conn/v3/i2c"
 )
@@ -22,7 +23,7 @@ func init() {
 		Keys:  []string{"bus", "address", "register", "format", "byte_order", "quantity", "unit"},
 		Check: check,
 		Values: func(c sensors.Config) []sensors.Value {
-			return []sensors.Value{{Name: c.Quantity, Unit: c.Unit}}
+			return []sensors.Value{{Name: c.Quantity, Unit: c.Unit, Class: haclass.ForUnit(c.Quantity, c.Unit)}}
 		},
 		Open: open,
 	})

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/edgecron/edgecron/internal/haclass"
 	"github.com/edgecron/edgecron/sensors"
 )
 
@@ -33,7 +34,7 @@ func init() {
 			return nil
 		},
 		Values: func(c sensors.Config) []sensors.Value {
-			return []sensors.Value{{Name: c.Quantity, Unit: c.Unit}}
+			return []sensors.Value{{Name: c.Quantity, Unit: c.Unit, Class: haclass.ForUnit(c.Quantity, c.Unit)}}
 		},
 		Open: func(c sensors.Config, _ sensors.Hardware) (sensors.Sensor, error) {
 			return New(c, 1, time.Now), nil
