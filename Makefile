@@ -6,6 +6,12 @@ RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env 
 .PHONY: test vet build run cross bench
 test: vet
 	$(GO) test $(RACE) -count=1 -timeout 20m ./...
+	@if python3 -c 'import jinja2' 2>/dev/null; then \
+	  echo "Home Assistant templates rendered with Jinja2 (mqtt: TestHomeAssistantTemplatesRender)"; \
+	else \
+	  echo "NOTE: the Home Assistant template render check was NOT run: no python3 with jinja2"; \
+	  echo "      (apt-get install python3-jinja2; CI runs it in scripts/ci-ha.sh). The golden payloads were checked."; \
+	fi
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

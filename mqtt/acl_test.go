@@ -2,8 +2,10 @@ package mqtt_test
 
 import (
 	"context"
+	"encoding/json"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -70,11 +72,21 @@ func TestMosquittoACLExample(t *testing.T) {
 	if rep := admin.reply("greenhouse-1", "g1"); rep.Status != "accepted" {
 		t.Fatalf("group pause: %+v", rep)
 	}
+	// Home Assistant (as the fleet manager) presses the job's run button;
+	// another device cannot.
+	mqtttest.Wait(t, spy.c.Publish("edgecron/greenhouse-1/ha/jobs/pump/enabled", 1, false, "OFF"))
+	from := len(admin.all())
+	admin.publish("edgecron/greenhouse-1/ha/jobs/pump/run", false, "PRESS")
+	admin.waitFor(from, "the reply to Home Assistant's run", func(m paho.Message) bool {
+		var rep mqtt.Reply
+		return m.Topic() == "edgecron/greenhouse-1/jobs/res" && json.Unmarshal(m.Payload(), &rep) == nil &&
+			strings.HasPrefix(rep.ID, "ha-") && rep.Status == "accepted"
+	})
 	if _, ok := dv.store.Job("evil"); ok || admin.replies("greenhouse-1", "evil") != 0 {
 		t.Error("another device commanded greenhouse-1")
 	}
-	if st := dv.agent.Stats(); st.Requests != 2 {
-		t.Errorf("greenhouse-1 saw %d requests, want 2", st.Requests)
+	if st := dv.agent.Stats(); st.Requests != 3 {
+		t.Errorf("greenhouse-1 saw %d requests, want 3 (two requests, one Home Assistant command)", st.Requests)
 	}
 	for _, m := range spy.all() {
 		t.Errorf("greenhouse-2 read %s: %s", m.Topic(), m.Payload())

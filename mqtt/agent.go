@@ -57,6 +57,8 @@ type inbound struct {
 	set     string // actuator name for a set command
 	jobDoc  string // job id of a retained job document seen at connection
 	ha      bool   // a retained discovery config of this device, seen at connection
+	haJob   string // job id of a Home Assistant job command (haWhat: run or enabled)
+	haWhat  string
 }
 
 // Agent connects one device to the broker. Build it with New, run it with
@@ -500,7 +502,10 @@ func (a *Agent) setup(gen uint64) {
 		filters[a.topics.GroupCmd(g)] = 1
 	}
 	if a.cfg.HomeAssistant {
-		filters[HAStatus] = 1
+		filters[a.haStatus()] = 1
+		if !a.cfg.HomeAssistantJobs.None {
+			filters[a.haJobTopic("+", "+")] = 1
+		}
 	}
 	// The device's own retained discovery configs come back: those of
 	// entities it no longer has are cleared (with home_assistant off, all).
@@ -640,7 +645,7 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 	topic := m.Topic()
 	in := inbound{topic: topic}
 	switch {
-	case topic == HAStatus:
+	case topic == a.haStatus():
 		if strings.EqualFold(strings.TrimSpace(string(m.Payload())), "online") {
 			a.signal(a.haKick)
 		}
@@ -675,6 +680,13 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 			}
 		}
 		return
+	case strings.HasPrefix(topic, a.haJobPrefix()):
+		id, what, ok := a.haJobFromTopic(topic)
+		if !ok {
+			a.log.Debug("message on an unexpected topic ignored", "topic", topic)
+			return
+		}
+		in.haJob, in.haWhat = id, what
 	default:
 		name, ok := a.topics.actuatorFromSet(topic)
 		if !ok {
@@ -699,7 +711,7 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 	default:
 		a.stats.busy.Add(1)
 		a.log.Warn("command queue full; command refused", "topic", topic)
-		if in.set == "" {
+		if in.set == "" && in.haJob == "" {
 			if req, _ := DecodeRequest(in.payload); req.ID != "" {
 				a.sendReply(Reply{ID: req.ID, Status: StatusRejected, Code: sched.CodeInternal,
 					Error: "agent busy: command queue full, retry with the same id"})
@@ -722,6 +734,8 @@ func (a *Agent) worker(ctx context.Context) {
 				a.clearUnannounced(in.topic, in.payload)
 			case in.set != "":
 				a.handleSet(ctx, in)
+			case in.haJob != "":
+				a.handleHAJob(ctx, in)
 			default:
 				a.handleRequest(ctx, in)
 			}

@@ -461,7 +461,7 @@ func TestLastWillAndReconnect(t *testing.T) {
 type inventory struct{}
 
 func (inventory) Sensors() []mqtt.SensorInfo {
-	return []mqtt.SensorInfo{{Name: "air", Values: []mqtt.ValueInfo{{"temperature", "°C"}, {"humidity", "%"}}}}
+	return []mqtt.SensorInfo{{Name: "air", Values: []mqtt.ValueInfo{{Name: "temperature", Unit: "°C"}, {Name: "humidity", Unit: "%"}}}}
 }
 
 func (inventory) Actuators() []mqtt.ActuatorInfo {
@@ -486,7 +486,7 @@ func TestHomeAssistantDiscovery(t *testing.T) {
 	if c["state_topic"] != dv.root()+"/sensors/air" || c["availability_topic"] != dv.root()+"/status" || c["unit_of_measurement"] != "°C" {
 		t.Errorf("sensor config = %v", c)
 	}
-	w.waitFor(0, "switch config", func(m paho.Message) bool { return m.Topic() == "homeassistant/switch/"+dev+"/fan/config" })
+	w.waitFor(0, "light config", func(m paho.Message) bool { return m.Topic() == "homeassistant/light/"+dev+"/fan/config" })
 	// Home Assistant restarts: everything is announced again.
 	r.publish("homeassistant/status", false, "online")
 	_, n = w.waitFor(n+1, "sensor config again", func(m paho.Message) bool { return m.Topic() == topic })
@@ -495,7 +495,7 @@ func TestHomeAssistantDiscovery(t *testing.T) {
 	dv.start(withInventory(inventory{}), withConfig(func(c *mqtt.Config) { c.HomeAssistant = false }))
 	// Every announcement is cleared (one publish each), then none is left.
 	for _, cleared := range []string{topic, "homeassistant/sensor/" + dev + "/air_humidity/config",
-		"homeassistant/switch/" + dev + "/pump/config", "homeassistant/switch/" + dev + "/fan/config"} {
+		"homeassistant/switch/" + dev + "/pump/config", "homeassistant/light/" + dev + "/fan/config"} {
 		w.waitFor(n+1, cleared+" cleared", func(m paho.Message) bool { return m.Topic() == cleared && len(m.Payload()) == 0 })
 	}
 	if got := mqtttest.Retained(t, url, "homeassistant/+/"+dev+"/#"); len(got) != 0 {

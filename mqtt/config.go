@@ -24,19 +24,30 @@ const (
 	DefaultOutboxBytes   = 8 << 20
 	DefaultOutboxAge     = 7 * 24 * time.Hour
 	DefaultFlushInterval = 10 * time.Second
+	// DefaultDiscoveryPrefix is Home Assistant's own default.
+	DefaultDiscoveryPrefix = "homeassistant"
 )
 
 // Config is the mqtt section of the agent's config file (CONTRACTS.md §5).
 // An empty Broker disables MQTT.
 type Config struct {
-	Broker        string         `yaml:"broker"`
-	Prefix        string         `yaml:"prefix"`
-	Username      string         `yaml:"username"`
-	PasswordFile  string         `yaml:"password_file"`
-	TLS           TLSConfig      `yaml:"tls"`
-	HomeAssistant bool           `yaml:"home_assistant"`
-	Outbox        OutboxConfig   `yaml:"outbox"`
-	KeepAlive     units.Duration `yaml:"keepalive"`
+	Broker        string    `yaml:"broker"`
+	Prefix        string    `yaml:"prefix"`
+	Username      string    `yaml:"username"`
+	PasswordFile  string    `yaml:"password_file"`
+	TLS           TLSConfig `yaml:"tls"`
+	HomeAssistant bool      `yaml:"home_assistant"`
+	// DiscoveryPrefix is Home Assistant's discovery prefix (default
+	// homeassistant); Home Assistant announces itself on <it>/status.
+	DiscoveryPrefix string `yaml:"discovery_prefix"`
+	// HomeAssistantJobs says which jobs appear in Home Assistant: all
+	// (default), none, or a list of job ids.
+	HomeAssistantJobs JobSelection `yaml:"home_assistant_jobs"`
+	// ConfigurationURL, when set, is the device's link in Home Assistant
+	// (a web page about this device: a dashboard, a wiki page).
+	ConfigurationURL string         `yaml:"configuration_url"`
+	Outbox           OutboxConfig   `yaml:"outbox"`
+	KeepAlive        units.Duration `yaml:"keepalive"`
 }
 
 // TLSConfig names the files for mqtts:// brokers. CA verifies the broker;
@@ -58,6 +69,9 @@ type OutboxConfig struct {
 func (c Config) WithDefaults() Config {
 	if c.Prefix == "" {
 		c.Prefix = DefaultPrefix
+	}
+	if c.DiscoveryPrefix == "" {
+		c.DiscoveryPrefix = DefaultDiscoveryPrefix
 	}
 	if c.KeepAlive == 0 {
 		c.KeepAlive = units.Duration(DefaultKeepAlive)
@@ -90,6 +104,18 @@ func (c Config) Validate() error {
 	}
 	if err := validLevel(c.Prefix); err != nil {
 		return fmt.Errorf("mqtt.prefix: %w", err)
+	}
+	if err := validLevel(c.DiscoveryPrefix); err != nil {
+		return fmt.Errorf("mqtt.discovery_prefix: %w", err)
+	}
+	if err := c.HomeAssistantJobs.validate(); err != nil {
+		return fmt.Errorf("mqtt.home_assistant_jobs: %w", err)
+	}
+	if c.ConfigurationURL != "" {
+		u, err := url.Parse(c.ConfigurationURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("mqtt.configuration_url: %q is not an http:// or https:// URL", c.ConfigurationURL)
+		}
 	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		if c.TLS.Cert == "" {

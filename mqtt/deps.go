@@ -43,7 +43,8 @@ type Actuators interface {
 	Apply(ctx context.Context, name string, payload []byte) error
 }
 
-// Inventory lists what Home Assistant discovery announces.
+// Inventory lists what Home Assistant discovery announces besides the
+// jobs (which come from the Scheduler).
 type Inventory interface {
 	Sensors() []SensorInfo
 	Actuators() []ActuatorInfo
@@ -55,16 +56,24 @@ type SensorInfo struct {
 	Values []ValueInfo
 }
 
-// ValueInfo is one value of a reading ("temperature", "°C").
+// ValueInfo is one value of a reading ("temperature", "°C") and what Home
+// Assistant is told it is. The classes were checked at config time
+// (internal/haclass); the agent copies them.
 type ValueInfo struct {
-	Name string
-	Unit string
+	Name        string
+	Unit        string
+	DeviceClass string // "temperature"; for a Binary value a binary_sensor class ("door")
+	StateClass  string // measurement, total, total_increasing; "" keeps no statistics
+	Binary      bool   // 0 is off, anything else on: a binary_sensor
 }
 
 // ActuatorInfo is one actuator; PWM ones report {"state","value"}.
 type ActuatorInfo struct {
 	Name string
 	PWM  bool
+	// Entity is the Home Assistant entity: switch, light, fan, or for a
+	// PWM output number; "" is a switch, or a light for a PWM output.
+	Entity string
 }
 
 // Backoff bounds the waits between reconnect attempts: Min doubles per
@@ -90,6 +99,9 @@ type Deps struct {
 	Location *time.Location
 	Logger   *slog.Logger
 	Version  string
+	// Model is the device's model in Home Assistant (the board, say);
+	// default "edgecron agent".
+	Model string
 	// BootID defaults to /proc/sys/kernel/random/boot_id.
 	BootID string
 	// ClockSynced reports whether wall time is synchronised; default: the

@@ -2,66 +2,102 @@ package mqtt
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"strings"
 )
 
-// haDiscoveryPrefix is Home Assistant's default discovery prefix.
-const haDiscoveryPrefix = "homeassistant"
+// Home Assistant discovery (docs/homeassistant.md). Each entity is one
+// retained config on <discovery_prefix>/<component>/<node>/<object>/config
+// whose templates read the payloads the agent publishes anyway: readings,
+// actuator states, job documents. The components are built in
+// ha_entities.go, the job commands handled in ha_jobs.go.
+
+// haConfig is one entity's discovery config.
+type haConfig map[string]any
+
+// haEntity is one entity to announce.
+type haEntity struct {
+	component string // sensor, binary_sensor, switch, light, number, fan, button
+	object    string // the object id: unique on the device within its component
+	config    haConfig
+}
 
 // discovery returns Home Assistant's retained config topics and payloads:
-// a sensor per reading value, a switch per actuator, all available while
-// <root>/status is online.
+// the sensors' values, the actuators and the selected jobs, all available
+// while <root>/status is online.
 func (a *Agent) discovery() map[string][]byte {
 	out := map[string][]byte{}
-	if a.deps.Inventory == nil {
-		return out
+	var ents []haEntity
+	if a.deps.Inventory != nil {
+		for _, s := range a.deps.Inventory.Sensors() {
+			ents = append(ents, a.sensorEntities(s)...)
+		}
+		for _, act := range a.deps.Inventory.Actuators() {
+			ents = append(ents, a.actuatorEntity(act))
+		}
 	}
+	for _, j := range a.deps.Scheduler.List() {
+		if a.cfg.HomeAssistantJobs.Has(j.ID) {
+			ents = append(ents, a.jobEntities(j)...)
+		}
+	}
+	for _, e := range ents {
+		c := a.haBase(e)
+		maps.Copy(c, e.config)
+		b, err := json.Marshal(c)
+		if err != nil {
+			a.log.Error("Home Assistant discovery config cannot be encoded", "object", e.object, "err", err)
+			continue
+		}
+		out[a.cfg.DiscoveryPrefix+"/"+e.component+"/"+a.haNode()+"/"+e.object+"/config"] = b
+	}
+	return out
+}
+
+// haBase is what every config of the device carries: the name, ids, the
+// availability on <root>/status (online, or offline by the Last Will)
+// and the device block.
+func (a *Agent) haBase(e haEntity) haConfig {
 	dev := a.deps.DeviceID
-	device := map[string]any{
+	device := haConfig{
 		"identifiers":  []string{ClientID(dev)},
 		"name":         dev,
 		"manufacturer": "edgecron",
+		"model":        cmp.Or(a.deps.Model, "edgecron agent"),
 		"sw_version":   a.deps.Version,
 	}
-	base := func(name, uid string) map[string]any {
-		return map[string]any{
-			"name":                  name,
-			"unique_id":             uid,
-			"availability_topic":    a.topics.Status(),
-			"payload_available":     "online",
-			"payload_not_available": "offline",
-			"device":                device,
-		}
+	if a.cfg.ConfigurationURL != "" {
+		device["configuration_url"] = a.cfg.ConfigurationURL
 	}
-	for _, s := range a.deps.Inventory.Sensors() {
-		for _, v := range s.Values {
-			obj := haObject(s.Name + "_" + v.Name)
-			c := base(s.Name+" "+v.Name, ClientID(dev)+"_"+obj)
-			c["state_topic"] = a.topics.Sensor(s.Name)
-			c["value_template"] = "{{ value_json.values['" + v.Name + "'] }}"
-			if v.Unit != "" {
-				c["unit_of_measurement"] = v.Unit
-			}
-			b, _ := json.Marshal(c)
-			out[haDiscoveryPrefix+"/sensor/"+dev+"/"+obj+"/config"] = b
-		}
+	return haConfig{
+		"unique_id":             ClientID(dev) + "_" + e.object,
+		"default_entity_id":     e.component + "." + haObject(a.haNode()+"_"+e.object),
+		"availability_topic":    a.topics.Status(),
+		"payload_available":     "online",
+		"payload_not_available": "offline",
+		"device":                device,
+		"origin":                haConfig{"name": "edgecron", "sw_version": a.deps.Version},
+		"qos":                   1,
 	}
-	for _, act := range a.deps.Inventory.Actuators() {
-		obj := haObject(act.Name)
-		c := base(act.Name, ClientID(dev)+"_"+obj)
-		c["command_topic"] = a.topics.ActuatorSet(act.Name)
-		c["state_topic"] = a.topics.ActuatorState(act.Name)
-		c["payload_on"], c["payload_off"] = "ON", "OFF"
-		if act.PWM {
-			c["value_template"] = "{{ value_json.state }}"
-		}
-		b, _ := json.Marshal(c)
-		out[haDiscoveryPrefix+"/switch/"+dev+"/"+obj+"/config"] = b
+}
+
+// haNode is the device's node id in discovery topics: the device_id when
+// Home Assistant takes it (letters, digits, _ and -), else the device_id
+// made safe with a hash of the real one appended, so that "a.b" and "a_b"
+// never share topics.
+func (a *Agent) haNode() string {
+	dev := a.deps.DeviceID
+	if safe := haObject(dev); safe != dev {
+		h := fnv.New32a()
+		h.Write([]byte(dev))
+		return fmt.Sprintf("%s_%04x", safe, h.Sum32()&0xffff)
 	}
-	return out
+	return dev
 }
 
 // haObject makes a Home Assistant object id: letters, digits, _ and -.
@@ -75,18 +111,21 @@ func haObject(s string) string {
 	}, s)
 }
 
+// haStatus is where Home Assistant announces itself: <prefix>/status.
+func (a *Agent) haStatus() string { return a.cfg.DiscoveryPrefix + "/status" }
+
 // haConfigFilter subscribes to the device's own retained discovery
 // configs: those of entities it no longer has are cleared (see
 // clearUnannounced).
 func (a *Agent) haConfigFilter() string {
-	return haDiscoveryPrefix + "/+/" + a.deps.DeviceID + "/+/config"
+	return a.cfg.DiscoveryPrefix + "/+/" + a.haNode() + "/+/config"
 }
 
 // isHAConfig reports whether topic is one of the device's discovery
-// config topics: homeassistant/<component>/<device_id>/<object>/config.
+// config topics: <prefix>/<component>/<node>/<object>/config.
 func (a *Agent) isHAConfig(topic string) bool {
 	parts := strings.Split(topic, "/")
-	return len(parts) == 5 && parts[0] == haDiscoveryPrefix && parts[2] == a.deps.DeviceID && parts[4] == "config" &&
+	return len(parts) == 5 && parts[0] == a.cfg.DiscoveryPrefix && parts[2] == a.haNode() && parts[4] == "config" &&
 		parts[1] != "" && parts[3] != ""
 }
 

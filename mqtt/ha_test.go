@@ -67,38 +67,38 @@ func TestHomeAssistantRediscover(t *testing.T) {
 		return "homeassistant/" + component + "/" + dev + "/" + object + "/config"
 	}
 	inv := &liveInventory{}
-	inv.set([]mqtt.SensorInfo{{Name: "air", Values: []mqtt.ValueInfo{{"temperature", "°C"}, {"humidity", "%"}}}},
+	inv.set([]mqtt.SensorInfo{{Name: "air", Values: []mqtt.ValueInfo{{Name: "temperature", Unit: "°C"}, {Name: "humidity", Unit: "%"}, {Name: "pressure", Unit: "hPa"}}}},
 		[]mqtt.ActuatorInfo{{Name: "pump"}, {Name: "fan", PWM: true}})
 	w := watch(t, url, "homeassistant/+/"+dev+"/#")
 	dv := newDevice(t, url, prefix, dev).start(withInventory(inv), withConfig(haOn))
-	for _, topic := range []string{cfg("sensor", "air_temperature"), cfg("sensor", "air_humidity"), cfg("switch", "pump"), cfg("switch", "fan")} {
+	for _, topic := range []string{cfg("sensor", "air_temperature"), cfg("sensor", "air_humidity"), cfg("switch", "pump"), cfg("light", "fan")} {
 		w.waitFor(0, topic, func(m paho.Message) bool { return m.Topic() == topic && len(m.Payload()) > 0 })
 	}
 
 	// The reload: air loses its humidity, soil comes, the pump becomes
-	// PWM, the fan goes.
+	// PWM (a light now), the fan goes.
 	inv.set([]mqtt.SensorInfo{
-		{Name: "air", Values: []mqtt.ValueInfo{{"temperature", "°C"}}},
-		{Name: "soil", Values: []mqtt.ValueInfo{{"moisture", "%"}}},
+		{Name: "air", Values: []mqtt.ValueInfo{{Name: "temperature", Unit: "°C"}, {Name: "pressure", Unit: "hPa"}}},
+		{Name: "soil", Values: []mqtt.ValueInfo{{Name: "moisture", Unit: "%"}}},
 	}, []mqtt.ActuatorInfo{{Name: "pump", PWM: true}})
 	mark := len(w.all())
 	dv.agent.Rediscover()
-	for _, topic := range []string{cfg("sensor", "air_humidity"), cfg("switch", "fan")} {
+	for _, topic := range []string{cfg("sensor", "air_humidity"), cfg("light", "fan"), cfg("switch", "pump")} {
 		w.waitFor(mark, topic+" cleared", func(m paho.Message) bool { return m.Topic() == topic && len(m.Payload()) == 0 })
 	}
 	w.waitFor(mark, "soil announced", func(m paho.Message) bool {
 		return m.Topic() == cfg("sensor", "soil_moisture") && len(m.Payload()) > 0
 	})
-	w.waitFor(mark, "pump announced as PWM", func(m paho.Message) bool {
+	w.waitFor(mark, "pump announced as a light", func(m paho.Message) bool {
 		var c map[string]any
-		return m.Topic() == cfg("switch", "pump") && json.Unmarshal(m.Payload(), &c) == nil && c["value_template"] != nil
+		return m.Topic() == cfg("light", "pump") && json.Unmarshal(m.Payload(), &c) == nil && c["brightness_template"] != nil
 	})
 	for _, m := range w.all()[mark:] {
 		if m.Topic() == cfg("sensor", "air_temperature") {
 			t.Errorf("the unchanged air_temperature was announced again")
 		}
 	}
-	want := []string{cfg("sensor", "air_temperature"), cfg("sensor", "soil_moisture"), cfg("switch", "pump")}
+	want := []string{cfg("light", "pump"), cfg("sensor", "air_pressure"), cfg("sensor", "air_temperature"), cfg("sensor", "soil_moisture")}
 	if got := configTopics(t, url, dev); !slices.Equal(got, want) {
 		t.Errorf("retained configs %v, want %v", got, want)
 	}
@@ -121,7 +121,7 @@ func TestHomeAssistantClearedAcrossRestarts(t *testing.T) {
 	r.publish(foreign, true, `{"name":"not ours","unique_id":"someone-else_foreign","state_topic":"x"}`)
 	w := watch(t, url, "homeassistant/+/"+dev+"/#")
 	inv := &liveInventory{}
-	inv.set([]mqtt.SensorInfo{{Name: "air", Values: []mqtt.ValueInfo{{"temperature", "°C"}, {"humidity", "%"}}}},
+	inv.set([]mqtt.SensorInfo{{Name: "air", Values: []mqtt.ValueInfo{{Name: "temperature", Unit: "°C"}, {Name: "humidity", Unit: "%"}}}},
 		[]mqtt.ActuatorInfo{{Name: "pump"}, {Name: "fan"}})
 	dv := newDevice(t, url, prefix, dev).start(withInventory(inv), withConfig(haOn))
 	for _, topic := range []string{cfg("sensor", "air_humidity"), cfg("switch", "fan")} {
@@ -130,7 +130,7 @@ func TestHomeAssistantClearedAcrossRestarts(t *testing.T) {
 	dv.stop()
 
 	// Restarted without the humidity value and the fan.
-	inv.set([]mqtt.SensorInfo{{Name: "air", Values: []mqtt.ValueInfo{{"temperature", "°C"}}}}, []mqtt.ActuatorInfo{{Name: "pump"}})
+	inv.set([]mqtt.SensorInfo{{Name: "air", Values: []mqtt.ValueInfo{{Name: "temperature", Unit: "°C"}}}}, []mqtt.ActuatorInfo{{Name: "pump"}})
 	mark := len(w.all())
 	dv.start(withInventory(inv), withConfig(haOn))
 	for _, topic := range []string{cfg("sensor", "air_humidity"), cfg("switch", "fan")} {

@@ -466,6 +466,12 @@ func (a *Agent) onEvent(e sched.Event) {
 		return
 	}
 	a.keep(outMsg{Topic: a.topics.Events(), QoS: 1, Mark: true, TS: e.Time, Payload: b})
+	switch e.Kind {
+	case sched.EventAdded, sched.EventModified, sched.EventRemoved:
+		// A job came, changed (its name) or went: its Home Assistant
+		// entities follow.
+		a.Rediscover()
+	}
 	switch {
 	case e.Kind == sched.EventRemoved:
 		a.keep(a.jobState(e.JobID, nil))
@@ -530,7 +536,9 @@ func (a *Agent) Reading(sensor string, ts time.Time, values map[string]float64, 
 		a.log.Error("reading cannot be encoded; dropped", "sensor", sensor, "err", err)
 		return
 	}
-	a.keep(outMsg{Topic: a.topics.Sensor(sensor), QoS: 1, Mark: true, TS: ts, Payload: b})
+	// Retained: Home Assistant (or any client) that starts shows the last
+	// reading at once instead of "unknown" for a whole interval.
+	a.keep(outMsg{Topic: a.topics.Sensor(sensor), QoS: 1, Retain: true, Mark: true, TS: ts, Payload: b})
 }
 
 // ActuatorState publishes the retained state of an actuator: ON / OFF, or

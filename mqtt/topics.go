@@ -54,6 +54,3 @@ func (t Topics) actuatorFromSet(topic string) (string, bool) {
 	}
 	return name, true
 }
-
-// HAStatus is where Home Assistant announces itself.
-const HAStatus = "homeassistant/status"

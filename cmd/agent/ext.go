@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,7 +80,7 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 	e.mq, err = mqtt.New(c.MQTT, mqtt.Deps{
 		DeviceID: c.DeviceID, Groups: c.Groups, Scheduler: a.sched, Outbox: ob,
 		Actuators: actuators.Payloads{Set: e.outputs}, Inventory: inventory{e.sensors, e.outputs},
-		Clock: clk, Location: c.location, Logger: a.log, Version: version,
+		Clock: clk, Location: c.location, Logger: a.log, Version: version, Model: deviceModel(c.Hardware.Board),
 		ClockSynced: a.clock.Trusted, OnConnection: e.brokerChanged,
 	})
 	if err != nil {
@@ -270,6 +272,20 @@ func (e *extensions) sensorJobs(c *Config) []sched.Patch {
 	return ps
 }
 
+// deviceModel is the device's model in Home Assistant: the machine's own
+// (/proc/device-tree/model: "Raspberry Pi 4 Model B Rev 1.4"), or what
+// the board config says.
+func deviceModel(board string) string {
+	if board != "sim" {
+		if b, err := os.ReadFile("/proc/device-tree/model"); err == nil {
+			if m := strings.TrimRight(string(b), "\x00\n "); m != "" {
+				return m
+			}
+		}
+	}
+	return "edgecron agent (" + board + " board)"
+}
+
 // mqttSink publishes readings as MQTT telemetry (through the outbox while
 // the broker is away).
 type mqttSink struct{ mq *mqtt.Agent }
@@ -290,7 +306,8 @@ func (i inventory) Sensors() []mqtt.SensorInfo {
 	for _, n := range i.sensors.Names() {
 		si := mqtt.SensorInfo{Name: n}
 		for _, v := range i.sensors.Describe(n) {
-			si.Values = append(si.Values, mqtt.ValueInfo{Name: v.Name, Unit: v.Unit})
+			si.Values = append(si.Values, mqtt.ValueInfo{Name: v.Name, Unit: v.Unit,
+				DeviceClass: v.Class.Device, StateClass: v.Class.State, Binary: v.Class.Binary})
 		}
 		out = append(out, si)
 	}
@@ -301,7 +318,8 @@ func (i inventory) Actuators() []mqtt.ActuatorInfo {
 	var out []mqtt.ActuatorInfo
 	for _, n := range i.outputs.Names() {
 		st, _ := i.outputs.State(n)
-		out = append(out, mqtt.ActuatorInfo{Name: n, PWM: st.PWM})
+		c, _ := i.outputs.Config(n)
+		out = append(out, mqtt.ActuatorInfo{Name: n, PWM: st.PWM, Entity: c.HAEntity()})
 	}
 	return out
 }

@@ -106,7 +106,7 @@ actuators: %[6]s
 		}
 	}
 	w := watchDiscovery(t, url, dev)
-	write("[{name: air, driver: sim}]", "[{name: pump, driver: sim}]")
+	write("[{name: air, driver: sim}]", "[{name: pump, driver: sim, entity: switch}]")
 	notify := notifySocket(t)
 	var stderr syncBuffer
 	stop := startAgent(t, cfgPath, notify, &stderr)
@@ -118,17 +118,17 @@ actuators: %[6]s
 	}()
 	w.waitAnnounced(t, dev, "sensor/air_temperature", "switch/pump")
 
-	// air replaced by soil, a fan added.
-	write("[{name: soil, driver: sim, quantity: moisture, unit: '%'}]", "[{name: pump, driver: sim}, {name: fan, driver: sim}]")
+	// air replaced by soil, a fan added (a PWM output: a light).
+	write("[{name: soil, driver: sim, quantity: moisture, unit: '%'}]", "[{name: pump, driver: sim, entity: switch}, {name: fan, driver: sim}]")
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
 	waitNotify(t, notify, "RELOADING=1", &stderr)
 	waitNotify(t, notify, "READY=1", &stderr)
-	w.waitAnnounced(t, dev, "sensor/soil_moisture", "switch/fan", "switch/pump")
+	w.waitAnnounced(t, dev, "sensor/soil_moisture", "light/fan", "switch/pump")
 	running = false
 	stop()
 
 	// The fan leaves the file while the agent is stopped.
-	write("[{name: soil, driver: sim, quantity: moisture, unit: '%'}]", "[{name: pump, driver: sim}]")
+	write("[{name: soil, driver: sim, quantity: moisture, unit: '%'}]", "[{name: pump, driver: sim, entity: switch}]")
 	stderr = syncBuffer{}
 	stop = startAgent(t, cfgPath, notify, &stderr)
 	running = true

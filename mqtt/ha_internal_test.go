@@ -1,0 +1,58 @@
+package mqtt
+
+import (
+	"regexp"
+	"testing"
+)
+
+// TestHANode: a device_id Home Assistant takes in a discovery topic is
+// the node id as it is; any other is made safe, with a hash of the real
+// id, so that two ids made alike never share topics.
+func TestHANode(t *testing.T) {
+	safe := regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	node := func(dev string) string { return (&Agent{deps: Deps{DeviceID: dev}}).haNode() }
+	if got := node("greenhouse-1_b"); got != "greenhouse-1_b" {
+		t.Errorf("a safe device_id became %q", got)
+	}
+	seen := map[string]string{}
+	for _, dev := range []string{"greenhouse.1", "greenhouse_1", "greenhouse.2", "a.b.c", "a_b.c"} {
+		n := node(dev)
+		if !safe.MatchString(n) {
+			t.Errorf("node of %q is %q: not a discovery topic level", dev, n)
+		}
+		if other, dup := seen[n]; dup {
+			t.Errorf("%q and %q share the node %q", dev, other, n)
+		}
+		seen[n] = dev
+		if node(dev) != n {
+			t.Errorf("node of %q is not stable", dev)
+		}
+	}
+}
+
+// TestHAEntityNames: names follow has_entity_name — never the device's
+// name again, never a sensor's name twice.
+func TestHAEntityNames(t *testing.T) {
+	a := &Agent{deps: Deps{DeviceID: "greenhouse"}}
+	one := SensorInfo{Name: "rain", Values: []ValueInfo{{Name: "rain"}}}
+	counter := SensorInfo{Name: "rain", Values: []ValueInfo{{Name: "rain"}, {Name: "rain_total"}}}
+	air := SensorInfo{Name: "air", Values: []ValueInfo{{Name: "temperature"}, {Name: "dew_point"}}}
+	tests := []struct {
+		s    SensorInfo
+		v    int
+		want any
+	}{
+		{one, 0, "rain"},
+		{counter, 0, "rain"},
+		{counter, 1, "rain total"},
+		{air, 0, "air temperature"},
+		{air, 1, "air dew point"},
+		{SensorInfo{Name: "greenhouse", Values: []ValueInfo{{Name: "temperature"}}}, 0, nil},
+		{SensorInfo{Name: "greenhouse", Values: []ValueInfo{{Name: "temperature"}, {Name: "humidity"}}}, 1, "humidity"},
+	}
+	for _, tt := range tests {
+		if got := a.entityName(valueLabel(tt.s, tt.s.Values[tt.v])); got != tt.want {
+			t.Errorf("%s/%s: name %v, want %v", tt.s.Name, tt.s.Values[tt.v].Name, got, tt.want)
+		}
+	}
+}
