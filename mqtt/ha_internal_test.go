@@ -1,8 +1,12 @@
 package mqtt
 
 import (
+	"reflect"
 	"regexp"
+	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // TestHANode: a device_id Home Assistant takes in a discovery topic is
@@ -55,4 +59,61 @@ func TestHAEntityNames(t *testing.T) {
 			t.Errorf("%s/%s: name %v, want %v", tt.s.Name, tt.s.Values[tt.v].Name, got, tt.want)
 		}
 	}
+}
+
+// FuzzHAJobCommand: any topic and payload of a Home Assistant job command
+// is either refused with a bad_request naming the payload, or becomes a
+// run, resume or pause of the job named in the topic.
+func FuzzHAJobCommand(f *testing.F) {
+	a := &Agent{topics: NewTopics("edgecron", "gh")}
+	f.Add("edgecron/gh/ha/jobs/water/run", "PRESS")
+	f.Add("edgecron/gh/ha/jobs/water/enabled", "off")
+	f.Add("edgecron/gh/ha/jobs/a b/enabled", "ON")
+	f.Add("edgecron/gh/ha/jobs/water/run/x", "PRESS")
+	f.Fuzz(func(t *testing.T, topic, payload string) {
+		id, what, ok := a.haJobFromTopic(topic)
+		if !ok {
+			return
+		}
+		if a.haJobTopic(id, what) != topic {
+			t.Fatalf("topic %q read as job %q %q", topic, id, what)
+		}
+		req, err := haJobRequest(id, what, []byte(payload))
+		if err != nil {
+			if !strings.Contains(err.Error(), "payload") {
+				t.Fatalf("refusal does not name the payload: %v", err)
+			}
+			return
+		}
+		if req.JobID != id || (req.Op != OpRun && req.Op != OpResume && req.Op != OpPause) {
+			t.Fatalf("%q %q became %+v", topic, payload, req)
+		}
+	})
+}
+
+// FuzzJobSelection: home_assistant_jobs either decodes to a selection
+// that validates or is an error; a valid one survives a YAML round trip.
+func FuzzJobSelection(f *testing.F) {
+	f.Add("all")
+	f.Add("none")
+	f.Add("[water, vent]")
+	f.Add("{a: 1}")
+	f.Fuzz(func(t *testing.T, s string) {
+		var c struct {
+			Jobs JobSelection `yaml:"jobs"`
+		}
+		if yaml.Unmarshal([]byte("jobs: "+s), &c) != nil || c.Jobs.validate() != nil {
+			return
+		}
+		b, err := yaml.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back struct {
+			Jobs JobSelection `yaml:"jobs"`
+		}
+		if err := yaml.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back.Jobs, c.Jobs) {
+			t.Fatalf("%q: %+v, after a round trip %+v (%v)", s, c.Jobs, back.Jobs, err)
+		}
+	})
 }
