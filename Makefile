@@ -3,7 +3,7 @@ GO ?= go
 # -race needs cgo and a C compiler; without them the suite still runs, unraced.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 
-.PHONY: test vet build run cross bench
+.PHONY: test vet build run cross deb bench
 test: vet
 	$(GO) test $(RACE) -count=1 -timeout 20m ./...
 	@if python3 -c 'import jinja2' 2>/dev/null; then \
@@ -28,6 +28,10 @@ run: build
 
 cross:
 	scripts/cross-build.sh
+
+# The Debian packages (armhf holds the armv6 binary) and their binaries.
+deb:
+	scripts/cross-build.sh armv6 arm64 amd64
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -535,6 +535,12 @@ inst --config ` + dir + `/example.yaml ` + dir + `/agent
 echo "== rejected config" >>` + log + `
 echo invalid >>/etc/edgecron/agent.yaml
 inst ` + dir + `/agent || true
+echo "== the Debian package installed" >>` + log + `
+printf '#!/bin/sh\nprintf "install ok installed"\n' >` + dir + `/bin/dpkg-query
+chmod +x ` + dir + `/bin/dpkg-query
+inst ` + dir + `/agent || true
+grep -c 'the edgecron Debian package is installed' ` + dir + `/out >>` + log + `
+rm ` + dir + `/bin/dpkg-query
 echo "== uninstall" >>` + log + `
 inst --uninstall
 for f in /usr/local/bin/edgecron /usr/local/bin/agent /etc/systemd/system/edgecron.service /etc/systemd/system/edgecron-agent.service /etc/edgecron/agent.yaml; do
@@ -570,6 +576,9 @@ exit 0
 chown 0:edgecron /etc/edgecron
 edgecron check-config --config /etc/edgecron/agent.yaml
 exit 1
+== the Debian package installed
+exit 1
+1
 == uninstall
 systemctl disable --now edgecron.service
 systemctl daemon-reload

@@ -74,6 +74,8 @@ func TestUnitKeys(t *testing.T) {
 		{"Service", "Type", "notify"},
 		{"Service", "NotifyAccess", "main"},
 		{"Service", "ExecStart", "/usr/bin/edgecron run --config /etc/edgecron/agent.yaml"},
+		// A reload reports its outcome (docs/cli.md), where SIGHUP could not.
+		{"Service", "ExecReload", "/usr/bin/edgecron reload --config /etc/edgecron/agent.yaml"},
 		{"Service", "Restart", "on-failure"},
 		{"Service", "User", "edgecron"},
 		{"Service", "StateDirectory", "edgecron"},
