@@ -229,7 +229,7 @@ check "input: door line pulled up by its bias" 1 "$(simval 4)"
 check "input: door reads 1 with pull up" 1 "$(value "$(read_sensor door)" state)"
 simpull 4 0
 check "input: door reads 0 when driven low" 0 "$(value "$(read_sensor door)" state)"
-for k in 1 2 3; do
+for _ in 1 2 3; do
 	simpull 5 0
 	sleep 0.05
 	simpull 5 1
