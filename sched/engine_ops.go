@@ -222,14 +222,15 @@ func (s *Scheduler) addLocked(ctx context.Context, p Patch, o AddOptions) (Job, 
 		// A replaced job keeps its run history.
 		pr.job.LastRunTime, pr.job.LastResult = old.job.LastRunTime, old.job.LastResult
 	}
-	if err := s.commit(ctx, Change{ID: j.ID, Job: stored(pr, old), PrevVersion: prevVersion}); err != nil {
-		return Job{}, nil, err
-	}
 	kind := EventAdded
-	e := old
 	if exists {
 		kind = EventModified
-	} else {
+	}
+	if err := s.commitFor(ctx, o.OpOptions, kind, j.ID, pr.job.Version, Change{ID: j.ID, Job: stored(pr, old), PrevVersion: prevVersion}); err != nil {
+		return Job{}, nil, err
+	}
+	e := old
+	if !exists {
 		e = &entry{index: -1}
 		s.jobs[j.ID] = e
 	}
@@ -298,7 +299,7 @@ func (s *Scheduler) modifyLocked(ctx context.Context, id string, p Patch, o OpOp
 		pr.next = time.Time{}
 	}
 	pr.job.Version = e.job.Version + 1
-	if err := s.commit(ctx, Change{ID: id, Job: stored(pr, e), PrevVersion: e.job.Version}); err != nil {
+	if err := s.commitFor(ctx, o, kind, id, pr.job.Version, Change{ID: id, Job: stored(pr, e), PrevVersion: e.job.Version}); err != nil {
 		return Job{}, nil, err
 	}
 	s.apply(e, pr)
@@ -332,18 +333,24 @@ func (s *Scheduler) ResumeJob(ctx context.Context, id string, o OpOptions) (Job,
 // for a resume, valid) is returned unchanged, without a new version.
 func (s *Scheduler) setPaused(ctx context.Context, id string, o OpOptions, paused bool) (Job, error) {
 	s.mu.Lock()
+	kind := EventResumed
+	if paused {
+		kind = EventPaused
+	}
 	if e, ok := s.jobs[id]; ok && e.job.Paused == paused && (paused || e.invalid() == "") && s.usable() == nil {
-		if err := mayChange(e, o, "job_id"); err != nil {
+		err := mayChange(e, o, "job_id")
+		if err == nil && o.RequestID != "" {
+			// Nothing to change, but the request is answered: a re-send
+			// after someone else resumed must not pause again.
+			err = s.commitFor(ctx, o, kind, id, e.job.Version)
+		}
+		if err != nil {
 			s.mu.Unlock()
 			return Job{}, err
 		}
 		j := e.snapshot()
 		s.mu.Unlock()
 		return j, nil
-	}
-	kind := EventResumed
-	if paused {
-		kind = EventPaused
 	}
 	j, evs, err := s.modifyLocked(ctx, id, Patch{Job: Job{Paused: paused}, Fields: FieldPaused}, o, kind)
 	s.emitUnlock(evs...)
@@ -363,7 +370,7 @@ func (s *Scheduler) removeLocked(ctx context.Context, id string, o OpOptions) (J
 	if err != nil {
 		return Job{}, nil, err
 	}
-	if err := s.commit(ctx, Change{Delete: true, ID: id, PrevVersion: e.job.Version}); err != nil {
+	if err := s.commitFor(ctx, o, EventRemoved, id, e.job.Version, Change{Delete: true, ID: id, PrevVersion: e.job.Version}); err != nil {
 		return Job{}, nil, err
 	}
 	// The event carries a snapshot only when someone listens: take our own.
@@ -413,7 +420,21 @@ func (s *Scheduler) RunNow(ctx context.Context, id string, o OpOptions) error {
 	if loc, err := triggerLocation(e.trigger(), s.loc); err == nil {
 		at = at.In(loc)
 	}
+	// A run asked by a request is recorded before it starts: once it has
+	// started, the same request must never start another, restart or not.
+	if o.RequestID != "" {
+		if err := s.commitFor(ctx, o, EventSubmitted, id, e.job.Version); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+	}
 	err = s.submit(e, at, now, nil, &evs)
+	if err != nil && o.RequestID != "" {
+		if ferr := s.forgetReceipt(ctx, o.RequestID); ferr != nil {
+			s.log.Error("a run that did not start stays recorded as started by its request: a retry with the same id will not run it",
+				"job", id, "request", o.RequestID, "err", ferr)
+		}
+	}
 	s.emitUnlock(evs...)
 	return err
 }

@@ -19,6 +19,7 @@ type Options struct {
 	Workers            int            // runs at once across all jobs; default 10
 	JobDefaults        Defaults       // applied to fields a new job leaves out; zero: DefaultJobDefaults()
 	Limits             Limits         // what one job may cost; zero fields: DefaultLimits()
+	Receipts           ReceiptWindow  // how long request receipts are kept; zero fields: the defaults
 	CheckpointInterval time.Duration  // run-state group commit; default 60s
 	MaxWait            time.Duration  // longest single timer wait; default 1m
 	Logger             *slog.Logger   // default slog.Default()
@@ -51,6 +52,12 @@ type OpOptions struct {
 	// ExpectedVersion, when non-zero, must equal the job's version or the
 	// change is refused with CodeVersionConflict.
 	ExpectedVersion int64
+	// RequestID, when set, names the request asking (an MQTT request id):
+	// the change, or the start of a run, is committed together with its
+	// Receipt, and a request id that already has one is refused with
+	// CodeConflict without changing anything. See Scheduler.Receipt.
+	// Import does not take it.
+	RequestID string
 }
 
 // AddOptions are OpOptions for Add.
@@ -77,6 +84,7 @@ type Scheduler struct {
 	mu        sync.Mutex
 	handlers  map[string]*handlerEntry
 	jobs      map[string]*entry
+	receipts  receiptLog
 	queue     jobHeap
 	seq       uint32
 	dirty     []*entry // jobs whose run state changed since the last checkpoint
@@ -319,6 +327,7 @@ func New(store Store, opts Options) *Scheduler {
 		log:       opts.Logger.With("component", "sched"),
 		handlers:  map[string]*handlerEntry{},
 		jobs:      map[string]*entry{},
+		receipts:  newReceiptLog(opts.Receipts),
 		held:      map[*entry]struct{}{},
 		listeners: map[int]Listener{},
 		wake:      make(chan struct{}, 1),
@@ -373,12 +382,20 @@ func (s *Scheduler) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sched: load jobs: %w", err)
 	}
+	receipts, err := s.store.LoadReceipts(ctx)
+	if err != nil {
+		return fmt.Errorf("sched: load request receipts: %w", err)
+	}
 	s.mu.Lock()
 	if s.loaded {
 		s.mu.Unlock()
 		return errors.New("sched: Load called twice")
 	}
 	now := s.clock.Now()
+	if err := s.receipts.load(receipts, now); err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("sched: load request receipts: %w", err)
+	}
 	var evs []Event
 	sort.Slice(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
 	for _, j := range jobs {

@@ -14,6 +14,10 @@ import (
 // SaveRunState once per checkpoint interval and at shutdown, so that
 // recurring runs do not cost an fsync each.
 //
+// Receipts of requests (see Receipt) are kept by Commit, in the same
+// transaction as the job changes beside them, and read back by
+// LoadReceipts.
+//
 // schedtest.RunStoreTests is the conformance suite every Store must pass.
 type Store interface {
 	// Load returns every stored job, run state included, in no particular order.
@@ -25,10 +29,22 @@ type Store interface {
 	// SaveRunState records run state for existing jobs in one transaction.
 	// States of jobs that no longer exist are ignored.
 	SaveRunState(ctx context.Context, states []RunState) error
+	// LoadReceipts returns every stored receipt, in no particular order.
+	LoadReceipts(ctx context.Context) ([]Receipt, error)
 }
 
-// Change is one job change within a Commit: Put stores Job (replacing any
-// job of the same ID), Delete removes the job with ID.
+// Change is one change within a Commit: Put stores Job (replacing any job
+// of the same ID), Delete removes the job with ID.
+//
+// A change with Receipt or Forget set is a receipt change instead, and its
+// ID must be empty: it stores Receipt (replacing any receipt of the same
+// RequestID) and deletes the receipts of the request ids in Forget (absent
+// ones are ignored). The scheduler puts one beside the job change a
+// request made, so that the change and the record that the request was
+// applied are durable together or not at all; a receipt change alone
+// records a run that a request started. The scheduler keeps the stored
+// receipts within its ReceiptWindow through Forget: a store never drops
+// receipts on its own.
 type Change struct {
 	Delete bool
 	ID     string
@@ -37,7 +53,13 @@ type Change struct {
 	// apply: 0 when it must not exist. Negative skips the check (import with
 	// replace).
 	PrevVersion int64
+
+	Receipt *Receipt
+	Forget  []string
 }
+
+// IsReceipt reports whether c is a receipt change.
+func (c Change) IsReceipt() bool { return c.Receipt != nil || c.Forget != nil }
 
 // RunState is the part of a job that changes when it runs.
 type RunState struct {

@@ -19,6 +19,8 @@ import (
 //	               Close that finished (a clean shutdown)
 //	jobs  <job id> job record (codec.go)
 //	runs  <job id> run state record (codec.go); absent when empty
+//	requests <request id> receipt record (receipts.go); the bucket is made
+//	      by the first receipt, so a file may lack it
 //
 // Other root buckets belong to adapters sharing the file through DB (the
 // MQTT outbox); the store leaves them alone.

@@ -407,6 +407,12 @@ func (s *Store) Commit(ctx context.Context, changes []sched.Change) (err error) 
 	type put struct{ job, run []byte }
 	vals := make([]put, len(changes))
 	for i, c := range changes {
+		if c.IsReceipt() {
+			if err := sched.CheckReceiptChange(c); err != nil {
+				return fmt.Errorf("store: change %d: %w", i, err)
+			}
+			continue
+		}
 		if !sched.IDPattern.MatchString(c.ID) {
 			return sched.FieldError("id", "%q does not match %s", c.ID, sched.IDPattern)
 		}
@@ -430,6 +436,12 @@ func (s *Store) Commit(ctx context.Context, changes []sched.Change) (err error) 
 	err = s.update(func(tx *bolt.Tx) error {
 		jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
 		for i, c := range changes {
+			if c.IsReceipt() {
+				if err := applyReceipt(tx, &c); err != nil {
+					return err
+				}
+				continue
+			}
 			key := []byte(c.ID)
 			if s.keptAside(key, "job") {
 				return fmt.Errorf("%w: %s: job %q is damaged and kept aside: take it out with `edgecron db salvage` (agent stopped) before re-creating it",

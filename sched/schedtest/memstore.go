@@ -16,6 +16,7 @@ import (
 type MemStore struct {
 	mu       sync.Mutex
 	jobs     map[string]sched.Job
+	receipts map[string]sched.Receipt
 	commits  int
 	saves    int
 	failWith error
@@ -23,7 +24,9 @@ type MemStore struct {
 }
 
 // NewMemStore returns an empty MemStore.
-func NewMemStore() *MemStore { return &MemStore{jobs: map[string]sched.Job{}} }
+func NewMemStore() *MemStore {
+	return &MemStore{jobs: map[string]sched.Job{}, receipts: map[string]sched.Receipt{}}
+}
 
 // Load returns a copy of every job.
 func (m *MemStore) Load(ctx context.Context) ([]sched.Job, error) {
@@ -65,7 +68,21 @@ func (m *MemStore) Commit(ctx context.Context, changes []sched.Change) error {
 		j, ok := m.jobs[id]
 		return j, ok
 	}
+	stagedR := map[string]*sched.Receipt{}
 	for _, c := range changes {
+		if c.IsReceipt() {
+			if err := sched.CheckReceiptChange(c); err != nil {
+				return err
+			}
+			for _, id := range c.Forget {
+				stagedR[id] = nil
+			}
+			if c.Receipt != nil {
+				r := *c.Receipt
+				stagedR[r.RequestID] = &r
+			}
+			continue
+		}
 		cur, exists := lookup(c.ID)
 		if err := CheckPrevVersion(c, cur, exists); err != nil {
 			return err
@@ -83,6 +100,13 @@ func (m *MemStore) Commit(ctx context.Context, changes []sched.Change) error {
 			delete(m.jobs, id)
 		} else {
 			m.jobs[id] = *j
+		}
+	}
+	for id, r := range stagedR {
+		if r == nil {
+			delete(m.receipts, id)
+		} else {
+			m.receipts[id] = *r
 		}
 	}
 	m.commits++
@@ -114,6 +138,30 @@ func (m *MemStore) SaveRunState(ctx context.Context, states []sched.RunState) er
 	}
 	m.saves++
 	return nil
+}
+
+// LoadReceipts returns every receipt.
+func (m *MemStore) LoadReceipts(ctx context.Context) ([]sched.Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWith != nil {
+		return nil, m.failWith
+	}
+	out := make([]sched.Receipt, 0, len(m.receipts))
+	for _, r := range m.receipts {
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Receipts returns how many receipts the store holds.
+func (m *MemStore) Receipts() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.receipts)
 }
 
 // Commits returns how many Commits succeeded.

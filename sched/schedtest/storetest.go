@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,11 @@ import (
 //     jobs that exist, clears a nil time, and ignores jobs that do not exist.
 //   - What a caller does with a job after Commit or Load does not reach the
 //     store.
+//   - A receipt change stores its receipt (every field, replacing one of the
+//     same request id) and deletes those in Forget, in the same all-or-nothing
+//     transaction as the job changes beside it; LoadReceipts returns them.
+//     A receipt change with job fields or a malformed request id fails the
+//     whole commit.
 func RunStoreTests(t *testing.T, open func(t *testing.T) sched.Store) {
 	t.Helper()
 	tests := []struct {
@@ -53,6 +59,9 @@ func RunStoreTests(t *testing.T, open func(t *testing.T) sched.Store) {
 		{"SaveRunState", testSaveRunState},
 		{"NoAliasing", testNoAliasing},
 		{"ManyJobs", testManyJobs},
+		{"Receipts", testReceipts},
+		{"ReceiptAtomic", testReceiptAtomic},
+		{"ReceiptRefused", testReceiptRefused},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -562,4 +571,83 @@ func testManyJobs(t *testing.T, s sched.Store) {
 	}
 	commit(t, s, cs...)
 	wantJobs(t, s, kept...)
+}
+
+func receipt(id, job string, version int64, at time.Time) *sched.Receipt {
+	return &sched.Receipt{RequestID: id, At: at, Kind: sched.EventModified, JobID: job, Version: version}
+}
+
+func wantReceipts(t *testing.T, s sched.Store, want ...*sched.Receipt) {
+	t.Helper()
+	got, err := s.LoadReceipts(ctxT(t))
+	if err != nil {
+		t.Fatalf("LoadReceipts: %v", err)
+	}
+	byID := map[string]sched.Receipt{}
+	for _, r := range got {
+		byID[r.RequestID] = r
+	}
+	if len(byID) != len(got) || len(got) != len(want) {
+		t.Fatalf("LoadReceipts = %+v, want %d receipts", got, len(want))
+	}
+	for _, w := range want {
+		g, ok := byID[w.RequestID]
+		if !ok || !g.At.Equal(w.At) || g.Kind != w.Kind || g.JobID != w.JobID || g.Version != w.Version {
+			t.Errorf("receipt %q = %+v (present %v), want %+v", w.RequestID, g, ok, *w)
+		}
+	}
+}
+
+func testReceipts(t *testing.T, s sched.Store) {
+	at := time.Date(2026, 11, 21, 9, 0, 0, 123456789, time.UTC)
+	wantReceipts(t, s)
+	// Beside a job change, alone (a run), with a long UTF-8 id, and every kind.
+	r1 := receipt("req-1", "a", 1, at)
+	r1.Kind = sched.EventAdded
+	commit(t, s, put(simple("a", 1), 0), sched.Change{Receipt: r1})
+	run := &sched.Receipt{RequestID: "réq-" + strings.Repeat("x", sched.MaxRequestID-5), At: at.Add(time.Second),
+		Kind: sched.EventSubmitted, JobID: "a", Version: 1}
+	commit(t, s, sched.Change{Receipt: run})
+	rm := &sched.Receipt{RequestID: "req-3", At: at.Add(2 * time.Second), Kind: sched.EventRemoved, JobID: "a", Version: 1}
+	commit(t, s, del("a", 1), sched.Change{Receipt: rm})
+	wantJobs(t, s)
+	wantReceipts(t, s, r1, run, rm)
+	// Forget deletes (an absent id is ignored); a new receipt replaces one of the same id.
+	r1b := receipt("req-1", "b", 7, at.Add(time.Hour))
+	commit(t, s, sched.Change{Receipt: r1b, Forget: []string{"req-3", "never-stored"}})
+	wantReceipts(t, s, r1b, run)
+	commit(t, s, sched.Change{Forget: []string{run.RequestID}})
+	wantReceipts(t, s, r1b)
+}
+
+func testReceiptAtomic(t *testing.T, s sched.Store) {
+	at := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	old := receipt("old", "a", 1, at)
+	commit(t, s, put(simple("a", 1), 0), sched.Change{Receipt: old})
+	// The job change fails: neither the new receipt nor the forgetting of
+	// the old one happens.
+	commitConflict(t, s, "receipt beside a stale change",
+		sched.Change{Receipt: receipt("new", "a", 2, at), Forget: []string{"old"}}, put(simple("a", 2), 5))
+	wantReceipts(t, s, old)
+	wantJobs(t, s, simple("a", 1))
+	commit(t, s, put(simple("a", 2), 1), sched.Change{Receipt: receipt("new", "a", 2, at), Forget: []string{"old"}})
+	wantReceipts(t, s, receipt("new", "a", 2, at))
+}
+
+func testReceiptRefused(t *testing.T, s sched.Store) {
+	at := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	for name, c := range map[string]sched.Change{
+		"job id too":  {ID: "a", Receipt: receipt("r", "a", 1, at)},
+		"delete too":  {Delete: true, Receipt: receipt("r", "a", 1, at)},
+		"empty id":    {Receipt: receipt("", "a", 1, at)},
+		"long id":     {Receipt: receipt(strings.Repeat("x", sched.MaxRequestID+1), "a", 1, at)},
+		"invalid id":  {Receipt: receipt("a\xff", "a", 1, at)},
+		"forget + id": {ID: "a", Forget: []string{"x"}},
+	} {
+		if err := s.Commit(ctxT(t), []sched.Change{put(simple("z", 1), 0), c}); err == nil {
+			t.Errorf("%s: commit accepted", name)
+		}
+	}
+	wantJobs(t, s)
+	wantReceipts(t, s)
 }
