@@ -167,7 +167,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 		log:      deps.Logger.With("component", "mqtt"),
 		topics:   NewTopics(cfg.Prefix, deps.DeviceID),
 		clock:    deps.Clock,
-		replay:   newReplayCache(replayMin, replayTTL, replayMax),
+		replay:   newReplayCache(replayMin, replayTTL, replayMaxBytes),
 		bootID:   deps.BootID,
 		cmds:     make(chan inbound, cmdQueue),
 		tele:     make(chan outMsg, teleQueue),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+	"unicode/utf8"
 
 	"github.com/edgecron/edgecron/sched"
 )
@@ -13,7 +14,9 @@ import (
 const nextRunPreview = 5
 
 // handleRequest answers one request: from the replay cache when its id was
-// seen, else by executing it. Exactly one reply per readable id.
+// seen in this run, from the scheduler's durable receipt when it changed
+// something before (in this run or an earlier one), else by executing it.
+// Exactly one reply per readable id.
 func (a *Agent) handleRequest(ctx context.Context, in inbound) {
 	req, err := DecodeRequest(in.payload)
 	if errors.Is(err, errNoID) {
@@ -26,6 +29,15 @@ func (a *Agent) handleRequest(ctx context.Context, in inbound) {
 		a.stats.replayed.Add(1)
 		a.log.Info("repeated request id: first reply sent again", "id", req.ID)
 		a.publishReply(b)
+		return
+	}
+	if r, ok := a.deps.Scheduler.Receipt(req.ID); ok {
+		a.stats.replayed.Add(1)
+		a.log.Info("repeated request id: applied before, answered from its receipt", "id", req.ID,
+			"job", r.JobID, "version", r.Version, "applied_at", r.At)
+		if b := a.sendReply(a.fromReceipt(r)); b != nil {
+			a.replay.put(req.ID, b, a.clock.Elapsed())
+		}
 		return
 	}
 	var rep Reply
@@ -42,8 +54,56 @@ func (a *Agent) handleRequest(ctx context.Context, in inbound) {
 	// An internal error changed nothing and may be transient: the same id
 	// may be retried. Every other reply is final for its id.
 	if b != nil && rep.Code != sched.CodeInternal {
+		if len(b) > replayKeepBytes {
+			b = compact(rep)
+		}
 		a.replay.put(req.ID, b, a.clock.Elapsed())
 	}
+}
+
+// maxReplayError bounds the error message a compact reply keeps.
+const maxReplayError = 256
+
+// compact returns the reply to send again for rep when rep is too large to
+// keep: its status, code, error (cut to 256 bytes), the job's id and
+// version, and "replayed": true; not the job or jobs.
+func compact(rep Reply) []byte {
+	c := Reply{ID: rep.ID, Status: rep.Status, Code: rep.Code, Error: rep.Error, Replayed: true}
+	if len(c.Error) > maxReplayError {
+		cut := maxReplayError
+		for cut > 0 && !utf8.RuneStart(c.Error[cut]) {
+			cut--
+		}
+		c.Error = c.Error[:cut] + "..."
+	}
+	if len(rep.Job) > 0 {
+		var head struct {
+			ID      string `json:"id"`
+			Version int64  `json:"version"`
+		}
+		if json.Unmarshal(rep.Job, &head) == nil {
+			c.JobID, c.Version = head.ID, head.Version
+		}
+	}
+	b, _ := json.Marshal(c) // strings and numbers only: cannot fail
+	return b
+}
+
+// fromReceipt is the reply to a request id that was applied before this
+// reply cache knew it (before a restart): accepted, the job's id and
+// version after the change, "replayed": true, and the job document when
+// the job is still at that version.
+func (a *Agent) fromReceipt(r sched.Receipt) Reply {
+	rep := Reply{ID: r.RequestID, Status: StatusAccepted, Code: sched.CodeOK, JobID: r.JobID, Version: r.Version, Replayed: true}
+	if r.Kind == sched.EventRemoved {
+		return rep
+	}
+	if j, err := a.deps.Scheduler.Get(r.JobID); err == nil && j.Version == r.Version {
+		if b, err := json.Marshal(j); err == nil {
+			rep.Job = b
+		}
+	}
+	return rep
 }
 
 // execute performs a decoded request against the scheduler. The scheduler
@@ -68,6 +128,10 @@ func (a *Agent) execute(ctx context.Context, req Request, group string) Reply {
 	defer cancel()
 	s := a.deps.Scheduler
 	o := sched.OpOptions{Source: sched.SourceMQTT, ExpectedVersion: req.ExpectedVersion}
+	if req.Op != OpGet && req.Op != OpList {
+		// Stored with the change: the same id is never applied twice.
+		o.RequestID = req.ID
+	}
 	var job sched.Job
 	switch req.Op {
 	case OpAdd:

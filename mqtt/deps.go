@@ -20,6 +20,9 @@ type Scheduler interface {
 	List() []sched.Job
 	RunNow(ctx context.Context, id string, o sched.OpOptions) error
 	Listen(l sched.Listener) (cancel func())
+	// Receipt returns the durable record of a request id that changed
+	// something (OpOptions.RequestID).
+	Receipt(requestID string) (sched.Receipt, bool)
 }
 
 // Outbox keeps telemetry while the broker is away (store/outbox satisfies

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,8 +50,10 @@ type device struct {
 	agent   *mqtt.Agent
 	cancel  context.CancelFunc
 	done    chan error
-	applied chan string // actuator set payloads, "name=payload"
-	running bool        // the scheduler was started
+	applied chan string   // actuator set payloads, "name=payload"
+	running bool          // the scheduler was started
+	runs    atomic.Int64  // runs of the "test" handler
+	ran     chan struct{} // one per run of the "test" handler
 }
 
 type deviceOpt func(*device, *mqtt.Deps)
@@ -77,16 +80,30 @@ func quiet() *slog.Logger {
 // newDevice builds the scheduler and outbox of device id; start runs the
 // agent.
 func newDevice(t testing.TB, url, prefix, id string) *device {
+	return newDeviceOn(t, url, prefix, id, schedtest.NewMemStore())
+}
+
+// newDeviceOn is newDevice on a given store: a restart of a device is a
+// new device on the old one's store.
+func newDeviceOn(t testing.TB, url, prefix, id string, store *schedtest.MemStore) *device {
 	t.Helper()
 	dv := &device{
 		t: t, id: id, url: url, prefix: prefix,
 		cfg:     mqtt.Config{Broker: url, Prefix: prefix, Outbox: mqtt.OutboxConfig{FlushInterval: units.Duration(20 * time.Millisecond)}},
 		clock:   schedtest.NewFakeClock(t0),
-		store:   schedtest.NewMemStore(),
+		store:   store,
 		applied: make(chan string, 100),
+		ran:     make(chan struct{}, 1000),
 	}
 	dv.s = sched.New(dv.store, sched.Options{Clock: dv.clock, Location: time.UTC, Logger: quiet()})
-	ok := sched.HandlerFunc{RunFunc: func(context.Context, sched.Run) (sched.Result, error) { return nil, nil }}
+	ok := sched.HandlerFunc{RunFunc: func(context.Context, sched.Run) (sched.Result, error) {
+		dv.runs.Add(1)
+		select {
+		case dv.ran <- struct{}{}:
+		default:
+		}
+		return nil, nil
+	}}
 	if err := dv.s.Handle("test", ok, sched.HandlerOptions{}); err != nil {
 		t.Fatal(err)
 	}

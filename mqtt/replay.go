@@ -7,24 +7,35 @@ import (
 )
 
 // Replay cache bounds: a reply is remembered while it is among the last
-// replayMin requests or younger than replayTTL; replayMax caps memory
-// whatever the rate (docs/mqtt.md states all three).
+// replayMin requests or younger than replayTTL; replayMaxBytes caps the
+// memory whatever the rate (docs/mqtt.md states all three). Replies over
+// replayKeepBytes (a list, a get of a large job) are remembered as their
+// compact form (see compact), so 1,000 entries take at most ~2.2 MiB.
 const (
-	replayMin = 1000
-	replayTTL = time.Hour
-	replayMax = 20000
+	replayMin       = 1000
+	replayTTL       = time.Hour
+	replayMaxBytes  = 4 << 20
+	replayKeepBytes = 2 << 10
 )
 
-// replayCache remembers the reply sent for each request id so that a
-// repeated id gets the first reply again and changes nothing.
+// replayEntryOverhead is what an entry costs beside its id and reply: the
+// map entry, the list element and the entry itself.
+const replayEntryOverhead = 160
+
+// replayCache remembers, in memory, the reply sent for each request id of
+// this run so that a repeated id gets the first reply again and changes
+// nothing. The ids of changes are also remembered durably, by the
+// scheduler (see sched.Receipt): this cache covers reads and refusals too,
+// and answers byte for byte.
 type replayCache struct {
-	mu      sync.Mutex
-	min     int
-	ttl     time.Duration
-	max     int
-	byID    map[string]*list.Element
-	order   *list.List // of *replayEntry, oldest first
-	evicted uint64     // entries dropped by the hard cap while still young
+	mu       sync.Mutex
+	min      int
+	ttl      time.Duration
+	maxBytes int
+	bytes    int
+	byID     map[string]*list.Element
+	order    *list.List // of *replayEntry, oldest first
+	evicted  uint64     // entries dropped by the byte cap while still young
 }
 
 type replayEntry struct {
@@ -33,8 +44,10 @@ type replayEntry struct {
 	reply []byte
 }
 
-func newReplayCache(min int, ttl time.Duration, max int) *replayCache {
-	return &replayCache{min: min, ttl: ttl, max: max, byID: map[string]*list.Element{}, order: list.New()}
+func (e *replayEntry) size() int { return replayEntryOverhead + len(e.id) + len(e.reply) }
+
+func newReplayCache(min int, ttl time.Duration, maxBytes int) *replayCache {
+	return &replayCache{min: min, ttl: ttl, maxBytes: maxBytes, byID: map[string]*list.Element{}, order: list.New()}
 }
 
 // get returns the reply remembered for id.
@@ -49,23 +62,29 @@ func (c *replayCache) get(id string) ([]byte, bool) {
 }
 
 // put remembers reply for id at monotonic time now and forgets what is
-// both beyond the last min requests and older than ttl.
+// both beyond the last min requests and older than ttl, and the oldest
+// while over maxBytes.
 func (c *replayCache) put(id string, reply []byte, now time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.byID[id]; ok {
+		c.bytes -= e.Value.(*replayEntry).size()
 		c.order.Remove(e)
 	}
-	c.byID[id] = c.order.PushBack(&replayEntry{id: id, at: now, reply: reply})
-	for c.order.Len() > c.min {
+	ne := &replayEntry{id: id, at: now, reply: reply}
+	c.byID[id] = c.order.PushBack(ne)
+	c.bytes += ne.size()
+	for c.order.Len() > 1 {
 		front := c.order.Front()
 		old := front.Value.(*replayEntry)
-		if now-old.at <= c.ttl && c.order.Len() <= c.max {
+		young := now-old.at <= c.ttl
+		if (young || c.order.Len() <= c.min) && c.bytes <= c.maxBytes {
 			break
 		}
-		if now-old.at <= c.ttl {
+		if young {
 			c.evicted++
 		}
+		c.bytes -= old.size()
 		c.order.Remove(front)
 		delete(c.byID, old.id)
 	}
@@ -75,4 +94,10 @@ func (c *replayCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.order.Len()
+}
+
+func (c *replayCache) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
 }

@@ -19,7 +19,7 @@ import (
 const MaxPayload = 64 << 10
 
 // maxRequestID bounds a request id.
-const maxRequestID = 128
+const maxRequestID = sched.MaxRequestID
 
 // Ops of a request.
 const (
@@ -65,6 +65,12 @@ type Reply struct {
 	Job          json.RawMessage `json:"job,omitempty"`
 	Jobs         json.RawMessage `json:"jobs,omitempty"`
 	NextRunTimes []string        `json:"next_run_times,omitempty"`
+	// A reply sent again for a repeated id, when the first one is not kept
+	// whole (too large, or sent before a restart), says so with Replayed
+	// and carries the job's id and version after the change instead.
+	JobID    string `json:"job_id,omitempty"`
+	Version  int64  `json:"version,omitempty"`
+	Replayed bool   `json:"replayed,omitempty"`
 }
 
 // opFields says, per op, which optional fields it takes beside id and op
