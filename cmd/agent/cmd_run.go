@@ -86,6 +86,11 @@ func (a *agent) run(ctx context.Context) (err error) {
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w: is another agent running on %s?", err, c.Store.Path)
 	}
+	if errors.Is(err, os.ErrPermission) || errors.Is(err, os.ErrNotExist) {
+		// Typically an example config tried as a user: /var/lib/edgecron
+		// is the service's StateDirectory.
+		return fmt.Errorf("%w (store.path: pass --db FILE for a file you can write)", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -145,10 +150,14 @@ func (a *agent) run(ctx context.Context) (err error) {
 	}()
 	defer func() { stopClock(); <-clockDone }()
 	if !trusted {
-		log.Warn("wall clock not trusted yet: cron and date jobs wait for it, interval jobs run", "why", cw.Reason())
+		log.Warn("wall clock not trusted yet: cron and date jobs wait for it, interval jobs run (clock.source rtc or --clock rtc trusts it from the start)", "why", cw.Reason())
 	}
 
 	a.ctl, err = control.Listen(c.Control.Socket, a.sched, a, log.With("component", "control"))
+	if errors.Is(err, os.ErrPermission) || errors.Is(err, os.ErrNotExist) {
+		// /run/edgecron is the service's RuntimeDirectory.
+		return fmt.Errorf("%w (control.socket: pass --socket PATH for a directory you can write)", err)
+	}
 	if err != nil {
 		return err
 	}

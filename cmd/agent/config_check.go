@@ -195,7 +195,11 @@ func (c *Config) validateEnvironment(doc *yaml.Node, add func(path, format strin
 		return nil
 	}
 	if err := c.MQTT.CheckFiles(); err != nil {
-		return problemsFromErr(doc, "mqtt", err)
+		probs := problemsFromErr(doc, "mqtt", err)
+		for i := range probs {
+			probs[i].Msg += " (a file of the device: create it, or try the config elsewhere with --broker off)"
+		}
+		return probs
 	}
 	return nil
 }
