@@ -76,7 +76,7 @@ func (a *Agent) haBase(e haEntity) haConfig {
 	}
 	return haConfig{
 		"unique_id":             ClientID(dev) + "_" + e.object,
-		"default_entity_id":     e.component + "." + haObject(a.haNode()+"_"+e.object),
+		"default_entity_id":     e.component + "." + haSlug(a.haNode()+"_"+e.object),
 		"availability_topic":    a.topics.Status(),
 		"payload_available":     "online",
 		"payload_not_available": "offline",
@@ -109,6 +109,29 @@ func haObject(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// haSlug makes the object part of an entity id as Home Assistant takes
+// it: lower-case letters, digits and single underscores inside
+// ("Greenhouse-1_job_water-beds" → "greenhouse_1_job_water_beds").
+func haSlug(s string) string {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if under && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r)
+			under = false
+			continue
+		}
+		under = true
+	}
+	if b.Len() == 0 {
+		return "edgecron"
+	}
+	return b.String()
 }
 
 // haStatus is where Home Assistant announces itself: <prefix>/status.

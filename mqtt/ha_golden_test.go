@@ -75,9 +75,9 @@ func TestHomeAssistantGolden(t *testing.T) {
 	dv.startScheduler()
 	ctx := context.Background()
 	addJob(t, dv, `{"id":"water","name":"Water the beds","trigger":{"type":"interval","seconds":3600},"action":{"type":"test"}}`)
-	addJob(t, dv, `{"id":"backup","trigger":{"type":"cron","hour":"3","minute":"0"},"action":{"type":"test"}}`)
+	addJob(t, dv, `{"id":"night-backup","trigger":{"type":"cron","hour":"3","minute":"0"},"action":{"type":"test"}}`)
 	addJob(t, dv, `{"id":"internal","trigger":{"type":"interval","seconds":60},"action":{"type":"test"}}`)
-	if _, err := dv.s.PauseJob(ctx, "backup", sched.OpOptions{}); err != nil {
+	if _, err := dv.s.PauseJob(ctx, "night-backup", sched.OpOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -85,7 +85,7 @@ func TestHomeAssistantGolden(t *testing.T) {
 	dv.start(withInventory(goldenInventory), withConfig(func(c *mqtt.Config) {
 		c.HomeAssistant = true
 		c.DiscoveryPrefix = disc
-		c.HomeAssistantJobs = mqtt.OnlyJobs("water", "backup")
+		c.HomeAssistantJobs = mqtt.OnlyJobs("water", "night-backup")
 		c.ConfigurationURL = "https://wiki.example/greenhouse-1"
 	}), func(_ *device, d *mqtt.Deps) {
 		d.Version = "1.2.3"

@@ -34,6 +34,23 @@ func TestHANode(t *testing.T) {
 	}
 }
 
+// TestHASlug: default_entity_id takes what Home Assistant's entity ids
+// take: lower-case letters, digits, single inner underscores.
+func TestHASlug(t *testing.T) {
+	valid := regexp.MustCompile(`^[a-z0-9]+(_[a-z0-9]+)*$`)
+	for in, want := range map[string]string{
+		"demo_sim-temp_temperature":   "demo_sim_temp_temperature",
+		"Greenhouse-1_job_water-beds": "greenhouse_1_job_water_beds",
+		"gh_1_ab12__x_":               "gh_1_ab12_x",
+		"-_-":                         "edgecron",
+	} {
+		got := haSlug(in)
+		if got != want || !valid.MatchString(got) {
+			t.Errorf("haSlug(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // TestHAEntityNames: names follow has_entity_name — never the device's
 // name again, never a sensor's name twice.
 func TestHAEntityNames(t *testing.T) {

@@ -22,6 +22,7 @@ expectation and every expectation a template.
 
 import json
 import os
+import re
 import sys
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -41,6 +42,8 @@ COMMAND_TEMPLATES = {
     "command_off_template",
     "percentage_command_template",
 }
+# Home Assistant's entity id (homeassistant.core.valid_entity_id).
+ENTITY_ID = re.compile(r"^(?!.+__)(?!_)[\da-z_]+(?<!_)\.(?!_)[\da-z_]+(?<!_)$")
 # What every config carries.
 REQUIRED = ["unique_id", "default_entity_id", "availability_topic", "device", "name"]
 
@@ -65,8 +68,8 @@ def main(directory):
         for key in REQUIRED:
             if key not in config:
                 failures.append(f"{entity}: no {key}")
-        if not config.get("default_entity_id", "").startswith(component + "."):
-            failures.append(f"{entity}: default_entity_id {config.get('default_entity_id')!r} is not in {component}")
+        if not ENTITY_ID.match(config.get("default_entity_id", "")) or not config["default_entity_id"].startswith(component + "."):
+            failures.append(f"{entity}: default_entity_id {config.get('default_entity_id')!r} is not a {component} entity id")
         keys = [k for k in config if k in STATE_TEMPLATES or k in COMMAND_TEMPLATES]
         for key in sorted(set(keys) | set(want)):
             if key not in config:
