@@ -62,6 +62,11 @@ func packSpec(s TriggerSpec) string {
 	str(19, s.Timezone)
 	num(20, s.Years)
 	num(21, s.Months)
+	str(22, s.Event)
+	str(23, s.Twilight)
+	str(24, s.Offset)
+	str(25, s.Latitude)
+	str(26, s.Longitude)
 	str(28, s.Triggers.p)
 	binary.LittleEndian.PutUint32(b, mask)
 	return string(b)
@@ -131,6 +136,11 @@ func unpackSpec(p string) TriggerSpec {
 	s.Timezone = str(19)
 	s.Years = num(20)
 	s.Months = num(21)
+	s.Event = str(22)
+	s.Twilight = str(23)
+	s.Offset = str(24)
+	s.Latitude = str(25)
+	s.Longitude = str(26)
 	s.Triggers = Members{str(28)}
 	return s
 }

@@ -23,6 +23,9 @@ type Options struct {
 	CheckpointInterval time.Duration  // run-state group commit; default 60s
 	MaxWait            time.Duration  // longest single timer wait; default 1m
 	Logger             *slog.Logger   // default slog.Default()
+	// Site is where solar triggers without a latitude and longitude of
+	// their own compute the sun (config location); nil: none.
+	Site *Site
 	// Liveness, when set, is called from the scheduling loop at least every
 	// MaxWait while the loop is healthy (the systemd watchdog feeds on it).
 	Liveness func()
@@ -669,7 +672,7 @@ func (s *Scheduler) validateAction(a Action) error {
 }
 
 // env is what the scheduler's triggers are compiled against.
-func (s *Scheduler) env() Env { return Env{Location: s.loc} }
+func (s *Scheduler) env() Env { return Env{Location: s.loc, Site: s.opts.Site} }
 
 // Env returns what the scheduler's triggers are compiled against, for
 // previews that must agree with it.

@@ -37,7 +37,7 @@ type CronField string
 // is kept as written, so a job reads back the way it was sent, except that
 // an interval without start_date gets the time it was added.
 type TriggerSpec struct {
-	Type string // a registered type: date, interval, cron, calendarinterval, and, or
+	Type string // a registered type: date, interval, cron, calendarinterval, and, or, solar
 
 	// date
 	RunDate string
@@ -54,6 +54,12 @@ type TriggerSpec struct {
 
 	// and, or: the member triggers
 	Triggers Members
+
+	// solar: the event, the twilight of dawn and dusk, an offset from the
+	// event (a duration: "-30m"), and a site of its own (JSON numbers as
+	// written; empty: the Env's Site). DayOfWeek limits the days.
+	Event, Twilight, Offset string
+	Latitude, Longitude     string
 
 	// interval, cron, calendarinterval
 	StartDate, EndDate string

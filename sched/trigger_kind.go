@@ -44,6 +44,7 @@ func init() {
 		{name: TriggerCalendarInterval, compile: compileCalendarInterval, anchor: anchorDate, jitter: true, member: true},
 		{name: TriggerAnd, compile: compileAnd, jitter: true, member: true},
 		{name: TriggerOr, compile: compileOr, jitter: true, member: true},
+		{name: TriggerSolar, compile: compileSolar, jitter: true, member: true},
 	}
 }
 
@@ -103,6 +104,9 @@ func typeList() string {
 type Env struct {
 	// Location is the zone of a trigger that names none; nil: time.Local.
 	Location *time.Location
+	// Site is where solar triggers compute the sun when they give no
+	// latitude and longitude of their own; nil: none configured.
+	Site *Site
 
 	depth int  // and/or triggers around the one being compiled
 	inAnd bool // one of them is an and

@@ -18,6 +18,7 @@ const (
 	TriggerCalendarInterval = "calendarinterval"
 	TriggerAnd              = "and"
 	TriggerOr               = "or"
+	TriggerSolar            = "solar"
 )
 
 // typeMask says which trigger types a field belongs to: bit i is
@@ -31,9 +32,10 @@ const (
 	forCalendar
 	forAnd
 	forOr
+	forSolar
 	forAll typeMask = 0xffff
 
-	forBounded = forInterval | forCron | forCalendar // start_date, end_date
+	forBounded = forInterval | forCron | forCalendar | forSolar // start_date, end_date
 )
 
 // valueKind is the JSON shape a field takes.
@@ -62,6 +64,11 @@ type specField struct {
 var specFields = []specField{
 	{name: "type", types: forAll, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Type }},
 	{name: "run_date", types: forDate, kind: kindString, str: func(s *TriggerSpec) *string { return &s.RunDate }},
+	{name: "event", types: forSolar, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Event }},
+	{name: "twilight", types: forSolar, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Twilight }},
+	{name: "offset", types: forSolar, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Offset }},
+	{name: "latitude", types: forSolar, kind: kindNumText, str: func(s *TriggerSpec) *string { return &s.Latitude }},
+	{name: "longitude", types: forSolar, kind: kindNumText, str: func(s *TriggerSpec) *string { return &s.Longitude }},
 	{name: "triggers", types: forAnd | forOr, kind: kindMembers},
 	{name: "years", types: forCalendar, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Years }},
 	{name: "months", types: forCalendar, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Months }},
@@ -74,14 +81,14 @@ var specFields = []specField{
 	{name: "month", types: forCron, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Month }},
 	{name: "day", types: forCron, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Day }},
 	{name: "week", types: forCron, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Week }},
-	{name: "day_of_week", types: forCron, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.DayOfWeek }},
+	{name: "day_of_week", types: forCron | forSolar, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.DayOfWeek }},
 	{name: "hour", types: forCron | forCalendar, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Hour }},
 	{name: "minute", types: forCron | forCalendar, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Minute }},
 	{name: "second", types: forCron | forCalendar, kind: kindCron, cron: func(s *TriggerSpec) *CronField { return &s.Second }},
 	{name: "expr", types: forCron, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Expr }},
 	{name: "start_date", types: forBounded, kind: kindString, str: func(s *TriggerSpec) *string { return &s.StartDate }},
 	{name: "end_date", types: forBounded, kind: kindString, str: func(s *TriggerSpec) *string { return &s.EndDate }},
-	{name: "jitter", types: forInterval | forCron | forCalendar | forAnd | forOr, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Jitter }},
+	{name: "jitter", types: forInterval | forCron | forCalendar | forAnd | forOr | forSolar, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Jitter }},
 	{name: "timezone", types: forAll, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Timezone }},
 }
 
