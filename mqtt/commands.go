@@ -182,7 +182,7 @@ func (a *Agent) nextRunTimes(j sched.Job) []string {
 	if j.NextRunTime == nil || j.Paused {
 		return nil
 	}
-	ts, err := sched.Preview(j.Trigger, sched.Env{Location: a.deps.Location}, *j.NextRunTime, nextRunPreview)
+	ts, err := sched.Preview(j.Trigger, sched.Env{Location: a.deps.Location, Site: a.deps.Site}, *j.NextRunTime, nextRunPreview)
 	if err != nil {
 		return nil
 	}

@@ -100,8 +100,11 @@ type Deps struct {
 	// Location is the zone of next_run_times for triggers without one;
 	// default time.Local.
 	Location *time.Location
-	Logger   *slog.Logger
-	Version  string
+	// Site is where solar triggers without coordinates of their own
+	// compute the sun in next_run_times (config location); nil: none.
+	Site    *sched.Site
+	Logger  *slog.Logger
+	Version string
 	// Model is the device's model in Home Assistant (the board, say);
 	// default "edgecron agent".
 	Model string

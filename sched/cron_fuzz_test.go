@@ -96,6 +96,9 @@ func FuzzTriggerJSON(f *testing.F) {
 		`{"type":"and","triggers":[{"type":"cron","day_of_week":"mon-fri","hour":6},{"type":"calendarinterval","weeks":2,"hour":6,"start_date":"2026-06-08"}],"jitter":5}`,
 		`{"type":"or","timezone":"UTC","triggers":[{"type":"date","run_date":"2026-04-01"},{"type":"or","triggers":[{"type":"cron","hour":7},{"type":"interval","hours":5,"start_date":"2026-01-01"}]}]}`,
 		`{"type":"and","triggers":[{"type":"cron","hour":6},{"type":"cron","hour":7}]}`,
+		`{"type":"solar","event":"sunset","offset":"-30m","day_of_week":"mon-fri","latitude":52.52,"longitude":13.405,"jitter":30,"start_date":"2026-04-01"}`,
+		`{"type":"solar","event":"dusk","twilight":"nautical","latitude":-69.6,"longitude":-1e2,"timezone":"UTC"}`,
+		`{"type":"or","triggers":[{"type":"solar","event":"noon","latitude":0,"longitude":0},{"type":"cron","hour":6}]}`,
 	} {
 		f.Add([]byte(seed))
 	}

@@ -221,7 +221,7 @@ func (m *Main) jobs(ctx context.Context, args []string) error {
 // as the running agent validates them.
 func offlineScheduler(ctx context.Context, c *Config, st sched.Store) (*sched.Scheduler, func(), error) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := sched.New(st, sched.Options{Location: c.location, JobDefaults: c.defaults, Limits: c.limits, Workers: c.Scheduler.Workers, Logger: log})
+	s := sched.New(st, sched.Options{Location: c.location, Site: c.site(), JobDefaults: c.defaults, Limits: c.limits, Workers: c.Scheduler.Workers, Logger: log})
 	hs, err := buildHandlers(c, log, handlerDeps{offline: true})
 	if err != nil {
 		return nil, nil, err

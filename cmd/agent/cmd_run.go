@@ -115,7 +115,7 @@ func (a *agent) run(ctx context.Context) (err error) {
 	}
 	cw := a.clock
 	a.sched = sched.New(a.store, sched.Options{
-		Clock: clk, Location: c.location, Workers: c.Scheduler.Workers, JobDefaults: c.defaults, Limits: c.limits,
+		Clock: clk, Location: c.location, Site: c.site(), Workers: c.Scheduler.Workers, JobDefaults: c.defaults, Limits: c.limits,
 		CheckpointInterval: c.Store.CheckpointInterval.D(), MaxWait: livenessWait(a.notify),
 		Logger: log, Liveness: a.notify.Alive,
 	})

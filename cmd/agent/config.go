@@ -49,6 +49,7 @@ type Config struct {
 	Control   ControlConfig      `yaml:"control"`
 	Log       LogConfig          `yaml:"log"`
 	Clock     ClockConfig        `yaml:"clock"`
+	Location  *LocationConfig    `yaml:"location"`
 
 	// Derived by Load.
 	path     string
@@ -504,6 +505,7 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 		}
 	}
 	probs = append(probs, c.validateEnvironment(doc, add)...)
+	c.checkLocation(add)
 	before := len(probs)
 	if err := sensors.ValidateAll(c.Sensors); err != nil {
 		probs = append(probs, problemsFromErr(doc, "sensors", err)...)
