@@ -14,10 +14,11 @@ import (
 
 // OutputPin returns the GPIO of that name for use as an output whose first
 // level is written in the same kernel request that makes it an output, so
-// that it never shows another level first (see uapi.go), and whose bias
-// pulls it toward safe, the level it should fall back to once the agent
-// releases it (at exit or a crash). The kernel applies the bias where the
-// GPIO controller supports it and ignores it otherwise.
+// that it never shows another level first (see uapi.go), requested with
+// bias (PullUp or PullDown): the pull toward the level the line should
+// fall back to once the agent releases it (at exit or a crash). The
+// kernel applies the bias where the GPIO controller supports it and
+// ignores it otherwise.
 //
 // On the GPIO character device the line is requested by the first Out and
 // held until the process exits; a second OutputPin of the same line
@@ -25,7 +26,7 @@ import (
 // write that fails releases the line: the next Out requests it afresh
 // with its level. On the sysfs GPIO path periph writes "high" or "low" to
 // the direction file, which is glitch-free too; sysfs has no bias.
-func (h *Host) OutputPin(name string, safe gpio.Level) (gpio.PinOut, error) {
+func (h *Host) OutputPin(name string, bias gpio.Pull) (gpio.PinOut, error) {
 	p, err := h.Pin(name)
 	if err != nil {
 		return nil, err
@@ -43,10 +44,6 @@ func (h *Host) OutputPin(name string, safe gpio.Level) (gpio.PinOut, error) {
 	chip := chipOf(line)
 	if chip == "" {
 		return nil, fmt.Errorf("GPIO %s: no GPIO chip holds it", name)
-	}
-	bias := gpio.PullDown
-	if safe {
-		bias = gpio.PullUp
 	}
 	key := fmt.Sprintf("%s:%d", chip, line.Number())
 	h.mu.Lock()

@@ -37,17 +37,25 @@ func init() {
 	})
 }
 
-// outputPinner is a Hardware that opens a pin as an output with a bias
-// toward its safe level (board.Host).
+// outputPinner is a Hardware that opens a pin as an output requested with
+// a bias (board.Host).
 type outputPinner interface {
-	OutputPin(name string, safe gpio.Level) (gpio.PinOut, error)
+	OutputPin(name string, bias gpio.Pull) (gpio.PinOut, error)
 }
 
 func openPin(c actuators.Config, hw actuators.Hardware) (gpio.PinOut, error) {
 	if o, ok := hw.(outputPinner); ok {
-		return o.OutputPin(c.Pin, SafeLevel(c))
+		return o.OutputPin(c.Pin, Bias(c))
 	}
 	return hw.Pin(c.Pin)
+}
+
+// Bias is the pull toward the output's safe level.
+func Bias(c actuators.Config) gpio.Pull {
+	if SafeLevel(c) {
+		return gpio.PullUp
+	}
+	return gpio.PullDown
 }
 
 // SafeLevel is the pin level of the output's shutdown state: the level

@@ -48,11 +48,11 @@ func TestRelayOnGpiotest(t *testing.T) {
 // pinnerHW is a board whose outputs are opened through OutputPin.
 type pinnerHW struct {
 	boardtest.Hardware
-	safe map[string]gpio.Level
+	bias map[string]gpio.Pull
 }
 
-func (h *pinnerHW) OutputPin(name string, safe gpio.Level) (gpio.PinOut, error) {
-	h.safe[name] = safe
+func (h *pinnerHW) OutputPin(name string, bias gpio.Pull) (gpio.PinOut, error) {
+	h.bias[name] = bias
 	p, err := h.Pin(name)
 	if err != nil {
 		return nil, err
@@ -67,28 +67,29 @@ func TestOpenSafeAndBootLevels(t *testing.T) {
 	for _, tc := range []struct {
 		activeLow      bool
 		boot, shutdown string
-		safe, first    gpio.Level
+		bias           gpio.Pull
+		first          gpio.Level
 	}{
-		{false, "", "", gpio.Low, gpio.Low},
-		{true, "", "", gpio.High, gpio.High},
-		{true, "on", "off", gpio.High, gpio.Low},
-		{false, "on", "off", gpio.Low, gpio.High},
-		{false, "off", "on", gpio.High, gpio.Low},
-		{true, "off", "on", gpio.Low, gpio.High},
+		{false, "", "", gpio.PullDown, gpio.Low},
+		{true, "", "", gpio.PullUp, gpio.High},
+		{true, "on", "off", gpio.PullUp, gpio.Low},
+		{false, "on", "off", gpio.PullDown, gpio.High},
+		{false, "off", "on", gpio.PullUp, gpio.Low},
+		{true, "off", "on", gpio.PullDown, gpio.High},
 	} {
 		pin := &boardtest.Pin{N: "GPIO17"}
-		hw := &pinnerHW{Hardware: boardtest.Hardware{Pins: map[string]*boardtest.Pin{"GPIO17": pin}}, safe: map[string]gpio.Level{}}
+		hw := &pinnerHW{Hardware: boardtest.Hardware{Pins: map[string]*boardtest.Pin{"GPIO17": pin}}, bias: map[string]gpio.Pull{}}
 		c := actuators.Config{Name: "pump", Driver: "gpio", Pin: "GPIO17", ActiveLow: tc.activeLow,
 			Safety: actuators.Safety{Boot: tc.boot, Shutdown: tc.shutdown}}
-		if SafeLevel(c) != tc.safe || BootLevel(c) != tc.first {
-			t.Errorf("%+v: SafeLevel %v BootLevel %v", tc, SafeLevel(c), BootLevel(c))
+		if Bias(c) != tc.bias || BootLevel(c) != tc.first {
+			t.Errorf("%+v: Bias %v BootLevel %v", tc, Bias(c), BootLevel(c))
 		}
 		s, err := actuators.Build([]actuators.Config{c}, hw, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := hw.safe["GPIO17"]; got != tc.safe {
-			t.Errorf("%+v: opened with safe level %v, want %v", tc, got, tc.safe)
+		if got := hw.bias["GPIO17"]; got != tc.bias {
+			t.Errorf("%+v: opened with bias %v, want %v", tc, got, tc.bias)
 		}
 		if pin.Outs() != 1 || pin.Read() != tc.first {
 			t.Errorf("%+v: %d writes, level %v; want one write of %v", tc, pin.Outs(), pin.Read(), tc.first)

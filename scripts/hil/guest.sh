@@ -196,6 +196,14 @@ check "start: pump bias toward off (pull-up)" pull-up "$(cat $SIM/sim_gpio0/pull
 check "start: heater bias toward off (pull-down)" pull-down "$(cat $SIM/sim_gpio1/pull)"
 check "start: vent bias toward shutdown on (pull-up)" pull-up "$(cat $SIM/sim_gpio3/pull)"
 
+# edgecron gpio-config prints the bias the agent requests: the kernel's.
+edgecron gpio-config --config /etc/edgecron/agent.yaml > /tmp/gpio-config.txt
+printed_bias() { awk -v n="$1" '$1 == "#" && $2 == n { print $6 }' /tmp/gpio-config.txt; }
+for o in pump:0 heater:1 fan:2 vent:3; do
+	check "gpio-config: ${o%:*} bias as the kernel applied it" "$(cat "$SIM/sim_gpio${o#*:}/pull")" "$(printed_bias "${o%:*}")"
+done
+check "gpio-config: pump config.txt line" "gpio=17=op,dh" "$(grep '^gpio=17=' /tmp/gpio-config.txt | cut -f1)"
+
 # --- commands ------------------------------------------------------------------
 run() { edgecron jobs run "$1" --config /etc/edgecron/agent.yaml > /dev/null || fail "jobs run $1" "failed"; }
 run toggle-pump
@@ -295,8 +303,14 @@ AGENT=$!
 wait_for grep -q "msg=running" /tmp/agent2.log || fail restart "the agent did not start again"
 check "restart: pump traced levels" 1 "$(values 0)"
 check "restart: fan traced levels" 0 "$(values 2)"
-kill -TERM $AGENT
+
+# --- crash: killed with the pump on, no shutdown state driven ------------------------
+run toggle-pump
+wait_for test "$(simval 0)" = 0
+check "crash: pump on before the kill" 0 "$(simval 0)"
+kill -KILL $AGENT
 wait $AGENT
+check "crash: pump released, held off by its bias (high)" 1 "$(simval 0)"
 
 if grep -q "HIL_DEBUG" /proc/cmdline; then
 	echo "--- agent log"; cat /tmp/agent.log
