@@ -23,7 +23,7 @@ const (
 	DefaultKeepAlive     = 30 * time.Second
 	DefaultOutboxBytes   = 8 << 20
 	DefaultOutboxAge     = 7 * 24 * time.Hour
-	DefaultFlushInterval = 10 * time.Second
+	DefaultFlushInterval = time.Minute
 	// DefaultDiscoveryPrefix is Home Assistant's own default.
 	DefaultDiscoveryPrefix = "homeassistant"
 )

@@ -29,7 +29,7 @@ keepalive: 15s
 		t.Fatal(err)
 	}
 	if c.Prefix != "edgecron" || c.Outbox.MaxBytes != 1<<20 || c.Outbox.MaxAge.D() != 48*time.Hour ||
-		c.Outbox.FlushInterval.D() != 10*time.Second || c.KeepAlive.D() != 15*time.Second || !c.HomeAssistant ||
+		c.Outbox.FlushInterval.D() != time.Minute || c.KeepAlive.D() != 15*time.Second || !c.HomeAssistant ||
 		c.TLS.Key != "/etc/k.pem" {
 		t.Fatalf("config = %+v", c)
 	}

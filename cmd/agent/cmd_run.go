@@ -196,7 +196,10 @@ func (a *agent) run(ctx context.Context) (err error) {
 	if err := a.sched.Shutdown(sctx, true); err != nil {
 		log.Error("scheduler shutdown", "err", err)
 	}
-	a.ext.stop(a)
+	if err := a.ext.stop(a); err != nil {
+		log.Info("stopped, with telemetry lost")
+		return err
+	}
 	log.Info("stopped")
 	return nil
 }

@@ -26,7 +26,8 @@ type extensions struct {
 	sensors *sensors.Registry
 	outputs *actuators.Set
 	sink    sensors.Sink
-	mq      *mqtt.Agent // nil without mqtt.broker
+	mq      *mqtt.Agent    // nil without mqtt.broker
+	ob      *outbox.Outbox // nil without mqtt.broker
 
 	cancel context.CancelFunc // ends the goroutines below
 	wg     sync.WaitGroup
@@ -73,10 +74,11 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 		a.log.Info("mqtt: no broker configured (mqtt.broker): remote control and telemetry are off")
 		return nil
 	}
-	ob, err := outbox.Open(a.store.DB(), outbox.Options{MaxBytes: c.MQTT.Outbox.MaxBytes.N(), MaxAge: c.MQTT.Outbox.MaxAge.D()})
+	ob, err := outbox.Open(a.store.DB(), outbox.Options{MaxBytes: c.MQTT.Outbox.MaxBytes.N(), MaxAge: c.MQTT.Outbox.MaxAge.D(), Logger: a.log})
 	if err != nil {
 		return fmt.Errorf("mqtt outbox: %w", err)
 	}
+	e.ob = ob
 	e.mq, err = mqtt.New(c.MQTT, mqtt.Deps{
 		DeviceID: c.DeviceID, Groups: c.Groups, Scheduler: a.sched, Outbox: ob,
 		Actuators: actuators.Payloads{Set: e.outputs}, Inventory: inventory{e.sensors, e.outputs},
@@ -141,8 +143,10 @@ func (e *extensions) brokerChanged(connected bool) {
 // stop runs after the scheduler stopped, so nothing else commands the
 // outputs: every output goes to its shutdown state (a running pulse is cut
 // short), then MQTT publishes that state, says offline and commits its
-// outbox.
-func (e *extensions) stop(a *agent) {
+// outbox. It returns an error when that last commit failed and telemetry
+// was lost (the outbox logged and counted it): the agent's exit status
+// says so.
+func (e *extensions) stop(a *agent) error {
 	if e.outputs != nil {
 		if err := e.outputs.Halt(); err != nil {
 			a.log.Error("outputs to their shutdown state", "err", err)
@@ -163,12 +167,21 @@ func (e *extensions) stop(a *agent) {
 		}
 		e.mq = nil
 	}
+	if e.ob != nil {
+		ob := e.ob
+		e.ob = nil
+		if err := ob.Close(); err != nil {
+			a.log.Error("telemetry lost at the stop", "err", err)
+			return err
+		}
+	}
+	return nil
 }
 
 // close releases the hardware. On a failed start it also does what stop
 // would have done (outputs to their shutdown state).
 func (e *extensions) close(a *agent) {
-	e.stop(a)
+	_ = e.stop(a) // logged; the start already failed
 	if e.outputs != nil {
 		e.outputs.Close()
 	}

@@ -7,8 +7,9 @@
 // cut loses at most the records appended since the last Flush (the agent
 // flushes at most outbox.flush_interval after an append). Everything else that is dropped —
 // records beyond MaxBytes (oldest first), older than MaxAge, or larger than
-// MaxBytes on their own — is counted, and the count is persisted with the
-// records.
+// MaxBytes on their own, and at Close the records a failed last commit
+// could not keep — is counted, logged (at most one line a minute, with the
+// count since the last), and the count is persisted with the records.
 //
 // The Outbox shares the agent's store file: it takes a *bolt.DB and keeps
 // to its own bucket, "mqtt_outbox".
@@ -16,8 +17,8 @@ package outbox
 
 import (
 	"encoding/binary"
-
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -40,7 +41,14 @@ type Options struct {
 	MaxAge   time.Duration // records older than this are dropped; required
 	// Now is the wall clock used for MaxAge; default time.Now.
 	Now func() time.Time
+	// Logger gets the drop warnings; default slog.Default().
+	Logger *slog.Logger
 }
+
+// dropLogEvery is the shortest time between two drop warnings: a full
+// outbox drops a record per reading, and the log must not become the
+// next thing to fill the disk.
+const dropLogEvery = time.Minute
 
 type record struct {
 	ts  time.Time
@@ -66,6 +74,12 @@ type Outbox struct {
 	// (the next Peek) and forgotten if Delete says they were delivered.
 	replaying uint64
 	limbo     []uint64
+
+	commits   int64     // write transactions committed since Open
+	unlogged  uint64    // drops not yet in a log line
+	why       string    // the reason of the latest of them
+	loggedAt  time.Time // the last drop warning
+	hasLogged bool
 }
 
 // Open opens the outbox in db, creating its bucket, and applies the bounds
@@ -77,6 +91,10 @@ func Open(db *bolt.DB, o Options) (*Outbox, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	o.Logger = o.Logger.With("component", "outbox")
 	ob := &Outbox{db: db, opts: o}
 	err := db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketName)
@@ -114,7 +132,7 @@ func (o *Outbox) Append(ts time.Time, rec []byte) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if size > o.opts.MaxBytes {
-		o.dropped++
+		o.lost(1, "a record larger than outbox.max_bytes on its own")
 		return
 	}
 	o.pending = append(o.pending, record{ts: ts, rec: append([]byte(nil), rec...)})
@@ -123,8 +141,35 @@ func (o *Outbox) Append(ts time.Time, rec []byte) {
 		o.pendingBytes -= int64(len(o.pending[0].rec)) + overhead
 		o.pending[0] = record{}
 		o.pending = o.pending[1:]
-		o.dropped++
+		o.lost(1, "more than outbox.max_bytes waiting for a commit: the oldest went")
 	}
+}
+
+// lost counts n dropped records and logs them, rate-limited. Called with
+// o.mu held.
+func (o *Outbox) lost(n uint64, why string) {
+	if n == 0 {
+		return
+	}
+	o.dropped += n
+	o.unlogged += n
+	o.why = why
+	o.logDrops(false)
+}
+
+// logDrops writes the drop warning for the drops not yet logged, unless
+// one was written less than dropLogEvery ago (force: write it anyway).
+// Called with o.mu held.
+func (o *Outbox) logDrops(force bool) {
+	if o.unlogged == 0 {
+		return
+	}
+	now := o.opts.Now()
+	if since := now.Sub(o.loggedAt); !force && o.hasLogged && since >= 0 && since < dropLogEvery {
+		return
+	}
+	o.opts.Logger.Warn("telemetry records dropped from the outbox", "dropped", o.unlogged, "why", o.why, "dropped_total", o.dropped)
+	o.unlogged, o.loggedAt, o.hasLogged = 0, now, true
 }
 
 // CountDropped adds n records dropped before they reached the outbox (the
@@ -145,6 +190,7 @@ func (o *Outbox) Flush() error {
 }
 
 func (o *Outbox) flushLocked() error {
+	o.logDrops(false) // drops held back by the rate limit
 	if len(o.pending) == 0 && o.count == 0 && o.dropped == o.droppedSaved {
 		return nil
 	}
@@ -198,8 +244,11 @@ func (o *Outbox) flushLocked() error {
 	if err != nil {
 		return fmt.Errorf("outbox: flush: %w", err)
 	}
+	o.commits++
 	o.pending, o.pendingBytes = nil, 0
-	o.count, o.bytes, o.dropped, o.droppedSaved = count, bytes, dropped, dropped
+	o.count, o.bytes = count, bytes
+	o.lost(dropped-o.dropped, "older than outbox.max_age, or beyond outbox.max_bytes (oldest first)")
+	o.droppedSaved = o.dropped
 	o.limbo = limbo
 	return nil
 }
@@ -231,7 +280,7 @@ func (o *Outbox) Peek(n int) (seqs []uint64, recs [][]byte, err error) {
 	}
 	// A new replay: the last one ended without Delete, and what it lost
 	// to the bounds was not delivered.
-	o.dropped += uint64(len(o.limbo))
+	o.lost(uint64(len(o.limbo)), "dropped by the bounds while being replayed, and not delivered")
 	o.limbo, o.replaying = nil, 0
 	if len(seqs) > 0 {
 		o.replaying = seqs[len(seqs)-1]
@@ -264,14 +313,17 @@ func (o *Outbox) Delete(through uint64) error {
 	if err != nil {
 		return fmt.Errorf("outbox: delete: %w", err)
 	}
+	o.commits++
 	o.count, o.bytes = count, bytes
 	// The replay was delivered up to through: what the bounds dropped of
 	// it up to there was delivered, the rest was not.
+	var undelivered uint64
 	for _, seq := range o.limbo {
 		if seq > through {
-			o.dropped++
+			undelivered++
 		}
 	}
+	o.lost(undelivered, "dropped by the bounds while being replayed, and not delivered")
 	o.limbo, o.replaying = nil, 0
 	return nil
 }
@@ -282,6 +334,37 @@ func (o *Outbox) Stats() (queued int, dropped uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.count + len(o.pending), o.dropped
+}
+
+// Commits returns the write transactions committed since Open (Flush and
+// Delete; each is fsynced): what the outbox costs the SD card.
+func (o *Outbox) Commits() int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.commits
+}
+
+// Close is the last commit of a stopping agent: it flushes what is
+// pending. If that fails (a full disk), the records still in memory are
+// lost with the process: Close counts them dropped, logs it, tries to
+// save the drop count alone, and returns an error saying how many were
+// lost, so that the agent's exit status says so. The outbox stays usable.
+func (o *Outbox) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	err := o.flushLocked()
+	if err == nil {
+		o.logDrops(true)
+		return nil
+	}
+	n := uint64(len(o.pending))
+	o.pending, o.pendingBytes = nil, 0
+	o.lost(n, "the last commit before the stop failed: "+err.Error())
+	o.logDrops(true)
+	if serr := o.flushLocked(); serr != nil {
+		o.opts.Logger.Error("the drop count could not be saved either", "dropped_total", o.dropped, "err", serr)
+	}
+	return fmt.Errorf("outbox: %d telemetry record(s) lost at the stop: %w", n, err)
 }
 
 func key(seq uint64) []byte {
