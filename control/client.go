@@ -139,10 +139,14 @@ func (c *Client) ImportRaw(ctx context.Context, docs []byte) ([]sched.Job, error
 }
 
 // Reload asks the agent to re-read and apply its config file. A rejected
-// file returns its problems with the error (code bad_request).
+// file returns its problems with the error (code bad_request); an applied
+// one, the changes that wait for a restart.
 func (c *Client) Reload(ctx context.Context) ([]string, error) {
 	rep, err := c.call(ctx, request{Op: "reload"})
-	return rep.Problems, err
+	if err != nil {
+		return rep.Problems, err
+	}
+	return rep.Notes, nil
 }
 
 // Read takes one reading of a sensor through the agent.

@@ -33,8 +33,9 @@ type Jobs interface {
 // refuses these ops.
 type Agent interface {
 	// Reload re-reads the config file and applies it, as SIGHUP does. A
-	// rejected file returns every problem found and an error.
-	Reload(ctx context.Context) (problems []string, err error)
+	// rejected file returns every problem found and an error; an applied
+	// one, notes (changes that wait for a restart) and nil.
+	Reload(ctx context.Context) (messages []string, err error)
 	// Read takes one reading of a sensor (a JSON document).
 	Read(ctx context.Context, sensor string) (json.RawMessage, error)
 	// Set applies a set payload (as MQTT's <root>/actuators/NAME/set
@@ -65,6 +66,8 @@ type reply struct {
 	Jobs   []jobDoc   `json:"jobs,omitempty"`
 	// Problems lists what a rejected reload found wrong.
 	Problems []string `json:"problems,omitempty"`
+	// Notes lists what an applied reload left for a restart.
+	Notes []string `json:"notes,omitempty"`
 	// Result is a reading (read) or an actuator state (set).
 	Result json.RawMessage `json:"result,omitempty"`
 }

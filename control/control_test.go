@@ -200,13 +200,13 @@ func TestListenPath(t *testing.T) {
 }
 
 // fakeAgent answers the agent ops: reload rejects when problems is set.
-type fakeAgent struct{ problems []string }
+type fakeAgent struct{ problems, notes []string }
 
 func (f fakeAgent) Reload(context.Context) ([]string, error) {
 	if len(f.problems) > 0 {
 		return f.problems, sched.FieldError("", "config rejected")
 	}
-	return nil, nil
+	return f.notes, nil
 }
 
 func (fakeAgent) Read(_ context.Context, name string) (json.RawMessage, error) {
@@ -237,9 +237,9 @@ func TestAgentOps(t *testing.T) {
 		}
 		return c
 	}
-	ok := listen("ok.sock", fakeAgent{})
-	if probs, err := ok.Reload(ctx); err != nil || len(probs) != 0 {
-		t.Errorf("reload = %v, %v", probs, err)
+	ok := listen("ok.sock", fakeAgent{notes: []string{"restart for mqtt"}})
+	if notes, err := ok.Reload(ctx); err != nil || len(notes) != 1 || notes[0] != "restart for mqtt" {
+		t.Errorf("reload = %v, %v", notes, err)
 	}
 	bad := listen("bad.sock", fakeAgent{problems: []string{"line 3: log.level: no", "line 9: jobs.0: no"}})
 	if probs, err := bad.Reload(ctx); sched.ErrorCode(err) != sched.CodeBadRequest || len(probs) != 2 || probs[1] != "line 9: jobs.0: no" {

@@ -181,13 +181,13 @@ func (s *Server) agentOp(ctx context.Context, req request) reply {
 	)
 	switch req.Op {
 	case "reload":
-		probs, err := s.agent.Reload(ctx)
+		msgs, err := s.agent.Reload(ctx)
 		if err != nil {
 			rep := rejected(err)
-			rep.Problems = probs
+			rep.Problems = msgs
 			return rep
 		}
-		return reply{Status: "accepted", Code: sched.CodeOK}
+		return reply{Status: "accepted", Code: sched.CodeOK, Notes: msgs}
 	case "read":
 		res, err = s.agent.Read(ctx, req.Name)
 	default:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strconv"
 
 	"github.com/edgecron/edgecron/actuators"
@@ -18,23 +19,61 @@ import (
 
 // reloadRequest asks the agent's main loop for a reload; the outcome
 // comes back on done.
-type reloadRequest struct{ done chan error }
+type reloadRequest struct{ done chan reloadOutcome }
+
+type reloadOutcome struct {
+	notes []string // applied: what waits for a restart
+	err   error    // rejected
+}
 
 // Reload hands a reload to the main loop, which runs it exactly as it runs
-// one for SIGHUP, and waits for the outcome.
+// one for SIGHUP, and waits for the outcome: when applied, the changes
+// that wait for a restart; when rejected, every problem.
 func (a *agent) Reload(ctx context.Context) ([]string, error) {
-	req := reloadRequest{done: make(chan error, 1)}
+	req := reloadRequest{done: make(chan reloadOutcome, 1)}
 	select {
 	case a.reloads <- req:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	select {
-	case err := <-req.done:
-		return reloadProblems(err), err
+	case o := <-req.done:
+		if o.err != nil {
+			return reloadProblems(o.err), o.err
+		}
+		return o.notes, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// restartNeeded names the keys whose change a reload does not apply: the
+// agent was built with them (connection, store, board, socket, logger,
+// scheduler options).
+func restartNeeded(old, c *Config) []string {
+	var keys []string
+	for _, k := range []struct {
+		key  string
+		same bool
+	}{
+		{"device_id", old.DeviceID == c.DeviceID},
+		{"groups", reflect.DeepEqual(old.Groups, c.Groups)},
+		{"timezone", old.location.String() == c.location.String()},
+		{"mqtt", reflect.DeepEqual(old.MQTT, c.MQTT)},
+		{"store", old.Store == c.Store},
+		{"hardware", old.Hardware == c.Hardware},
+		{"control", old.Control == c.Control},
+		{"scheduler.workers", old.Scheduler.Workers == c.Scheduler.Workers},
+		{"scheduler.max_processes", old.Scheduler.MaxProcesses == c.Scheduler.MaxProcesses},
+		{"scheduler.job_defaults", reflect.DeepEqual(old.defaults, c.defaults)},
+		{"log", old.Log == c.Log},
+		{"clock", old.Clock == c.Clock},
+	} {
+		if !k.same {
+			keys = append(keys, k.key)
+		}
+	}
+	return keys
 }
 
 // reloadProblems lists what a rejected reload found wrong: every problem of

@@ -65,7 +65,7 @@ func (m *Main) reload(ctx context.Context, args []string) error {
 	var f configFlags
 	fs.StringVar(&f.path, "config", defaultConfigPath, "config file (where the agent's control socket is)")
 	fs.StringVar(&f.ov.Socket, "socket", "", "control socket (overrides control.socket)")
-	asJSON := fs.Bool("json", false, `print {"status":"accepted"|"rejected","problems":[...]} on standard output`)
+	asJSON := fs.Bool("json", false, `print {"status":"accepted"|"rejected","problems":[...],"notes":[...]} on standard output`)
 	if pos, err := parseFlags(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
@@ -79,20 +79,26 @@ func (m *Main) reload(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	probs, err := cl.Reload(ctx)
+	msgs, err := cl.Reload(ctx)
+	probs, notes := []string{}, []string{}
+	if err != nil {
+		probs = append(probs, msgs...)
+	} else {
+		notes = append(notes, msgs...)
+	}
 	if *asJSON {
 		status := "accepted"
 		if err != nil {
 			status = "rejected"
 		}
-		if probs == nil {
-			probs = []string{}
-		}
-		if werr := writeJSON(m.Stdout, map[string]any{"status": status, "problems": probs}); werr != nil {
+		if werr := writeJSON(m.Stdout, map[string]any{"status": status, "problems": probs, "notes": notes}); werr != nil {
 			return werr
 		}
 	} else if err == nil {
 		fmt.Fprintln(m.Stdout, "reloaded: the agent runs on the file now")
+		for _, n := range notes {
+			fmt.Fprintf(m.Stdout, "  note: %s\n", n)
+		}
 	} else if len(probs) > 0 {
 		fmt.Fprintf(m.Stdout, "rejected: %d problem(s)\n", len(probs))
 		for _, p := range probs {

@@ -78,6 +78,13 @@ actuators:
 	if code, out, _ := run(t, "", "jobs", "list", "--config", cfgPath); code != 0 || !strings.Contains(out, "\nj ") {
 		t.Errorf("the reloaded job is not there:\n%s", out)
 	}
+	// Applied, but a key the running agent was built with waits for a
+	// restart: the report says which.
+	write("jobs:\n  - {id: j, trigger: {type: interval, hours: 1}, action: {type: read, sensor: air}}\nscheduler: {workers: 3}\n")
+	code, out, errs = run(t, "", "reload", "--config", cfgPath)
+	if code != exitOK || !strings.Contains(out, "note: not applied until a restart (systemctl restart edgecron): scheduler.workers") {
+		t.Errorf("reload with a restart-only change: exit %d:\n%s%s", code, out, errs)
+	}
 
 	// Rejected: every problem, exit 2, the agent runs on.
 	write("jobs:\n  - {id: j, trigger: {type: interval, hours: 1}, action: {type: read, sensor: soil}}\nlog: {level: loud}\n")

@@ -26,12 +26,13 @@ func init() {
 	register("db", "compact or check the store file (offline)", (*Main).db)
 }
 
-const jobsUsage = "jobs list|get ID|export|import FILE|pause ID|resume ID|remove ID|run ID [--config FILE] [--db PATH] [--json]"
+const jobsUsage = "jobs list|get ID|export|import FILE|pause ID|resume ID|remove ID|run ID [--config FILE] [--db PATH] [--socket PATH] [--json]"
 
 // storeFlags are the flags of the commands that reach the job store.
 type storeFlags struct {
 	config *string
 	db     *string
+	socket *string
 	json   *bool
 	set    map[string]bool
 }
@@ -41,6 +42,7 @@ func (m *Main) storeFlagSet(name, usage string) (*storeFlags, func([]string) ([]
 	sf := &storeFlags{
 		config: fs.String("config", defaultConfigPath, "config file"),
 		db:     fs.String("db", "", "store file (default: the config's store.path)"),
+		socket: fs.String("socket", "", "the running agent's control socket (default: the config's control.socket)"),
 		json:   fs.Bool("json", false, "list: print the job documents (JSON) instead of the table"),
 	}
 	return sf, func(args []string) ([]string, error) {
@@ -58,18 +60,13 @@ func (sf *storeFlags) load() (*Config, error) {
 		c   *Config
 		err error
 	)
+	ov := Overrides{Store: *sf.db, Socket: *sf.socket}
 	if _, serr := os.Stat(*sf.config); !sf.set["config"] && *sf.db != "" && errors.Is(serr, os.ErrNotExist) {
-		c, err = ParseConfig("(defaults)", []byte("device_id: offline\n"))
+		c, err = ParseConfigWith("(defaults)", []byte("device_id: offline\n"), ov)
 	} else {
-		c, err = LoadConfig(*sf.config)
+		c, err = LoadConfigWith(*sf.config, ov)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if *sf.db != "" {
-		c.Store.Path = *sf.db
-	}
-	return c, nil
+	return c, err
 }
 
 var entryField = regexp.MustCompile(`^\[(\d+)\]\.?(.*)$`)
@@ -112,7 +109,12 @@ func byJobID(data []byte, err error) error {
 // socketOf reads control.socket from the config file without validating
 // the rest (the file may have become invalid while an agent runs on the
 // version it accepted); "" when the file cannot be read.
-func (sf *storeFlags) socketOf() string { return socketFromFile(*sf.config) }
+func (sf *storeFlags) socketOf() string {
+	if *sf.socket != "" {
+		return *sf.socket
+	}
+	return socketFromFile(*sf.config)
+}
 
 // jobsAPI is what the jobs subcommands use, from a running agent's control
 // socket or from the store opened directly.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -182,7 +183,8 @@ func (a *agent) run(ctx context.Context) (err error) {
 			a.reload(ctx)
 			continue
 		case req := <-a.reloads:
-			req.done <- a.reload(ctx)
+			notes, err := a.reload(ctx)
+			req.done <- reloadOutcome{notes, err}
 			continue
 		case <-ctx.Done():
 		}
@@ -215,7 +217,8 @@ func livenessWait(n *sdnotify.Notifier) time.Duration {
 }
 
 // reload re-reads the config file (SIGHUP, `edgecron reload`) and returns
-// nil when it was applied, else why it was rejected; either way the
+// nil when it was applied (with the changed keys that wait for a
+// restart), else why it was rejected; either way the
 // outcome is logged and published as an event on MQTT. An invalid file is
 // rejected before anything changes (the one validation of check-config
 // and run); jobs are synchronised with the file. Sensors and actuators
@@ -224,7 +227,7 @@ func livenessWait(n *sdnotify.Notifier) time.Duration {
 // back, so that the running jobs keep reading them; the actuators and
 // handlers already applied by then stay applied (outputs are not cycled
 // back).
-func (a *agent) reload(ctx context.Context) (err error) {
+func (a *agent) reload(ctx context.Context) (notes []string, err error) {
 	a.notify.Reloading("reloading " + a.cfg.path)
 	defer a.notify.Ready("reloaded")
 	// Whatever the outcome (a rejected reload puts sensors and actuators
@@ -239,14 +242,14 @@ func (a *agent) reload(ctx context.Context) (err error) {
 	}()
 	c, err := a.flags.load()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.ext.reload(ctx, a, c); err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.hs.update(c); err != nil {
 		a.ext.restore(ctx, a)
-		return err
+		return nil, err
 	}
 	old := a.cfg
 	a.cfg = c
@@ -258,7 +261,7 @@ func (a *agent) reload(ctx context.Context) (err error) {
 			a.log.Error("reload: restoring the running config's commands and publish rules", "err", err)
 		}
 		a.ext.restore(ctx, a)
-		return fmt.Errorf("jobs: %w", err)
+		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	// Unchanged and remote jobs are checked against the new sensors,
 	// actuators and commands: one that now names something gone is kept,
@@ -267,7 +270,11 @@ func (a *agent) reload(ctx context.Context) (err error) {
 		a.log.Warn("reload: jobs whose validity changed", "jobs", ids)
 	}
 	a.log.Info("reloaded", "config", c.path, "jobs", len(c.jobs), "sensors", len(c.Sensors))
-	return nil
+	if keys := restartNeeded(old, c); len(keys) > 0 {
+		a.log.Warn("reload: changed keys wait for a restart: restart the agent to apply them", "keys", keys)
+		notes = append(notes, fmt.Sprintf("not applied until a restart (systemctl restart edgecron): %s", strings.Join(keys, ", ")))
+	}
+	return notes, nil
 }
 
 // syncJobs makes the scheduler's config jobs the file's jobs plus the read

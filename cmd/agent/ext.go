@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -211,9 +210,6 @@ func (e *extensions) reload(ctx context.Context, a *agent, c *Config) error {
 		// Reload may have applied part of the list before a drive failed.
 		e.restore(ctx, a)
 		return fmt.Errorf("actuators: %w", dottedErr{err})
-	}
-	if !reflect.DeepEqual(a.cfg.MQTT, c.MQTT) || a.cfg.DeviceID != c.DeviceID || !reflect.DeepEqual(a.cfg.Groups, c.Groups) {
-		a.log.Warn("reload: mqtt, device_id or groups changed: restart the agent to apply them")
 	}
 	return nil
 }
