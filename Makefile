@@ -18,10 +18,10 @@ vet:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# The release build's compiler flags (scripts/goflags.sh); cross builds
-# strip and stamp the version as well.
+# The release build's compiler flags (scripts/goflags.sh) and version stamp
+# (scripts/version.sh); cross builds strip as well.
 build:
-	$(GO) build -trimpath $$(scripts/goflags.sh) -o bin/edgecron ./cmd/agent
+	$(GO) build -trimpath $$(scripts/goflags.sh) -ldflags "-X main.version=$$(scripts/version.sh)" -o bin/edgecron ./cmd/agent
 
 run: build
 	./bin/edgecron run --config configs/demo.yaml

@@ -16,9 +16,9 @@
 #
 # Environment:
 #   OUT      output directory (default: dist/ in the repository)
-#   VERSION  version stamped into the binary (default: git describe; with
-#            no tag in the history, v0.0.0-<commits>-g<hash>, so that
-#            package versions still grow with every commit)
+#   VERSION  version stamped into the binary (default: scripts/version.sh,
+#            git describe; with no tag in the history v0.0.0-<commits>-g<hash>,
+#            so that package versions still grow with every commit)
 #   DEBS     0: no Debian packages. Without dpkg-deb there are none either,
 #            and the script says so; with CI=true that is a failure.
 #   PKG      main package to build (default: ./cmd/agent)
@@ -32,13 +32,7 @@ MODDIR=${MODDIR:-$repo}
 GO=${GO:-go}
 
 if [ -z "${VERSION:-}" ]; then
-	if VERSION=$(git -C "$MODDIR" describe --tags --dirty 2>/dev/null); then
-		:
-	elif hash=$(git -C "$MODDIR" describe --always --dirty 2>/dev/null); then
-		VERSION=v0.0.0-$(git -C "$MODDIR" rev-list --count HEAD)-g$hash
-	else
-		VERSION=v0.0.0-dev
-	fi
+	VERSION=$("$repo/scripts/version.sh" "$MODDIR")
 fi
 DEBS=${DEBS:-1}
 
