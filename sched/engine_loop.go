@@ -99,6 +99,7 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 	var evs []Event
 	if !s.paused {
 		s.inTick = true
+		var oneShots []*entry
 		for s.queue.due(now) {
 			e := s.queue.peek()
 			if s.untrusted && !triggerKinds[e.kind].elapsed {
@@ -107,10 +108,18 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 				s.held[e] = struct{}{}
 				continue
 			}
-			s.fire(e, now, &evs)
+			if triggerKinds[e.kind].oneShot {
+				s.unschedule(e)
+				oneShots = append(oneShots, e)
+				continue
+			}
+			s.fire(e, now, &evs, false)
 		}
 		s.inTick = false
-		s.dispatch()
+		s.dispatch() // the recurring runs start before the one-shots' commit
+		if len(oneShots) > 0 {
+			s.fireOneShots(oneShots, now, &evs)
+		}
 	}
 	if el-s.lastCheckpoint >= s.opts.CheckpointInterval {
 		if err := s.checkpointLocked(s.runCtx); err != nil {
@@ -120,11 +129,37 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 	s.emitUnlock(evs...)
 }
 
+// fireOneShots fires one-shot jobs due together. Each is removed,
+// durably, before it runs, and all their removals go in one commit: a
+// burst of date jobs due at the same moment costs one fsync, not one
+// each. Should that commit fail, each is tried on its own, so that one
+// job the store refuses does not keep the others from running. Called
+// with s.mu held; the entries are due and out of the queue.
+func (s *Scheduler) fireOneShots(es []*entry, now time.Time, evs *[]Event) {
+	removed := false
+	if len(es) > 1 {
+		changes := make([]Change, len(es))
+		for i, e := range es {
+			changes[i] = Change{Delete: true, ID: e.job.ID, PrevVersion: e.job.Version}
+		}
+		err := s.store.Commit(s.runCtxOrBackground(), changes)
+		if err != nil {
+			s.log.Warn("one-shot jobs: their removal in one commit failed; trying one by one", "jobs", len(es), "err", err)
+		}
+		removed = err == nil
+	}
+	for _, e := range es {
+		s.fire(e, now, evs, removed)
+	}
+}
+
 // fire handles e, due at now: it works out the run times that fell due
 // (one, or several after a downtime or a wall-clock step), applies the
 // job's coalesce and misfire_grace_time to them, submits the runs and
-// schedules e's next fire time. Called with s.mu held; e is due.
-func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event) {
+// schedules e's next fire time. A one-shot job is removed first, unless
+// removed says its removal is committed already. Called with s.mu held;
+// e is due.
+func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event, removed bool) {
 	first, firstAt := e.next, e.fireAt()
 	var buf [1]time.Time // the usual case: one run due
 	buf[0] = first
@@ -200,7 +235,10 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event) {
 	if triggerKinds[e.kind].oneShot {
 		s.unschedule(e)
 		e.next = time.Time{}
-		err := s.store.Commit(s.runCtxOrBackground(), []Change{{Delete: true, ID: e.job.ID, PrevVersion: e.job.Version}})
+		var err error
+		if !removed {
+			err = s.store.Commit(s.runCtxOrBackground(), []Change{{Delete: true, ID: e.job.ID, PrevVersion: e.job.Version}})
+		}
 		if err != nil {
 			e.job.LastResult = "error: not run: could not remove the one-shot job first: " + err.Error()
 			s.markDirty(e)

@@ -113,7 +113,10 @@ func (s *Scheduler) dispatch() {
 			return
 		}
 		s.runs.Add(1)
-		go s.worker(p)
+		// The run is made here, under the lock the caller holds, so that
+		// the worker starts at once: not after whatever else holds the
+		// lock now (a tick committing one-shot removals).
+		go s.worker(p, Run{Job: p.e.snapshot(), ScheduledTime: p.scheduled})
 	}
 }
 
@@ -154,11 +157,8 @@ func (s *Scheduler) takePending() (pendingRun, bool) {
 // worker executes p, then any pending run it may take, and exits when none
 // is left: at most Options.Workers of them run at once, and a run waiting
 // for a slot costs no goroutine.
-func (s *Scheduler) worker(p pendingRun) {
+func (s *Scheduler) worker(p pendingRun, run Run) {
 	defer s.runs.Done()
-	s.mu.Lock()
-	run := Run{Job: p.e.snapshot(), ScheduledTime: p.scheduled}
-	s.mu.Unlock()
 	for {
 		start := s.clock.Elapsed()
 		res, err := s.call(s.runCtx, p.he, run)
