@@ -258,6 +258,7 @@ func yamlProblem(doc *yaml.Node, err error) Problem {
 				p.Path = pathAtLine(doc, "", n)
 			}
 		}
+		p.Msg = typeErrorText(p.Msg)
 		return p
 	}
 	return Problem{Msg: strings.TrimPrefix(msg, "yaml: ")}

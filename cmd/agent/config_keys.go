@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -195,4 +196,51 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+var yamlTypeError = regexp.MustCompile("^cannot unmarshal (!![a-z]+)(?: `([^`]*)`)? into (.+)$")
+
+// typeErrorText says a YAML type error in the config's words: what the key
+// takes and what the file has ("must be a whole number, not "many""),
+// instead of the decoder's Go types ("cannot unmarshal !!str `many` into
+// int"). Other messages are returned as they are.
+func typeErrorText(msg string) string {
+	m := yamlTypeError.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	want := strings.TrimLeft(m[3], "*")
+	switch {
+	case strings.HasPrefix(want, "[]"):
+		want = "a list"
+	case strings.HasPrefix(want, "map["), strings.Contains(want, "."):
+		want = "a mapping of keys"
+	case want == "bool":
+		want = "true or false"
+	case want == "string":
+		want = "a single value"
+	case strings.HasPrefix(want, "float"):
+		want = "a number"
+	case strings.HasPrefix(want, "uint"):
+		want = "a whole number, 0 or more"
+	case strings.HasPrefix(want, "int"):
+		want = "a whole number"
+	default:
+		return msg
+	}
+	var got string
+	switch m[1] {
+	case "!!seq":
+		got = "a list"
+	case "!!map":
+		got = "a mapping"
+	case "!!null":
+		got = "empty"
+	default:
+		got = strconv.Quote(m[2])
+		if m[1] != "!!str" {
+			got = m[2]
+		}
+	}
+	return "must be " + want + ", not " + got
 }

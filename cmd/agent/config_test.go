@@ -71,6 +71,9 @@ func TestConfigProblems(t *testing.T) {
 		{"nested typo", "device_id: a\nlog:\n  level: info\n  fromat: json\n", []string{`line 4: log.fromat: unknown key (did you mean "format"?)`}},
 		{"typo in a list entry", "device_id: a\nsensors:\n  - {name: t, driver: sim, intervall: 5s}\n", []string{`line 3: sensors.0.intervall: unknown key (did you mean "interval"?)`}},
 		{"no near key", "device_id: a\nstore: {colour: red}\n", []string{`line 2: store.colour: unknown key (known: path, checkpoint_interval, max_size)`}},
+		{"bool", "device_id: a\nmqtt: {broker: tcp://h:1883, home_assistant: maybe}\n", []string{`line 2: mqtt.home_assistant: must be true or false, not "maybe"`}},
+		{"list wanted", "device_id: a\ngroups: kitchen\n", []string{`line 2: groups: must be a list, not "kitchen"`}},
+		{"mapping wanted", "device_id: a\nstore: [1, 2]\n", []string{"line 2: store: must be a mapping of keys, not a list"}},
 		{"empty file", "", []string{"line 1: the file is empty"}},
 		{"only comments", "# nothing here\n", []string{"line 1: the file is empty"}},
 		{"indented a space too little", "device_id: a\nlog:\n  level: info\n format: text\n", []string{"line 4: did not find expected key"}},
@@ -102,13 +105,13 @@ func TestConfigProblems(t *testing.T) {
 		{"several at once", "device_id: a\nlog: {level: loud, format: xml}\nclock: {source: sundial}\n",
 			[]string{"log.level", "log.format", "line 3: clock.source"}},
 		{"type errors and the rest at once", "device_id: a\nscheduler:\n  workers: many\nlog: {level: loud}\nmqtt: {qos: 7}\nclock: {source: sundial}\n",
-			[]string{"line 3: scheduler.workers", "cannot unmarshal", "log.level", "line 6: clock.source"}},
+			[]string{`line 3: scheduler.workers: must be a whole number, not "many"`, "log.level", "line 6: clock.source"}},
 		{"unknown key and the rest at once", "device_id: a\nmqt: {}\nlog: {level: loud}\n",
 			[]string{"line 2: mqt: unknown key", "line 3: log.level"}},
 		{"bad values go on to the rest", "device_id: a\nsensors:\n  - {name: t, driver: sim, interval: fast}\nstore: {max_size: lots}\nlog: {level: loud}\n",
 			[]string{"line 3: sensors.0.interval: invalid duration", "line 4: store.max_size: invalid size", "line 5: log.level"}},
 		{"a value of the wrong kind in a flow mapping", "device_id: a\nsensors:\n  - {name: u, driver: bme280, bus: [1]}\nlog: {level: loud}\n",
-			[]string{"line 3: sensors.0.bus: cannot unmarshal !!seq", "line 4: log.level"}},
+			[]string{"line 3: sensors.0.bus: must be a single value, not a list", "line 4: log.level"}},
 		{"not a mapping", "- a\n- b\n", []string{"line 1:", "mapping"}},
 		{"syntax", "device_id: a\n  b: [\n", []string{"line"}},
 		{"job without id", "device_id: a\njobs:\n  - trigger: {type: interval, seconds: 5}\n    action: {type: read, sensor: x}\n",
@@ -174,6 +177,11 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("device_id: a\njobs:\n  - {id: j, trigger: {type: cron, hour: 6}, action: {type: read, sensor: x}}\n"))
 	f.Add([]byte("scheduler: {job_defaults: {misfire_grace_time: null}}\n"))
 	f.Add([]byte("&a [*a]"))
+	f.Add([]byte("timezon: UTC\nlog:\n  levl: info\n"))
+	f.Add([]byte("log:\n  level: info\n format: text\n"))
+	f.Add([]byte("scheduler: {workers: 0}\nstore: {checkpoint_interval: 0s}\n"))
+	f.Add([]byte("groups: [a, b\nlog: {level: info}\n"))
+	f.Add([]byte("sensors: [{name: t, driver: sim}]\njobs:\n  - {id: j, trigger: {type: interval, seconds: 5}, action: {type: read, sensor: u}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseConfig("fuzz.yaml", data)
 		if err == nil && c == nil {
