@@ -116,13 +116,14 @@ func FuzzDebianVersion(f *testing.F) {
 	})
 }
 
-// buildFakeDeb packs a package around a stand-in binary that accepts a
-// config unless it contains the word invalid, and returns its path.
+// buildFakeDeb packs a package around a stand-in binary whose check-config
+// accepts a config unless it contains the word invalid or runs as another
+// user than the service's, and returns its path.
 func buildFakeDeb(t *testing.T, version string) string {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "edgecron")
-	write(t, bin, "#!/bin/sh\ncase \"$1\" in\ncheck-config) ! grep -q invalid \"$3\" ;;\nversion) echo edgecron "+version+" ;;\nesac\n", 0o755)
+	write(t, bin, "#!/bin/sh\ncase \"$1\" in\ncheck-config) [ \"$(id -un)\" = edgecron ] && ! grep -q invalid \"$3\" ;;\nversion) echo edgecron "+version+" ;;\nesac\n", 0o755)
 	out, code := run(t, nil, []string{"SOURCE_DATE_EPOCH=1700000000"}, "scripts/build-deb.sh", "--arch", "amd64", "--version", version, "--out", dir, bin)
 	if code != 0 {
 		t.Fatalf("build-deb.sh: exit %d\n%s", code, out)

@@ -268,7 +268,11 @@ if [ "$use_systemctl" = no ]; then
 	exit 0
 fi
 
-if ! "$bin_path" check-config --config /etc/edgecron/agent.yaml; then
+# As the service's user, who must be able to read every file the config
+# names (a password_file).
+check=("$bin_path" check-config --config /etc/edgecron/agent.yaml)
+if command -v runuser >/dev/null; then check=(runuser -u edgecron -- "${check[@]}"); fi
+if ! "${check[@]}"; then
 	die "/etc/edgecron/agent.yaml does not pass this agent's check-config; a running agent was left as it was: fix the file and run this script again"
 fi
 remove_old_names

@@ -510,6 +510,7 @@ func TestInstallOnTheRealRoot(t *testing.T) {
 		"groupadd":  "#!/bin/sh\n" + logCall + "eval \"name=\\${$#}\"\necho \"group $name\" >>" + db + "\n",
 		"useradd":   "#!/bin/sh\n" + logCall + "eval \"name=\\${$#}\"\necho \"passwd $name\" >>" + db + "\ncase \" $* \" in *' --user-group '*) echo \"group $name\" >>" + db + ";; esac\n",
 		"chown":     "#!/bin/sh\n" + logCall,
+		"runuser":   "#!/bin/sh\n" + logCall + "shift 3\nexec \"$@\"\n",
 		"systemctl": "#!/bin/sh\n" + logCall,
 	}
 	for name, text := range fakes {
@@ -557,6 +558,7 @@ groupadd --system i2c
 useradd --system --home-dir /var/lib/edgecron --no-create-home --shell /usr/sbin/nologin --comment edgecron agent --gid edgecron edgecron
 chown 0:edgecron /etc/edgecron
 chown 0:edgecron /etc/edgecron/agent.yaml
+runuser -u edgecron -- /usr/local/bin/edgecron check-config --config /etc/edgecron/agent.yaml
 edgecron check-config --config /etc/edgecron/agent.yaml
 systemctl disable --now edgecron-agent.service
 systemctl daemon-reload
@@ -566,6 +568,7 @@ systemctl is-active --quiet edgecron.service
 exit 0
 == again
 chown 0:edgecron /etc/edgecron
+runuser -u edgecron -- /usr/local/bin/edgecron check-config --config /etc/edgecron/agent.yaml
 edgecron check-config --config /etc/edgecron/agent.yaml
 systemctl daemon-reload
 systemctl enable edgecron.service
@@ -574,6 +577,7 @@ systemctl is-active --quiet edgecron.service
 exit 0
 == rejected config
 chown 0:edgecron /etc/edgecron
+runuser -u edgecron -- /usr/local/bin/edgecron check-config --config /etc/edgecron/agent.yaml
 edgecron check-config --config /etc/edgecron/agent.yaml
 exit 1
 == the Debian package installed
