@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCLIConventions: --version and -h/--help everywhere, help on standard
@@ -67,5 +68,21 @@ func TestJobsListJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &jobs); err != nil || code != 0 || len(jobs) != 1 || jobs[0].ID != "b" {
 		t.Errorf("jobs list --json: exit %d, %v: %s %s", code, err, out, errs)
+	}
+}
+
+// TestZoneName: check-config names the host's zone when the config sets
+// none, so that the default is visible.
+func TestZoneName(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := zoneName(berlin); got != "Europe/Berlin" {
+		t.Errorf("zoneName(Berlin) = %q", got)
+	}
+	t.Setenv("TZ", "America/Chicago")
+	if got := zoneName(time.Local); got != "America/Chicago (the host's)" {
+		t.Errorf("zoneName(Local) with TZ = %q", got)
 	}
 }

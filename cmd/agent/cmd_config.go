@@ -5,6 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"strings"
+	"time"
 )
 
 func init() {
@@ -51,8 +54,29 @@ func (m *Main) checkConfig(_ context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "%s: ok (device %s, zone %s, %d job(s))\n", f.path, c.DeviceID, c.location, len(c.jobs))
+	fmt.Fprintf(m.Stdout, "%s: ok (device %s, zone %s, %d job(s))\n", f.path, c.DeviceID, zoneName(c.location), len(c.jobs))
 	return nil
+}
+
+// zoneName names a zone for people: the host's zone (time.Local, the
+// default when the config sets none) by its IANA name where the host
+// tells it ($TZ, the /etc/localtime link).
+func zoneName(loc *time.Location) string {
+	if loc != time.Local {
+		return loc.String()
+	}
+	name := strings.TrimPrefix(os.Getenv("TZ"), ":")
+	if name == "" {
+		if target, err := os.Readlink("/etc/localtime"); err == nil {
+			if _, after, ok := strings.Cut(target, "zoneinfo/"); ok {
+				name = after
+			}
+		}
+	}
+	if name == "" {
+		return "the host's zone"
+	}
+	return name + " (the host's)"
 }
 
 // printProblems lists a config's problems on standard output, as

@@ -81,7 +81,7 @@ func (a *agent) run(ctx context.Context) (err error) {
 	if a.notify, err = sdnotify.FromEnv(); err != nil {
 		log.Warn("systemd notify socket unusable", "err", err)
 	}
-	log.Info("starting", "version", version, "device", c.DeviceID, "config", c.path, "store", c.Store.Path, "board", c.Hardware.Board)
+	log.Info("starting", "version", version, "device", c.DeviceID, "zone", zoneName(c.location), "config", c.path, "store", c.Store.Path, "board", c.Hardware.Board)
 
 	a.store, err = store.Open(c.Store.Path, store.Options{MaxSize: int(c.Store.MaxSize.N()), Timeout: 5 * time.Second})
 	if errors.Is(err, store.ErrLocked) {
