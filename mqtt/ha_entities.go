@@ -76,12 +76,12 @@ func (a *Agent) entityName(label string) any {
 // PWM templates: the state is {"state":"ON","value":0.4}; commands are the
 // set topic's payloads (ON, OFF, {"command":"set","value":0.4}).
 const (
-	pwmState       = "{{ value_json.state }}"
-	pwmPercent     = "{{ (value_json.value * 100) | round(0) | int }}"
-	pwmSetPercent  = `{"command":"set","value":{{ (value / 100) | round(3) }}}`
-	lightOn        = `{%- if brightness is defined -%}{"command":"set","value":{{ (brightness / 255) | round(3) }}}{%- else -%}ON{%- endif -%}`
-	lightState     = "{{ value_json.state | lower }}"
-	lightBrightess = "{{ (value_json.value * 255) | round(0) | int }}"
+	pwmState        = "{{ value_json.state }}"
+	pwmPercent      = "{{ (value_json.value * 100) | round(0) | int }}"
+	pwmSetPercent   = `{"command":"set","value":{{ (value / 100) | round(3) }}}`
+	lightOn         = `{%- if brightness is defined -%}{"command":"set","value":{{ (brightness / 255) | round(3) }}}{%- else -%}ON{%- endif -%}`
+	lightState      = "{{ value_json.state | lower }}"
+	lightBrightness = "{{ (value_json.value * 255) | round(0) | int }}"
 )
 
 // actuatorEntity announces an actuator as its config's entity: a switch
@@ -120,7 +120,7 @@ func (a *Agent) actuatorEntity(act ActuatorInfo) haEntity {
 			c["command_on_template"] = lightOn
 			c["command_off_template"] = "OFF"
 			c["state_template"] = lightState
-			c["brightness_template"] = lightBrightess
+			c["brightness_template"] = lightBrightness
 		} else {
 			onOff()
 		}

@@ -67,9 +67,10 @@ func truncated(s string) string {
 }
 
 // handleHAJob executes a Home Assistant job command as a request with a
-// fresh id ("ha-<boot>-<n>") and publishes its reply.
+// fresh id ("ha-<start>-<n>": the agent's start in Unix seconds and a
+// count) and publishes its reply.
 func (a *Agent) handleHAJob(ctx context.Context, in inbound) {
-	id := fmt.Sprintf("ha-%.8s-%d", a.bootID, haSeq.Add(1))
+	id := fmt.Sprintf("ha-%d-%d", a.started.Unix(), haSeq.Add(1))
 	a.stats.requests.Add(1)
 	req, err := haJobRequest(in.haJob, in.haWhat, in.payload)
 	req.ID = id
