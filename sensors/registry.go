@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/edgecron/edgecron/internal/cfgkey"
@@ -26,6 +27,7 @@ type Registry struct {
 	wg sync.WaitGroup // reads in flight
 
 	readDone func()            // test hook: a driver read returned and busy dropped
+	joined   func()            // test hook: a read joined the one in flight
 	waiting  func(name string) // test hook: Reload waits for a read of name to return
 }
 
@@ -46,30 +48,46 @@ type device struct {
 	s       Sensor
 	busy    bool          // a driver read is in flight
 	idle    chan struct{} // closed when that read returns
+	cur     *flight       // that read, which other reads join
 	retired bool          // being replaced by a reload: no new reads
 	closed  bool          // s was closed
 }
 
-// start marks the device busy and returns its driver, or an error if it
-// is busy or retired.
-func (d *device) start() (Sensor, error) {
+// flight is one driver read (one bus transaction) and its processed
+// result, shared by every read of the sensor that asked while it was in
+// flight: 20 jobs reading one sensor at the same moment cost the bus one
+// transaction and all get its values.
+type flight struct {
+	done chan struct{} // closed once vals and err are set
+	vals []Value
+	err  error
+}
+
+// start returns the read in flight, or starts one: then lead is true and
+// the caller must run the driver (s) and call finish. It fails if the
+// device is retired.
+func (d *device) start() (f *flight, lead bool, s Sensor, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	switch {
 	case d.retired:
-		return nil, ErrReplaced
+		return nil, false, nil, ErrReplaced
 	case d.busy:
-		return nil, ErrBusy
+		return d.cur, false, nil, nil
 	}
 	d.busy, d.idle = true, make(chan struct{})
-	return d.s, nil
+	d.cur = &flight{done: make(chan struct{})}
+	return d.cur, true, d.s, nil
 }
 
-// finish ends the read start began.
-func (d *device) finish() {
+// finish ends the read start began, handing its result to every read
+// that joined it.
+func (d *device) finish(f *flight, vals []Value, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.busy = false
+	f.vals, f.err = vals, err
+	close(f.done)
+	d.busy, d.cur = false, nil
 	close(d.idle)
 }
 
@@ -212,11 +230,14 @@ func (r *Registry) Describe(name string) []Value {
 // Has reports whether a sensor of that name is configured.
 func (r *Registry) Has(name string) bool { _, ok := r.lookup(name); return ok }
 
-// Read reads a sensor. The driver runs in its own goroutine: Read returns
-// at ctx's deadline or the sensor's timeout with ErrTimeout, while the
-// sensor stays busy (ErrBusy for other reads) until the driver returns, so
-// slow reads never pile up. A read of a sensor that a Reload is replacing
-// fails with ErrReplaced.
+// Read reads a sensor. Reads of one sensor at the same time share one
+// driver read (one bus transaction) and its values: a read that finds one
+// in flight waits for it instead of starting another, so slow reads never
+// pile up and concurrent ones do not fail. The driver runs in its own
+// goroutine, bounded by the sensor's timeout; Read returns at ctx's
+// deadline or that timeout with ErrTimeout, the driver read going on for
+// whoever else waits (or reads next, while it is still in flight). A
+// read of a sensor that a Reload is replacing fails with ErrReplaced.
 func (r *Registry) Read(ctx context.Context, name string) (Reading, error) {
 	r.mu.RLock()
 	if r.closed {
@@ -228,39 +249,44 @@ func (r *Registry) Read(ctx context.Context, name string) (Reading, error) {
 		r.mu.RUnlock()
 		return Reading{}, fmt.Errorf("%w: %q", ErrUnknown, name)
 	}
-	s, err := e.dev.start()
+	f, lead, s, err := e.dev.start()
 	if err != nil {
 		r.mu.RUnlock()
 		return Reading{}, fmt.Errorf("sensor %s: %w", name, err)
 	}
-	r.wg.Add(1)
+	if lead {
+		r.wg.Add(1)
+	} else if r.joined != nil {
+		r.joined()
+	}
 	r.mu.RUnlock()
+	if lead {
+		// The driver's deadline is the sensor's, not this caller's: others
+		// may join the read and wait longer.
+		dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.ReadTimeout())
+		go func() {
+			defer r.wg.Done()
+			defer dcancel()
+			v, err := s.Read(dctx)
+			if err == nil {
+				// Processed once (a filter sees each raw value once),
+				// whoever reads it.
+				v, err = e.proc.apply(v)
+			}
+			e.dev.finish(f, v, err)
+			if r.readDone != nil {
+				r.readDone()
+			}
+		}()
+	}
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.ReadTimeout())
 	defer cancel()
-	type result struct {
-		v   []Value
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		defer r.wg.Done()
-		v, err := s.Read(ctx)
-		e.dev.finish()
-		done <- result{v, err}
-		if r.readDone != nil {
-			r.readDone()
-		}
-	}()
 	select {
-	case res := <-done:
-		if res.err != nil {
-			return Reading{}, fmt.Errorf("sensor %s: %w", name, res.err)
+	case <-f.done:
+		if f.err != nil {
+			return Reading{}, fmt.Errorf("sensor %s: %w", name, f.err)
 		}
-		vals, err := e.proc.apply(res.v)
-		if err != nil {
-			return Reading{}, fmt.Errorf("sensor %s: %w", name, err)
-		}
-		return Reading{Sensor: name, Time: r.clock.Now().UTC(), Values: vals}, nil
+		return Reading{Sensor: name, Time: r.clock.Now().UTC(), Values: slices.Clone(f.vals)}, nil
 	case <-ctx.Done():
 		return Reading{}, fmt.Errorf("sensor %s: %w (%v)", name, ErrTimeout, context.Cause(ctx))
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,15 +28,18 @@ func (g gate) Read(context.Context) ([]Value, error) {
 	return []Value{{Name: "v", Value: 1}}, nil
 }
 
-// TestSlowReadGivesUpAndStaysBusy: a read that outlives its deadline
-// returns ErrTimeout at once; the sensor stays busy (no pile-up) until the
-// driver returns, then reads again.
-func TestSlowReadGivesUpAndStaysBusy(t *testing.T) {
-	g := gate{started: make(chan struct{}), release: make(chan struct{})}
+// TestSlowReadGivesUpAndIsJoined: a read that outlives its deadline
+// returns ErrTimeout at once; the driver read goes on, and a read that
+// comes meanwhile joins it (no second transaction, no pile-up) and gets
+// its value; once it returned, the next read starts a new one.
+func TestSlowReadGivesUpAndIsJoined(t *testing.T) {
+	g := gate{started: make(chan struct{}, 2), release: make(chan struct{})}
 	c := Config{Name: "slow", Driver: "sim"}
 	r := &Registry{clock: nil, order: []string{"slow"}, sensors: map[string]*entry{"slow": {cfg: c, dev: &device{s: g}, proc: newProcessor(c)}}}
 	returned := make(chan struct{}, 1)
+	joined := make(chan struct{}, 1)
 	r.readDone = func() { returned <- struct{}{} }
+	r.joined = func() { joined <- struct{}{} }
 	r.clock = fakeNow{}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -49,11 +53,25 @@ func TestSlowReadGivesUpAndStaysBusy(t *testing.T) {
 	if err := <-errc; !errors.Is(err, ErrTimeout) {
 		t.Fatalf("got %v, want ErrTimeout", err)
 	}
-	if _, err := r.Read(context.Background(), "slow"); !errors.Is(err, ErrBusy) {
-		t.Fatalf("read while the first is still running: got %v, want ErrBusy", err)
-	}
+	second := make(chan error, 1)
+	go func() {
+		rd, err := r.Read(context.Background(), "slow")
+		if err == nil && rd.Values[0].Value != 1 {
+			err = fmt.Errorf("value %v", rd.Values)
+		}
+		second <- err
+	}()
+	<-joined
 	g.release <- struct{}{}
+	if err := <-second; err != nil {
+		t.Fatalf("the read that joined: %v", err)
+	}
 	<-returned
+	select {
+	case <-g.started:
+		t.Fatal("the read that joined started a second transaction")
+	default:
+	}
 
 	go func() { <-g.started; g.release <- struct{}{} }()
 	rd, err := r.Read(context.Background(), "slow")
@@ -61,6 +79,62 @@ func TestSlowReadGivesUpAndStaysBusy(t *testing.T) {
 		t.Fatalf("read after the slow one returned: %v, %v", rd, err)
 	}
 	<-returned
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// counter is a driver that counts its reads (bus transactions) and holds
+// each until released; its value is the transaction's number.
+type counter struct {
+	n       *atomic.Int32
+	started chan struct{}
+	release chan struct{}
+}
+
+func (c counter) Read(context.Context) ([]Value, error) {
+	n := c.n.Add(1)
+	c.started <- struct{}{}
+	<-c.release
+	return []Value{{Name: "v", Value: float64(n)}}, nil
+}
+
+// TestConcurrentReadsShareOneTransaction: 20 reads of one sensor at the
+// same moment cost one driver read, and all 20 get its (processed)
+// values; none fails.
+func TestConcurrentReadsShareOneTransaction(t *testing.T) {
+	var n atomic.Int32
+	d := counter{n: &n, started: make(chan struct{}, 1), release: make(chan struct{})}
+	c := Config{Name: "t", Driver: "sim"}
+	r := &Registry{clock: fakeNow{}, order: []string{"t"}, sensors: map[string]*entry{"t": {cfg: c, dev: &device{s: d}, proc: newProcessor(c)}}}
+	joined := make(chan struct{}, 32)
+	r.joined = func() { joined <- struct{}{} }
+	const readers = 20
+	results := make(chan error, readers)
+	read := func() {
+		rd, err := r.Read(context.Background(), "t")
+		if err == nil && (len(rd.Values) != 1 || rd.Values[0].Value != 1) {
+			err = fmt.Errorf("values %v, want transaction 1's", rd.Values)
+		}
+		results <- err
+	}
+	go read()
+	<-d.started
+	for range readers - 1 {
+		go read()
+	}
+	for range readers - 1 {
+		<-joined
+	}
+	close(d.release)
+	for range readers {
+		if err := <-results; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := n.Load(); got != 1 {
+		t.Fatalf("%d driver reads for %d concurrent reads, want 1", got, readers)
+	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
