@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -78,14 +79,19 @@ func explicitZeros(doc *yaml.Node, decoded []Problem) []Problem {
 		{"mqtt.outbox.max_bytes", "8MiB"},
 		{"mqtt.outbox.max_age", "7d"},
 		{"mqtt.outbox.flush_interval", "10s"},
+		{"sensors.*.interval", "no periodic read"},
+		{"sensors.*.timeout", "10s"},
+		{"actuators.*.safety.max_on", "no limit"},
+		{"actuators.*.safety.min_switch_interval", "no limit"},
 	} {
-		v := valueAt(doc, z.path)
-		if v == nil || v.Kind != yaml.ScalarNode || !isZero(v.Value) {
-			continue
-		}
-		p := Problem{Path: z.path, Line: v.Line, Msg: fmt.Sprintf("%s is not allowed: leave the key out for the default (%s)", v.Value, z.def)}
-		if !coveredBy(p, decoded) {
-			probs = append(probs, p)
+		for path, v := range valuesAt(doc, "", z.path) {
+			if v.Kind != yaml.ScalarNode || !isZero(v.Value) {
+				continue
+			}
+			p := Problem{Path: path, Line: v.Line, Msg: fmt.Sprintf("%s is not allowed: leave the key out for the default (%s)", v.Value, z.def)}
+			if !coveredBy(p, decoded) {
+				probs = append(probs, p)
+			}
 		}
 	}
 	return probs
@@ -100,25 +106,34 @@ func isZero(s string) bool {
 	return s != "" && strings.ContainsRune(s, '0') && zeroValue.MatchString(s)
 }
 
-// valueAt returns the value node at a dotted path below doc, or nil.
-func valueAt(doc *yaml.Node, path string) *yaml.Node {
-	n := doc
-	for _, part := range strings.Split(path, ".") {
-		if n.Kind != yaml.MappingNode {
-			return nil
+// valuesAt returns the value nodes at a dotted path below n, by their
+// paths; a "*" element stands for every entry of a list.
+func valuesAt(n *yaml.Node, prefix, path string) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	part, rest, more := strings.Cut(path, ".")
+	visit := func(key string, v *yaml.Node) {
+		p := joinPath(prefix, key)
+		if !more {
+			out[p] = v
+			return
 		}
-		var next *yaml.Node
+		for k, v := range valuesAt(v, p, rest) {
+			out[k] = v
+		}
+	}
+	switch {
+	case part == "*" && n.Kind == yaml.SequenceNode:
+		for i, c := range n.Content {
+			visit(strconv.Itoa(i), c)
+		}
+	case n.Kind == yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if n.Content[i].Value == part {
-				next = n.Content[i+1]
+				visit(part, n.Content[i+1])
 			}
 		}
-		if next == nil {
-			return nil
-		}
-		n = next
 	}
-	return n
+	return out
 }
 
 var bracketIndex = regexp.MustCompile(`\[(\d+)\]`)

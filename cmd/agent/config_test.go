@@ -80,6 +80,8 @@ func TestConfigProblems(t *testing.T) {
 		{"unclosed bracket", "device_id: a\ngroups: [a, b\nlog: {level: info}\n", []string{"line 2: "}},
 		{"explicit zero workers", "device_id: a\nscheduler: {workers: 0}\n", []string{"line 2: scheduler.workers: 0 is not allowed: leave the key out for the default (10)"}},
 		{"explicit zero checkpoint", "device_id: a\nstore:\n  checkpoint_interval: 0s\n", []string{"line 3: store.checkpoint_interval: 0s is not allowed"}},
+		{"explicit zero sensor timeout", "device_id: a\nsensors:\n  - {name: t, driver: sim}\n  - {name: u, driver: sim, timeout: 0s}\n", []string{"line 4: sensors.1.timeout: 0s is not allowed: leave the key out for the default (10s)"}},
+		{"explicit zero max_on", "device_id: a\nactuators:\n  - name: fan\n    driver: sim\n    safety: {max_on: 0}\n", []string{"line 5: actuators.0.safety.max_on: 0 is not allowed: leave the key out for the default (no limit)"}},
 		{"explicit zero keepalive", "device_id: a\nmqtt: {broker: tcp://h:1883, keepalive: 0}\n", []string{"line 2: mqtt.keepalive: 0 is not allowed"}},
 		{"tls with tcp", "device_id: a\nmqtt:\n  broker: tcp://h:1883\n  tls: {ca: /x.pem}\n", []string{"mqtt.tls: set, but mqtt.broker \"tcp://h:1883\" is plaintext: write mqtts://h:1883"}},
 		{"missing password file", "device_id: a\nmqtt:\n  broker: tcp://h:1883\n  password_file: /nonexistent/mqtt.pass\n", []string{"line 4: mqtt.password_file: open /nonexistent/mqtt.pass: no such file"}},
