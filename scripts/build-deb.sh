@@ -124,7 +124,7 @@ cat >"$doc/copyright" <<-TEXT
 	Source: https://github.com/edgecron/edgecron
 
 	Files: *
-	Copyright: the edgecron authors
+	Copyright: 2026 the edgecron authors
 	License: Apache-2.0
 
 	License: Apache-2.0
@@ -132,6 +132,16 @@ cat >"$doc/copyright" <<-TEXT
 	 /usr/share/common-licenses/Apache-2.0; it is also the project's LICENSE file.
 	 The binary links periph.io (Apache-2.0), Eclipse Paho (EPL-2.0 or EDL-1.0),
 	 bbolt (MIT) and yaml.v3 (MIT and Apache-2.0).
+TEXT
+# What lintian flags on purpose: Go's static binary, and the config that
+# only root and the agent's group read.
+install -d "$stage/usr/share/lintian/overrides"
+cat >"$stage/usr/share/lintian/overrides/edgecron" <<-TEXT
+	# One static Go binary: it runs on any libc, or none.
+	edgecron: statically-linked-binary [usr/bin/edgecron]
+	# The config may name secrets: root and the group edgecron only.
+	edgecron: non-standard-dir-perm 0750 != 0755 [etc/edgecron/]
+	edgecron: non-standard-file-perm 0640 != 0644 [etc/edgecron/agent.yaml]
 TEXT
 maintainer=${DEB_MAINTAINER:-edgecron developers <edgecron@users.noreply.github.com>}
 {

@@ -5,8 +5,11 @@
 #   sudo scripts/ci-deb.sh
 #
 # 1. Installs what the check needs when missing (dpkg-deb, unshare, chroot,
-#    useradd: Debian's dpkg, util-linux, coreutils and passwd), with apt-get.
-# 2. Builds edgecron_<version>_amd64.deb with scripts/cross-build.sh.
+#    useradd, lintian: Debian's dpkg, util-linux, coreutils, passwd and
+#    lintian), with apt-get.
+# 2. Builds edgecron_<version>_amd64.deb with scripts/cross-build.sh and
+#    checks it with lintian (errors and warnings fail; the package has no
+#    manual page yet).
 # 3. Runs TestDebianVersion, TestBuildDeb and TestDebInstall (scripts/) on
 #    it: TestDebInstall installs, upgrades, removes and purges the package
 #    with the real dpkg in a copy-on-write overlay of /, so the real binary's
@@ -31,7 +34,7 @@ not_run() {
 [ "$(id -u)" = 0 ] || not_run "installing into a throwaway root needs root (a mount namespace and dpkg)"
 
 missing=()
-for tool in dpkg-deb:dpkg unshare:util-linux chroot:coreutils useradd:passwd; do
+for tool in dpkg-deb:dpkg unshare:util-linux chroot:coreutils useradd:passwd lintian:lintian; do
 	command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -52,6 +55,9 @@ OUT=$work/dist scripts/cross-build.sh amd64
 debs=("$work"/dist/edgecron_*_amd64.deb)
 [ -f "${debs[0]}" ] || { echo "ci-deb: FAIL: cross-build.sh made no amd64 package" >&2; exit 1; }
 say "testing ${debs[0]##*/} ($(wc -c <"${debs[0]}") bytes)"
+lintian --fail-on error,warning --suppress-tags no-manual-page "${debs[0]}" ||
+	{ echo "ci-deb: FAIL: lintian (above)" >&2; exit 1; }
+say "lintian: no errors or warnings"
 if ! CI=true EDGECRON_DEB=${debs[0]} go test -count=1 -v -run '^(TestDebianVersion|TestBuildDeb|TestDebInstall)$' ./scripts/ >"$work/test.log" 2>&1; then
 	cat "$work/test.log" >&2
 	echo "ci-deb: FAIL: the package tests failed (above)" >&2

@@ -201,6 +201,13 @@ func TestBuildDeb(t *testing.T) {
 	if read(t, x+"/etc/edgecron/agent.yaml") != read(t, "../configs/pi.yaml") {
 		t.Error("the packaged agent.yaml is not configs/pi.yaml")
 	}
+	// Debian's own checker, where it is installed (scripts/ci-deb.sh runs it
+	// on the real package in CI); a manual page is all it may miss.
+	if have("lintian") {
+		if o, err := exec.Command("lintian", "--fail-on", "error,warning", "--suppress-tags", "no-manual-page", deb).CombinedOutput(); err != nil {
+			t.Errorf("lintian: %v\n%s", err, o)
+		}
+	}
 	// The same inputs give the same bytes.
 	if again := buildFakeDeb(t, "v1.2.0-5-gabc1234"); read(t, again) != read(t, deb) {
 		t.Error("two builds of the same inputs differ")
