@@ -1,6 +1,7 @@
 package mqtt_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -10,10 +11,12 @@ import (
 
 	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/mqtt/mqtttest"
+	"github.com/edgecron/edgecron/sched"
 )
 
 // TestHomeAssistantJobs: a job's entities appear when it is added (here
-// over MQTT) and disappear when it is removed; its button runs it and its
+// over MQTT), change when it is renamed (here by the scheduler directly)
+// and disappear when it is removed; its button runs it and its
 // switch pauses it through the same execution as a request, whose reply
 // goes to jobs/res; a refused command is answered there and the job's
 // document re-published so the switch flips back; a job not selected by
@@ -103,6 +106,17 @@ func TestHomeAssistantJobs(t *testing.T) {
 			t.Errorf("entity of a job not exposed announced: %s", m.Topic())
 		}
 	}
+
+	// Renamed by another path than MQTT (the config, the CLI: the
+	// scheduler itself): the entities follow its event.
+	mark = len(w.all())
+	if _, err := dv.s.Modify(context.Background(), "water", sched.Patch{Job: sched.Job{Name: "Water the beds"}, Fields: sched.FieldName}, sched.OpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor(mark, "the switch renamed", func(m paho.Message) bool {
+		var c map[string]any
+		return m.Topic() == entities("water")[1] && json.Unmarshal(m.Payload(), &c) == nil && c["name"] == "Water the beds"
+	})
 
 	// Home Assistant restarts: announced again.
 	mark = len(w.all())
