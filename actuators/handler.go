@@ -107,7 +107,7 @@ func (h *Handler) Run(ctx context.Context, r sched.Run) (sched.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, done, err := h.set.apply(name, cmd)
+	st, p, err := h.set.apply(name, cmd)
 	if err != nil {
 		return nil, actionError(err)
 	}
@@ -115,22 +115,29 @@ func (h *Handler) Run(ctx context.Context, r sched.Run) (sched.Result, error) {
 	if st.PWM {
 		res["value"] = st.Value
 	}
-	if done == nil {
+	if p == nil {
 		return res, nil
 	}
 	select {
-	case <-done:
-		res["state"] = "OFF"
-		if s, ok := h.set.State(name); ok {
-			res["state"] = string(State{On: s.On}.Payload())
-		}
-		return res, nil
+	case <-p.done:
 	case <-ctx.Done():
-		if h.set.cutPulse(name, done) {
+		if h.set.cutPulse(name, p) {
 			res["state"] = "OFF"
 			res["cut_short"] = true
 			return res, fmt.Errorf("pulse of %s on %s cut short: %w", cmd.Duration, name, context.Cause(ctx))
 		}
-		return res, nil
+		<-p.done // something else ended it just before: report that
 	}
+	res["state"] = "OFF"
+	if s, ok := h.set.State(name); ok {
+		res["state"] = string(State{On: s.On}.Payload())
+	}
+	if p.endedBy != "" {
+		// Another command (or max_on, a broker loss, the stop) ended it
+		// early: the job did not do what it asked.
+		res["cut_short"] = true
+		res["ran_ms"] = p.ran.Milliseconds()
+		return res, fmt.Errorf("pulse of %s on %s cut short after %s by %s", cmd.Duration, name, p.ran.Round(time.Millisecond), p.endedBy)
+	}
+	return res, nil
 }

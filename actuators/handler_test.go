@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +112,30 @@ func TestHandlerRun(t *testing.T) {
 	}
 	if n := r.clock.Armed(); n != 0 {
 		t.Fatalf("%d timers armed", n)
+	}
+
+	// A pulse that another command ends early is reported cut short, with
+	// how long it ran and what ended it: not success.
+	type outcome struct {
+		res sched.Result
+		err error
+	}
+	out := make(chan outcome, 1)
+	go func() {
+		res, err := run(context.Background(), `{"type":"actuate","actuator":"pump","command":"pulse","duration":"10s"}`)
+		out <- outcome{res, err}
+	}()
+	r.next(t)             // on
+	r.clock.BlockUntil(1) // the pulse's timer is armed
+	r.clock.Advance(5300 * time.Millisecond)
+	if _, err := r.set.Apply("pump", actuators.Command{Name: actuators.Off}); err != nil {
+		t.Fatal(err)
+	}
+	r.next(t) // off
+	o := <-out
+	if o.err == nil || !strings.Contains(o.err.Error(), "pulse of 10s on pump cut short after 5.3s by a new command (off)") ||
+		o.res["cut_short"] != true || o.res["ran_ms"] != int64(5300) || o.res["state"] != "OFF" {
+		t.Fatalf("pulse ended by another command: %v, %v", o.res, o.err)
 	}
 }
 

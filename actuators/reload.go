@@ -81,9 +81,10 @@ func (s *Set) Reload(cfgs []Config, hw Hardware) error {
 	return errors.Join(errs...)
 }
 
-// retire ends an actuator's pulse and timers. With the lock held.
+// retire ends an actuator's pulse and timers: the agent stops, or a
+// reload replaces it. With the lock held.
 func (s *Set) retire(a *actuator) {
-	s.endPulse(a)
+	s.endPulse(a, "the agent stopping or reloading its outputs")
 	s.cancel(a.maxOn)
 	s.cancel(a.broker)
 	a.maxOn, a.broker = nil, nil

@@ -51,6 +51,11 @@ type actuator struct {
 type pulse struct {
 	alarm *alarm
 	done  chan struct{} // closed when the pulse ends, whatever the reason
+	start time.Duration // clock.Elapsed when it began
+	// Set before done is closed: what ended it ("" when it ran its
+	// whole duration) and how long it ran.
+	endedBy string
+	ran     time.Duration
 }
 
 // alarm is a timer of the injected clock whose callback runs with the
@@ -202,8 +207,8 @@ func (s *Set) Apply(name string, cmd Command) (State, error) {
 	return st, err
 }
 
-// apply returns, for a pulse, a channel closed when the pulse ends.
-func (s *Set) apply(name string, cmd Command) (State, <-chan struct{}, error) {
+// apply returns, for a pulse, the pulse: its done is closed when it ends.
+func (s *Set) apply(name string, cmd Command) (State, *pulse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.halted {
@@ -244,14 +249,14 @@ func (s *Set) apply(name string, cmd Command) (State, <-chan struct{}, error) {
 	if err := s.drive(a, v, CauseCommand, false); err != nil {
 		return a.state, nil, err
 	}
-	s.endPulse(a)
+	s.endPulse(a, "a new command ("+cmd.Name+")")
 	if cmd.Name != Pulse {
 		return a.state, nil, nil
 	}
-	p := &pulse{done: make(chan struct{})}
+	p := &pulse{done: make(chan struct{}), start: s.clock.Elapsed()}
 	p.alarm = s.after(cmd.Duration, func() { s.pulseEnd(a, p) })
 	a.pulse = p
-	return a.state, p.done, nil
+	return a.state, p, nil
 }
 
 // drive writes v to the output and records the state; it arms or
@@ -295,13 +300,16 @@ func (s *Set) listenerIDs() []int {
 }
 
 // endPulse ends a running pulse without driving the output (the caller
-// drives it). With the lock held.
-func (s *Set) endPulse(a *actuator) {
+// drives it); why is what ended it, "" when it ran its whole duration.
+// With the lock held.
+func (s *Set) endPulse(a *actuator, why string) {
 	if a.pulse == nil {
 		return
 	}
-	s.cancel(a.pulse.alarm)
-	close(a.pulse.done)
+	p := a.pulse
+	s.cancel(p.alarm)
+	p.endedBy, p.ran = why, s.clock.Elapsed()-p.start
+	close(p.done)
 	a.pulse = nil
 }
 
@@ -310,21 +318,21 @@ func (s *Set) pulseEnd(a *actuator, p *pulse) {
 	if a.pulse != p {
 		return
 	}
-	s.endPulse(a)
+	s.endPulse(a, "")
 	s.safetyOff(a, CausePulseEnd)
 }
 
 // cutPulse ends the pulse p early (its job was cancelled: shutdown or
 // timeout) and turns the output off. Safety wins: min_switch_interval does
 // not apply.
-func (s *Set) cutPulse(name string, done <-chan struct{}) bool {
+func (s *Set) cutPulse(name string, p *pulse) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, ok := s.acts[name]
-	if !ok || a.pulse == nil || a.pulse.done != done {
+	if !ok || a.pulse != p {
 		return false
 	}
-	s.endPulse(a)
+	s.endPulse(a, "its job was cancelled")
 	s.safetyOff(a, CausePulseEnd)
 	return true
 }
@@ -335,7 +343,7 @@ func (s *Set) safetyOff(a *actuator, cause string) {
 	if s.halted || !a.state.On {
 		return
 	}
-	s.endPulse(a)
+	s.endPulse(a, "safety: "+cause)
 	if err := s.drive(a, 0, cause, false); err != nil {
 		s.log.Error("safety off failed; retrying", "actuator", a.name, "cause", cause, "err", err, "retry_in", RetryInterval)
 		s.cancel(a.maxOn)
