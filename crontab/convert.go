@@ -61,6 +61,7 @@ type Converted struct {
 	// Name is both the command's name and the job's id.
 	Name     string
 	Expr     string // the cron expression of the job's trigger
+	Boot     bool   // an @reboot line: the trigger is boot, Expr is empty
 	Timezone string // from CRON_TZ; empty means the scheduler's zone
 	Command  command.Spec
 	// Warning, if any, is something to review before use.
@@ -77,8 +78,7 @@ type Note struct {
 func (n Note) String() string { return fmt.Sprintf("line %d: %s: %s", n.Line, n.Text, n.Reason) }
 
 const (
-	whyMail   = "ignored: edgecron sends no mail; each run's exit code and output tail go into the job's executed or error event instead"
-	whyReboot = "not converted: edgecron has no trigger for \"at boot\"; start this from a systemd unit instead (a oneshot service with WantedBy=multi-user.target)"
+	whyMail = "ignored: edgecron sends no mail; each run's exit code and output tail go into the job's executed or error event instead"
 )
 
 // Convert reads a crontab and converts each entry into a command (run with
@@ -112,12 +112,9 @@ func Convert(r io.Reader, o Options) (Result, error) {
 			continue
 		}
 		expr := l.Schedule
-		if strings.HasPrefix(expr, "@") {
+		boot := strings.EqualFold(expr, "@reboot")
+		if strings.HasPrefix(expr, "@") && !boot {
 			kw := strings.ToLower(expr)
-			if kw == "@reboot" {
-				skip("%s", whyReboot)
-				continue
-			}
 			var known bool
 			if expr, known = sched.CrontabMacro(kw); !known {
 				skip("not converted: unknown schedule %q (cron knows @reboot, @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly)", l.Schedule)
@@ -130,12 +127,17 @@ func Convert(r io.Reader, o Options) (Result, error) {
 			continue
 		}
 		spec := sched.TriggerSpec{Type: sched.TriggerCron, Expr: expr, Timezone: tz}
+		if boot {
+			// Cron runs @reboot lines when it starts after a boot; a boot
+			// trigger runs once per boot, when the agent starts.
+			spec, expr = sched.TriggerSpec{Type: sched.TriggerBoot}, ""
+		}
 		if _, err := spec.Compile(time.UTC); err != nil {
 			skip("not converted: schedule %q: %v", l.Schedule, err)
 			continue
 		}
 		name := uniqueName(commandName(cmd), names)
-		c := Converted{Line: n, Text: text, Name: name, Expr: expr, Timezone: tz,
+		c := Converted{Line: n, Text: text, Name: name, Expr: expr, Boot: boot, Timezone: tz,
 			Command: command.Spec{Argv: []string{shell, "-c", cmd}}}
 		if len(env) > 0 {
 			c.Command.Env = maps.Clone(env)

@@ -99,22 +99,24 @@ func TestConvertUserCrontab(t *testing.T) {
 	type entry struct {
 		line                 int
 		name, expr, tz, argv string
+		boot                 bool
 	}
 	var got []entry
 	for _, c := range res.Entries {
-		got = append(got, entry{c.Line, c.Name, c.Expr, c.Timezone, strings.Join(c.Command.Argv, " | ")})
+		got = append(got, entry{c.Line, c.Name, c.Expr, c.Timezone, strings.Join(c.Command.Argv, " | "), c.Boot})
 	}
 	want := []entry{
-		{11, "libcamera-still", "*/10 6-20 * * *", "", "/bin/bash | -c | /usr/bin/libcamera-still -n -o /home/pi/photos/$(date +%Y%m%d-%H%M).jpg >/dev/null 2>&1"},
-		{14, "backup", "30 2 * * mon-fri", "", `/bin/bash | -c | cd /home/pi && nice -n 10 ./backup.sh --incremental "$BACKUP_DIR"`},
-		{15, "backup-2", "30 2 * * sun", "", `/bin/bash | -c | cd /home/pi && nice -n 10 ./backup.sh --full "$BACKUP_DIR"`},
-		{18, "logrotate", "0 0 * * *", "", "/bin/bash | -c | /usr/sbin/logrotate --state /home/pi/.logrotate.state /home/pi/logrotate.conf"},
-		{19, "python3", "0 */4 * * *", "", "/bin/bash | -c | python3 /home/pi/sensors/upload.py --batch   # indented, tabs"},
-		{22, "vents", "15 8 * jun-aug *", "", "/bin/bash | -c | /home/pi/bin/vents open"},
-		{23, "vents-2", "45 17 * 6-8 *", "", "/bin/bash | -c | /home/pi/bin/vents close"},
-		{24, "report", "0 9 1,15 * *", "", `/bin/bash | -c | /home/pi/bin/report.sh | mail -s "report" pi`},
-		{30, "never", "0 0 * * *", "", "/bin/bash | -c | * /home/pi/bin/never.sh"},
-		{33, "vents-3", "0 7 * * 1-5", "Europe/Berlin", "/bin/bash | -c | /home/pi/bin/vents open"},
+		{10, "start-stream", "", "", "/bin/bash | -c | /home/pi/bin/start-stream.sh >/dev/null 2>&1", true},
+		{11, "libcamera-still", "*/10 6-20 * * *", "", "/bin/bash | -c | /usr/bin/libcamera-still -n -o /home/pi/photos/$(date +%Y%m%d-%H%M).jpg >/dev/null 2>&1", false},
+		{14, "backup", "30 2 * * mon-fri", "", `/bin/bash | -c | cd /home/pi && nice -n 10 ./backup.sh --incremental "$BACKUP_DIR"`, false},
+		{15, "backup-2", "30 2 * * sun", "", `/bin/bash | -c | cd /home/pi && nice -n 10 ./backup.sh --full "$BACKUP_DIR"`, false},
+		{18, "logrotate", "0 0 * * *", "", "/bin/bash | -c | /usr/sbin/logrotate --state /home/pi/.logrotate.state /home/pi/logrotate.conf", false},
+		{19, "python3", "0 */4 * * *", "", "/bin/bash | -c | python3 /home/pi/sensors/upload.py --batch   # indented, tabs", false},
+		{22, "vents", "15 8 * jun-aug *", "", "/bin/bash | -c | /home/pi/bin/vents open", false},
+		{23, "vents-2", "45 17 * 6-8 *", "", "/bin/bash | -c | /home/pi/bin/vents close", false},
+		{24, "report", "0 9 1,15 * *", "", `/bin/bash | -c | /home/pi/bin/report.sh | mail -s "report" pi`, false},
+		{30, "never", "0 0 * * *", "", "/bin/bash | -c | * /home/pi/bin/never.sh", false},
+		{33, "vents-3", "0 7 * * 1-5", "Europe/Berlin", "/bin/bash | -c | /home/pi/bin/vents open", false},
 	}
 	if len(got) != len(want) {
 		t.Errorf("converted %d entries, want %d:\n%+v", len(got), len(want), got)
@@ -137,7 +139,6 @@ func TestConvertUserCrontab(t *testing.T) {
 	}
 
 	wantSkipped := map[int]string{
-		10: "edgecron has no trigger for \"at boot\"",
 		27: "unescaped % at column 14 of the command: cron turns % into a newline",
 		31: `schedule "61 * * * *"`,
 		34: `unknown schedule "@every"`,
@@ -195,10 +196,10 @@ func TestConvertSystemCrontab(t *testing.T) {
 			t.Errorf("line %d: warning %q", c.Line, c.Warning)
 		}
 	}
-	if got := strings.Join(names, " "); got != "cron.hourly cron.daily cron.weekly poll" {
+	if got := strings.Join(names, " "); got != "cron.hourly cron.daily cron.weekly poll fan-init" {
 		t.Errorf("names = %s", got)
 	}
-	if len(res.Skipped) != 1 || res.Skipped[0].Line != 10 {
+	if len(res.Skipped) != 0 {
 		t.Errorf("skipped = %v", res.Skipped)
 	}
 	if res.Entries[3].Command.Argv[0] != "/bin/sh" || !strings.Contains(string(out), `cron ran this as user "pi"`) {

@@ -2,9 +2,10 @@
 // `agent crontab import FILE`.
 //
 // Each entry becomes a declared command ([<shell>, -c, <command>], with the
-// crontab's variables as its env) and a job with a cron `expr` trigger;
+// crontab's variables as its env) and a job with a cron `expr` trigger
+// (an @reboot line: a boot trigger, once per boot when the agent starts);
 // comments and blank lines are skipped; variables are applied or ignored,
-// each with the reason; lines that cannot be converted (@reboot, a command
+// each with the reason; lines that cannot be converted (a command
 // with cron's stdin %, a schedule the trigger compiler refuses) are named
 // with their line number and why. Nothing is written anywhere: WriteYAML
 // renders the fragment for the administrator to review.

@@ -18,13 +18,13 @@ func ExampleConvert() {
 		panic(err)
 	}
 	for _, c := range res.Entries {
-		fmt.Printf("line %d: %s %q %q\n", c.Line, c.Name, c.Expr, c.Command.Argv)
+		fmt.Printf("line %d: %s %q boot=%v %q\n", c.Line, c.Name, c.Expr, c.Boot, c.Command.Argv)
 	}
 	for _, n := range append(res.Variables, res.Skipped...) {
 		fmt.Printf("line %d: %.40s...\n", n.Line, n.Reason)
 	}
 	// Output:
-	// line 3: take-photo "*/10 6-20 * * *" ["/bin/sh" "-c" "/usr/local/bin/take-photo.sh"]
+	// line 3: take-photo "*/10 6-20 * * *" boot=false ["/bin/sh" "-c" "/usr/local/bin/take-photo.sh"]
+	// line 4: start-stream "" boot=true ["/bin/sh" "-c" "/usr/local/bin/start-stream.sh"]
 	// line 1: ignored: edgecron sends no mail; each ru...
-	// line 4: not converted: edgecron has no trigger f...
 }

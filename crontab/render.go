@@ -32,7 +32,10 @@ func (r Result) WriteYAML(w io.Writer) error {
 		expr := str(c.Expr)
 		expr.Style = yaml.DoubleQuotedStyle
 		trig := mapping(true, "type", str("cron"), "expr", expr)
-		if c.Timezone != "" {
+		if c.Boot {
+			trig = mapping(true, "type", str("boot"))
+		}
+		if c.Timezone != "" && !c.Boot {
 			trig.Content = append(trig.Content, str("timezone"), str(c.Timezone))
 		}
 		job := mapping(false,

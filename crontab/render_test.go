@@ -32,7 +32,7 @@ func TestWriteYAMLQuotesAndComments(t *testing.T) {
 	res.Entries[0].Timezone = "Europe/Berlin"
 	res.Entries[1].Warning = "something to review"
 	res.Variables = []Note{{Line: 9, Text: "MAILTO=x", Reason: whyMail}}
-	res.Skipped = []Note{{Line: 10, Text: "@reboot /x", Reason: whyReboot}}
+	res.Skipped = []Note{{Line: 10, Text: "@foo /x", Reason: "not converted: unknown schedule"}}
 	var buf bytes.Buffer
 	if err := res.WriteYAML(&buf); err != nil {
 		t.Fatal(err)

@@ -99,6 +99,7 @@ func FuzzTriggerJSON(f *testing.F) {
 		`{"type":"solar","event":"sunset","offset":"-30m","day_of_week":"mon-fri","latitude":52.52,"longitude":13.405,"jitter":30,"start_date":"2026-04-01"}`,
 		`{"type":"solar","event":"dusk","twilight":"nautical","latitude":-69.6,"longitude":-1e2,"timezone":"UTC"}`,
 		`{"type":"or","triggers":[{"type":"solar","event":"noon","latitude":0,"longitude":0},{"type":"cron","hour":6}]}`,
+		`{"type":"boot","delay":"90s","last_boot_id":"5d2c","timezone":"UTC"}`, `{"type":"boot","delay":"-1s"}`,
 	} {
 		f.Add([]byte(seed))
 	}

@@ -76,6 +76,9 @@ func splitCrontab(expr string) ([]string, error) {
 	if strings.HasPrefix(e, "@") {
 		m, ok := crontabMacros[strings.ToLower(e)]
 		if !ok {
+			if strings.EqualFold(e, "@reboot") {
+				return nil, fmt.Errorf(`unknown macro %q: use a trigger of its own, {"type": "boot"}`, e)
+			}
 			return nil, fmt.Errorf("unknown macro %q: want @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly", e)
 		}
 		e = m

@@ -230,6 +230,26 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event, removed bool) {
 		}
 	}
 
+	// State a trigger keeps in its document (a boot trigger's boot) is
+	// committed before the run, for the same reason as below.
+	if k := &triggerKinds[e.kind]; k.beforeRun != nil {
+		if spec, changed := k.beforeRun(e.trigger(), s.env()); changed {
+			j := e.definition()
+			j.Trigger = spec
+			err := s.store.Commit(s.runCtxOrBackground(), []Change{{ID: e.job.ID, Job: j, PrevVersion: e.job.Version}})
+			if err != nil {
+				e.job.LastResult = "error: not run: could not record the run in its trigger first: " + err.Error()
+				e.next = time.Time{}
+				s.markDirty(e)
+				s.schedule(e)
+				s.log.Error("job not run: its trigger's state could not be committed", "job", e.job.ID, "err", err)
+				*evs = append(*evs, s.event(now, EventError, e, &first, e.job.LastResult))
+				return
+			}
+			e.spec = packSpec(spec)
+		}
+	}
+
 	// A one-shot job is removed, durably, before it runs: a crash can then
 	// cost its run but never repeat it.
 	if triggerKinds[e.kind].oneShot {

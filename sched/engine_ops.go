@@ -209,6 +209,7 @@ func (s *Scheduler) addLocked(ctx context.Context, p Patch, o AddOptions) (Job, 
 			return Job{}, nil, err
 		}
 		j.Version, j.Source = old.job.Version+1, old.source()
+		keepTriggerState(old.trigger(), &j)
 	} else if o.ExpectedVersion != 0 {
 		return Job{}, nil, &Error{Code: CodeVersionConflict, Field: "expected_version", Message: fmt.Sprintf("job %q does not exist", j.ID)}
 	}
@@ -262,7 +263,9 @@ func (s *Scheduler) modifyLocked(ctx context.Context, id string, p Patch, o OpOp
 		j.Name = in.Name
 	}
 	if p.Has(FieldTrigger) {
+		old := j.Trigger
 		j.Trigger = in.Trigger
+		keepTriggerState(old, &j)
 	}
 	if p.Has(FieldAction) {
 		j.Action = in.Action
@@ -510,6 +513,7 @@ func (s *Scheduler) importLocked(ctx context.Context, ps []Patch, o OpOptions, s
 				return nil, nil, nil, at(i, err)
 			}
 			j.Version, j.Source = old.job.Version+1, old.source()
+			keepTriggerState(old.trigger(), &j)
 			if sync && sameDefinition(old.definition(), j) && old.invalid() == "" {
 				items = append(items, item{old: old, same: true})
 				continue
@@ -612,7 +616,8 @@ func sameDefinition(old, j Job) bool {
 		(old.MisfireGraceTime != nil && *old.MisfireGraceTime != *j.MisfireGraceTime) {
 		return false
 	}
-	return old.Trigger == j.Trigger || sameTriggerBut(old.Trigger, j.Trigger)
+	st, ft := definitionOf(old.Trigger), definitionOf(j.Trigger)
+	return st == ft || sameTriggerBut(st, ft)
 }
 
 // sameTriggerBut reports whether file (an interval without start_date)

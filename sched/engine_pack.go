@@ -67,7 +67,9 @@ func packSpec(s TriggerSpec) string {
 	str(24, s.Offset)
 	str(25, s.Latitude)
 	str(26, s.Longitude)
+	str(27, s.Delay)
 	str(28, s.Triggers.p)
+	str(29, s.LastBootID)
 	binary.LittleEndian.PutUint32(b, mask)
 	return string(b)
 }
@@ -141,7 +143,9 @@ func unpackSpec(p string) TriggerSpec {
 	s.Offset = str(24)
 	s.Latitude = str(25)
 	s.Longitude = str(26)
+	s.Delay = str(27)
 	s.Triggers = Members{str(28)}
+	s.LastBootID = str(29)
 	return s
 }
 

@@ -26,6 +26,11 @@ type Options struct {
 	// Site is where solar triggers without a latitude and longitude of
 	// their own compute the sun (config location); nil: none.
 	Site *Site
+	// Boot is the machine's current boot (the agent reads the kernel's
+	// boot id); boot triggers fire once per boot, their delay counted
+	// from Boot.At (default: when New is called). Zero: not known, and
+	// boot triggers never fire.
+	Boot Boot
 	// Liveness, when set, is called from the scheduling loop at least every
 	// MaxWait while the loop is healthy (the systemd watchdog feeds on it).
 	Liveness func()
@@ -321,6 +326,9 @@ func New(store Store, opts Options) *Scheduler {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Boot.ID != "" && opts.Boot.At.IsZero() {
+		opts.Boot.At = opts.Clock.Now()
 	}
 	s := &Scheduler{
 		store:     store,
@@ -672,7 +680,7 @@ func (s *Scheduler) validateAction(a Action) error {
 }
 
 // env is what the scheduler's triggers are compiled against.
-func (s *Scheduler) env() Env { return Env{Location: s.loc, Site: s.opts.Site} }
+func (s *Scheduler) env() Env { return Env{Location: s.loc, Site: s.opts.Site, Boot: s.opts.Boot} }
 
 // Env returns what the scheduler's triggers are compiled against, for
 // previews that must agree with it.

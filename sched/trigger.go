@@ -37,7 +37,7 @@ type CronField string
 // is kept as written, so a job reads back the way it was sent, except that
 // an interval without start_date gets the time it was added.
 type TriggerSpec struct {
-	Type string // a registered type: date, interval, cron, calendarinterval, and, or, solar
+	Type string // a registered type: date, interval, cron, calendarinterval, and, or, solar, boot
 
 	// date
 	RunDate string
@@ -60,6 +60,10 @@ type TriggerSpec struct {
 	// written; empty: the Env's Site). DayOfWeek limits the days.
 	Event, Twilight, Offset string
 	Latitude, Longitude     string
+
+	// boot: how long after the boot (a duration: "2m"), and the boot id of
+	// the boot it last fired in, which the scheduler writes
+	Delay, LastBootID string
 
 	// interval, cron, calendarinterval
 	StartDate, EndDate string

@@ -25,6 +25,13 @@ type triggerKind struct {
 	// firstAfterAdd: without start_date, the first run is one period after
 	// the add, not at it (interval, as APScheduler).
 	firstAfterAdd bool
+	// beforeRun, when set, returns the trigger spec to commit before a run
+	// (and whether it changed): state the trigger keeps in its document
+	// (boot: the boot it fired in), durable before the run starts.
+	beforeRun func(spec TriggerSpec, env Env) (TriggerSpec, bool)
+	// keep, when set, carries that state from a job's old trigger to a
+	// new one of the same type (modify, reschedule, replace, config sync).
+	keep func(old TriggerSpec, new *TriggerSpec)
 	// jitter: the type takes the jitter field.
 	jitter bool
 	// member: the type may be a member of an and/or trigger.
@@ -45,6 +52,7 @@ func init() {
 		{name: TriggerAnd, compile: compileAnd, jitter: true, member: true},
 		{name: TriggerOr, compile: compileOr, jitter: true, member: true},
 		{name: TriggerSolar, compile: compileSolar, jitter: true, member: true},
+		{name: TriggerBoot, compile: compileBoot, elapsed: true, beforeRun: stampBoot, keep: keepBootState},
 	}
 }
 
@@ -107,7 +115,26 @@ type Env struct {
 	// Site is where solar triggers compute the sun when they give no
 	// latitude and longitude of their own; nil: none configured.
 	Site *Site
+	// Boot is the machine's current boot, for boot triggers; the zero
+	// Boot: not known (a boot trigger then never fires).
+	Boot Boot
 
 	depth int  // and/or triggers around the one being compiled
 	inAnd bool // one of them is an and
+}
+
+// keepTriggerState carries the state a trigger keeps in its document from
+// old to j's trigger when both are of the same type.
+func keepTriggerState(old TriggerSpec, j *Job) {
+	if k := kindOf(j.Trigger.Type); k.keep != nil && old.Type == j.Trigger.Type {
+		k.keep(old, &j.Trigger)
+	}
+}
+
+// definitionOf returns s without the state the scheduler keeps in it
+// (last_boot_id): two triggers with the same definition are the same
+// schedule, for the config file's sync.
+func definitionOf(s TriggerSpec) TriggerSpec {
+	s.LastBootID = ""
+	return s
 }

@@ -19,6 +19,7 @@ const (
 	TriggerAnd              = "and"
 	TriggerOr               = "or"
 	TriggerSolar            = "solar"
+	TriggerBoot             = "boot"
 )
 
 // typeMask says which trigger types a field belongs to: bit i is
@@ -33,6 +34,7 @@ const (
 	forAnd
 	forOr
 	forSolar
+	forBoot
 	forAll typeMask = 0xffff
 
 	forBounded = forInterval | forCron | forCalendar | forSolar // start_date, end_date
@@ -69,6 +71,8 @@ var specFields = []specField{
 	{name: "offset", types: forSolar, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Offset }},
 	{name: "latitude", types: forSolar, kind: kindNumText, str: func(s *TriggerSpec) *string { return &s.Latitude }},
 	{name: "longitude", types: forSolar, kind: kindNumText, str: func(s *TriggerSpec) *string { return &s.Longitude }},
+	{name: "delay", types: forBoot, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Delay }},
+	{name: "last_boot_id", types: forBoot, kind: kindString, str: func(s *TriggerSpec) *string { return &s.LastBootID }},
 	{name: "triggers", types: forAnd | forOr, kind: kindMembers},
 	{name: "years", types: forCalendar, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Years }},
 	{name: "months", types: forCalendar, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Months }},

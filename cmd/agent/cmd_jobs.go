@@ -375,6 +375,31 @@ func triggerSummary(t sched.TriggerSpec) string {
 		parts = append(parts, d.String())
 	case "date":
 		parts = append(parts, t.RunDate)
+	case "calendarinterval":
+		for _, u := range []struct {
+			name string
+			v    float64
+		}{{"years", t.Years}, {"months", t.Months}, {"weeks", t.Weeks}, {"days", t.Days}} {
+			if u.v != 0 {
+				parts = append(parts, fmt.Sprintf("%s=%g", u.name, u.v))
+			}
+		}
+		add("hour", string(t.Hour))
+		add("minute", string(t.Minute))
+		add("second", string(t.Second))
+	case "and", "or":
+		for _, m := range t.Triggers.Specs() {
+			parts = append(parts, triggerSummary(m))
+		}
+	case "solar":
+		add("event", t.Event)
+		add("twilight", t.Twilight)
+		add("offset", t.Offset)
+		add("day_of_week", string(t.DayOfWeek))
+		add("latitude", t.Latitude)
+		add("longitude", t.Longitude)
+	case "boot":
+		add("delay", t.Delay)
 	}
 	if t.Timezone != "" {
 		add("timezone", t.Timezone)

@@ -77,7 +77,7 @@ func (m *Main) next(_ context.Context, args []string) error {
 			return usagef("--from: %v", err)
 		}
 	}
-	times, err := sched.Preview(spec, env, start, *count)
+	times, err := sched.Preview(spec, bootAt(env, start), start, *count)
 	tloc, _ := spec.Location(loc)
 	for _, t := range times {
 		fmt.Fprintln(m.Stdout, sched.FormatTime(t.In(tloc)))
@@ -174,7 +174,7 @@ func previewItem(raw json.RawMessage, env sched.Env, now time.Time) ([]string, e
 			return nil, fmt.Errorf("from: %v", err)
 		}
 	}
-	times, err := sched.Preview(spec, env, start, count)
+	times, err := sched.Preview(spec, bootAt(env, start), start, count)
 	if err != nil {
 		return nil, err
 	}
@@ -184,4 +184,11 @@ func previewItem(raw json.RawMessage, env sched.Env, now time.Time) ([]string, e
 		out[i] = sched.FormatTime(t.In(tloc))
 	}
 	return out, nil
+}
+
+// bootAt is env for a preview: a boot trigger previews as if the machine
+// had booted, and the agent started, at from.
+func bootAt(env sched.Env, from time.Time) sched.Env {
+	env.Boot = sched.Boot{ID: "edgecron next", At: from}
+	return env
 }

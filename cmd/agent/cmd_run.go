@@ -115,8 +115,12 @@ func (a *agent) run(ctx context.Context) (err error) {
 		return fmt.Errorf("clock: %w", err)
 	}
 	cw := a.clock
+	boot := sched.Boot{ID: kernelBootID()}
+	if boot.ID == "" {
+		log.Warn("no kernel boot id (" + bootIDPath + "): boot jobs will not run")
+	}
 	a.sched = sched.New(a.store, sched.Options{
-		Clock: clk, Location: c.location, Site: c.site(), Workers: c.Scheduler.Workers, JobDefaults: c.defaults, Limits: c.limits,
+		Clock: clk, Location: c.location, Site: c.site(), Boot: boot, Workers: c.Scheduler.Workers, JobDefaults: c.defaults, Limits: c.limits,
 		CheckpointInterval: c.Store.CheckpointInterval.D(), MaxWait: livenessWait(a.notify),
 		Logger: log, Liveness: a.notify.Alive,
 	})

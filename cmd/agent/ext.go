@@ -81,7 +81,7 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 	e.mq, err = mqtt.New(c.MQTT, mqtt.Deps{
 		DeviceID: c.DeviceID, Groups: c.Groups, Scheduler: a.sched, Outbox: ob,
 		Actuators: actuators.Payloads{Set: e.outputs}, Inventory: inventory{e.sensors, e.outputs},
-		Clock: clk, Location: c.location, Site: c.site(), Logger: a.log, Version: version, Model: deviceModel(c.Hardware.Board),
+		Clock: clk, Location: c.location, Site: c.site(), BootID: kernelBootID(), Logger: a.log, Version: version, Model: deviceModel(c.Hardware.Board),
 		ClockSynced: a.clock.Trusted, OnConnection: e.brokerChanged,
 	})
 	if err != nil {

@@ -1,6 +1,11 @@
 package main
 
-import "github.com/edgecron/edgecron/sched"
+import (
+	"os"
+	"strings"
+
+	"github.com/edgecron/edgecron/sched"
+)
 
 // LocationConfig is the location: section, where solar triggers compute
 // the sun unless they give a latitude and longitude of their own.
@@ -39,4 +44,17 @@ func (c *Config) site() *sched.Site {
 // --config` and the config check all use it, so they agree.
 func (c *Config) triggerEnv() sched.Env {
 	return sched.Env{Location: c.location, Site: c.site()}
+}
+
+// bootIDPath is where Linux keeps the boot id: random, new at every boot.
+var bootIDPath = "/proc/sys/kernel/random/boot_id"
+
+// kernelBootID returns the kernel's boot id, "" when there is none (not
+// Linux): boot triggers then never fire, rather than fire at every start.
+func kernelBootID() string {
+	b, err := os.ReadFile(bootIDPath)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
