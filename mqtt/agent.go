@@ -55,6 +55,7 @@ type inbound struct {
 	group   string // set for a group command
 	payload []byte
 	set     string // actuator name for a set command
+	live    bool   // a set command that arrived after the connection barrier (see actuate.go)
 	jobDoc  string // job id of a retained job document seen at connection
 	ha      bool   // a retained discovery config of this device, seen at connection
 	haJob   string // job id of a Home Assistant job command (haWhat: run or enabled)
@@ -106,6 +107,16 @@ type Agent struct {
 	stopBatch   []outMsg // the overflow when Run began to stop: the sender's last batch
 
 	announced map[string][]byte // discovery configs published: topic → payload; the worker's
+
+	// The connection barrier of set commands (see actuate.go).
+	gateMu     sync.Mutex
+	barrier    string        // this connection's nonce
+	gateOpen   bool          // the barrier came back
+	gateWarned bool          // the barrier did not come back in time: warned
+	gateFrom   time.Duration // when the connection began, monotonic
+
+	stateMu sync.Mutex        // orders state updates with their republishing
+	states  map[string][]byte // the last state payload of each actuator
 
 	runOnce  sync.Once
 	stopped  chan struct{}
@@ -178,6 +189,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 		haDiff:   make(chan struct{}, 1),
 		flushDue: make(chan struct{}, 1),
 		stopped:  make(chan struct{}),
+		states:   map[string][]byte{},
 	}
 	a.settled.L = &a.mu
 	if a.bootID == "" {
@@ -428,6 +440,7 @@ func (a *Agent) connLoop(ctx context.Context) {
 		// would let paho resend its stored packets, and that resend races
 		// paho's own writer (a data race in paho 1.5.1).
 		c := paho.NewClient(a.opts)
+		barrier := a.resetGate()
 		a.mu.Lock()
 		gen := a.gen
 		a.client, a.down = c, make(chan struct{})
@@ -457,7 +470,7 @@ func (a *Agent) connLoop(ctx context.Context) {
 		// Set up only now that the Connect token is done: paho resends
 		// its stored packets before that, and publishing or subscribing
 		// meanwhile (as paho's OnConnect handler would) races that resend.
-		a.setup(gen)
+		a.setup(gen, barrier)
 		select {
 		case <-ctx.Done():
 			return
@@ -491,7 +504,7 @@ func (a *Agent) sleep(ctx context.Context, d time.Duration) bool {
 // outbox on a new connection. It works only for the connection of
 // generation gen: if that one is lost meanwhile, it stops and the next
 // connection's setup takes over.
-func (a *Agent) setup(gen uint64) {
+func (a *Agent) setup(gen uint64, barrier string) {
 	c := a.cur()
 	// <root>/jobs/+ covers <root>/jobs/cmd (no overlapping subscription:
 	// a broker delivers a message once per matching filter) and brings
@@ -546,14 +559,19 @@ func (a *Agent) setup(gen uint64) {
 	for _, b := range held {
 		a.publishReply(b)
 	}
+	// Subscribed: what was queued for the session while the device was
+	// away arrives before this comes back (see actuate.go).
+	c.Publish(a.topics.Job(barrierLevel), 1, false, barrier)
 	c.Publish(a.topics.Status(), 1, true, "online")
 	a.publishInfo(true)
 	a.signal(a.haKick)
-	// The current job documents follow whatever the outbox still holds,
-	// so the broker's retained state ends at the truth.
+	// The current job documents and actuator states follow whatever the
+	// outbox still holds, so the broker's retained state ends at the
+	// truth, also after a broker restart that lost it.
 	for _, j := range a.deps.Scheduler.List() {
 		a.keep(a.jobState(j.ID, &j))
 	}
+	a.republishStates()
 	a.signal(a.kick)
 }
 
@@ -660,6 +678,11 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 		if in.group == "" {
 			return
 		}
+	case topic == a.topics.Job(barrierLevel):
+		if !m.Retained() {
+			a.openGate(m.Payload())
+		}
+		return
 	case a.isHAConfig(topic):
 		// Only retained configs matter: our own live ones come back too.
 		if m.Retained() && len(m.Payload()) > 0 && len(m.Payload()) <= MaxPayload {
@@ -694,6 +717,7 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 			return
 		}
 		in.set = name
+		in.live = a.gateLive()
 	}
 	if m.Retained() {
 		a.stats.retained.Add(1)
@@ -711,11 +735,18 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 	default:
 		a.stats.busy.Add(1)
 		a.log.Warn("command queue full; command refused", "topic", topic)
-		if in.set == "" && in.haJob == "" {
-			if req, _ := DecodeRequest(in.payload); req.ID != "" {
-				a.sendReply(Reply{ID: req.ID, Status: StatusRejected, Code: sched.CodeInternal,
-					Error: "agent busy: command queue full, retry with the same id"})
-			}
+		id := ""
+		switch {
+		case in.set != "":
+			sr, _ := decodeSetRequest(in.payload)
+			id = sr.id
+		case in.haJob == "":
+			req, _ := DecodeRequest(in.payload)
+			id = req.ID
+		}
+		if id != "" {
+			a.sendReply(Reply{ID: id, Status: StatusRejected, Code: sched.CodeInternal, Actuator: in.set,
+				Error: "agent busy: command queue full, retry with the same id"})
 		}
 	}
 }
@@ -753,19 +784,5 @@ func (a *Agent) clearIfGone(id string) {
 	if _, err := a.deps.Scheduler.Get(id); sched.ErrorCode(err) == sched.CodeNotFound {
 		a.log.Info("clearing the retained document of a job that no longer exists", "job", id)
 		a.keep(a.jobState(id, nil))
-	}
-}
-
-func (a *Agent) handleSet(ctx context.Context, in inbound) {
-	if a.deps.Actuators == nil {
-		a.stats.setErrors.Add(1)
-		a.log.Warn("actuator set refused: no actuators configured", "actuator", in.set)
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	if err := a.deps.Actuators.Apply(ctx, in.set, in.payload); err != nil {
-		a.stats.setErrors.Add(1)
-		a.log.Warn("actuator set failed", "actuator", in.set, "err", err)
 	}
 }

@@ -44,7 +44,7 @@ func (a *Agent) handleRequest(ctx context.Context, in inbound) {
 	if err != nil {
 		rep = rejected(req.ID, err)
 	} else {
-		rep = a.execute(ctx, req, in.group)
+		rep = a.executeOnce(ctx, req, in.group)
 	}
 	if rep.Status == StatusRejected {
 		a.stats.rejected.Add(1)
@@ -95,7 +95,7 @@ func compact(rep Reply) []byte {
 // the job is still at that version.
 func (a *Agent) fromReceipt(r sched.Receipt) Reply {
 	rep := Reply{ID: r.RequestID, Status: StatusAccepted, Code: sched.CodeOK, JobID: r.JobID, Version: r.Version, Replayed: true}
-	if r.Kind == sched.EventRemoved {
+	if r.Kind == string(sched.EventRemoved) || r.Kind == kindActuated {
 		return rep
 	}
 	if j, err := a.deps.Scheduler.Get(r.JobID); err == nil && j.Version == r.Version {
@@ -109,7 +109,21 @@ func (a *Agent) fromReceipt(r sched.Receipt) Reply {
 // execute performs a decoded request against the scheduler. The scheduler
 // returns only after the store committed a change, so an accepted reply
 // is an acknowledgement of a durable change.
+//
+// No receipt is kept: the caller makes up an id of its own that it never
+// uses again (Home Assistant's job commands). See executeOnce.
 func (a *Agent) execute(ctx context.Context, req Request, group string) Reply {
+	return a.executeAs(ctx, req, group, false)
+}
+
+// executeOnce is execute for a request whose id comes from the
+// requester: a change or run is committed with the id's receipt, so that
+// the id is never applied twice.
+func (a *Agent) executeOnce(ctx context.Context, req Request, group string) Reply {
+	return a.executeAs(ctx, req, group, true)
+}
+
+func (a *Agent) executeAs(ctx context.Context, req Request, group string, once bool) Reply {
 	if req.ExpiresAt != nil && !a.clock.Now().Before(*req.ExpiresAt) {
 		return rejected(req.ID, &sched.Error{Code: sched.CodeExpired, Field: "expires_at",
 			Message: "request expired at " + req.ExpiresAt.Format(time.RFC3339)})
@@ -128,7 +142,7 @@ func (a *Agent) execute(ctx context.Context, req Request, group string) Reply {
 	defer cancel()
 	s := a.deps.Scheduler
 	o := sched.OpOptions{Source: sched.SourceMQTT, ExpectedVersion: req.ExpectedVersion}
-	if req.Op != OpGet && req.Op != OpList {
+	if once && req.Op != OpGet && req.Op != OpList {
 		// Stored with the change: the same id is never applied twice.
 		o.RequestID = req.ID
 	}

@@ -27,6 +27,9 @@ func NewRequestID() string {
 // *sched.Error carrying its code and message, so the caller exits
 // non-zero; an error with an empty Reply means no reply arrived (the same
 // request may be sent again with the same id: it is applied once).
+//
+// When ctx has a deadline, the request expires then (or at req.ExpiresAt,
+// if sooner): a request Send gave up on is never executed afterwards.
 func Send(ctx context.Context, cfg Config, deviceID string, req Request) (Reply, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -41,6 +44,7 @@ func Send(ctx context.Context, cfg Config, deviceID string, req Request) (Reply,
 	if req.ID == "" {
 		req.ID = NewRequestID()
 	}
+	req.ExpiresAt = expiresBy(ctx, req.ExpiresAt)
 	payload, err := json.Marshal(req)
 	if err != nil {
 		return Reply{}, fmt.Errorf("encode request: %w", err)
@@ -98,6 +102,21 @@ func Send(ctx context.Context, cfg Config, deviceID string, req Request) (Reply,
 	case <-ctx.Done():
 		return Reply{}, fmt.Errorf("no reply from %s to request %s: %w", deviceID, req.ID, ctx.Err())
 	}
+}
+
+// expiresBy returns the sooner of at and ctx's deadline, cut to the second
+// below (expires_at is RFC3339 on the wire): a request must expire no
+// later than its sender stops waiting for the reply.
+func expiresBy(ctx context.Context, at *time.Time) *time.Time {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return at
+	}
+	d = d.UTC().Truncate(time.Second)
+	if at != nil && at.Before(d) {
+		return at
+	}
+	return &d
 }
 
 func wait(ctx context.Context, tok paho.Token) error {

@@ -23,6 +23,9 @@ type Scheduler interface {
 	// Receipt returns the durable record of a request id that changed
 	// something (OpOptions.RequestID).
 	Receipt(requestID string) (sched.Receipt, bool)
+	// Record and Forget keep the receipt of an actuator command.
+	Record(ctx context.Context, requestID, kind, subject string) error
+	Forget(ctx context.Context, requestID string) error
 }
 
 // Outbox keeps telemetry while the broker is away (store/outbox satisfies

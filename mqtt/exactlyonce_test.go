@@ -1,10 +1,14 @@
 package mqtt_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/mqtt/mqtttest"
 )
 
@@ -96,4 +100,83 @@ func decodeReply(b []byte) map[string]any {
 		return nil
 	}
 	return m
+}
+
+// TestOneShotDocumentStaysCleared is issue 13's sixth gap, second half: a
+// date job's retained document is cleared when it runs and stays so (it
+// was cleared, then published again by the run's event).
+func TestOneShotDocumentStaysCleared(t *testing.T) {
+	url := mqtttest.Shared(t)
+	prefix := mqtttest.Prefix(t, url)
+	dev1 := uid(prefix, "dev1")
+	r := newRequester(t, url, prefix)
+	dv := newDevice(t, url, prefix, dev1).start()
+	r.waitOnline(dev1)
+	w := watch(t, url, dv.root()+"/jobs/once", dv.root()+"/events")
+	rep := r.do(dev1, `{"id":"o1","op":"add","job":{"id":"once","trigger":{"type":"date","run_date":"2026-11-21T09:00:10Z"},"action":{"type":"test"}}}`)
+	if rep.Status != "accepted" {
+		t.Fatal(rep)
+	}
+	w.waitFor(0, "the document", func(m paho.Message) bool { return m.Topic() == dv.root()+"/jobs/once" && len(m.Payload()) > 0 })
+	dv.clock.Advance(10 * time.Second)
+	waitRuns(t, dv, 1)
+	_, at := w.waitFor(0, "the executed event", func(m paho.Message) bool {
+		ev := decodeReply(m.Payload())
+		return m.Topic() == dv.root()+"/events" && ev["event"] == "executed" && ev["job_id"] == "once"
+	})
+	// Events reach the agent one at a time, and what it publishes for
+	// them goes out in order: once the next event is out, whatever the
+	// executed event made the agent publish is out too.
+	r.do(dev1, `{"id":"o-next","op":"add","job":`+jobDoc("next", 3600)+`}`)
+	w.waitFor(at, "the next event", func(m paho.Message) bool {
+		ev := decodeReply(m.Payload())
+		return m.Topic() == dv.root()+"/events" && ev["event"] == "added" && ev["job_id"] == "next"
+	})
+	var last []byte
+	cleared := false
+	for _, m := range w.all() {
+		if m.Topic() == dv.root()+"/jobs/once" {
+			last = m.Payload()
+			cleared = cleared || len(last) == 0
+		}
+	}
+	if !cleared || len(last) != 0 {
+		t.Errorf("the one-shot job's document: cleared %v, last %q (event at %d)", cleared, last, at)
+	}
+	if got := mqtttest.Retained(t, url, dv.root()+"/jobs/once"); len(got) != 0 {
+		t.Errorf("retained after the run: %q", got)
+	}
+}
+
+// TestCtlGaveUp is issue 13's fifth gap, last part: `ctl` reported "no
+// reply" and the queued request still ran when the device came back. Send
+// now gives every request an expires_at at its own deadline.
+func TestCtlGaveUp(t *testing.T) {
+	url := mqtttest.Shared(t)
+	prefix := mqtttest.Prefix(t, url)
+	dev1 := uid(prefix, "dev1")
+	r := newRequester(t, url, prefix)
+	dv := newDevice(t, url, prefix, dev1).start()
+	r.waitOnline(dev1)
+	_, seen := r.waitFor(0, "online", func(m paho.Message) bool { return string(m.Payload()) == "online" })
+	dv.stop()
+	r.waitFor(seen, "offline", func(m paho.Message) bool { return string(m.Payload()) == "offline" })
+
+	short, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := mqtt.Send(short, mqtt.Config{Broker: url, Prefix: prefix}, dev1,
+		mqtt.Request{ID: "gave-up", Op: "add", Job: json.RawMessage(jobDoc("late", 60))})
+	if err == nil {
+		t.Fatal("a request to an offline device got a reply")
+	}
+	// The device comes back later, its clock past ctl's deadline.
+	deadline, _ := short.Deadline()
+	dv.clock.Advance(deadline.Sub(dv.clock.Now()) + time.Second)
+	dv.start()
+	if rep := r.reply(dev1, "gave-up"); rep.Code != "expired" {
+		t.Fatalf("reply %+v, want expired", rep)
+	}
+	if _, ok := dv.store.Job("late"); ok {
+		t.Fatal("a request ctl gave up on was executed")
+	}
 }

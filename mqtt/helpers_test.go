@@ -144,6 +144,9 @@ func (a applier) Apply(_ context.Context, name string, payload []byte) error {
 	if string(payload) == "EXPLODE" {
 		return fmt.Errorf("refused")
 	}
+	if strings.Contains(string(payload), "explode") {
+		return &sched.Error{Code: sched.CodeUnsafe, Field: "command", Message: "interlock: the pump runs"}
+	}
 	a <- name + "=" + string(payload)
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/edgecron/edgecron/sched"
 )
@@ -71,6 +70,8 @@ type Reply struct {
 	JobID    string `json:"job_id,omitempty"`
 	Version  int64  `json:"version,omitempty"`
 	Replayed bool   `json:"replayed,omitempty"`
+	// Actuator names the actuator of a reply to an actuator command.
+	Actuator string `json:"actuator,omitempty"`
 }
 
 // opFields says, per op, which optional fields it takes beside id and op
@@ -111,23 +112,8 @@ func DecodeRequest(b []byte) (Request, error) {
 	if !ok || isNull(rawID) {
 		return req, noID(sched.FieldError("id", "is required"))
 	}
-	// encoding/json turns invalid UTF-8 (raw, or a lone surrogate escape)
-	// into U+FFFD: refusing both keeps two different ids from meeting in
-	// the replay cache as one.
-	if dup == "id" {
-		return req, noID(sched.FieldError("id", "appears twice"))
-	}
-	if !utf8.Valid(rawID) {
-		return req, noID(sched.FieldError("id", "must be UTF-8"))
-	}
-	if err := json.Unmarshal(rawID, &req.ID); err != nil {
-		req.ID = ""
-		return req, noID(sched.FieldError("id", "must be a string"))
-	}
-	if req.ID == "" || len(req.ID) > maxRequestID || strings.ContainsRune(req.ID, utf8.RuneError) {
-		id := req.ID
-		req.ID = ""
-		return req, noID(sched.FieldError("id", "must be 1 to %d bytes of UTF-8 (no U+FFFD), got %d bytes", maxRequestID, len(id)))
+	if req.ID, err = readID(rawID, dup == "id"); err != nil {
+		return req, err
 	}
 	if dup != "" {
 		return req, sched.FieldError(dup, "appears twice")

@@ -472,11 +472,22 @@ func (a *Agent) onEvent(e sched.Event) {
 		// entities follow.
 		a.Rediscover()
 	}
-	switch {
-	case e.Kind == sched.EventRemoved:
+	switch e.Kind {
+	case sched.EventRemoved:
 		a.keep(a.jobState(e.JobID, nil))
-	case e.Job != nil && e.Kind != sched.EventSubmitted:
-		a.keep(a.jobState(e.JobID, e.Job))
+	case sched.EventSubmitted:
+	case sched.EventAdded, sched.EventModified, sched.EventPaused, sched.EventResumed:
+		if e.Job != nil {
+			a.keep(a.jobState(e.JobID, e.Job))
+		}
+	default:
+		// A run's outcome (executed, error, missed...). The job may be gone:
+		// a date job is removed before it runs, and its cleared document
+		// must stay cleared. Events come in order, so what the scheduler
+		// holds now is the newest truth.
+		if j, err := a.deps.Scheduler.Get(e.JobID); err == nil && e.Job != nil {
+			a.keep(a.jobState(e.JobID, &j))
+		}
 	}
 }
 
@@ -559,6 +570,9 @@ func (a *Agent) ActuatorState(name string, on bool, value *float64) {
 			Value float64 `json:"value"`
 		}{state, *value})
 	}
+	a.stateMu.Lock()
+	defer a.stateMu.Unlock()
+	a.states[name] = payload
 	a.keep(outMsg{Topic: a.topics.ActuatorState(name), QoS: 1, Retain: true, TS: a.clock.Now(), Payload: payload})
 }
 

@@ -21,8 +21,13 @@ import (
 type Receipt struct {
 	RequestID string    // 1 to MaxRequestID bytes of UTF-8
 	At        time.Time // wall time of the commit
-	Kind      EventKind // added, modified, paused, resumed, removed or submitted (a run)
-	JobID     string
+	// Kind is what the request did: the EventKind of the change (added,
+	// modified, paused, resumed, removed; submitted for a run), or what the
+	// caller of Record says (the MQTT agent: "actuated").
+	Kind string
+	// JobID is the job changed, or what the caller of Record names (an
+	// actuator).
+	JobID string
 	// Version is the job's version after the change; for a remove, the
 	// version removed; for a run, the version that ran.
 	Version int64
@@ -242,7 +247,7 @@ func (s *Scheduler) commitFor(ctx context.Context, o OpOptions, kind EventKind, 
 	if err := s.checkRequest(o.RequestID); err != nil {
 		return err
 	}
-	r := Receipt{RequestID: o.RequestID, At: s.clock.Now(), Kind: kind, JobID: jobID, Version: version}
+	r := Receipt{RequestID: o.RequestID, At: s.clock.Now(), Kind: string(kind), JobID: jobID, Version: version}
 	forget := s.receipts.plan(r, r.At)
 	if err := s.commit(ctx, append(changes, Change{Receipt: &r, Forget: forget})...); err != nil {
 		return err
@@ -262,6 +267,44 @@ func (s *Scheduler) checkRequest(id string) error {
 			"request %q was already applied (%s job %q, version %d, at %s)", id, r.Kind, r.JobID, r.Version, r.At.UTC().Format(time.RFC3339))}
 	}
 	return nil
+}
+
+// Record commits the receipt of a request that the scheduler does not carry
+// out itself (an actuator command), before the caller carries it out, so
+// that it is carried out at most once: a request id that already has a
+// receipt is refused with CodeConflict. kind and subject (at most 64
+// bytes each) say what was asked. A request that then fails is Forgotten.
+func (s *Scheduler) Record(ctx context.Context, requestID, kind, subject string) error {
+	if kind == "" || len(kind) > 64 || len(subject) > 64 {
+		return fmt.Errorf("sched: Record: kind and subject must be 1..64 and 0..64 bytes")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usable(); err != nil {
+		return err
+	}
+	if err := s.checkRequest(requestID); err != nil {
+		return err
+	}
+	r := Receipt{RequestID: requestID, At: s.clock.Now(), Kind: kind, JobID: subject}
+	forget := s.receipts.plan(r, r.At)
+	if err := s.commit(ctx, Change{Receipt: &r, Forget: forget}); err != nil {
+		return err
+	}
+	s.receipts.add(r, forget)
+	return nil
+}
+
+// Forget deletes the receipt of request id: what it asked for was not
+// done after all (an actuator refused the command), so the same id may
+// be sent again.
+func (s *Scheduler) Forget(ctx context.Context, requestID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.receipts.get(requestID); !ok {
+		return nil
+	}
+	return s.forgetReceipt(ctx, requestID)
 }
 
 // forgetReceipt deletes the receipt of request id, committed for a run

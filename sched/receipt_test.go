@@ -44,7 +44,7 @@ func TestReceiptPerOp(t *testing.T) {
 			t.Fatalf("%s: %v", st.id, err)
 		}
 		r, ok := h.s.Receipt(st.id)
-		if !ok || r.Kind != st.kind || r.JobID != "a" || r.Version != st.version || !r.At.Equal(t0) {
+		if !ok || r.Kind != string(st.kind) || r.JobID != "a" || r.Version != st.version || !r.At.Equal(t0) {
 			t.Fatalf("receipt of %s = %+v (%v), want %s version %d", st.id, r, ok, st.kind, st.version)
 		}
 	}
@@ -158,7 +158,7 @@ func TestReceiptWindow(t *testing.T) {
 
 	// The byte cap holds whatever the age: each receipt here costs about
 	// 96 bytes plus its strings.
-	size := sched.Receipt{RequestID: "b-00", Kind: sched.EventPaused, JobID: "a"}.Size()
+	size := sched.Receipt{RequestID: "b-00", Kind: string(sched.EventPaused), JobID: "a"}.Size()
 	h.s.Shutdown(ctx, true)
 	w = sched.ReceiptWindow{MinCount: 1, MinAge: 24 * time.Hour, MaxBytes: 4 * size}
 	h = newHarnessOn(t, clock, store, sched.Options{Receipts: w}, sched.HandlerOptions{}).start()
@@ -172,5 +172,31 @@ func TestReceiptWindow(t *testing.T) {
 		if _, ok := h.s.Receipt(id); ok != want {
 			t.Errorf("receipt %s present = %v, want %v", id, ok, want)
 		}
+	}
+}
+
+// TestRecordAndForget: a request the scheduler does not carry out (an
+// actuator command) is recorded once; Forget lets it be sent again.
+func TestRecordAndForget(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start()
+	if err := h.s.Record(ctx, "act-1", "actuated", "pump"); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := h.s.Receipt("act-1"); !ok || r.Kind != "actuated" || r.JobID != "pump" {
+		t.Fatalf("receipt %+v %v", r, ok)
+	}
+	wantCode(t, h.s.Record(ctx, "act-1", "actuated", "pump"), sched.CodeConflict)
+	if err := h.s.Forget(ctx, "act-1"); err != nil {
+		t.Fatal(err)
+	}
+	if h.store.Receipts() != 0 {
+		t.Fatal("Forget left the receipt in the store")
+	}
+	if err := h.s.Record(ctx, "act-1", "actuated", "pump"); err != nil {
+		t.Fatalf("after Forget: %v", err)
+	}
+	if err := h.s.Record(ctx, "act-2", "", "pump"); err == nil {
+		t.Fatal("a receipt without a kind was recorded")
 	}
 }

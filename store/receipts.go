@@ -31,7 +31,7 @@ const receiptRecordV1 = 1
 func appendReceipt(b []byte, r *sched.Receipt) []byte {
 	b = append(b, receiptRecordV1)
 	b = appendTime(b, r.At)
-	b = appendString(b, string(r.Kind))
+	b = appendString(b, r.Kind)
 	b = appendString(b, r.JobID)
 	return binary.AppendVarint(b, r.Version)
 }
@@ -43,7 +43,7 @@ func decodeReceipt(key, val []byte) (sched.Receipt, error) {
 	}
 	r := sched.Receipt{RequestID: string(key)}
 	r.At = rd.time()
-	r.Kind = sched.EventKind(rd.string())
+	r.Kind = rd.string()
 	r.JobID = rd.string()
 	r.Version = rd.varint()
 	rd.end()

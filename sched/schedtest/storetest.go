@@ -574,7 +574,7 @@ func testManyJobs(t *testing.T, s sched.Store) {
 }
 
 func receipt(id, job string, version int64, at time.Time) *sched.Receipt {
-	return &sched.Receipt{RequestID: id, At: at, Kind: sched.EventModified, JobID: job, Version: version}
+	return &sched.Receipt{RequestID: id, At: at, Kind: string(sched.EventModified), JobID: job, Version: version}
 }
 
 func wantReceipts(t *testing.T, s sched.Store, want ...*sched.Receipt) {
@@ -603,12 +603,12 @@ func testReceipts(t *testing.T, s sched.Store) {
 	wantReceipts(t, s)
 	// Beside a job change, alone (a run), with a long UTF-8 id, and every kind.
 	r1 := receipt("req-1", "a", 1, at)
-	r1.Kind = sched.EventAdded
+	r1.Kind = string(sched.EventAdded)
 	commit(t, s, put(simple("a", 1), 0), sched.Change{Receipt: r1})
 	run := &sched.Receipt{RequestID: "réq-" + strings.Repeat("x", sched.MaxRequestID-5), At: at.Add(time.Second),
-		Kind: sched.EventSubmitted, JobID: "a", Version: 1}
+		Kind: string(sched.EventSubmitted), JobID: "a", Version: 1}
 	commit(t, s, sched.Change{Receipt: run})
-	rm := &sched.Receipt{RequestID: "req-3", At: at.Add(2 * time.Second), Kind: sched.EventRemoved, JobID: "a", Version: 1}
+	rm := &sched.Receipt{RequestID: "req-3", At: at.Add(2 * time.Second), Kind: string(sched.EventRemoved), JobID: "a", Version: 1}
 	commit(t, s, del("a", 1), sched.Change{Receipt: rm})
 	wantJobs(t, s)
 	wantReceipts(t, s, r1, run, rm)

@@ -1,0 +1,285 @@
+package mqtt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	mrand "math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/edgecron/edgecron/sched"
+)
+
+// Actuator commands arrive on <root>/actuators/<name>/set in two forms.
+// Home Assistant sends plain ON, OFF or TOGGLE: no id, no reply. Anything
+// else (edgecron ctl, a backend) sends a JSON command that may carry an
+// "id" and an "expires_at", and then gets a reply on <root>/jobs/res
+// like a job request, with the same codes, and is applied at most once
+// per id, across restarts (the id is committed to the store before the
+// command is applied).
+//
+// A command with no expires_at must not be applied late: with a
+// persistent session, one published while the device was offline waits
+// in the broker and arrives when it reconnects, maybe hours later (a
+// relay switched 35 s after the user gave up). So at every connection the
+// agent subscribes, then publishes a barrier (a nonce of that connection)
+// to <root>/jobs/~sync, which its own subscription brings back. The
+// broker delivers a session's messages in order, so everything that
+// arrives before the barrier was queued while the device was away: such a
+// command is refused as expired. Commands with expires_at are applied
+// until then, barrier or not. Should the barrier not come back within
+// barrierWait (an ACL that drops it), commands are taken as live from then
+// on, with a warning: what was queued has arrived by then.
+
+// barrierLevel is the job-topic level of the barrier: not a valid job id,
+// so it never meets a job document.
+const barrierLevel = "~sync"
+
+// barrierWait bounds how long after a connection commands wait for the
+// barrier before they are taken as live.
+const barrierWait = 5 * time.Second
+
+// kindActuated is the receipt kind of an actuator command.
+const kindActuated = "actuated"
+
+// Event names of actuator commands on <root>/events.
+const eventActuatorRefused = "actuator_refused"
+
+// resetGate closes the gate for a new connection: set commands are stale
+// until its barrier comes back.
+func (a *Agent) resetGate() string {
+	a.gateMu.Lock()
+	defer a.gateMu.Unlock()
+	a.barrier = fmt.Sprintf("%s/%016x", a.bootID, mrand.Uint64())
+	a.gateOpen, a.gateWarned = false, false
+	a.gateFrom = a.clock.Elapsed()
+	return a.barrier
+}
+
+// openGate opens the gate when payload is this connection's barrier.
+func (a *Agent) openGate(payload []byte) {
+	a.gateMu.Lock()
+	defer a.gateMu.Unlock()
+	if string(payload) == a.barrier {
+		a.gateOpen = true
+	}
+}
+
+// gateLive reports whether a set command arriving now is live (not
+// queued while the device was away).
+func (a *Agent) gateLive() bool {
+	a.gateMu.Lock()
+	defer a.gateMu.Unlock()
+	if !a.gateOpen && a.clock.Elapsed()-a.gateFrom > barrierWait {
+		if !a.gateWarned {
+			a.gateWarned = true
+			a.log.Warn("the connection barrier did not come back: commands without expires_at are taken as live from now on; "+
+				"check that the broker lets the device publish and read "+a.topics.Job(barrierLevel), "waited", barrierWait)
+		}
+		return true
+	}
+	return a.gateOpen
+}
+
+// setRequest is a decoded set payload.
+type setRequest struct {
+	id        string
+	expiresAt *time.Time
+	command   []byte // what actuators.ParseSetPayload reads: ON/OFF/TOGGLE or the JSON command without id and expires_at
+	plain     bool
+}
+
+// decodeSetRequest splits a set payload into its request envelope (id,
+// expires_at) and the command. The envelope is as strict as a job
+// request's: a key given twice or data after the object is refused, and
+// an unreadable id (wrapping errNoID) gets no reply. The command itself is
+// checked by the actuator when applied.
+func decodeSetRequest(b []byte) (setRequest, error) {
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 || t[0] != '{' {
+		return setRequest{command: b, plain: true}, nil
+	}
+	var sr setRequest
+	m, dup, trailing, err := decodeEnvelope(t)
+	if err != nil {
+		return sr, noID(sched.FieldError("payload", "not a JSON object"))
+	}
+	if raw, ok := m["id"]; ok && !isNull(raw) {
+		if sr.id, err = readID(raw, dup == "id"); err != nil {
+			return sr, err
+		}
+	}
+	switch {
+	case dup != "":
+		return sr, sched.FieldError(dup, "appears twice")
+	case trailing:
+		return sr, sched.FieldError("payload", "data after the JSON object")
+	}
+	if raw, ok := m["expires_at"]; ok && !isNull(raw) {
+		var s string
+		if decodeString(raw, &s) != nil {
+			return sr, sched.FieldError("expires_at", "must be an RFC3339 time")
+		}
+		at, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return sr, sched.FieldError("expires_at", "must be an RFC3339 time, got %q", s)
+		}
+		sr.expiresAt = &at
+	}
+	delete(m, "id")
+	delete(m, "expires_at")
+	sr.command, _ = json.Marshal(m) // raw members re-joined: cannot fail
+	return sr, nil
+}
+
+// readID reads a request id, as DecodeRequest does: errors wrap errNoID.
+func readID(raw json.RawMessage, twice bool) (string, error) {
+	var id string
+	switch {
+	case twice:
+		return "", noID(sched.FieldError("id", "appears twice"))
+	case !utf8.Valid(raw):
+		// encoding/json turns invalid UTF-8 (raw, or a lone surrogate
+		// escape) into U+FFFD: refusing both keeps two different ids from
+		// meeting in the replay cache as one.
+		return "", noID(sched.FieldError("id", "must be UTF-8"))
+	case json.Unmarshal(raw, &id) != nil:
+		return "", noID(sched.FieldError("id", "must be a string"))
+	case id == "" || len(id) > maxRequestID || strings.ContainsRune(id, utf8.RuneError):
+		return "", noID(sched.FieldError("id", "must be 1 to %d bytes of UTF-8 (no U+FFFD), got %d bytes", maxRequestID, len(id)))
+	}
+	return id, nil
+}
+
+// handleSet applies one set command: see the comment at the top.
+func (a *Agent) handleSet(ctx context.Context, in inbound) {
+	sr, err := decodeSetRequest(in.payload)
+	if sr.id != "" {
+		a.stats.requests.Add(1)
+		if b, ok := a.replay.get(sr.id); ok {
+			a.stats.replayed.Add(1)
+			a.log.Info("repeated request id: first reply sent again", "id", sr.id, "actuator", in.set)
+			a.publishReply(b)
+			return
+		}
+		if r, ok := a.deps.Scheduler.Receipt(sr.id); ok {
+			a.stats.replayed.Add(1)
+			a.log.Info("repeated request id: applied before, answered from its receipt", "id", sr.id, "actuator", in.set, "applied_at", r.At)
+			rep := a.fromReceipt(r)
+			rep.Actuator = r.JobID
+			if b := a.sendReply(rep); b != nil {
+				a.replay.put(sr.id, b, a.clock.Elapsed())
+			}
+			return
+		}
+	}
+	now := a.clock.Now()
+	switch {
+	case err != nil:
+	case !in.live && sr.expiresAt == nil:
+		err = &sched.Error{Code: sched.CodeExpired, Message: "arrived before the connection barrier: sent while the device was offline, " +
+			"and a command without expires_at is never applied late"}
+	case sr.expiresAt != nil && !now.Before(*sr.expiresAt):
+		err = &sched.Error{Code: sched.CodeExpired, Field: "expires_at", Message: "request expired at " + sr.expiresAt.Format(time.RFC3339)}
+	case a.deps.Actuators == nil:
+		err = &sched.Error{Code: sched.CodeNotFound, Field: "actuator", Message: "no actuators configured"}
+	}
+	if err == nil && sr.id != "" {
+		// Committed before the command is applied: at most once, even if
+		// the power goes between the two.
+		err = a.deps.Scheduler.Record(ctx, sr.id, kindActuated, in.set)
+	}
+	if err == nil {
+		actx, cancel := context.WithTimeout(ctx, opTimeout)
+		err = a.deps.Actuators.Apply(actx, in.set, sr.command)
+		cancel()
+		if err != nil && sr.id != "" {
+			if ferr := a.deps.Scheduler.Forget(ctx, sr.id); ferr != nil {
+				a.log.Error("a refused actuator command stays recorded as applied", "id", sr.id, "err", ferr)
+			}
+		}
+	}
+	if err != nil {
+		a.refuseSet(in, sr, err)
+		return
+	}
+	if sr.id != "" {
+		if b := a.sendReply(Reply{ID: sr.id, Status: StatusAccepted, Code: sched.CodeOK, Actuator: in.set}); b != nil {
+			a.replay.put(sr.id, b, a.clock.Elapsed())
+		}
+	}
+}
+
+// ActuatorEvent is published on <root>/events when an actuator command is
+// refused.
+type ActuatorEvent struct {
+	TS        string     `json:"ts"`
+	Event     string     `json:"event"` // actuator_refused
+	Actuator  string     `json:"actuator"`
+	RequestID string     `json:"id,omitempty"`
+	Command   string     `json:"command"` // the payload, cut to 128 bytes
+	Code      sched.Code `json:"code"`
+	Error     string     `json:"error"`
+}
+
+// refuseSet makes a refusal visible: logged and counted, the retained
+// state published again (Home Assistant's switch flips back to the
+// truth), an event with the reason, and a reply when the id is readable.
+func (a *Agent) refuseSet(in inbound, sr setRequest, err error) {
+	a.stats.setErrors.Add(1)
+	code := sched.ErrorCode(err)
+	a.log.Warn("actuator command refused", "actuator", in.set, "id", sr.id, "code", code, "err", err)
+	a.republishState(in.set)
+	cmd := string(in.payload)
+	if len(cmd) > 128 {
+		cut := 128
+		for cut > 0 && !utf8.RuneStart(cmd[cut]) {
+			cut--
+		}
+		cmd = cmd[:cut] + "..."
+	}
+	now := a.clock.Now().UTC()
+	ev := ActuatorEvent{TS: now.Format(time.RFC3339Nano), Event: eventActuatorRefused, Actuator: in.set,
+		RequestID: sr.id, Command: strings.ToValidUTF8(cmd, "\uFFFD"), Code: code, Error: err.Error()}
+	if b, jerr := json.Marshal(ev); jerr == nil {
+		a.keep(outMsg{Topic: a.topics.Events(), QoS: 1, Mark: true, TS: now, Payload: b})
+	}
+	if sr.id == "" {
+		return
+	}
+	a.stats.rejected.Add(1)
+	rep := rejected(sr.id, err)
+	rep.Actuator = in.set
+	if b := a.sendReply(rep); b != nil && code != sched.CodeInternal {
+		a.replay.put(sr.id, b, a.clock.Elapsed())
+	}
+}
+
+// republishState publishes the last state of actuator name again.
+func (a *Agent) republishState(name string) {
+	a.stateMu.Lock()
+	defer a.stateMu.Unlock()
+	if b, ok := a.states[name]; ok {
+		a.keep(outMsg{Topic: a.topics.ActuatorState(name), QoS: 1, Retain: true, TS: a.clock.Now(), Payload: b})
+	}
+}
+
+// republishStates publishes every actuator's last state again (at each
+// connection: a broker restarted without persistence lost them).
+func (a *Agent) republishStates() {
+	a.stateMu.Lock()
+	defer a.stateMu.Unlock()
+	names := make([]string, 0, len(a.states))
+	for n := range a.states {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	now := a.clock.Now()
+	for _, n := range names {
+		a.keep(outMsg{Topic: a.topics.ActuatorState(n), QoS: 1, Retain: true, TS: now, Payload: a.states[n]})
+	}
+}
