@@ -73,7 +73,7 @@ trap cleanup EXIT
 
 # ---- 2. cross-build ---------------------------------------------------------
 
-OUT=$work/dist scripts/cross-build.sh armv6 armv7 arm64 amd64
+OUT=$work/dist DEBS=0 scripts/cross-build.sh armv6 armv7 arm64 amd64
 dist=$work/dist
 size=$(wc -c <"$dist/edgecron-linux-armv6")
 budget=$((SIZE_BUDGET_KIB * 1024))
