@@ -38,6 +38,33 @@ func run(t *testing.T, cred *syscall.Credential, env []string, script string, ar
 	return "", -1
 }
 
+// runEnv runs a script from the repository root with exactly env.
+func runEnv(t *testing.T, env []string, script string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command("bash", append([]string{script}, args...)...)
+	cmd.Dir = ".."
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return string(out), 0
+	case errors.As(err, &exit):
+		return string(out), exit.ExitCode()
+	}
+	t.Fatalf("%s %v: %v\n%s", script, args, err, out)
+	return "", -1
+}
+
+func goEnv(t *testing.T, key string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", key).Output()
+	if err != nil {
+		t.Fatalf("go env %s: %v", key, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 func write(t *testing.T, path, text string, mode os.FileMode) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -398,6 +425,28 @@ func TestCrossBuild(t *testing.T) {
 	}
 	if text, code := run(t, nil, env, "scripts/cross-build.sh", "mips"); code != 2 || !strings.Contains(text, "unknown target 'mips'") {
 		t.Errorf("unknown target: exit %d %q", code, text)
+	}
+
+	// Without dpkg-deb the binaries are built and the packages are not, and
+	// the script says so; in CI that is a failure.
+	farm := t.TempDir()
+	for _, tool := range []string{"bash", "env", "go", "dirname", "mkdir", "mv", "wc", "awk", "sha256sum", "cat", "sed"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Fatalf("%s: %v", tool, err)
+		}
+		if err := os.Symlink(p, filepath.Join(farm, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noDeb := append([]string{"PATH=" + farm, "HOME=" + os.Getenv("HOME"), "GOCACHE=" + goEnv(t, "GOCACHE"), "GOPATH=" + goEnv(t, "GOPATH")},
+		"OUT="+t.TempDir(), "MODDIR="+mod, "PKG=.", "VERSION=v0.0.0-test")
+	for _, ci := range []string{"", "true"} {
+		text, code := runEnv(t, append(noDeb, "CI="+ci), "scripts/cross-build.sh", "amd64")
+		wantCode := map[string]int{"": 0, "true": 1}[ci]
+		if code != wantCode || !strings.Contains(text, "dpkg-deb not found") || !strings.Contains(text, "Debian packages NOT built") {
+			t.Errorf("no dpkg-deb, CI=%q: exit %d, want %d saying the packages were not built:\n%s", ci, code, wantCode, text)
+		}
 	}
 
 	// With no tag in the history the version still grows with every
