@@ -50,6 +50,26 @@ type Config struct {
 	Path       string  `yaml:"path,omitempty"`        // cpu-temp / ds18b20 sysfs file
 	Quantity   string  `yaml:"quantity,omitempty"`    // value name for ads1115, i2c-register, gpio, sim
 	Unit       string  `yaml:"unit,omitempty"`        // unit of that value
+	Script     *Script `yaml:"script,omitempty"`      // sim: a scripted curve instead of plausible noise
+}
+
+// Script is the sim driver's scripted curve (docs/hardware.md, "Scripted
+// simulated sensors"): either Values, one per read, or a waveform of the
+// time since the sensor was opened. The sim driver validates it.
+type Script struct {
+	// Values are returned one per read, in order; after the last, Then
+	// says what comes: loop (default, back to the first) or hold (the
+	// last one again).
+	Values []float64 `yaml:"values,omitempty,flow"`
+	Then   string    `yaml:"then,omitempty"`
+	// Wave is sine, triangle or square: it starts at Min when the sensor
+	// is opened, reaches Max half a Period later and is back at Min after
+	// a whole Period (a square wave is Min for the first half, Max for
+	// the second).
+	Wave   string         `yaml:"wave,omitempty"`
+	Period units.Duration `yaml:"period,omitempty"`
+	Min    *float64       `yaml:"min,omitempty"`
+	Max    *float64       `yaml:"max,omitempty"`
 }
 
 // Calibration corrects the value named Value (default: the driver's primary
@@ -102,6 +122,7 @@ var driverKeys = []struct {
 	{"path", func(c *Config) bool { return c.Path != "" }},
 	{"quantity", func(c *Config) bool { return c.Quantity != "" }},
 	{"unit", func(c *Config) bool { return c.Unit != "" }},
+	{"script", func(c *Config) bool { return c.Script != nil }},
 }
 
 // Validate checks the entry and fills driver defaults. prefix is the

@@ -4,8 +4,12 @@
 // simulated board (board/sim) serves every configured sensor with it; the
 // "sim" driver uses it directly.
 //
-// Config keys of driver sim: quantity (default temperature) and unit
-// (default °C for temperature).
+// Config keys of driver sim: quantity (default temperature), unit
+// (default °C for temperature) and script: a scripted curve instead of
+// plausible values, either a list of values stepped one per read or a
+// waveform (sine, triangle, square) of the time since the sensor was
+// opened — deterministic from the injected clock, so that tests and demos
+// can drive automations.
 package sim
 
 import (
@@ -23,8 +27,11 @@ import (
 func init() {
 	sensors.Register(sensors.Driver{
 		Name: "sim",
-		Keys: []string{"quantity", "unit"},
+		Keys: []string{"quantity", "unit", "script"},
 		Check: func(c *sensors.Config) error {
+			if err := checkScript(c.Script); err != nil {
+				return err
+			}
 			if c.Quantity == "" {
 				c.Quantity = "temperature"
 				if c.Unit == "" {
@@ -56,7 +63,11 @@ type Sensor struct {
 	chans []channel
 	kind  string // "", "level", "counter"
 
+	script *sensors.Script // the sim driver's script, or nil
+	start  time.Time       // when the sensor was opened: a wave's origin
+
 	mu    sync.Mutex
+	reads int // reads so far: a values script's position
 	rng   *rand.Rand
 	level float64
 	total float64
@@ -64,11 +75,17 @@ type Sensor struct {
 
 // New returns the simulated stand-in for the sensor configured by c
 // (already validated, so driver defaults are filled in). The values depend
-// only on seed, the sensor's name, the sequence of reads and now.
+// only on seed, the sensor's name, the sequence of reads and now. A sim
+// sensor with a script follows it exactly, without noise: a values script
+// steps one value per read, a wave depends on the time now gives since
+// New.
 func New(c sensors.Config, seed uint64, now func() time.Time) *Sensor {
 	h := fnv.New64a()
 	h.Write([]byte(c.Name))
 	s := &Sensor{now: now, rng: rand.New(rand.NewPCG(seed, h.Sum64()))}
+	if c.Driver == "sim" && c.Script != nil {
+		s.script, s.start = c.Script, now()
+	}
 	q := func(def, unit string) (string, string) {
 		if c.Quantity != "" {
 			return c.Quantity, c.Unit
@@ -112,6 +129,16 @@ func (s *Sensor) Read(context.Context) ([]sensors.Value, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ch := s.chans[0]
+	if sc := s.script; sc != nil {
+		var v float64
+		if len(sc.Values) > 0 {
+			v = stepAt(sc.Values, sc.Then, s.reads)
+		} else {
+			v = waveAt(sc.Wave, sc.Period.D(), *sc.Min, *sc.Max, s.now().Sub(s.start))
+		}
+		s.reads++
+		return []sensors.Value{{Name: ch.name, Value: v, Unit: ch.unit}}, nil
+	}
 	switch s.kind {
 	case "level":
 		if s.rng.Float64() < 0.1 {
