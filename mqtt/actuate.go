@@ -254,7 +254,7 @@ func (a *Agent) refuseSet(in inbound, sr setRequest, err error) {
 	a.stats.rejected.Add(1)
 	rep := rejected(sr.id, err)
 	rep.Actuator = in.set
-	if b := a.sendReply(rep); b != nil && code != sched.CodeInternal {
+	if b := a.sendReply(rep); b != nil && final(code) {
 		a.replay.put(sr.id, b, a.clock.Elapsed())
 	}
 }

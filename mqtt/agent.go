@@ -428,7 +428,7 @@ func (a *Agent) cleanStop() {
 // connLoop connects and, after a loss, reconnects with capped exponential
 // backoff and jitter.
 func (a *Agent) connLoop(ctx context.Context) {
-	failures := 0
+	failures, flaps := 0, 0
 	for {
 		select { // a loss signalled for an earlier connection is stale
 		case <-a.lost:
@@ -446,7 +446,16 @@ func (a *Agent) connLoop(ctx context.Context) {
 		a.client, a.down = c, make(chan struct{})
 		a.mu.Unlock()
 		tok := c.Connect()
-		<-tok.Done() // bounded by connectTimeout
+		select {
+		case <-tok.Done(): // bounded by paho: connectTimeout to dial, as much for the CONNACK
+		case <-ctx.Done():
+			// A stop does not wait for a CONNACK that may never come.
+			// paho's Disconnect aborts the attempt once it next checks
+			// its status, which ends that goroutine.
+			go c.Disconnect(0)
+			a.markDown(c)
+			return
+		}
 		if err := tok.Error(); err != nil {
 			a.markDown(c)
 			failures++
@@ -470,14 +479,36 @@ func (a *Agent) connLoop(ctx context.Context) {
 		// Set up only now that the Connect token is done: paho resends
 		// its stored packets before that, and publishing or subscribing
 		// meanwhile (as paho's OnConnect handler would) races that resend.
+		up := a.clock.Elapsed()
 		a.setup(gen, barrier)
 		select {
 		case <-ctx.Done():
 			return
 		case <-a.lost:
 		}
+		// A connection lost soon after it was made, again and again, is
+		// most often a second client with our client id: the broker lets
+		// one session per id, so the two take it from each other (215
+		// times in 30 s). Back off as after failures, and say so.
+		if a.clock.Elapsed()-up >= stableAfter {
+			flaps = 0
+			continue
+		}
+		flaps++
+		if flaps == 2 || flaps%10 == 0 {
+			a.log.Warn("connection lost again soon after connecting: is another agent running with this device_id? "+
+				"The broker keeps one session per client id, and two clients with the same one take it from each other",
+				"client_id", ClientID(a.deps.DeviceID), "short_connections", flaps, "within", stableAfter)
+		}
+		if !a.sleep(ctx, a.backoff(flaps)) {
+			return
+		}
 	}
 }
+
+// stableAfter is how long a connection must last for its loss not to
+// count as a flap (see connLoop).
+const stableAfter = 30 * time.Second
 
 // backoff returns the wait after the n-th failed attempt.
 func (a *Agent) backoff(n int) time.Duration {

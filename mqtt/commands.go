@@ -51,14 +51,22 @@ func (a *Agent) handleRequest(ctx context.Context, in inbound) {
 		a.log.Info("request rejected", "id", req.ID, "op", req.Op, "group", in.group, "code", rep.Code, "err", rep.Error)
 	}
 	b := a.sendReply(rep)
-	// An internal error changed nothing and may be transient: the same id
-	// may be retried. Every other reply is final for its id.
-	if b != nil && rep.Code != sched.CodeInternal {
+	if b != nil && final(rep.Code) {
 		if len(b) > replayKeepBytes {
 			b = compact(rep)
 		}
 		a.replay.put(req.ID, b, a.clock.Elapsed())
 	}
+}
+
+// final reports whether a reply with code is final for its id, and so
+// remembered for replay. An internal error changed nothing and may be
+// transient; an expired request changed nothing, and the same message
+// redelivered expires again by itself: the same id may be sent again
+// (with a later expires_at) and is then executed. Every other reply is
+// final.
+func final(code sched.Code) bool {
+	return code != sched.CodeInternal && code != sched.CodeExpired
 }
 
 // maxReplayError bounds the error message a compact reply keeps.

@@ -104,15 +104,14 @@ func Send(ctx context.Context, cfg Config, deviceID string, req Request) (Reply,
 	}
 }
 
-// expiresBy returns the sooner of at and ctx's deadline, cut to the second
-// below (expires_at is RFC3339 on the wire): a request must expire no
-// later than its sender stops waiting for the reply.
+// expiresBy returns the sooner of at and ctx's deadline: a request must
+// expire no later than its sender stops waiting for the reply.
 func expiresBy(ctx context.Context, at *time.Time) *time.Time {
 	d, ok := ctx.Deadline()
 	if !ok {
 		return at
 	}
-	d = d.UTC().Truncate(time.Second)
+	d = d.UTC()
 	if at != nil && at.Before(d) {
 		return at
 	}
