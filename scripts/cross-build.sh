@@ -10,7 +10,8 @@
 # main.version=$VERSION" (armv6 adds -R 0x4000: see ldflags_for);
 # With them, scripts/build-deb.sh makes the Debian packages of the targets
 # that have one: edgecron_<version>_armhf.deb (the armv6 binary, which runs
-# on every Pi), _arm64.deb and _amd64.deb. $OUT/SHA256SUMS covers every
+# on every Pi), _arm64.deb and _amd64.deb, each replacing an older package
+# of its architecture in $OUT. $OUT/SHA256SUMS covers every
 # binary and package in $OUT (check with: cd dist && sha256sum -c
 # SHA256SUMS).
 #
@@ -110,6 +111,9 @@ if [ "$DEBS" != 0 ]; then
 	else
 		for t in "${targets[@]}"; do
 			arch=$(deb_arch_for "$t") || continue
+			# As each binary replaces the last, the package replaces the
+			# last of its architecture: one .deb per architecture to copy.
+			rm -f "$OUT"/edgecron_*_"$arch".deb
 			deb=$("$repo/scripts/build-deb.sh" --arch "$arch" --version "$VERSION" --out "$OUT" "$OUT/edgecron-linux-$t")
 			debs=$((debs + 1))
 			size=$(wc -c <"$deb")

@@ -423,6 +423,23 @@ func TestCrossBuild(t *testing.T) {
 			t.Errorf("stamped binary says %q (%v), want the version", o, err)
 		}
 	}
+	if have("dpkg-deb") { // a new version replaces the package of its architecture
+		again := append(env[:len(env):len(env)], "VERSION=v0.0.1-test")
+		if text, code := run(t, nil, again, "scripts/cross-build.sh", "amd64"); code != 0 {
+			t.Fatalf("cross-build again: exit %d\n%s", code, text)
+		}
+		debs, _ := filepath.Glob(out + "/*.deb")
+		for i := range debs {
+			debs[i] = filepath.Base(debs[i])
+		}
+		if strings.Join(debs, " ") != "edgecron_0.0.0~test_armhf.deb edgecron_0.0.1~test_amd64.deb" {
+			t.Errorf("packages after a second build: %v", debs)
+		}
+		sums = read(t, out+"/SHA256SUMS")
+		if strings.Contains(sums, "edgecron_0.0.0~test_amd64.deb") || !strings.Contains(sums, "edgecron_0.0.1~test_amd64.deb") {
+			t.Errorf("SHA256SUMS after a second build:\n%s", sums)
+		}
+	}
 	if text, code := run(t, nil, env, "scripts/cross-build.sh", "mips"); code != 2 || !strings.Contains(text, "unknown target 'mips'") {
 		t.Errorf("unknown target: exit %d %q", code, text)
 	}
