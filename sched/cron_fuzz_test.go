@@ -100,6 +100,10 @@ func FuzzTriggerJSON(f *testing.F) {
 		`{"type":"solar","event":"dusk","twilight":"nautical","latitude":-69.6,"longitude":-1e2,"timezone":"UTC"}`,
 		`{"type":"or","triggers":[{"type":"solar","event":"noon","latitude":0,"longitude":0},{"type":"cron","hour":6}]}`,
 		`{"type":"boot","delay":"90s","last_boot_id":"5d2c","timezone":"UTC"}`, `{"type":"boot","delay":"-1s"}`,
+		`{"type":"reading","sensor":"air","value":"temperature","above":30,"hysteresis":2,"for":"1m","cooldown":"15m"}`,
+		`{"type":"reading","sensor":"air","above":10,"below":-2e1}`, `{"type":"reading","sensor":"soil","change":0.5}`,
+		`{"type":"reading","sensor":"door","edge":"both","cooldown":"2s"}`, `{"type":"reading","sensor":"door","level":"low","for":"1h"}`,
+		`{"type":"reading","sensor":"air","above":"30"}`, `{"type":"reading","sensor":"air","above":30,"jitter":1}`,
 	} {
 		f.Add([]byte(seed))
 	}

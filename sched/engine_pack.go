@@ -70,6 +70,7 @@ func packSpec(s TriggerSpec) string {
 	str(27, s.Delay)
 	str(28, s.Triggers.p)
 	str(29, s.LastBootID)
+	str(30, packReading(s))
 	binary.LittleEndian.PutUint32(b, mask)
 	return string(b)
 }
@@ -146,6 +147,7 @@ func unpackSpec(p string) TriggerSpec {
 	s.Delay = str(27)
 	s.Triggers = Members{str(28)}
 	s.LastBootID = str(29)
+	unpackReading(str(30), &s)
 	return s
 }
 
@@ -183,4 +185,40 @@ func uvarint(p string) (uint64, int) {
 		s += 7
 	}
 	return 0, len(p)
+}
+
+// readingFields are the reading trigger's fields, packed together under
+// one bit of packSpec's mask.
+func readingFields(s *TriggerSpec) [10]*string {
+	return [10]*string{&s.Sensor, &s.Value, &s.Above, &s.Below, &s.Hysteresis, &s.Change, &s.Edge, &s.Level, &s.For, &s.Cooldown}
+}
+
+// packReading packs the reading fields, each length-prefixed; "" when
+// none is set.
+func packReading(s TriggerSpec) string {
+	fs := readingFields(&s)
+	set := false
+	for _, f := range fs {
+		set = set || *f != ""
+	}
+	if !set {
+		return ""
+	}
+	var b []byte
+	for _, f := range fs {
+		b = appendUvarintString(b, *f)
+	}
+	return string(b)
+}
+
+// unpackReading is the reverse of packReading.
+func unpackReading(p string, s *TriggerSpec) {
+	for _, f := range readingFields(s) {
+		if p == "" {
+			return
+		}
+		n, k := uvarint(p)
+		*f = p[k : k+int(n)]
+		p = p[k+int(n):]
+	}
 }

@@ -15,6 +15,10 @@ func TestPackSpecRoundTrip(t *testing.T) {
 		{Type: "cron", Expr: "30 6 * * 1-5"},
 		{Type: "interval", Weeks: 1, Days: 2, Hours: 3, Minutes: 4, Seconds: 5.000001, Jitter: math.MaxFloat64},
 		{Type: string(make([]byte, 300)), Timezone: "ü"},
+		{Type: "reading", Sensor: "air", Value: "temperature", Above: "30", Below: "40", Hysteresis: "2", Change: "1",
+			Edge: "both", Level: "high", For: "1m", Cooldown: "15m", Timezone: "UTC"},
+		{Type: "reading", Sensor: "door", Edge: "rising"},
+		{Type: "reading", Cooldown: "1s"},
 		{Type: "Interval", Weeks: 1 << 53, Days: 1<<53 - 1, Hours: -2, Minutes: 1e300, Seconds: 0.5},
 	} {
 		if got := unpackSpec(packSpec(s)); got != s {

@@ -102,6 +102,7 @@ type Scheduler struct {
 	paused    bool // scheduler-wide Pause
 	untrusted bool // SetClockTrusted(false): cron and date jobs are held
 	held      map[*entry]struct{}
+	obs       observations // readings: Observe
 	listeners map[int]Listener
 	nextL     int
 	nListen   atomic.Int32 // len(listeners): events are built only when someone listens
@@ -697,6 +698,7 @@ func (s *Scheduler) markInvalid(e *entry, err error) {
 // schedule puts e in the queue at e.next (plus jitter), or takes it out
 // when it has no next run. Called with s.mu held.
 func (s *Scheduler) schedule(e *entry) {
+	s.watchChanged(e)
 	delete(s.held, e)
 	if e.next.IsZero() || e.job.Paused || e.invalid() != "" {
 		e.next = time.Time{}
@@ -720,6 +722,7 @@ func (s *Scheduler) schedule(e *entry) {
 
 // unschedule removes e from the queue. Called with s.mu held.
 func (s *Scheduler) unschedule(e *entry) {
+	s.watchChanged(e)
 	if e.index >= 0 {
 		heap.Remove(&s.queue, int(e.index))
 	}

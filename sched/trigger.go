@@ -37,7 +37,7 @@ type CronField string
 // is kept as written, so a job reads back the way it was sent, except that
 // an interval without start_date gets the time it was added.
 type TriggerSpec struct {
-	Type string // a registered type: date, interval, cron, calendarinterval, and, or, solar, boot
+	Type string // a registered type: date, interval, cron, calendarinterval, and, or, solar, boot, reading
 
 	// date
 	RunDate string
@@ -64,6 +64,13 @@ type TriggerSpec struct {
 	// boot: how long after the boot (a duration: "2m"), and the boot id of
 	// the boot it last fired in, which the scheduler writes
 	Delay, LastBootID string
+
+	// reading: the sensor and its value ("": the primary one), what fires
+	// (numbers kept as written), how long it must hold and the least time
+	// between two fires (durations: "5m"). docs/automations.md.
+	Sensor, Value                    string
+	Above, Below, Hysteresis, Change string
+	Edge, Level, For, Cooldown       string
 
 	// interval, cron, calendarinterval
 	StartDate, EndDate string

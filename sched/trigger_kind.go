@@ -53,6 +53,7 @@ func init() {
 		{name: TriggerOr, compile: compileOr, jitter: true, member: true},
 		{name: TriggerSolar, compile: compileSolar, jitter: true, member: true},
 		{name: TriggerBoot, compile: compileBoot, elapsed: true, beforeRun: stampBoot, keep: keepBootState},
+		{name: TriggerReading, compile: compileReading, elapsed: true},
 	}
 }
 

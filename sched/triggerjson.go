@@ -20,6 +20,7 @@ const (
 	TriggerOr               = "or"
 	TriggerSolar            = "solar"
 	TriggerBoot             = "boot"
+	TriggerReading          = "reading"
 )
 
 // typeMask says which trigger types a field belongs to: bit i is
@@ -35,6 +36,7 @@ const (
 	forOr
 	forSolar
 	forBoot
+	forReading
 	forAll typeMask = 0xffff
 
 	forBounded = forInterval | forCron | forCalendar | forSolar // start_date, end_date
@@ -73,6 +75,16 @@ var specFields = []specField{
 	{name: "longitude", types: forSolar, kind: kindNumText, str: func(s *TriggerSpec) *string { return &s.Longitude }},
 	{name: "delay", types: forBoot, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Delay }},
 	{name: "last_boot_id", types: forBoot, kind: kindString, str: func(s *TriggerSpec) *string { return &s.LastBootID }},
+	{name: "sensor", types: forReading, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Sensor }},
+	{name: "value", types: forReading, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Value }},
+	{name: "above", types: forReading, kind: kindNumText, str: func(s *TriggerSpec) *string { return &s.Above }},
+	{name: "below", types: forReading, kind: kindNumText, str: func(s *TriggerSpec) *string { return &s.Below }},
+	{name: "hysteresis", types: forReading, kind: kindNumText, str: func(s *TriggerSpec) *string { return &s.Hysteresis }},
+	{name: "change", types: forReading, kind: kindNumText, str: func(s *TriggerSpec) *string { return &s.Change }},
+	{name: "edge", types: forReading, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Edge }},
+	{name: "level", types: forReading, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Level }},
+	{name: "for", types: forReading, kind: kindString, str: func(s *TriggerSpec) *string { return &s.For }},
+	{name: "cooldown", types: forReading, kind: kindString, str: func(s *TriggerSpec) *string { return &s.Cooldown }},
 	{name: "triggers", types: forAnd | forOr, kind: kindMembers},
 	{name: "years", types: forCalendar, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Years }},
 	{name: "months", types: forCalendar, kind: kindNumber, num: func(s *TriggerSpec) *float64 { return &s.Months }},
@@ -232,7 +244,7 @@ func decodeSpecValue(s *TriggerSpec, f *specField, raw json.RawMessage) error {
 		*f.num(s) = v
 	case kindNumText:
 		if len(raw) == 0 || !(raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
-			return FieldError(field, "must be a number of degrees, not %s", jsonKind(raw))
+			return FieldError(field, "must be a number%s, not %s", textUnit(f.name), jsonKind(raw))
 		}
 		if _, err := strconv.ParseFloat(string(raw), 64); err != nil {
 			return FieldError(field, "number %s out of range", raw)
@@ -259,6 +271,14 @@ func article(typ string) string {
 		return "an " + typ
 	}
 	return "a " + typ
+}
+
+// textUnit is the unit of a number kept as written, for errors.
+func textUnit(name string) string {
+	if name == "latitude" || name == "longitude" {
+		return " of degrees"
+	}
+	return ""
 }
 
 func numberUnit(name string) string {

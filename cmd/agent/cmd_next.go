@@ -78,6 +78,11 @@ func (m *Main) next(_ context.Context, args []string) error {
 		}
 	}
 	times, err := sched.Preview(spec, bootAt(env, start), start, *count)
+	if sensor, _, ok := spec.ReadingSensor(); ok && err == nil {
+		// No fire times to preview: say what fires it (docs/automations.md).
+		fmt.Fprintf(m.Stdout, "fires on readings of %s\n", sensor)
+		return nil
+	}
 	tloc, _ := spec.Location(loc)
 	for _, t := range times {
 		fmt.Fprintln(m.Stdout, sched.FormatTime(t.In(tloc)))
