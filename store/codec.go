@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -26,8 +27,9 @@ import (
 //	varint   MisfireGraceTime in nanoseconds (only with flag 8)
 //	string   Name, Source (uvarint length, bytes)
 //	uvarint  trigger presence mask: bit i set when trigger field i is not zero
-//	...      the present trigger fields, in triggerField order: strings as
-//	         above, numbers as 8 bytes little-endian IEEE 754
+//	...      the present trigger fields, in triggerFields order: strings as
+//	         above, numbers as 8 bytes little-endian IEEE 754, and/or
+//	         members as a string holding their JSON array
 //	string   action type
 //	bytes    action JSON (uvarint length, bytes)
 //
@@ -55,8 +57,10 @@ const (
 	flagLast
 )
 
-// The trigger fields in record order. Strings first, then numbers; a new
-// field is appended at the end (older records simply lack its bit).
+// The trigger fields in record order: bit i of the record's trigger mask
+// is triggerFields[i]. The first twenty are the original ones; a new field
+// is appended at the end (older records simply lack its bit; an older
+// agent refuses a record with a bit it does not know).
 const (
 	tfType = iota
 	tfRunDate
@@ -78,22 +82,77 @@ const (
 	tfMinutes
 	tfSeconds
 	tfJitter
-	tfCount
 )
 
-// triggerStrings returns pointers to the string fields of t in record order.
-func triggerStrings(t *sched.TriggerSpec) [tfWeeks]*string {
-	return [tfWeeks]*string{
-		&t.Type, &t.RunDate,
-		(*string)(&t.Year), (*string)(&t.Month), (*string)(&t.Day), (*string)(&t.Week),
-		(*string)(&t.DayOfWeek), (*string)(&t.Hour), (*string)(&t.Minute), (*string)(&t.Second),
-		&t.Expr, &t.StartDate, &t.EndDate, &t.Timezone,
-	}
+// triggerField is one trigger field of the record: a string, a number, or
+// the and/or members (a JSON array of trigger documents).
+type triggerField struct {
+	str     func(t *sched.TriggerSpec) *string
+	num     func(t *sched.TriggerSpec) *float64
+	members bool
 }
 
-// triggerNumbers returns pointers to the number fields of t in record order.
-func triggerNumbers(t *sched.TriggerSpec) [tfCount - tfWeeks]*float64 {
-	return [tfCount - tfWeeks]*float64{&t.Weeks, &t.Days, &t.Hours, &t.Minutes, &t.Seconds, &t.Jitter}
+func strField(f func(t *sched.TriggerSpec) *string) triggerField  { return triggerField{str: f} }
+func numField(f func(t *sched.TriggerSpec) *float64) triggerField { return triggerField{num: f} }
+func cronField(f func(t *sched.TriggerSpec) *sched.CronField) triggerField {
+	return triggerField{str: func(t *sched.TriggerSpec) *string { return (*string)(f(t)) }}
+}
+
+var triggerFields = []triggerField{
+	strField(func(t *sched.TriggerSpec) *string { return &t.Type }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.RunDate }),
+	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Year }),
+	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Month }),
+	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Day }),
+	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Week }),
+	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.DayOfWeek }),
+	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Hour }),
+	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Minute }),
+	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Second }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Expr }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.StartDate }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.EndDate }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Timezone }),
+	numField(func(t *sched.TriggerSpec) *float64 { return &t.Weeks }),
+	numField(func(t *sched.TriggerSpec) *float64 { return &t.Days }),
+	numField(func(t *sched.TriggerSpec) *float64 { return &t.Hours }),
+	numField(func(t *sched.TriggerSpec) *float64 { return &t.Minutes }),
+	numField(func(t *sched.TriggerSpec) *float64 { return &t.Seconds }),
+	numField(func(t *sched.TriggerSpec) *float64 { return &t.Jitter }),
+	// Added with calendarinterval, solar, and/or, boot and reading
+	// triggers, which records lost until then.
+	numField(func(t *sched.TriggerSpec) *float64 { return &t.Years }),
+	numField(func(t *sched.TriggerSpec) *float64 { return &t.Months }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Event }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Twilight }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Offset }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Latitude }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Longitude }),
+	{members: true},
+	strField(func(t *sched.TriggerSpec) *string { return &t.Delay }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.LastBootID }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Sensor }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Value }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Above }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Below }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Hysteresis }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Change }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Edge }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Level }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.For }),
+	strField(func(t *sched.TriggerSpec) *string { return &t.Cooldown }),
+}
+
+// set reports whether the field has a value in t.
+func (f *triggerField) set(t *sched.TriggerSpec) bool {
+	switch {
+	case f.members:
+		return t.Triggers.Len() > 0
+	case f.num != nil:
+		v := *f.num(t)
+		return v != 0 || math.Signbit(v)
+	}
+	return *f.str(t) != ""
 }
 
 // errTruncated means a record ended before its last field.
@@ -125,27 +184,25 @@ func appendJob(b []byte, j *sched.Job) []byte {
 	b = appendString(b, j.Source)
 
 	t := j.Trigger
-	strs, nums := triggerStrings(&t), triggerNumbers(&t)
 	var mask uint64
-	for i, p := range strs {
-		if *p != "" {
+	for i := range triggerFields {
+		if triggerFields[i].set(&t) {
 			mask |= 1 << i
 		}
 	}
-	for i, p := range nums {
-		if *p != 0 || math.Signbit(*p) {
-			mask |= 1 << (tfWeeks + i)
-		}
-	}
 	b = binary.AppendUvarint(b, mask)
-	for i, p := range strs {
-		if mask&(1<<i) != 0 {
-			b = appendString(b, *p)
-		}
-	}
-	for i, p := range nums {
-		if mask&(1<<(tfWeeks+i)) != 0 {
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(*p))
+	for i := range triggerFields {
+		f := &triggerFields[i]
+		switch {
+		case mask&(1<<i) == 0:
+		case f.members:
+			// Members are rare: their JSON documents will do.
+			doc, _ := json.Marshal(t.Triggers.Specs())
+			b = appendString(b, string(doc))
+		case f.num != nil:
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(*f.num(&t)))
+		default:
+			b = appendString(b, *f.str(&t))
 		}
 	}
 
@@ -330,17 +387,23 @@ func decodeJob(val []byte, j *sched.Job) error {
 
 	j.Trigger = sched.TriggerSpec{}
 	mask := r.uvarint()
-	if mask>>tfCount != 0 {
+	if mask>>len(triggerFields) != 0 {
 		r.fail(fmt.Errorf("record has unknown trigger fields (mask %#x)", mask))
 	}
-	for i, p := range triggerStrings(&j.Trigger) {
-		if mask&(1<<i) != 0 {
-			*p = r.string()
-		}
-	}
-	for i, p := range triggerNumbers(&j.Trigger) {
-		if mask&(1<<(tfWeeks+i)) != 0 {
-			*p = r.float()
+	for i := range triggerFields {
+		f := &triggerFields[i]
+		switch {
+		case mask&(1<<i) == 0:
+		case f.members:
+			var specs []sched.TriggerSpec
+			if err := json.Unmarshal([]byte(r.string()), &specs); err != nil && r.err == nil {
+				r.fail(fmt.Errorf("record has bad trigger members: %w", err))
+			}
+			j.Trigger.Triggers = sched.NewMembers(specs...)
+		case f.num != nil:
+			*f.num(&j.Trigger) = r.float()
+		default:
+			*f.str(&j.Trigger) = r.string()
 		}
 	}
 

@@ -28,6 +28,16 @@ func TestCodecRoundTrip(t *testing.T) {
 	}{
 		{"every field", full},
 		{"zero job", sched.Job{ID: "z"}},
+		// Each type's own fields: records lost them until the field list grew.
+		{"calendarinterval", sched.Job{ID: "ci", Trigger: sched.TriggerSpec{Type: "calendarinterval", Years: 1, Months: 2, Days: 3, Hour: "6"}}},
+		{"solar", sched.Job{ID: "so", Trigger: sched.TriggerSpec{Type: "solar", Event: "dusk", Twilight: "nautical", Offset: "-30m",
+			Latitude: "52.52", Longitude: "-1e2", DayOfWeek: "mon-fri"}}},
+		{"and/or", sched.Job{ID: "ao", Trigger: sched.TriggerSpec{Type: "or", Jitter: 5, Triggers: sched.NewMembers(
+			sched.TriggerSpec{Type: "cron", Hour: "7"},
+			sched.TriggerSpec{Type: "and", Triggers: sched.NewMembers(sched.TriggerSpec{Type: "cron", Hour: "6"}, sched.TriggerSpec{Type: "date", RunDate: "2026-04-01"})})}}},
+		{"boot", sched.Job{ID: "bo", Trigger: sched.TriggerSpec{Type: "boot", Delay: "90s", LastBootID: "5d2c"}}},
+		{"reading", sched.Job{ID: "re", Trigger: sched.TriggerSpec{Type: "reading", Sensor: "air", Value: "temperature", Above: "30",
+			Below: "40", Hysteresis: "2", Change: "1", Edge: "both", Level: "high", For: "1m", Cooldown: "15m"}}},
 		{"no grace limit", func() sched.Job { j := testJob("g", 1); j.MisfireGraceTime = nil; return j }()},
 		{"negative numbers", sched.Job{ID: "n", Version: -3, MaxInstances: -1, MisfireGraceTime: &grace,
 			Trigger: sched.TriggerSpec{Type: "interval", Seconds: math.Copysign(0, -1), Minutes: -2, Jitter: math.Inf(1)}}},
