@@ -121,6 +121,10 @@ type Agent struct {
 	runOnce  sync.Once
 	stopped  chan struct{}
 	lastInfo string
+
+	// docResults is the last_result of each job's document as last
+	// published from its events (guarded by mu; see showRun).
+	docResults map[string]string
 }
 
 // queueState says where enqueue puts telemetry.

@@ -45,9 +45,13 @@ type Config struct {
 	HomeAssistantJobs JobSelection `yaml:"home_assistant_jobs"`
 	// ConfigurationURL, when set, is the device's link in Home Assistant
 	// (a web page about this device: a dashboard, a wiki page).
-	ConfigurationURL string         `yaml:"configuration_url"`
-	Outbox           OutboxConfig   `yaml:"outbox"`
-	KeepAlive        units.Duration `yaml:"keepalive"`
+	ConfigurationURL string `yaml:"configuration_url"`
+	// ReadJobEvents publishes the submitted and executed events of read
+	// jobs, and their job document after every run; by default a read
+	// job's run publishes only its reading (docs/mqtt.md).
+	ReadJobEvents bool           `yaml:"read_job_events"`
+	Outbox        OutboxConfig   `yaml:"outbox"`
+	KeepAlive     units.Duration `yaml:"keepalive"`
 }
 
 // TLSConfig names the files for mqtts:// brokers. CA verifies the broker;

@@ -460,12 +460,15 @@ func (a *Agent) onEvent(e sched.Event) {
 		ms := e.Duration.Milliseconds()
 		e.DurationMS = &ms
 	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		a.log.Error("cannot encode event", "job", e.JobID, "event", e.Kind, "err", err)
-		return
+	routine := a.routineRead(e)
+	if !routine {
+		b, err := json.Marshal(e)
+		if err != nil {
+			a.log.Error("cannot encode event", "job", e.JobID, "event", e.Kind, "err", err)
+			return
+		}
+		a.keep(outMsg{Topic: a.topics.Events(), QoS: 1, Mark: true, TS: e.Time, Payload: b})
 	}
-	a.keep(outMsg{Topic: a.topics.Events(), QoS: 1, Mark: true, TS: e.Time, Payload: b})
 	switch e.Kind {
 	case sched.EventAdded, sched.EventModified, sched.EventRemoved:
 		// A job came, changed (its name) or went: its Home Assistant
@@ -475,20 +478,71 @@ func (a *Agent) onEvent(e sched.Event) {
 	switch e.Kind {
 	case sched.EventRemoved:
 		a.keep(a.jobState(e.JobID, nil))
+		a.docResult(e.JobID, "", false)
 	case sched.EventSubmitted:
 	case sched.EventAdded, sched.EventModified, sched.EventPaused, sched.EventResumed:
 		if e.Job != nil {
 			a.keep(a.jobState(e.JobID, e.Job))
+			a.docResult(e.JobID, e.Job.LastResult, true)
 		}
 	default:
 		// A run's outcome (executed, error, missed...). The job may be gone:
 		// a date job is removed before it runs, and its cleared document
 		// must stay cleared. Events come in order, so what the scheduler
 		// holds now is the newest truth.
+		if routine && !a.showRun(e) {
+			return
+		}
 		if j, err := a.deps.Scheduler.Get(e.JobID); err == nil && e.Job != nil {
 			a.keep(a.jobState(e.JobID, &j))
+			a.docResult(e.JobID, j.LastResult, true)
 		}
 	}
+}
+
+// routineRead reports whether e is the submitted or executed event of a
+// read job (docs/mqtt.md, "One reading, one message"). Such a run
+// publishes its reading; its events would repeat it (executed carries the
+// values as its result) and its job document would change only
+// next_run_time and last_run_time: one reading took four messages.
+// Unless mqtt.read_job_events is set, neither event is published, and the
+// job document only when showRun says so. Errors, misses and every change
+// of the job are published as for any job.
+func (a *Agent) routineRead(e sched.Event) bool {
+	if a.cfg.ReadJobEvents || e.Job == nil || e.Job.Action.Type != "read" {
+		return false
+	}
+	return e.Kind == sched.EventSubmitted || e.Kind == sched.EventExecuted
+}
+
+// showRun reports whether the job document must follow a read job's
+// successful run: the job is announced to Home Assistant (its next-run
+// and last-result entities read the document), or the document last
+// published for it does not say the same last_result (ok after an error,
+// the first run since the start).
+func (a *Agent) showRun(e sched.Event) bool {
+	if a.cfg.HomeAssistant && a.cfg.HomeAssistantJobs.Has(e.JobID) {
+		return true
+	}
+	a.mu.Lock()
+	last, ok := a.docResults[e.JobID]
+	a.mu.Unlock()
+	return !ok || last != e.Job.LastResult
+}
+
+// docResult remembers the last_result of the document last published for
+// a job from its events (set false: the job is gone).
+func (a *Agent) docResult(id, result string, set bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !set {
+		delete(a.docResults, id)
+		return
+	}
+	if a.docResults == nil {
+		a.docResults = map[string]string{}
+	}
+	a.docResults[id] = result
 }
 
 // ConfigEvent is the event a config reload publishes on <root>/events:
