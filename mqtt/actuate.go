@@ -194,6 +194,11 @@ func (a *Agent) handleSet(ctx context.Context, in inbound) {
 		err = a.deps.Scheduler.Record(ctx, sr.id, kindActuated, in.set)
 	}
 	if err == nil {
+		if sr.id != "" {
+			// Logged once per id: the receipt is committed, so this id is
+			// never applied again (the kill-loop test counts these lines).
+			a.log.Info("actuator command", "id", sr.id, "actuator", in.set)
+		}
 		actx, cancel := context.WithTimeout(ctx, opTimeout)
 		err = a.deps.Actuators.Apply(actx, in.set, sr.command)
 		cancel()

@@ -1,0 +1,332 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/edgecron/edgecron/mqtt/mqtttest"
+	"github.com/edgecron/edgecron/store"
+)
+
+// The kill loop runs the agent as its own process (this test binary,
+// re-executed into TestKillLoopChild, which runs `edgecron run`), sends
+// every op over MQTT — job requests and actuator commands, each with its
+// own id, QoS 1, into the device's persistent session — SIGKILLs the agent
+// at random moments, restarts it, re-sends old ids among new ones, and
+// finally sends every id once more. Then it checks that no id was applied
+// twice:
+//   - the job "m" (modify and reschedule requests) is at version 1 + the
+//     number of those ids: each applied exactly once, none twice;
+//   - no add was refused as a conflict (an add applied twice is);
+//   - the job "r" ran at most once per run id (a run's id is committed
+//     before it starts: one cut short by a kill is lost, never repeated);
+//   - each actuator command id was carried out at most once (the agent
+//     logs "actuator command" once per id, after committing the id);
+//   - every job added and removed by the loop is gone, every other is
+//     there.
+//
+// EDGECRON_KILL_CYCLES sets the number of kills (default 6: the short
+// loop of `make test`; CI's soak runs more).
+const (
+	envKillCfg    = "EDGECRON_KILL_CHILD_CONFIG"
+	envKillCycles = "EDGECRON_KILL_CYCLES"
+)
+
+// TestKillLoopChild is the agent process of TestKillLoop.
+func TestKillLoopChild(t *testing.T) {
+	cfg := os.Getenv(envKillCfg)
+	if cfg == "" {
+		t.Skip("the agent process of TestKillLoop")
+	}
+	os.Exit(NewMain(strings.NewReader(""), os.Stdout, os.Stderr).Run(context.Background(), []string{"run", "--config", cfg}))
+}
+
+type klRequest struct {
+	id, topic, payload string
+	kind               string // add, addrm, remove, modify, run, set, other
+}
+
+func TestKillLoop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kill loop skipped in -short mode")
+	}
+	cycles := 6
+	if s := os.Getenv(envKillCycles); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("%s=%q: want a positive number", envKillCycles, s)
+		}
+		cycles = n
+	}
+	url := mqtttest.Shared(t)
+	prefix := mqtttest.Prefix(t, url)
+	dir := t.TempDir()
+	device := "kl" + strings.TrimPrefix(prefix, "edgecron-test-")
+	root := prefix + "/" + device
+	runs := filepath.Join(dir, "runs.log")
+	cfgPath := filepath.Join(dir, "agent.yaml")
+	cfg := fmt.Sprintf(`device_id: %[4]s
+timezone: UTC
+clock: {source: rtc}
+hardware: {board: sim}
+store: {path: %[1]s/agent.db}
+control: {socket: %[1]s/agent.sock}
+log: {level: info}
+mqtt: {broker: %[2]q, prefix: %[3]q}
+commands:
+  mark: {argv: [/bin/sh, -c, 'echo "$1" >> %[5]s', mark], args: ["[a-z0-9-]+"], min_args: 1, timeout: 10s}
+actuators:
+  - {name: pump, driver: sim}
+`, dir, url, prefix, device, runs)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// The requester: a clean session that outlives every agent process.
+	var mu sync.Mutex
+	var replies []map[string]any
+	online := make(chan struct{}, 16)
+	finalDone := make(chan struct{})
+	req := mqtttest.Client(t, url, paho.NewClientOptions().SetClientID("kl-req-"+device))
+	mqtttest.Wait(t, req.Subscribe(root+"/jobs/res", 1, func(_ paho.Client, m paho.Message) {
+		var r map[string]any
+		if json.Unmarshal(m.Payload(), &r) == nil {
+			mu.Lock()
+			replies = append(replies, r)
+			mu.Unlock()
+			if r["id"] == "final" {
+				close(finalDone)
+			}
+		}
+	}))
+	mqtttest.Wait(t, req.Subscribe(root+"/status", 1, func(_ paho.Client, m paho.Message) {
+		if string(m.Payload()) == "online" && !m.Retained() {
+			select {
+			case online <- struct{}{}:
+			default:
+			}
+		}
+	}))
+	send := func(r klRequest) { mqtttest.Wait(t, req.Publish(r.topic, 1, false, r.payload)) }
+	jobDoc := func(id string) string {
+		return fmt.Sprintf(`{"id":%q,"trigger":{"type":"interval","hours":24},"action":{"type":"exec","command":"mark","args":[%q]}}`, id, id)
+	}
+	jobReq := func(id, kind, body string) klRequest {
+		return klRequest{id: id, kind: kind, topic: root + "/jobs/cmd", payload: `{"id":"` + id + `",` + body + `}`}
+	}
+
+	var logs []string // one stderr file per agent process
+	var proc *exec.Cmd
+	start := func() {
+		t.Helper()
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("agent-%d.log", len(logs))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs = append(logs, f.Name())
+		proc = exec.Command(os.Args[0], "-test.run=^TestKillLoopChild$", "-test.count=1")
+		proc.Env = append(os.Environ(), envKillCfg+"="+cfgPath)
+		proc.Stdout, proc.Stderr = f, f
+		if err := proc.Start(); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	kill := func() {
+		t.Helper()
+		proc.Process.Kill()
+		proc.Wait()
+	}
+	waitOnline := func() {
+		t.Helper()
+		select {
+		case <-online:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the agent never came online")
+		}
+	}
+	defer func() {
+		if proc != nil && proc.ProcessState == nil {
+			kill()
+		}
+	}()
+
+	// The jobs the loop works on, before the first kill.
+	start()
+	waitOnline()
+	var all []klRequest
+	for _, r := range []klRequest{
+		jobReq("setup-m", "add", `"op":"add","job":`+jobDoc("m")),
+		jobReq("setup-r", "add", `"op":"add","job":`+jobDoc("r")),
+		jobReq("setup-p", "add", `"op":"add","job":`+jobDoc("p")),
+	} {
+		send(r)
+		all = append(all, r)
+	}
+
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 13))
+	for c := range cycles {
+		if c > 0 {
+			start()
+		}
+		batch := []klRequest{
+			jobReq(fmt.Sprintf("add-%d", c), "add", `"op":"add","job":`+jobDoc(fmt.Sprintf("keep-%d", c))),
+			jobReq(fmt.Sprintf("addrm-%d", c), "addrm", `"op":"add","job":`+jobDoc(fmt.Sprintf("gone-%d", c))),
+			jobReq(fmt.Sprintf("mod-%d", c), "modify", fmt.Sprintf(`"op":"modify","job_id":"m","changes":{"name":"mod-%d"}`, c)),
+			jobReq(fmt.Sprintf("resched-%d", c), "modify", fmt.Sprintf(`"op":"reschedule","job_id":"m","trigger":{"type":"interval","hours":%d}`, 24+c)),
+			jobReq(fmt.Sprintf("pause-%d", c), "other", `"op":"pause","job_id":"p"`),
+			jobReq(fmt.Sprintf("resume-%d", c), "other", `"op":"resume","job_id":"p"`),
+			jobReq(fmt.Sprintf("run-%d", c), "run", `"op":"run","job_id":"r"`),
+			jobReq(fmt.Sprintf("get-%d", c), "other", `"op":"get","job_id":"m"`),
+			jobReq(fmt.Sprintf("list-%d", c), "other", `"op":"list"`),
+			jobReq(fmt.Sprintf("rm-%d", c), "remove", fmt.Sprintf(`"op":"remove","job_id":"gone-%d"`, c)),
+			{id: fmt.Sprintf("set-%d", c), kind: "set", topic: root + "/actuators/pump/set",
+				payload: fmt.Sprintf(`{"id":"set-%d","command":"toggle","expires_at":"2099-01-01T00:00:00Z"}`, c)},
+		}
+		// Old ids again, in their old order, among the new ones.
+		for _, r := range all {
+			if rng.IntN(4) == 0 {
+				batch = append(batch, r)
+			}
+		}
+		for _, r := range batch {
+			send(r)
+		}
+		for _, r := range batch[:11] {
+			all = append(all, r)
+		}
+		time.Sleep(time.Duration(rng.Int64N(int64(400 * time.Millisecond)))) // the kill moment: random by design
+		kill()
+	}
+
+	// Every id once more, in order, to an agent left running; the last
+	// reply says all were handled (requests are handled in order).
+	start()
+	for _, r := range all {
+		send(r)
+	}
+	final := jobReq("final", "other", `"op":"list"`)
+	send(final)
+	select {
+	case <-finalDone:
+	case <-time.After(60 * time.Second):
+		t.Fatal("no reply to the final request")
+	}
+	kill()
+
+	// What the requester saw.
+	mu.Lock()
+	defer mu.Unlock()
+	kinds := map[string]string{}
+	for _, r := range all {
+		kinds[r.id] = r.kind
+	}
+	answered := map[string]bool{}
+	replayed := 0
+	for _, r := range replies {
+		if r["replayed"] == true {
+			replayed++
+		}
+		id, _ := r["id"].(string)
+		answered[id] = answered[id] || r["status"] == "accepted"
+		if kinds[id] == "add" || kinds[id] == "addrm" {
+			if r["code"] == "conflict" {
+				t.Errorf("add %s refused as a conflict: applied twice? %v", id, r)
+			}
+		}
+	}
+	nMod, nRun := 0, 0
+	for _, r := range all {
+		switch r.kind {
+		case "modify":
+			nMod++
+		case "run":
+			nRun++
+		}
+		if r.kind != "remove" && !answered[r.id] {
+			t.Errorf("%s never accepted", r.id)
+		}
+	}
+
+	// What the agent did.
+	st, err := store.Open(filepath.Join(dir, "agent.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	jobs, err := st.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]int64{}
+	for _, j := range jobs {
+		have[j.ID] = j.Version
+	}
+	if have["m"] != int64(1+nMod) {
+		t.Errorf("job m at version %d after %d modify/reschedule ids: want %d (each applied exactly once)", have["m"], nMod, 1+nMod)
+	}
+	for c := range cycles {
+		if _, ok := have[fmt.Sprintf("keep-%d", c)]; !ok {
+			t.Errorf("keep-%d missing", c)
+		}
+		if _, ok := have[fmt.Sprintf("gone-%d", c)]; ok {
+			t.Errorf("gone-%d still there", c)
+		}
+	}
+	ran := 0
+	if b, err := os.ReadFile(runs); err == nil {
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if l == "r" {
+				ran++
+			}
+		}
+	}
+	if ran > nRun {
+		t.Errorf("job r ran %d times for %d run ids", ran, nRun)
+	}
+	applied := map[string]int{}
+	for _, path := range logs {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			l := sc.Text()
+			if !strings.Contains(l, `msg="actuator command"`) {
+				continue
+			}
+			for _, f := range strings.Fields(l) {
+				if id, ok := strings.CutPrefix(f, "id="); ok {
+					applied[id]++
+				}
+			}
+		}
+		f.Close()
+	}
+	for id, n := range applied {
+		if n > 1 {
+			t.Errorf("actuator command %s carried out %d times", id, n)
+		}
+	}
+	for c := range cycles {
+		if applied[fmt.Sprintf("set-%d", c)] != 1 {
+			t.Errorf("actuator command set-%d carried out %d times, want 1", c, applied[fmt.Sprintf("set-%d", c)])
+		}
+	}
+	t.Logf("%d kills, %d ids (%d modify, %d run: ran %d), %d replies (%d from a receipt after a restart), %d actuator commands carried out",
+		cycles, len(all), nMod, nRun, ran, len(replies), replayed, len(applied))
+}
