@@ -46,6 +46,11 @@ type solarTrigger struct {
 	loc        *time.Location
 }
 
+// solarEarlyHours: before this hour of a date, the search starts from the
+// date before (its event is within 12 hours of its transit, which is
+// within a few hours of its local noon in any zone).
+const solarEarlyHours = 6
+
 // solarMaxGap is how many days the search for an event may skip: more than
 // a polar night is long, so an event is found whenever it happens at all
 // (every event does, some day of the year, at any latitude).
@@ -143,12 +148,14 @@ func solarSite(s TriggerSpec, env Env) (Site, error) {
 // z of the trigger's zone: the one whose transit is nearest that date's
 // local noon.
 func (t *solarTrigger) eventOn(z int64) (float64, bool) {
-	localNoon := resolveWall(t.loc, z*86400+43200)
-	noon := solarNoon(float64(localNoon), t.lon)
+	// Local noon need not be exact (it only picks the transit): one
+	// look-up of the zone's offset.
+	w := z*86400 + 43200
+	noon, decl := solarNoon(float64(w-offsetAt(t.loc, w)), t.lon)
 	if t.zenith == 0 {
 		return noon, true
 	}
-	return sunEvent(noon, t.lat, t.zenith, t.rising)
+	return sunEvent(noon, decl, t.lat, t.zenith, t.rising)
 }
 
 // Next implements Trigger: without prev, the first fire time at or after
@@ -166,10 +173,16 @@ func (t *solarTrigger) Next(prev, now time.Time) (time.Time, bool) {
 	if from < t.start {
 		from = t.start
 	}
-	// The event of a date is within a day of its midnight, plus the
-	// offset: start the search a day before from's date, less the offset.
+	// The event of a date is within half a day of the sun's transit, near
+	// that date's noon: only in the first hours of a date can the event of
+	// the day before (a sunset after midnight, in the far north) still be
+	// ahead. The offset moves every event alike.
 	off := int64(t.offset / time.Second)
-	z := dayNumber(time.Unix(from-off, 0).In(t.loc)) - 1
+	local := time.Unix(from-off, 0).In(t.loc)
+	z := dayNumber(local)
+	if local.Hour() < solarEarlyHours {
+		z--
+	}
 	for gap := 0; gap < solarMaxGap; z, gap = z+1, gap+1 {
 		if t.dow&(1<<weekdayOfDays(z)) == 0 {
 			continue

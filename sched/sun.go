@@ -43,8 +43,9 @@ func sunAt(x float64) (decl, eqTime float64) {
 }
 
 // solarNoon returns the unix second of the sun's transit nearest to unix
-// second near, at longitude lon (degrees, east positive).
-func solarNoon(near, lon float64) float64 {
+// second near, at longitude lon (degrees, east positive), and the sun's
+// declination then (radians).
+func solarNoon(near, lon float64) (noon, decl float64) {
 	day := math.Floor(near/86400) * 86400 // UTC midnight
 	switch approx := day + (720-4*lon)*60; {
 	case approx-near > 43200:
@@ -52,19 +53,18 @@ func solarNoon(near, lon float64) float64 {
 	case near-approx > 43200:
 		day += 86400
 	}
-	noon := day + (720-4*lon)*60
-	for pass := 0; pass < 2; pass++ {
-		_, eq := sunAt(noon)
-		noon = day + (720-4*lon-eq)*60
-	}
-	return noon
+	// One pass: the equation of time changes by under a second in the
+	// minutes between the estimate and the transit.
+	decl, eq := sunAt(day + (720-4*lon)*60)
+	return day + (720-4*lon-eq)*60, decl
 }
 
 // sunEvent returns the unix second at which the sun's centre crosses the
 // zenith angle zen (degrees) on the day of the transit noon, at latitude
-// lat (degrees): before noon when rising, after it otherwise. ok is false
-// when it does not cross it that day (polar day or night).
-func sunEvent(noon, lat, zen float64, rising bool) (float64, bool) {
+// lat (degrees): before noon when rising, after it otherwise. decl is the
+// sun's declination at noon. ok is false when it does not cross it that
+// day (polar day or night).
+func sunEvent(noon, decl, lat, zen float64, rising bool) (float64, bool) {
 	sign := 1.0
 	if rising {
 		sign = -1
@@ -72,9 +72,12 @@ func sunEvent(noon, lat, zen float64, rising bool) (float64, bool) {
 	at := noon
 	cosZen := math.Cos(zen * deg)
 	sinLat, cosLat := math.Sincos(lat * deg)
-	// Two passes: the second evaluates the sun at the event itself.
+	// Two passes: the first with the sun at noon, the second with the sun
+	// at the first pass's event.
 	for pass := 0; pass < 2; pass++ {
-		decl, _ := sunAt(at)
+		if pass > 0 {
+			decl, _ = sunAt(at)
+		}
 		sinD, cosD := math.Sincos(decl)
 		cosHA := (cosZen - sinLat*sinD) / (cosLat * cosD)
 		if cosHA < -1 || cosHA > 1 || math.IsNaN(cosHA) {

@@ -105,7 +105,7 @@ func TestNextSolarFromConfig(t *testing.T) {
 	os.WriteFile(cfg, []byte("device_id: pi-1\ntimezone: Europe/Berlin\nlocation: {latitude: 52.52, longitude: 13.405}\n"), 0o644)
 	code, out, errs := run(t, "", "next", "--config", cfg, "--trigger", `{"type":"solar","event":"sunset","offset":"-30m","day_of_week":"mon-fri"}`,
 		"--from", "2026-06-19T22:00:00+02:00", "--count", "2")
-	if want := "2026-06-22T21:03:24+02:00\n2026-06-23T21:03:30+02:00\n"; code != 0 || out != want {
+	if want := "2026-06-22T21:03:23+02:00\n2026-06-23T21:03:30+02:00\n"; code != 0 || out != want {
 		t.Errorf("exit %d, stdout:\n%s\nwant:\n%s\nstderr: %s", code, out, want, errs)
 	}
 	code, _, errs = run(t, "", "next", "--trigger", `{"type":"solar","event":"sunset"}`)
