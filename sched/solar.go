@@ -42,7 +42,7 @@ type solarTrigger struct {
 	rising     bool
 	offset     time.Duration
 	dow        uint8 // weekdays, bit 0 = Monday
-	start, end int64 // unix seconds; noEnd / 0: none
+	start, end int64 // unix seconds; math.MinInt64 / noEnd: none
 	loc        *time.Location
 }
 
@@ -57,7 +57,7 @@ const solarEarlyHours = 6
 const solarMaxGap = 370
 
 func compileSolar(s TriggerSpec, env Env, zone *time.Location) (Trigger, error) {
-	t := &solarTrigger{dow: 0x7f, end: noEnd, loc: zone}
+	t := &solarTrigger{dow: 0x7f, start: math.MinInt64, end: noEnd, loc: zone}
 	twilight := zenithCivil
 	switch s.Twilight {
 	case "", "civil":

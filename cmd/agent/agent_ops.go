@@ -59,6 +59,7 @@ func restartNeeded(old, c *Config) []string {
 		{"device_id", old.DeviceID == c.DeviceID},
 		{"groups", reflect.DeepEqual(old.Groups, c.Groups)},
 		{"timezone", old.location.String() == c.location.String()},
+		{"location", reflect.DeepEqual(old.site(), c.site())},
 		{"mqtt", reflect.DeepEqual(old.MQTT, c.MQTT)},
 		{"store", old.Store == c.Store},
 		{"hardware", old.Hardware == c.Hardware},
