@@ -1,7 +1,9 @@
 package sched
 
 import (
+	"fmt"
 	"math"
+	"reflect"
 	"testing"
 )
 
@@ -41,4 +43,33 @@ func FuzzPackSpec(f *testing.F) {
 			t.Fatalf("round trip of %+v gave %+v", s, got)
 		}
 	})
+}
+
+// TestPackSpecEveryField sets every field of a TriggerSpec, found by
+// reflection, so a field added to TriggerSpec and forgotten in packSpec
+// fails here rather than vanish from a running scheduler's jobs.
+func TestPackSpecEveryField(t *testing.T) {
+	var s TriggerSpec
+	v := reflect.ValueOf(&s).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(fmt.Sprintf("v%d", i))
+		case reflect.Float64:
+			f.SetFloat(float64(i) + 0.5)
+		default:
+			if f.Type() != reflect.TypeOf(Members{}) {
+				t.Fatalf("field %s of kind %s: teach this test and packSpec about it", v.Type().Field(i).Name, f.Kind())
+			}
+			f.Set(reflect.ValueOf(NewMembers(TriggerSpec{Type: "cron", Hour: "6"}, TriggerSpec{Type: "date", RunDate: "x"})))
+		}
+	}
+	if got := unpackSpec(packSpec(s)); got != s {
+		for i := 0; i < v.NumField(); i++ {
+			if g := reflect.ValueOf(got).Field(i).Interface(); g != v.Field(i).Interface() {
+				t.Errorf("field %s: %v after the round trip, want %v", v.Type().Field(i).Name, g, v.Field(i).Interface())
+			}
+		}
+	}
 }
