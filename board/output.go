@@ -49,7 +49,11 @@ func (h *Host) OutputPin(name string, bias gpio.Pull) (gpio.PinOut, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if o, ok := h.outputs[key]; ok {
-		o.setBias(bias)
+		// A reload changed the output on this line: its safe level, and
+		// so its bias, may have changed.
+		if err := o.setBias(bias); err != nil {
+			return nil, err
+		}
 		return o, nil
 	}
 	o := &lineOutput{name: name, chip: chip, offset: uint32(line.Number()), bias: bias, fd: -1, kernel: uapi}
@@ -79,21 +83,23 @@ type lineOutput struct {
 	chip   string
 	offset uint32
 
-	mu   sync.Mutex
-	bias gpio.Pull
-	fd   int // the line request; -1 before the first Out or after a failure
+	mu    sync.Mutex
+	bias  gpio.Pull
+	fd    int        // the line request; -1 before the first Out or after a failure
+	level gpio.Level // the level last driven, while fd >= 0
 
 	kernel lineKernel
 }
 
 // lineKernel is the kernel side of a lineOutput (replaced in tests).
 type lineKernel struct {
-	request func(chip string, offset uint32, bias gpio.Pull, l gpio.Level) (int, error)
-	set     func(fd int, l gpio.Level) error
-	close   func(fd int) error
+	request     func(chip string, offset uint32, bias gpio.Pull, l gpio.Level) (int, error)
+	set         func(fd int, l gpio.Level) error
+	reconfigure func(fd int, bias gpio.Pull, l gpio.Level) error
+	close       func(fd int) error
 }
 
-var uapi = lineKernel{request: requestOutput, set: setValues, close: closeLine}
+var uapi = lineKernel{request: requestOutput, set: setValues, reconfigure: reconfigure, close: closeLine}
 
 var _ gpio.PinOut = (*lineOutput)(nil)
 
@@ -108,10 +114,21 @@ func (o *lineOutput) PWM(gpio.Duty, physic.Frequency) error {
 	return errors.New("PWM is not available on a GPIO character device line")
 }
 
-func (o *lineOutput) setBias(b gpio.Pull) {
+// setBias changes the bias the line is requested with; a line already
+// requested is reconfigured at once, at the level it has.
+func (o *lineOutput) setBias(b gpio.Pull) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if b == o.bias {
+		return nil
+	}
+	if o.fd >= 0 {
+		if err := o.kernel.reconfigure(o.fd, b, o.level); err != nil {
+			return fmt.Errorf("%s: change bias to %v: %w", o.name, b, err)
+		}
+	}
 	o.bias = b
+	return nil
 }
 
 // Out drives the line: the first call requests it as an output at l.
@@ -123,7 +140,7 @@ func (o *lineOutput) Out(l gpio.Level) error {
 		if err != nil {
 			return fmt.Errorf("%s: request %s line %d as output: %w", o.name, o.chip, o.offset, err)
 		}
-		o.fd = fd
+		o.fd, o.level = fd, l
 		return nil
 	}
 	if err := o.kernel.set(o.fd, l); err != nil {
@@ -131,6 +148,7 @@ func (o *lineOutput) Out(l gpio.Level) error {
 		o.fd = -1
 		return fmt.Errorf("%s: set %v: %w (line released; the next write requests it again)", o.name, l, err)
 	}
+	o.level = l
 	return nil
 }
 

@@ -40,6 +40,19 @@ func setValues(fd int, l gpio.Level) error {
 	return nil
 }
 
+// reconfigure changes the bias of a requested output line, keeping it an
+// output at level l (GPIO_V2_LINE_SET_CONFIG carries the level too).
+func reconfigure(fd int, bias gpio.Pull, l gpio.Level) error {
+	c, err := outputConfig(bias, l)
+	if err != nil {
+		return err
+	}
+	if err := ioctl(uintptr(fd), ioctlSetConfig, c); err != nil {
+		return fmt.Errorf("GPIO_V2_LINE_SET_CONFIG: %w", err)
+	}
+	return nil
+}
+
 func closeLine(fd int) error { return syscall.Close(fd) }
 
 func ioctl(fd, req uintptr, arg []byte) error {

@@ -12,4 +12,5 @@ var errNotLinux = errors.New("the GPIO character device exists only on Linux")
 
 func requestOutput(string, uint32, gpio.Pull, gpio.Level) (int, error) { return -1, errNotLinux }
 func setValues(int, gpio.Level) error                                  { return errNotLinux }
+func reconfigure(int, gpio.Pull, gpio.Level) error                     { return errNotLinux }
 func closeLine(int) error                                              { return errNotLinux }

@@ -45,6 +45,7 @@ const (
 var (
 	ioctlGetLine   = iowr(0xB4, 0x07, lineRequestSize)
 	ioctlSetValues = iowr(0xB4, 0x0F, lineValuesSize)
+	ioctlSetConfig = iowr(0xB4, 0x0D, lineConfigSize)
 )
 
 func iowr(typ, nr, size uintptr) uintptr {
@@ -104,6 +105,18 @@ func outputRequest(offset uint32, consumer string, bias gpio.Pull, l gpio.Level)
 	copy(b[reqConsumerOff:], consumer)
 	putOutputConfig(b[reqConfigOff:reqConfigOff+lineConfigSize], flags, l)
 	binary.NativeEndian.PutUint32(b[reqNumLinesOff:], 1)
+	return b, nil
+}
+
+// outputConfig encodes a struct gpio_v2_line_config that keeps a requested
+// line an output at level l and changes its bias.
+func outputConfig(bias gpio.Pull, l gpio.Level) ([]byte, error) {
+	flags, err := outputFlags(bias)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, lineConfigSize)
+	putOutputConfig(b, flags, l)
 	return b, nil
 }
 

@@ -23,6 +23,7 @@ func TestUAPILayout(t *testing.T) {
 		{"offsetof(request.fd)", reqFdOff, 588},
 		{"GPIO_V2_GET_LINE_IOCTL", ioctlGetLine, 0xC250B407},
 		{"GPIO_V2_LINE_SET_VALUES_IOCTL", ioctlSetValues, 0xC010B40F},
+		{"GPIO_V2_LINE_SET_CONFIG_IOCTL", ioctlSetConfig, 0xC110B40D},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s = %#x, want %#x", tc.name, tc.got, tc.want)
@@ -105,6 +106,10 @@ func (k *fakeKernel) ops() lineKernel {
 			k.log = append(k.log, "set "+l.String())
 			return nil
 		},
+		reconfigure: func(fd int, bias gpio.Pull, l gpio.Level) error {
+			k.log = append(k.log, "reconfigure "+bias.String()+" "+l.String())
+			return nil
+		},
 		close: func(fd int) error { k.log = append(k.log, "close"); return nil },
 	}
 }
@@ -137,5 +142,23 @@ func TestLineOutput(t *testing.T) {
 	want := "request PullUp High|set Low|close|request PullUp High|set Low|close"
 	if got := strings.Join(k.log, "|"); got != want {
 		t.Errorf("kernel calls\n got %s\nwant %s", got, want)
+	}
+
+	// A reload that changes the output's safe level changes the bias of
+	// the held line at once, at the level it has; before the first write
+	// the new bias waits for the request.
+	k.log = nil
+	if err := o.setBias(gpio.PullDown); err != nil {
+		t.Fatal(err)
+	}
+	o.Out(gpio.Low)
+	o.setBias(gpio.PullUp)
+	o.setBias(gpio.PullUp)
+	want = "request PullDown Low|reconfigure PullUp Low"
+	if got := strings.Join(k.log, "|"); got != want {
+		t.Errorf("kernel calls\n got %s\nwant %s", got, want)
+	}
+	if c, err := outputConfig(gpio.PullDown, gpio.High); err != nil || binary.NativeEndian.Uint64(c[0:]) != flagOutput|flagBiasPullDown || binary.NativeEndian.Uint64(c[40:]) != 1 {
+		t.Errorf("outputConfig: %x %v", c[:56], err)
 	}
 }

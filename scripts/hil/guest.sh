@@ -144,7 +144,7 @@ sensors:
   - {name: soil, driver: ads1115, bus: "0", address: 0x48, channel: "0", max_voltage: 4.096}
 actuators:
   - {name: pump, driver: gpio, pin: GPIO17, active_low: true}
-  - {name: heater, driver: gpio, pin: GPIO18}
+  - {name: heater, driver: gpio, pin: GPIO18, safety: {shutdown: ${HEATER_SHUTDOWN:-off}}}
   - {name: fan, driver: gpio, pin: GPIO22, active_low: true, safety: {boot: on}}
   - {name: vent, driver: gpio, pin: GPIO23, safety: {boot: on, shutdown: on}}
   - {name: spump, driver: gpio, pin: $S8, active_low: true}
@@ -277,18 +277,21 @@ wait_for test "$(i2cget -y 0 0x40 0x15 b)" = 0x08
 # LED3_OFF (0x14, 0x15) = 0.5 * 4096 = 2048 = 0x0800, LED3_ON = 0.
 check "pca9685: LED3_OFF for duty 0.5" "0x00 0x08" "$(i2cget -y 0 0x40 0x14 b) $(i2cget -y 0 0x40 0x15 b)"
 
-# --- reload: a new output comes up at its boot level, no glitch -------------------
-write_config "  - {name: valve, driver: gpio, pin: GPIO27, active_low: true}"
+# --- reload: a new output comes up at its boot level, no glitch; a changed ---------
+# shutdown state changes the held line's bias at once.
+HEATER_SHUTDOWN=on write_config "  - {name: valve, driver: gpio, pin: GPIO27, active_low: true}"
 kill -HUP $AGENT
 wait_for test -n "$(values 7)"
 check "reload: valve (active_low, boot off) traced levels" 1 "$(values 7)"
+wait_for test "$(cat $SIM/sim_gpio1/pull)" = pull-up
+check "reload: heater's bias follows its new shutdown state (pull-up)" pull-up "$(cat $SIM/sim_gpio1/pull)"
 
 # --- stop and exit ---------------------------------------------------------------
 kill -TERM $AGENT
 wait $AGENT
 check "exit: agent stopped with status 0" 0 $?
 check "exit: pump released, held off by its bias (high)" 1 "$(simval 0)"
-check "exit: heater released, held off by its bias (low)" 0 "$(simval 1)"
+check "exit: heater released, held at shutdown on by its new bias (high)" 1 "$(simval 1)"
 check "exit: fan released, held off by its bias (high)" 1 "$(simval 2)"
 check "exit: vent released, held at shutdown on by its bias (high)" 1 "$(simval 3)"
 check "exit: valve released, held off by its bias (high)" 1 "$(simval 7)"
