@@ -132,7 +132,7 @@ func (dv *device) openOutbox() {
 	// The outbox ages records on the device's clock, like its readings'
 	// timestamps (t0 on): on the wall clock, they would all be too old an
 	// hour after t0.
-	dv.ob, err = outbox.Open(db, outbox.Options{MaxBytes: 1 << 20, MaxAge: time.Hour, Now: dv.clock.Now})
+	dv.ob, err = outbox.Open(db, outbox.Options{MaxBytes: 1 << 20, MaxAge: time.Hour, Now: dv.clock.Now, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

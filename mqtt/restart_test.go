@@ -233,7 +233,7 @@ func TestOutboxBoundCounted(t *testing.T) {
 	dv.startScheduler()
 	dv.openOutbox()
 	var err error
-	dv.ob, err = outbox.Open(dv.db, outbox.Options{MaxBytes: 4096, MaxAge: time.Hour, Now: dv.clock.Now})
+	dv.ob, err = outbox.Open(dv.db, outbox.Options{MaxBytes: 4096, MaxAge: time.Hour, Now: dv.clock.Now, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ type record struct {
 // a fresh outbox on the file sees, as the next start (or a power cut) would.
 func (dv *device) committed() []record {
 	dv.t.Helper()
-	ob, err := outbox.Open(dv.db, outbox.Options{MaxBytes: 1 << 30, MaxAge: 24 * time.Hour, Now: dv.clock.Now})
+	ob, err := outbox.Open(dv.db, outbox.Options{MaxBytes: 1 << 30, MaxAge: 24 * time.Hour, Now: dv.clock.Now, Logger: quiet()})
 	if err != nil {
 		dv.t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestNoReadingLostAcrossStop(t *testing.T) {
 	dv.startScheduler()
 	dv.openOutbox()
 	var err error // room for all: none is dropped for the bounds
-	dv.ob, err = outbox.Open(dv.db, outbox.Options{MaxBytes: 256 << 20, MaxAge: time.Hour, Now: dv.clock.Now})
+	dv.ob, err = outbox.Open(dv.db, outbox.Options{MaxBytes: 256 << 20, MaxAge: time.Hour, Now: dv.clock.Now, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func spillDevice(t *testing.T, maxBytes int64) (b *mqtttest.Broker, dv *device, 
 	dv.startScheduler()
 	dv.openOutbox()
 	var err error
-	dv.ob, err = outbox.Open(dv.db, outbox.Options{MaxBytes: maxBytes, MaxAge: time.Hour, Now: dv.clock.Now})
+	dv.ob, err = outbox.Open(dv.db, outbox.Options{MaxBytes: maxBytes, MaxAge: time.Hour, Now: dv.clock.Now, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

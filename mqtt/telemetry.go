@@ -381,17 +381,37 @@ func (a *Agent) flusher(ctx context.Context) {
 			return
 		case <-a.flushDue:
 			if t == nil {
-				t = a.clock.NewTimer(a.cfg.Outbox.FlushInterval.D())
+				t = a.clock.NewTimer(a.flushWait())
 			}
 			continue
 		case <-tick:
 		}
 		if a.flush() {
-			t.Reset(a.cfg.Outbox.FlushInterval.D())
+			t.Reset(a.flushWait())
 		} else {
 			disarm()
 		}
 	}
+}
+
+// connectedFlushWait caps the flusher's wait while connected. The SD
+// budget of flush_interval (default 1m) is for the broker being away;
+// connected, the outbox holds something only around a reconnection (a
+// record that missed the replay, a paused replay) and should reach the
+// broker soon.
+const connectedFlushWait = 10 * time.Second
+
+// flushWait is how long the flusher waits once armed: flush_interval,
+// at most connectedFlushWait while connected.
+func (a *Agent) flushWait() time.Duration {
+	d := a.cfg.Outbox.FlushInterval.D()
+	a.mu.Lock()
+	connected := a.connected
+	a.mu.Unlock()
+	if connected {
+		d = min(d, connectedFlushWait)
+	}
+	return d
 }
 
 // flush is one round of the flusher. It reports whether another round is
