@@ -68,6 +68,12 @@ func TestMosquittoACLExample(t *testing.T) {
 	if rep := admin.do("greenhouse-1", `{"id":"a1","op":"add","job":`+jobDoc("pump", 60)+`}`); rep.Status != "accepted" {
 		t.Fatalf("admin add: %+v", rep)
 	}
+	// The roster: greenhouse-1 announces itself; greenhouse-2 cannot
+	// write its member document.
+	member := "edgecron/groups/greenhouses/members/greenhouse-1"
+	mqtttest.Wait(t, admin.c.Subscribe(member, 1, admin.add))
+	admin.waitFor(0, "greenhouse-1's member document", func(m paho.Message) bool { return m.Topic() == member && len(m.Payload()) > 0 })
+	mqtttest.Wait(t, spy.c.Publish(member, 1, true, `{"device_id":"greenhouse-1","status":"forged"}`))
 	admin.publish("edgecron/groups/greenhouses/jobs/cmd", false, `{"id":"g1","op":"pause","job_id":"pump"}`)
 	if rep := admin.reply("greenhouse-1", "g1"); rep.Status != "accepted" {
 		t.Fatalf("group pause: %+v", rep)
@@ -87,6 +93,10 @@ func TestMosquittoACLExample(t *testing.T) {
 	}
 	if st := dv.agent.Stats(); st.Requests != 3 {
 		t.Errorf("greenhouse-1 saw %d requests, want 3 (two requests, one Home Assistant command)", st.Requests)
+	}
+	if got := mqtttest.RetainedAs(t, b.URL, as("fleet-admin"), "edgecron/groups/+/members/+"); len(got) != 1 ||
+		string(got[member]) != `{"device_id":"greenhouse-1","status":"edgecron/greenhouse-1/status"}` {
+		t.Errorf("roster = %q", got)
 	}
 	for _, m := range spy.all() {
 		t.Errorf("greenhouse-2 read %s: %s", m.Topic(), m.Payload())

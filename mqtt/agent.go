@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -57,6 +58,7 @@ type inbound struct {
 	set     string // actuator name for a set command
 	live    bool   // a set command that arrived after the connection barrier (see actuate.go)
 	jobDoc  string // job id of a retained job document seen at connection
+	left    string // a group of a retained member document of this device that it is no longer in
 	ha      bool   // a retained discovery config of this device, seen at connection
 	haJob   string // job id of a Home Assistant job command (haWhat: run or enabled)
 	haWhat  string
@@ -71,7 +73,7 @@ type Agent struct {
 	log    *slog.Logger
 	topics Topics
 	clock  sched.Clock
-	opts   *paho.ClientOptions
+	opts   []*paho.ClientOptions // one per broker, in the order of cfg.URLs()
 	replay *replayCache
 	bootID string
 
@@ -89,6 +91,7 @@ type Agent struct {
 	client    paho.Client   // a fresh one per connection: see connLoop
 	down      chan struct{} // closed when the connection of client is lost
 	connected bool
+	broker    int       // index of the broker of client (cfg.URLs())
 	live      bool      // connected and the outbox drained: telemetry goes straight out
 	inflight  int       // live publishes the watcher has not settled yet
 	settled   sync.Cond // on mu: signalled when inflight drops to 0
@@ -118,9 +121,10 @@ type Agent struct {
 	stateMu sync.Mutex        // orders state updates with their republishing
 	states  map[string][]byte // the last state payload of each actuator
 
-	runOnce  sync.Once
-	stopped  chan struct{}
-	lastInfo string
+	runOnce   sync.Once
+	stopped   chan struct{}
+	lastInfo  string
+	lastError atomic.Pointer[LastError] // for <root>/info
 
 	// docResults is the last_result of each job's document as last
 	// published from its events (guarded by mu; see showRun).
@@ -142,7 +146,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Broker == "" {
+	if !cfg.Enabled() {
 		return nil, errors.New("mqtt.broker: required")
 	}
 	if err := validLevel(deps.DeviceID); err != nil {
@@ -199,12 +203,14 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	if a.bootID == "" {
 		a.bootID = readBootID()
 	}
-	opts, err := a.clientOptions()
-	if err != nil {
-		return nil, err
+	for _, b := range cfg.URLs() {
+		o, err := a.clientOptions(b)
+		if err != nil {
+			return nil, err
+		}
+		a.opts = append(a.opts, o)
 	}
-	a.opts = opts
-	a.client = paho.NewClient(opts)
+	a.client = paho.NewClient(a.opts[0])
 	a.down = make(chan struct{})
 	close(a.down)
 	return a, nil
@@ -222,9 +228,9 @@ func readBootID() string {
 // ClientID is the MQTT client id of a device: edgecron-<device_id>.
 func ClientID(deviceID string) string { return "edgecron-" + deviceID }
 
-func (a *Agent) clientOptions() (*paho.ClientOptions, error) {
+func (a *Agent) clientOptions(broker string) (*paho.ClientOptions, error) {
 	o := paho.NewClientOptions()
-	o.AddBroker(a.cfg.Broker)
+	o.AddBroker(broker)
 	o.SetClientID(ClientID(a.deps.DeviceID))
 	o.SetCleanSession(false)
 	o.SetKeepAlive(a.cfg.KeepAlive.D())
@@ -253,7 +259,7 @@ func (a *Agent) clientOptions() (*paho.ClientOptions, error) {
 	if pw != "" {
 		o.SetPassword(pw)
 	}
-	tc, err := a.cfg.tlsConfig()
+	tc, err := a.cfg.tlsConfig(broker)
 	if err != nil {
 		return nil, err
 	}
@@ -430,9 +436,12 @@ func (a *Agent) cleanStop() {
 }
 
 // connLoop connects and, after a loss, reconnects with capped exponential
-// backoff and jitter.
+// backoff and jitter. With several brokers, a failed attempt moves on to
+// the next one (the backoff runs on across them); after a loss the first
+// attempt goes to the broker it was on.
 func (a *Agent) connLoop(ctx context.Context) {
 	failures, flaps := 0, 0
+	idx := 0
 	for {
 		select { // a loss signalled for an earlier connection is stale
 		case <-a.lost:
@@ -443,11 +452,12 @@ func (a *Agent) connLoop(ctx context.Context) {
 		// publishes go to the outbox (see watcher). Reusing one client
 		// would let paho resend its stored packets, and that resend races
 		// paho's own writer (a data race in paho 1.5.1).
-		c := paho.NewClient(a.opts)
+		c := paho.NewClient(a.opts[idx])
+		broker := BrokerName(a.cfg.URLs()[idx])
 		barrier := a.resetGate()
 		a.mu.Lock()
 		gen := a.gen
-		a.client, a.down = c, make(chan struct{})
+		a.client, a.down, a.broker = c, make(chan struct{}), idx
 		a.mu.Unlock()
 		tok := c.Connect()
 		select {
@@ -464,8 +474,9 @@ func (a *Agent) connLoop(ctx context.Context) {
 			a.markDown(c)
 			failures++
 			if failures == 1 || failures%10 == 0 {
-				a.log.Warn("cannot connect to broker", "broker", a.cfg.Broker, "attempt", failures, "err", err)
+				a.log.Warn("cannot connect to broker", "broker", broker, "attempt", failures, "err", err)
 			}
+			idx = (idx + 1) % len(a.opts)
 			if !a.sleep(ctx, a.backoff(failures)) {
 				return
 			}
@@ -475,9 +486,9 @@ func (a *Agent) connLoop(ctx context.Context) {
 			return
 		}
 		if failures > 0 {
-			a.log.Info("connected to broker", "broker", a.cfg.Broker, "after_attempts", failures+1)
+			a.log.Info("connected to broker", "broker", broker, "after_attempts", failures+1)
 		} else {
-			a.log.Info("connected to broker", "broker", a.cfg.Broker)
+			a.log.Info("connected to broker", "broker", broker)
 		}
 		failures = 0
 		// Set up only now that the Connect token is done: paho resends
@@ -514,6 +525,26 @@ func (a *Agent) connLoop(ctx context.Context) {
 // count as a flap (see connLoop).
 const stableAfter = 30 * time.Second
 
+// BrokerName is a broker URL as logs and <root>/info show it: any password
+// in it is masked.
+func BrokerName(broker string) string {
+	if u, err := url.Parse(broker); err == nil {
+		return u.Redacted()
+	}
+	return broker
+}
+
+// Broker returns the URL (BrokerName) of the broker the agent is connected
+// to, or "" while it is not connected.
+func (a *Agent) Broker() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.connected {
+		return ""
+	}
+	return BrokerName(a.cfg.URLs()[a.broker])
+}
+
 // backoff returns the wait after the n-th failed attempt.
 func (a *Agent) backoff(n int) time.Duration {
 	d := a.deps.Backoff.Min
@@ -549,6 +580,10 @@ func (a *Agent) setup(gen uint64, barrier string) {
 	for _, g := range a.deps.Groups {
 		filters[a.topics.GroupCmd(g)] = 1
 	}
+	// The device's retained member documents come back: those of groups
+	// it left are cleared (roster.go).
+	// QoS 0: a snapshot (one missed is checked at the next connection).
+	filters[a.topics.Member("+", a.deps.DeviceID)] = 0
 	if a.cfg.HomeAssistant {
 		filters[a.haStatus()] = 1
 		if !a.cfg.HomeAssistantJobs.None {
@@ -598,6 +633,7 @@ func (a *Agent) setup(gen uint64, barrier string) {
 	// away arrives before this comes back (see actuate.go).
 	c.Publish(a.topics.Job(barrierLevel), 1, false, barrier)
 	c.Publish(a.topics.Status(), 1, true, "online")
+	a.publishMembership()
 	a.publishInfo(true)
 	a.signal(a.haKick)
 	// The current job documents and actuator states follow whatever the
@@ -704,6 +740,15 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 		}
 		return
 	case topic == a.topics.Cmd():
+	case strings.HasSuffix(topic, "/members/"+a.deps.DeviceID):
+		// Only retained documents matter: our own live ones come back too.
+		if g, _, ok := a.topics.memberFromTopic(topic); ok && m.Retained() && len(m.Payload()) > 0 && !a.inGroup(g) {
+			select {
+			case a.cmds <- inbound{topic: topic, left: g}:
+			default: // checked again at the next connection
+			}
+		}
+		return
 	case strings.HasPrefix(topic, a.topics.Prefix+"/groups/"):
 		for _, g := range a.deps.Groups {
 			if topic == a.topics.GroupCmd(g) {
@@ -796,6 +841,8 @@ func (a *Agent) worker(ctx context.Context) {
 			switch {
 			case in.jobDoc != "":
 				a.clearIfGone(in.jobDoc)
+			case in.left != "":
+				a.leaveGroup(in.left)
 			case in.ha:
 				a.clearUnannounced(in.topic, in.payload)
 			case in.set != "":

@@ -29,9 +29,11 @@ const (
 )
 
 // Config is the mqtt section of the agent's config file (CONTRACTS.md §5).
-// An empty Broker disables MQTT.
+// Broker, or Brokers for a cluster (the agent fails over between them), is
+// where the agent connects; with neither, MQTT is off.
 type Config struct {
 	Broker        string    `yaml:"broker"`
+	Brokers       []string  `yaml:"brokers"`
 	Prefix        string    `yaml:"prefix"`
 	Username      string    `yaml:"username"`
 	PasswordFile  string    `yaml:"password_file"`
@@ -92,19 +94,44 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// Enabled reports whether a broker is configured.
+func (c Config) Enabled() bool { return c.Broker != "" || len(c.Brokers) > 0 }
+
+// URLs returns the brokers in the order the agent tries them: Brokers, or
+// the one Broker.
+func (c Config) URLs() []string {
+	if len(c.Brokers) > 0 {
+		return c.Brokers
+	}
+	if c.Broker != "" {
+		return []string{c.Broker}
+	}
+	return nil
+}
+
 // Validate checks c (after WithDefaults) and names the field at fault as
 // its config key, e.g. "mqtt.tls.key".
 func (c Config) Validate() error {
-	if c.Broker != "" {
-		u, err := url.Parse(c.Broker)
-		if err != nil || u.Host == "" {
-			return fmt.Errorf("mqtt.broker: %q is not a URL such as tcp://host:1883 or mqtts://host:8883", c.Broker)
+	if c.Broker != "" && len(c.Brokers) > 0 {
+		return errors.New("mqtt.brokers: set together with mqtt.broker: list every broker under mqtt.brokers and remove mqtt.broker")
+	}
+	key := "mqtt.broker"
+	if len(c.Brokers) > 0 {
+		key = "mqtt.brokers"
+	}
+	seen := map[string]int{}
+	for i, b := range c.URLs() {
+		k := key
+		if len(c.Brokers) > 0 {
+			k = fmt.Sprintf("mqtt.brokers.%d", i)
 		}
-		switch u.Scheme {
-		case "tcp", "mqtt", "ssl", "tls", "mqtts":
-		default:
-			return fmt.Errorf("mqtt.broker: scheme %q not supported (tcp, mqtt, mqtts, ssl, tls)", u.Scheme)
+		if err := validBroker(b); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
 		}
+		if j, dup := seen[b]; dup {
+			return fmt.Errorf("%s: %q is listed twice (also mqtt.brokers.%d)", k, b, j)
+		}
+		seen[b] = i
 	}
 	if err := validLevel(c.Prefix); err != nil {
 		return fmt.Errorf("mqtt.prefix: %w", err)
@@ -129,8 +156,14 @@ func (c Config) Validate() error {
 	}
 	// TLS files with a plaintext URL would connect without TLS (the
 	// password in clear): refuse rather than guess.
-	if u, err := url.Parse(c.Broker); err == nil && (u.Scheme == "tcp" || u.Scheme == "mqtt") && c.TLS != (TLSConfig{}) {
-		return fmt.Errorf("mqtt.tls: set, but mqtt.broker %q is plaintext: write mqtts://%s (TLS) or remove mqtt.tls", c.Broker, u.Host)
+	for i, b := range c.URLs() {
+		k := key
+		if len(c.Brokers) > 0 {
+			k = fmt.Sprintf("mqtt.brokers.%d", i)
+		}
+		if u, _ := url.Parse(b); (u.Scheme == "tcp" || u.Scheme == "mqtt") && c.TLS != (TLSConfig{}) {
+			return fmt.Errorf("mqtt.tls: set, but %s %q is plaintext: write mqtts://%s (TLS) or remove mqtt.tls", k, b, u.Host)
+		}
 	}
 	if c.KeepAlive.D() < time.Second {
 		return fmt.Errorf("mqtt.keepalive: %s is below 1s", c.KeepAlive)
@@ -143,6 +176,20 @@ func (c Config) Validate() error {
 	}
 	if d := c.Outbox.FlushInterval.D(); d < 10*time.Millisecond || d > time.Hour {
 		return fmt.Errorf("mqtt.outbox.flush_interval: %s is outside 10ms..1h", c.Outbox.FlushInterval)
+	}
+	return nil
+}
+
+// validBroker checks one broker URL.
+func validBroker(b string) error {
+	u, err := url.Parse(b)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not a URL such as tcp://host:1883 or mqtts://host:8883", b)
+	}
+	switch u.Scheme {
+	case "tcp", "mqtt", "ssl", "tls", "mqtts":
+	default:
+		return fmt.Errorf("scheme %q not supported (tcp, mqtt, mqtts, ssl, tls)", u.Scheme)
 	}
 	return nil
 }
@@ -169,7 +216,7 @@ func (c Config) CheckFiles() error {
 	if _, err := c.password(); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := c.tlsConfig(); err != nil {
+	if _, err := c.tlsConfig(c.firstURL()); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -189,10 +236,17 @@ func (c Config) password() (string, error) {
 	return os.Getenv(PasswordEnv), nil
 }
 
-// tlsConfig builds the client TLS config, or nil for plain tcp without
-// any TLS files.
-func (c Config) tlsConfig() (*tls.Config, error) {
-	u, _ := url.Parse(c.Broker)
+func (c Config) firstURL() string {
+	if u := c.URLs(); len(u) > 0 {
+		return u[0]
+	}
+	return ""
+}
+
+// tlsConfig builds the client TLS config for broker, or nil for plain tcp
+// without any TLS files.
+func (c Config) tlsConfig(broker string) (*tls.Config, error) {
+	u, _ := url.Parse(broker)
 	secure := u != nil && (u.Scheme == "mqtts" || u.Scheme == "ssl" || u.Scheme == "tls")
 	if !secure && c.TLS == (TLSConfig{}) {
 		return nil, nil

@@ -43,6 +43,12 @@ func TestConfigValidateNamesField(t *testing.T) {
 	}{
 		{"mqtt.broker", func(c *Config) { c.Broker = "127.0.0.1:1883" }},
 		{"mqtt.broker", func(c *Config) { c.Broker = "http://x:1" }},
+		{"mqtt.brokers", func(c *Config) { c.Brokers = []string{"tcp://b:1883"} }}, // with broker: one or the other
+		{"mqtt.brokers.1", func(c *Config) { c.Broker, c.Brokers = "", []string{"tcp://a:1883", "b:1883"} }},
+		{"mqtt.brokers.1", func(c *Config) { c.Broker, c.Brokers = "", []string{"tcp://a:1883", "tcp://a:1883"} }},
+		{"mqtt.tls", func(c *Config) {
+			c.Broker, c.Brokers, c.TLS.CA = "", []string{"mqtts://a:8883", "tcp://b:1883"}, "ca.pem"
+		}},
 		{"mqtt.prefix", func(c *Config) { c.Prefix = "a/b" }},
 		{"mqtt.prefix", func(c *Config) { c.Prefix = "#" }},
 		{"mqtt.tls.key", func(c *Config) { c.TLS.Cert = "c.pem" }},
@@ -77,5 +83,26 @@ func TestPassword(t *testing.T) {
 	}
 	if _, err := (Config{PasswordFile: f + ".missing"}).password(); err == nil || !strings.HasPrefix(err.Error(), "mqtt.password_file:") {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestConfigBrokers(t *testing.T) {
+	var c Config
+	if err := yaml.Unmarshal([]byte("brokers: [tcp://a:1883, 'mqtt://u:secret@b:1883']\n"), &c); err != nil {
+		t.Fatal(err)
+	}
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Enabled() || strings.Join(c.URLs(), " ") != "tcp://a:1883 mqtt://u:secret@b:1883" {
+		t.Fatalf("URLs = %q", c.URLs())
+	}
+	if got := BrokerName(c.URLs()[1]); strings.Contains(got, "secret") {
+		t.Fatalf("BrokerName shows the password: %s", got)
+	}
+	one := Config{Broker: "tcp://a:1883"}
+	if !one.Enabled() || len(one.URLs()) != 1 || (Config{}).Enabled() {
+		t.Fatalf("Enabled/URLs of broker: wrong")
 	}
 }

@@ -35,7 +35,7 @@ func Send(ctx context.Context, cfg Config, deviceID string, req Request) (Reply,
 	if err := cfg.Validate(); err != nil {
 		return Reply{}, err
 	}
-	if cfg.Broker == "" {
+	if !cfg.Enabled() {
 		return Reply{}, errors.New("mqtt.broker: required")
 	}
 	if err := validLevel(deviceID); err != nil {
@@ -53,29 +53,10 @@ func Send(ctx context.Context, cfg Config, deviceID string, req Request) (Reply,
 		return Reply{}, err
 	}
 	topics := NewTopics(cfg.Prefix, deviceID)
-	o := paho.NewClientOptions().AddBroker(cfg.Broker).SetClientID(NewRequestID()).
-		SetCleanSession(true).SetConnectTimeout(connectTimeout).SetAutoReconnect(false)
-	if cfg.Username != "" {
-		o.SetUsername(cfg.Username)
-	}
-	pw, err := cfg.password()
-	if err != nil {
-		return Reply{}, err
-	}
-	if pw != "" {
-		o.SetPassword(pw)
-	}
-	tc, err := cfg.tlsConfig()
-	if err != nil {
-		return Reply{}, err
-	}
-	if tc != nil {
-		o.SetTLSConfig(tc)
-	}
 	got := make(chan Reply, 1)
-	c := paho.NewClient(o)
-	if err := wait(ctx, c.Connect()); err != nil {
-		return Reply{}, fmt.Errorf("connect %s: %w", cfg.Broker, err)
+	c, err := dial(ctx, cfg)
+	if err != nil {
+		return Reply{}, err
 	}
 	defer c.Disconnect(100)
 	err = wait(ctx, c.Subscribe(topics.Res(), 1, func(_ paho.Client, m paho.Message) {

@@ -444,6 +444,17 @@ type Info struct {
 	StartedAt string     `json:"started_at"`
 	Clock     string     `json:"clock"`
 	Outbox    OutboxInfo `json:"outbox"`
+	Broker    string     `json:"broker"`           // the broker the agent is on (BrokerName)
+	Groups    []string   `json:"groups,omitempty"` // the groups it takes commands of
+	Jobs      int        `json:"jobs"`             // how many jobs it has
+	LastError *LastError `json:"last_error,omitempty"`
+}
+
+// LastError is the last job run that failed since the agent started.
+type LastError struct {
+	TS    string `json:"ts"`
+	JobID string `json:"job_id"`
+	Error string `json:"error"`
 }
 
 // OutboxInfo reports the outbox in Info.
@@ -457,7 +468,8 @@ type OutboxInfo struct {
 func (a *Agent) publishInfo(always bool) {
 	q, d := a.deps.Outbox.Stats()
 	info := Info{Version: a.deps.Version, BootID: a.bootID, StartedAt: a.started.UTC().Format(time.RFC3339),
-		Clock: "unsynced", Outbox: OutboxInfo{Queued: q, Dropped: d}}
+		Clock: "unsynced", Outbox: OutboxInfo{Queued: q, Dropped: d},
+		Broker: a.Broker(), Groups: a.deps.Groups, Jobs: len(a.deps.Scheduler.List()), LastError: a.lastError.Load()}
 	if a.deps.ClockSynced() {
 		info.Clock = "synced"
 	}
@@ -488,6 +500,13 @@ func (a *Agent) onEvent(e sched.Event) {
 			return
 		}
 		a.keep(outMsg{Topic: a.topics.Events(), QoS: 1, Mark: true, TS: e.Time, Payload: b})
+	}
+	switch e.Kind {
+	case sched.EventError:
+		a.lastError.Store(&LastError{TS: e.Time.Format(time.RFC3339), JobID: e.JobID, Error: e.Error})
+		a.flushSoon() // <root>/info follows
+	case sched.EventAdded, sched.EventRemoved:
+		a.flushSoon() // <root>/info's job count follows
 	}
 	switch e.Kind {
 	case sched.EventAdded, sched.EventModified, sched.EventRemoved:

@@ -500,7 +500,7 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 	oneOf("clock.source", &c.Clock.Source, "auto", "ntp", "rtc")
 
 	c.MQTT = c.MQTT.WithDefaults()
-	if c.MQTT.Broker != "" {
+	if c.MQTT.Enabled() {
 		if err := c.MQTT.Validate(); err != nil {
 			probs = append(probs, problemsFromErr(doc, "mqtt", err)...)
 		}

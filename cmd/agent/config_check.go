@@ -44,6 +44,9 @@ func (ov Overrides) apply(c *Config) overrideSet {
 		set["mqtt"] = "--broker off"
 	} else {
 		str(ov.Broker, &c.MQTT.Broker, "mqtt.broker", "--broker")
+		if ov.Broker != "" {
+			c.MQTT.Brokers = nil // --broker replaces the list
+		}
 	}
 	str(ov.DeviceID, &c.DeviceID, "device_id", "--device-id")
 	str(ov.Store, &c.Store.Path, "store.path", "--db")
@@ -206,7 +209,7 @@ func (c *Config) validateEnvironment(doc *yaml.Node, add func(path, format strin
 	if n := len(c.Control.Socket); n > socketPathMax {
 		add("control.socket", "the path is %d bytes long; a Unix socket path can have at most %d", n, socketPathMax)
 	}
-	if c.MQTT.Broker == "" {
+	if !c.MQTT.Enabled() {
 		return nil
 	}
 	if err := c.MQTT.CheckFiles(); err != nil {

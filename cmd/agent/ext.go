@@ -69,7 +69,7 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 	sink := readingSink{log: a.log.With("component", "readings")}
 	e.sink = sink
 	c := a.cfg
-	if c.MQTT.Broker == "" {
+	if !c.MQTT.Enabled() {
 		a.log.Info("mqtt: no broker configured (mqtt.broker): remote control and telemetry are off")
 		return nil
 	}

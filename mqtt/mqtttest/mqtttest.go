@@ -353,13 +353,22 @@ func Wait(t testing.TB, tok paho.Token) {
 // delivered before it.
 func Retained(t testing.TB, url, filter string) map[string][]byte {
 	t.Helper()
-	c := Client(t, url, nil)
+	return RetainedAs(t, url, nil, filter)
+}
+
+// RetainedAs is Retained through a client with opts (a user and password).
+func RetainedAs(t testing.TB, url string, opts *paho.ClientOptions, filter string) map[string][]byte {
+	t.Helper()
+	c := Client(t, url, opts)
 	defer c.Disconnect(0)
 	got := map[string][]byte{}
 	var mu sync.Mutex
 	var b [6]byte
 	rand.Read(b[:])
 	marker := "edgecron-test-marker/" + hex.EncodeToString(b[:])
+	if opts != nil {
+		marker = "edgecron/test-marker/" + hex.EncodeToString(b[:]) // inside a fleet manager's grant
+	}
 	done := make(chan struct{})
 	// QoS 0: mochi v2.7.9 stalls a client's deliveries after sending it two
 	// or more retained QoS 1 messages for one filter; a snapshot needs no QoS 1.
