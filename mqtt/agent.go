@@ -57,6 +57,7 @@ type inbound struct {
 	payload []byte
 	set     string // actuator name for a set command
 	live    bool   // a set command that arrived after the connection barrier (see actuate.go)
+	ack     func() // acknowledges a command to the broker once handled (see onMessage)
 	jobDoc  string // job id of a retained job document seen at connection
 	left    string // a group of a retained member document of this device that it is no longer in
 	ha      bool   // a retained discovery config of this device, seen at connection
@@ -246,6 +247,7 @@ func (a *Agent) clientOptions(broker string) (*paho.ClientOptions, error) {
 	// Order matters: the one handler only queues, so it never blocks the
 	// client, and requests keep the order they were published in.
 	o.SetOrderMatters(true)
+	o.SetAutoAckDisabled(true) // see onMessage
 	o.SetDefaultPublishHandler(a.onMessage)
 	o.SetConnectionLostHandler(a.onLost)
 	o.SetWill(a.topics.Status(), "offline", 1, true)
@@ -730,9 +732,21 @@ func (a *Agent) signal(ch chan struct{}) {
 
 // onMessage is paho's handler for every subscription. It never blocks: it
 // filters and queues for the worker.
+//
+// Acknowledgements are manual (SetAutoAckDisabled): a command is
+// acknowledged to the broker only once the worker has handled it, so that
+// a crash before that has the broker deliver it again at the next
+// connection (where its receipt, if it was applied, keeps it from being
+// applied twice). Everything else is acknowledged here, at once.
 func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 	topic := m.Topic()
 	in := inbound{topic: topic}
+	queued := false
+	defer func() {
+		if !queued {
+			m.Ack()
+		}
+	}()
 	switch {
 	case topic == a.haStatus():
 		if strings.EqualFold(strings.TrimSpace(string(m.Payload())), "online") {
@@ -810,8 +824,11 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 		return
 	}
 	in.payload = m.Payload()
+	in.ack = m.Ack
 	select {
 	case a.cmds <- in:
+		queued = true
+		a.log.Debug("command queued", "topic", topic, "waiting", len(a.cmds))
 	default:
 		a.stats.busy.Add(1)
 		a.log.Warn("command queue full; command refused", "topic", topic)
@@ -834,6 +851,9 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 // worker handles commands one at a time, in arrival order.
 func (a *Agent) worker(ctx context.Context) {
 	for {
+		if ctx.Err() != nil {
+			return // a stop handles no further command: unacknowledged, they come again
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -851,6 +871,9 @@ func (a *Agent) worker(ctx context.Context) {
 				a.handleHAJob(ctx, in)
 			default:
 				a.handleRequest(ctx, in)
+			}
+			if in.ack != nil {
+				in.ack() // handled: the broker may forget it (see onMessage)
 			}
 		case <-a.haKick:
 			a.publishDiscovery(true)

@@ -3,6 +3,7 @@ package mqtt_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -178,5 +179,41 @@ func TestCtlGaveUp(t *testing.T) {
 	}
 	if _, ok := dv.store.Job("late"); ok {
 		t.Fatal("a request ctl gave up on was executed")
+	}
+}
+
+// TestCommandNotHandledComesAgain: a command is acknowledged to the
+// broker only once handled, so one that was delivered but not yet handled
+// when the agent stopped (or died) comes again at the next start and is
+// executed then; it was lost before (acknowledged on arrival).
+func TestCommandNotHandledComesAgain(t *testing.T) {
+	url := mqtttest.Shared(t)
+	prefix := mqtttest.Prefix(t, url)
+	dev1 := uid(prefix, "dev1")
+	r := newRequester(t, url, prefix)
+	queued := logWatch{want: "command queued", ch: make(chan string, 10)}
+	dv := newDevice(t, url, prefix, dev1).start(func(_ *device, d *mqtt.Deps) { d.Logger = slog.New(queued) })
+	r.waitOnline(dev1)
+	// The worker is held by this command until the agent stops...
+	r.publish(dv.root()+"/actuators/pump/set", false, `{"id":"hold","command":"block"}`)
+	// ...so this one is delivered and waits in the queue.
+	r.publish(dv.root()+"/jobs/cmd", false, `{"id":"queued","op":"add","job":`+jobDoc("pump", 60)+`}`)
+	r.publish(dv.root()+"/jobs/cmd", false, `{"id":"queued-too","op":"add","job":`+jobDoc("fan", 60)+`}`)
+	for range 3 {
+		receive(t, queued.ch, "a command queued on the device")
+	}
+	dv.stop()
+	dv.s.Shutdown(t.Context(), true)
+	if _, ok := dv.store.Job("pump"); ok {
+		t.Fatal("the queued request was handled before the stop: the test proves nothing")
+	}
+	dv2 := newDeviceOn(t, url, prefix, dev1, dv.store).start()
+	for _, id := range []string{"queued", "queued-too"} {
+		if rep := r.reply(dev1, id); rep.Status != "accepted" {
+			t.Fatalf("%s after the restart: %+v", id, rep)
+		}
+	}
+	if _, ok := dv2.store.Job("fan"); !ok {
+		t.Fatal("the second queued request was not executed")
 	}
 }

@@ -140,7 +140,11 @@ func (dv *device) openOutbox() {
 
 type applier chan string
 
-func (a applier) Apply(_ context.Context, name string, payload []byte) error {
+func (a applier) Apply(ctx context.Context, name string, payload []byte) error {
+	if strings.Contains(string(payload), "block") {
+		<-ctx.Done() // holds the worker until the agent stops
+		return ctx.Err()
+	}
 	if string(payload) == "EXPLODE" {
 		return fmt.Errorf("refused")
 	}
