@@ -24,6 +24,9 @@ type Config struct {
 	// Round is the number of decimals kept (nil: no rounding).
 	Round  *int   `yaml:"round,omitempty"`
 	Filter Filter `yaml:"filter,omitempty"`
+	// Publish decides which readings go to MQTT (on change, deadband,
+	// heartbeat); every reading still reaches jobs and automations.
+	Publish Publish `yaml:"publish,omitempty"`
 	// DeviceClass and StateClass override what the driver declares for
 	// the primary value (the first) in Home Assistant: device_class
 	// "moisture", state_class "total_increasing"; for an on/off value
@@ -160,6 +163,9 @@ func (c *Config) validate() error {
 		}
 	default:
 		return Keyf("filter.kind", "must be median or mean, got %q", c.Filter.Kind)
+	}
+	if err := c.Publish.check(); err != nil {
+		return err
 	}
 	for _, k := range driverKeys {
 		if k.set(c) && !slices.Contains(d.Keys, k.key) {

@@ -40,6 +40,7 @@ type entry struct {
 	cfg  Config
 	dev  *device
 	proc *processor
+	gate *publishGate // the publish filter
 }
 
 // device is an opened driver with its busy state.
@@ -165,7 +166,7 @@ func Build(cfgs []Config, hw Hardware, clock sched.Clock) (*Registry, error) {
 			return nil, err
 		}
 		r.order = append(r.order, c.Name)
-		r.sensors[c.Name] = &entry{cfg: c, dev: &device{s: s}, proc: newProcessor(c)}
+		r.sensors[c.Name] = &entry{cfg: c, dev: &device{s: s}, proc: newProcessor(c), gate: newPublishGate(c.Publish)}
 	}
 	return r, nil
 }
@@ -290,6 +291,18 @@ func (r *Registry) Read(ctx context.Context, name string) (Reading, error) {
 	case <-ctx.Done():
 		return Reading{}, fmt.Errorf("sensor %s: %w (%v)", name, ErrTimeout, context.Cause(ctx))
 	}
+}
+
+// Publishes reports whether the reading goes to MQTT under its sensor's
+// publish filter (Config.Publish), and if so counts it as the sensor's
+// last published reading: call it once per reading, as it is handed to
+// MQTT. A reading of a sensor not (or no longer) configured passes.
+func (r *Registry) Publishes(rd Reading) bool {
+	e, ok := r.lookup(rd.Sensor)
+	if !ok {
+		return true
+	}
+	return e.gate.pass(rd)
 }
 
 // Close refuses new reads (ErrClosed), waits for reads in flight and

@@ -13,11 +13,11 @@ func (c Config) Equal(o Config) bool { return reflect.DeepEqual(c, o) }
 
 // sameDriver reports whether two configs open the same driver the same
 // way: every key but those the Registry applies itself (interval,
-// timeout, calibration, round, filter) is equal.
+// timeout, calibration, round, filter, publish) is equal.
 func sameDriver(a, b Config) bool {
 	strip := func(c Config) Config {
 		c.Interval, c.Timeout = 0, 0
-		c.Calibration, c.Round, c.Filter = Calibration{}, nil, Filter{}
+		c.Calibration, c.Round, c.Filter, c.Publish = Calibration{}, nil, Filter{}, Publish{}
 		return c
 	}
 	return strip(a).Equal(strip(b))
@@ -31,8 +31,9 @@ func sameProcessing(a, b Config) bool {
 // Reload applies a new sensor list (SIGHUP) while reads go on. A sensor
 // whose driver keys did not change is not reopened: it keeps its driver
 // (an edge counter its count), its busy state and, unless calibration,
-// filter or round changed, its filter history; a new interval or timeout
-// applies to the next read. New sensors, and those whose driver keys
+// filter or round changed, its filter history and, unless publish
+// changed, its last published reading; a new interval or timeout applies
+// to the next read. New sensors, and those whose driver keys
 // changed, are opened; removed and replaced ones are dropped.
 //
 // The new list is validated (errors name "sensors[i].key") and every new
@@ -71,9 +72,12 @@ func (r *Registry) Reload(ctx context.Context, cfgs []Config, hw Hardware) error
 			toOpen = append(toOpen, i)
 			continue
 		}
-		e := &entry{cfg: c, dev: o.dev, proc: o.proc}
+		e := &entry{cfg: c, dev: o.dev, proc: o.proc, gate: o.gate}
 		if !sameProcessing(o.cfg, c) {
 			e.proc = newProcessor(c)
+		}
+		if o.cfg.Publish != c.Publish {
+			e.gate = newPublishGate(c.Publish)
 		}
 		next[c.Name] = e
 		kept[o.dev] = true
@@ -115,7 +119,7 @@ func (r *Registry) Reload(ctx context.Context, cfgs []Config, hw Hardware) error
 		}
 		d := &device{s: s}
 		opened = append(opened, d)
-		next[cfgs[i].Name] = &entry{cfg: cfgs[i], dev: d, proc: newProcessor(cfgs[i])}
+		next[cfgs[i].Name] = &entry{cfg: cfgs[i], dev: d, proc: newProcessor(cfgs[i]), gate: newPublishGate(cfgs[i].Publish)}
 	}
 
 	order := make([]string, len(cfgs))

@@ -308,6 +308,8 @@ func TestConfigErrors(t *testing.T) {
 		{"- {name: a, driver: sim, calibration: {scale: 0}}", "sensors[0].calibration.scale"},
 		{"- {name: a, driver: sim, pin: GPIO4}", "sensors[0].pin: is not used by driver sim"},
 		{"- {name: a, driver: cpu-temp, address: 0x40}", "sensors[0].address: is not used by driver cpu-temp"},
+		{"- {name: a, driver: sim, publish: {deadband: 0.5}}", "sensors[0].publish.deadband: applies only with publish.on_change: true"},
+		{"- {name: a, driver: sim, publish: {on_change: false, heartbeat: 10m}}", "sensors[0].publish.heartbeat: applies only with publish.on_change: true"},
 	}
 	for _, tt := range tests {
 		var cfgs []sensors.Config
@@ -325,6 +327,8 @@ func FuzzConfig(f *testing.F) {
 	f.Add(sampleYAML)
 	f.Add("- {name: a, driver: sim, filter: {kind: mean, window: 3}, round: 2}")
 	f.Add("- {name: a, driver: i2c-register, address: 0x40, register: 300}")
+	f.Add("- {name: a, driver: sim, publish: {on_change: true, deadband: 2%, heartbeat: 10m}}")
+	f.Add("- {name: a, driver: sim, script: {wave: sine, period: 1m, min: 0, max: 1}}")
 	f.Fuzz(func(t *testing.T, s string) {
 		var cfgs []sensors.Config
 		if yaml.Unmarshal([]byte(s), &cfgs) != nil {

@@ -87,7 +87,7 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 	if err != nil {
 		return fmt.Errorf("mqtt: %w", err)
 	}
-	sink.next = mqttSink{e.mq}
+	sink.next = mqttSink{e.mq, e.sensors}
 	e.sink = sink
 	return nil
 }
@@ -296,11 +296,21 @@ func deviceModel(board string) string {
 }
 
 // mqttSink publishes readings as MQTT telemetry (through the outbox while
-// the broker is away).
-type mqttSink struct{ mq *mqtt.Agent }
+// the broker is away), those that pass their sensor's publish filter.
+type mqttSink struct {
+	mq  readingPublisher
+	reg *sensors.Registry
+}
+
+// readingPublisher is what mqttSink needs of the MQTT agent.
+type readingPublisher interface {
+	Reading(sensor string, ts time.Time, values map[string]float64, units map[string]string)
+}
 
 func (s mqttSink) Publish(_ context.Context, r sensors.Reading) error {
-	s.mq.Reading(r.Sensor, r.Time, r.ValueMap(), r.UnitMap())
+	if s.reg.Publishes(r) {
+		s.mq.Reading(r.Sensor, r.Time, r.ValueMap(), r.UnitMap())
+	}
 	return nil
 }
 

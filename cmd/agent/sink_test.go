@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/edgecron/edgecron/sched/schedtest"
+)
+
+type readingRecorder struct{ got []float64 }
+
+func (r *readingRecorder) Reading(_ string, _ time.Time, values map[string]float64, _ map[string]string) {
+	r.got = append(r.got, values["temperature"])
+}
+
+// The agent's MQTT sink hands on only the readings that pass their
+// sensor's publish filter; the read handler still gets every reading.
+func TestMQTTSinkFiltersReadings(t *testing.T) {
+	cfg, err := ParseConfig("agent.yaml", []byte(`device_id: a
+hardware: {board: sim}
+sensors:
+  - name: t
+    driver: sim
+    script: {values: [20, 20.2, 20.6, 20.6, 19.9, 20.0]}
+    publish: {on_change: true, deadband: 0.5}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := schedtest.NewFakeClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
+	hw, reg, set, err := openHardware(cfg, clk, newLogger(LogConfig{Level: "warn"}, &syncBuffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hw.Close()
+	defer reg.Close()
+	defer set.Close()
+	rec := &readingRecorder{}
+	sink := mqttSink{rec, reg}
+	var all []float64
+	for range 6 {
+		r, err := reg.Read(context.Background(), "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := r.Get("temperature")
+		all = append(all, v)
+		if err := sink.Publish(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []float64{20, 20.6, 19.9}; len(rec.got) != len(want) || rec.got[0] != want[0] || rec.got[1] != want[1] || rec.got[2] != want[2] {
+		t.Errorf("published %v, want %v (of %v)", rec.got, want, all)
+	}
+}
