@@ -25,6 +25,9 @@ type haEntity struct {
 	component string // sensor, binary_sensor, switch, light, number, fan, button
 	object    string // the object id: unique on the device within its component
 	config    haConfig
+	// ident names what the entity stands for, unambiguously (the object
+	// id is made of names squeezed into [a-zA-Z0-9_-], so two can meet).
+	ident string
 }
 
 // discovery returns Home Assistant's retained config topics and payloads:
@@ -46,6 +49,7 @@ func (a *Agent) discovery() map[string][]byte {
 			ents = append(ents, a.jobEntities(j)...)
 		}
 	}
+	uniqueObjects(ents)
 	for _, e := range ents {
 		c := a.haBase(e)
 		maps.Copy(c, e.config)
@@ -57,6 +61,25 @@ func (a *Agent) discovery() map[string][]byte {
 		out[a.cfg.DiscoveryPrefix+"/"+e.component+"/"+a.haNode()+"/"+e.object+"/config"] = b
 	}
 	return out
+}
+
+// uniqueObjects keeps object ids unique within each component. Squeezed
+// names can meet: sensor "a" value "b_c" and sensor "a_b" value "c", an
+// actuator "job_x" and job x's switch, "a.b" and "a_b". The first entity
+// keeps the plain id (the config's sensors and actuators come before the
+// jobs, so theirs stay stable); a later one that would share it gets a
+// hash of its ident appended, so Home Assistant never merges two.
+func uniqueObjects(ents []haEntity) {
+	seen := map[string]bool{}
+	for i := range ents {
+		e := &ents[i]
+		if seen[e.component+"/"+e.object] {
+			h := fnv.New32a()
+			h.Write([]byte(e.ident))
+			e.object = fmt.Sprintf("%s_%04x", e.object, h.Sum32()&0xffff)
+		}
+		seen[e.component+"/"+e.object] = true
+	}
 }
 
 // haBase is what every config of the device carries: the name, ids, the

@@ -41,7 +41,7 @@ func (a *Agent) sensorEntities(s SensorInfo) []haEntity {
 		if v.DeviceClass != "" {
 			c["device_class"] = v.DeviceClass
 		}
-		out = append(out, haEntity{component, haObject(s.Name + "_" + v.Name), c})
+		out = append(out, haEntity{component, haObject(s.Name + "_" + v.Name), c, "sensor " + s.Name + " value " + v.Name})
 	}
 	return out
 }
@@ -142,7 +142,7 @@ func (a *Agent) actuatorEntity(act ActuatorInfo) haEntity {
 		entity = "switch"
 		onOff()
 	}
-	return haEntity{entity, haObject(act.Name), c}
+	return haEntity{entity, haObject(act.Name), c, "actuator " + act.Name}
 }
 
 // Job entity templates read the retained job document <root>/jobs/<id>.
@@ -168,7 +168,7 @@ func (a *Agent) jobEntities(j sched.Job) []haEntity {
 			"command_topic": a.haJobTopic(j.ID, "run"),
 			"payload_press": "PRESS",
 			"icon":          "mdi:play",
-		}},
+		}, "job " + j.ID + " run"},
 		{"switch", obj, haConfig{
 			"name":           a.entityName(label),
 			"command_topic":  a.haJobTopic(j.ID, "enabled"),
@@ -177,19 +177,19 @@ func (a *Agent) jobEntities(j sched.Job) []haEntity {
 			"payload_on":     "ON",
 			"payload_off":    "OFF",
 			"icon":           "mdi:calendar-clock",
-		}},
+		}, "job " + j.ID + " enabled"},
 		{"sensor", obj + "_next_run", haConfig{
 			"name":           a.entityName(label + " next run"),
 			"state_topic":    doc,
 			"value_template": jobNextRun,
 			"device_class":   "timestamp",
-		}},
+		}, "job " + j.ID + " next run"},
 		{"sensor", obj + "_last_result", haConfig{
 			"name":            a.entityName(label + " last result"),
 			"state_topic":     doc,
 			"value_template":  jobLastResult,
 			"entity_category": "diagnostic",
-		}},
+		}, "job " + j.ID + " last result"},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgecron/edgecron/sched"
 	"gopkg.in/yaml.v3"
 )
 
@@ -133,4 +134,48 @@ func FuzzJobSelection(f *testing.F) {
 			t.Fatalf("%q: %+v, after a round trip %+v (%v)", s, c.Jobs, back.Jobs, err)
 		}
 	})
+}
+
+// TestHAObjectsUnique: names squeezed into object ids can meet (a sensor
+// value and another sensor, an actuator named like a job's switch, "a.b"
+// and "a_b"); no two entities of one component share an object id, the
+// first keeps its plain id and the result does not depend on the run.
+func TestHAObjectsUnique(t *testing.T) {
+	a := &Agent{deps: Deps{DeviceID: "dev"}, topics: NewTopics("edgecron", "dev")}
+	build := func() []haEntity {
+		var ents []haEntity
+		ents = append(ents, a.sensorEntities(SensorInfo{Name: "a", Values: []ValueInfo{{Name: "b_c"}, {Name: "x"}}})...)
+		ents = append(ents, a.sensorEntities(SensorInfo{Name: "a_b", Values: []ValueInfo{{Name: "c"}, {Name: "y"}}})...)
+		ents = append(ents, a.actuatorEntity(ActuatorInfo{Name: "job_x"}))
+		ents = append(ents, a.actuatorEntity(ActuatorInfo{Name: "p.q"}))
+		ents = append(ents, a.actuatorEntity(ActuatorInfo{Name: "p_q"}))
+		ents = append(ents, a.jobEntities(sched.Job{ID: "x"})...)
+		uniqueObjects(ents)
+		return ents
+	}
+	ents := build()
+	seen := map[string]string{}
+	for _, e := range ents {
+		k := e.component + "/" + e.object
+		if other, dup := seen[k]; dup {
+			t.Errorf("%s and %s share %s", e.ident, other, k)
+		}
+		seen[k] = e.ident
+	}
+	plain := map[string]string{
+		"sensor a value b_c": "a_b_c",
+		"actuator job_x":     "job_x",
+		"actuator p.q":       "p_q",
+	}
+	for _, e := range ents {
+		if want, ok := plain[e.ident]; ok && e.object != want {
+			t.Errorf("%s: object %q, want the plain %q", e.ident, e.object, want)
+		}
+	}
+	again := build()
+	for i := range ents {
+		if ents[i].object != again[i].object {
+			t.Errorf("%s: object %q then %q", ents[i].ident, ents[i].object, again[i].object)
+		}
+	}
 }
