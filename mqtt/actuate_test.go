@@ -1,6 +1,7 @@
 package mqtt_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/mqtt/mqtttest"
+	"github.com/edgecron/edgecron/sched"
 )
 
 // waitApplied returns the next set command the device applied.
@@ -237,5 +239,43 @@ func TestActuatorStatesRepublished(t *testing.T) {
 	})
 	if got := mqtttest.Retained(t, b.URL, dv.root()+"/actuators/+/state"); len(got) != 2 {
 		t.Errorf("retained states after the reconnection: %q", got)
+	}
+}
+
+// TestSendActuator: ctl's actuator command carries an id and an
+// expires_at at its deadline, and returns the device's reply.
+func TestSendActuator(t *testing.T) {
+	url := mqtttest.Shared(t)
+	prefix := mqtttest.Prefix(t, url)
+	dev1 := uid(prefix, "dev1")
+	r := newRequester(t, url, prefix)
+	dv := newDevice(t, url, prefix, dev1).start()
+	r.waitOnline(dev1)
+	w := watch(t, url, dv.root()+"/actuators/pump/set")
+	cfg := mqtt.Config{Broker: url, Prefix: prefix}
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	rep, err := mqtt.SendActuator(ctx, cfg, dev1, "pump", "sa-1", []byte(`{"command":"on"}`), nil)
+	if err != nil || rep.Status != "accepted" || rep.Actuator != "pump" || rep.ID != "sa-1" {
+		t.Fatalf("SendActuator: %+v %v", rep, err)
+	}
+	if got := waitApplied(t, dv); got != `pump={"command":"on"}` {
+		t.Fatalf("applied %s", got)
+	}
+	m, _ := w.waitFor(0, "the command", func(m paho.Message) bool { return true })
+	var sent struct {
+		ID        string    `json:"id"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	deadline, _ := ctx.Deadline()
+	if json.Unmarshal(m.Payload(), &sent) != nil || sent.ID != "sa-1" || !sent.ExpiresAt.Equal(deadline) {
+		t.Errorf("sent %s, want id sa-1 and expires_at %s", m.Payload(), deadline.UTC().Format(time.RFC3339Nano))
+	}
+	rep, err = mqtt.SendActuator(ctx, cfg, dev1, "pump", "", []byte(`{"command":"explode"}`), nil)
+	if sched.ErrorCode(err) != sched.CodeUnsafe || rep.Status != "rejected" {
+		t.Errorf("refused command: %+v %v", rep, err)
+	}
+	if _, err := mqtt.SendActuator(ctx, cfg, dev1, "pump", "", []byte(`{"command":"on","id":"x"}`), nil); err == nil {
+		t.Error("a command carrying its own id was sent")
 	}
 }

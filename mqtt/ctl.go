@@ -52,6 +52,55 @@ func Send(ctx context.Context, cfg Config, deviceID string, req Request) (Reply,
 	if _, err := DecodeRequest(payload); err != nil {
 		return Reply{}, err
 	}
+	return exchange(ctx, cfg, deviceID, NewTopics(cfg.Prefix, deviceID).Cmd(), req.ID, payload)
+}
+
+// SendActuator sends an actuator command (the JSON form of
+// <root>/actuators/<name>/set without id and expires_at, e.g.
+// {"command":"pulse","duration":"5s"}) to device deviceID with request id
+// id (empty: a random one) and waits for its reply, as Send does; the
+// command expires at expiresAt or at ctx's deadline, whichever is sooner.
+func SendActuator(ctx context.Context, cfg Config, deviceID, name, id string, command []byte, expiresAt *time.Time) (Reply, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return Reply{}, err
+	}
+	if cfg.Broker == "" {
+		return Reply{}, errors.New("mqtt.broker: required")
+	}
+	if err := validLevel(deviceID); err != nil {
+		return Reply{}, fmt.Errorf("device_id: %w", err)
+	}
+	if err := validLevel(name); err != nil {
+		return Reply{}, fmt.Errorf("actuator: %w", err)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(command, &doc); err != nil || doc == nil {
+		return Reply{}, sched.FieldError("command", "must be a JSON object")
+	}
+	if _, ok := doc["id"]; ok {
+		return Reply{}, sched.FieldError("command", "carries an id: pass it as id")
+	}
+	if id == "" {
+		id = NewRequestID()
+	}
+	doc["id"], _ = json.Marshal(id)
+	if at := expiresBy(ctx, expiresAt); at != nil {
+		doc["expires_at"], _ = json.Marshal(at.UTC().Format(time.RFC3339Nano))
+	}
+	payload, err := json.Marshal(doc)
+	if err != nil {
+		return Reply{}, fmt.Errorf("encode command: %w", err)
+	}
+	if _, err := decodeSetRequest(payload); err != nil {
+		return Reply{}, fmt.Errorf("actuator command: %w", err)
+	}
+	return exchange(ctx, cfg, deviceID, NewTopics(cfg.Prefix, deviceID).ActuatorSet(name), id, payload)
+}
+
+// exchange publishes payload on topic and waits for the reply to request
+// id on the device's reply topic.
+func exchange(ctx context.Context, cfg Config, deviceID, topic, id string, payload []byte) (Reply, error) {
 	topics := NewTopics(cfg.Prefix, deviceID)
 	got := make(chan Reply, 1)
 	c, err := dial(ctx, cfg)
@@ -61,7 +110,7 @@ func Send(ctx context.Context, cfg Config, deviceID string, req Request) (Reply,
 	defer c.Disconnect(100)
 	err = wait(ctx, c.Subscribe(topics.Res(), 1, func(_ paho.Client, m paho.Message) {
 		var r Reply
-		if json.Unmarshal(m.Payload(), &r) == nil && r.ID == req.ID {
+		if json.Unmarshal(m.Payload(), &r) == nil && r.ID == id {
 			select {
 			case got <- r:
 			default:
@@ -71,8 +120,8 @@ func Send(ctx context.Context, cfg Config, deviceID string, req Request) (Reply,
 	if err != nil {
 		return Reply{}, fmt.Errorf("subscribe %s: %w", topics.Res(), err)
 	}
-	if err := wait(ctx, c.Publish(topics.Cmd(), 1, false, payload)); err != nil {
-		return Reply{}, fmt.Errorf("publish %s: %w", topics.Cmd(), err)
+	if err := wait(ctx, c.Publish(topic, 1, false, payload)); err != nil {
+		return Reply{}, fmt.Errorf("publish %s: %w", topic, err)
 	}
 	select {
 	case r := <-got:
@@ -81,7 +130,7 @@ func Send(ctx context.Context, cfg Config, deviceID string, req Request) (Reply,
 		}
 		return r, nil
 	case <-ctx.Done():
-		return Reply{}, fmt.Errorf("no reply from %s to request %s: %w", deviceID, req.ID, ctx.Err())
+		return Reply{}, fmt.Errorf("no reply from %s to request %s: %w", deviceID, id, ctx.Err())
 	}
 }
 

@@ -17,10 +17,11 @@ import (
 )
 
 func init() {
-	register("ctl", "manage a device's jobs over MQTT (request, wait for the reply)", (*Main).ctl)
+	register("ctl", "manage a device's jobs and drive its actuators over MQTT (request, wait for the reply)", (*Main).ctl)
 }
 
-const ctlUsage = `ctl [--config FILE] [--broker URL] [--device-id ID] [--timeout D] jobs OP ...
+const ctlUsage = `ctl [--config FILE] [--broker URL] [--device-id ID] [--timeout D] jobs OP ... | actuators NAME COMMAND
+  actuators NAME on|off|toggle|pulse DURATION|set VALUE
   jobs list
   jobs get ID
   jobs add -f FILE [--replace]            (FILE: a job document; - reads standard input)
@@ -45,11 +46,26 @@ func (m *Main) ctl(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) < 2 || pos[0] != "jobs" {
+	if len(pos) < 2 || (pos[0] != "jobs" && pos[0] != "actuators") {
 		fs.Usage()
 		return usagef("usage: edgecron %s", strings.SplitN(ctlUsage, "\n", 2)[0])
 	}
 	op, rest := pos[1], pos[2:]
+	var actuatorCmd []byte
+	if pos[0] == "actuators" {
+		if len(rest) == 0 {
+			return usagef("actuators %s takes a command: on, off, toggle, pulse DURATION or set VALUE", op)
+		}
+		// The same words and checks as `edgecron set`.
+		if actuatorCmd, _, err = parseSetArgs(rest); err != nil {
+			return err
+		}
+		for _, name := range []string{"f", "replace", "expected-version"} {
+			if fs.Lookup(name).Value.String() != fs.Lookup(name).DefValue {
+				return usagef("actuators takes no --%s", name)
+			}
+		}
+	}
 
 	var cfg mqtt.Config
 	deviceID := *device
@@ -81,6 +97,12 @@ func (m *Main) ctl(ctx context.Context, args []string) error {
 	if *expiresIn > 0 {
 		t := time.Now().Add(*expiresIn).UTC()
 		req.ExpiresAt = &t
+	}
+	if actuatorCmd != nil {
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		rep, err := mqtt.SendActuator(ctx, cfg, deviceID, op, *reqID, actuatorCmd, req.ExpiresAt)
+		return m.ctlResult(rep, err, deviceID, *timeout, cfg.Broker, *asJSON)
 	}
 	needID := map[string]bool{"get": true, "modify": true, "reschedule": true, "pause": true, "resume": true, "remove": true, "run": true}
 	needDoc := map[string]bool{"add": true, "modify": true, "reschedule": true}
@@ -124,13 +146,19 @@ func (m *Main) ctl(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	rep, err := mqtt.Send(ctx, cfg, deviceID, req)
+	return m.ctlResult(rep, err, deviceID, *timeout, cfg.Broker, *asJSON)
+}
+
+// ctlResult prints a reply (or says why none came) and returns the error
+// that sets the exit code.
+func (m *Main) ctlResult(rep mqtt.Reply, err error, deviceID string, timeout time.Duration, broker string, asJSON bool) error {
 	if rep.Status == "" && err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("no reply from %s within %s (is the agent running and connected to %s?): %w", deviceID, *timeout, cfg.Broker, err)
+			return fmt.Errorf("no reply from %s within %s (is the agent running and connected to %s?): %w", deviceID, timeout, broker, err)
 		}
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		if werr := writeJSON(m.Stdout, rep); werr != nil {
 			return werr
 		}
@@ -152,6 +180,9 @@ func (m *Main) printReply(rep mqtt.Reply) {
 		return // the caller reports the rejection
 	}
 	fmt.Fprintf(m.Stderr, "accepted (%s), request %s\n", rep.Code, rep.ID)
+	if rep.Actuator != "" {
+		fmt.Fprintf(m.Stdout, "%s: command accepted\n", rep.Actuator)
+	}
 	if len(rep.Jobs) > 0 {
 		var raws []json.RawMessage
 		if err := json.Unmarshal(rep.Jobs, &raws); err == nil {

@@ -119,6 +119,20 @@ jobs:
 	if code, _, _ := ctl("jobs", "add"); code != 2 {
 		t.Errorf("add without -f: exit %d", code)
 	}
+	// Actuator commands: a request with an id and an expires_at, a reply.
+	if code, out, errs := ctl("actuators", "relay", "off", "--id", "ctl-act-1"); code != 0 || !strings.Contains(out, "relay: command accepted") {
+		t.Errorf("actuators relay off: exit %d\n%s%s", code, out, errs)
+	}
+	retainedIs(t, url, prefix+"/ctl-e2e/actuators/relay/state", "OFF") // it boots on
+	if code, _, errs := ctl("actuators", "nope", "on"); code != 2 || !strings.Contains(errs, "rejected (not_found)") {
+		t.Errorf("unknown actuator: exit %d: %s", code, errs)
+	}
+	if code, _, _ := ctl("actuators", "relay", "pulse"); code != 2 {
+		t.Errorf("pulse without a duration: exit %d", code)
+	}
+	if code, _, _ := ctl("actuators", "relay", "on", "--expected-version", "3"); code != 2 {
+		t.Errorf("actuators with --expected-version: exit %d", code)
+	}
 
 	// A clean stop leaves the broker telling the truth: the output in its
 	// shutdown state, the device offline.
