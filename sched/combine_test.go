@@ -159,3 +159,25 @@ func TestNewTriggerRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// An and whose members agree once and then never again: the run happens,
+// and the end of its schedule is an error event, not silence.
+func TestAndThatStopsAgreeing(t *testing.T) {
+	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start()
+	// A grid of a day and a second from 09:00:05 meets a daily 09:00:05
+	// once: the grid drifts a second a day.
+	h.add(`{"id":"once","trigger":{"type":"and","triggers":[
+		{"type":"interval","seconds":86401,"start_date":"2026-11-21T09:00:05Z"},
+		{"type":"cron","hour":9,"minute":0,"second":5,"timezone":"UTC"}]},"action":{"type":"test"}}`, sched.AddOptions{})
+	h.settle(5 * time.Second)
+	h.clock.Advance(5 * time.Second)
+	h.event(sched.EventSubmitted)
+	ev := h.event(sched.EventError)
+	if !strings.Contains(ev.Error, "no next run") || !strings.Contains(ev.Error, "no time they all agree on") {
+		t.Fatalf("error event %q", ev.Error)
+	}
+	h.run()
+	if j, _ := h.s.Get("once"); j.NextRunTime != nil {
+		t.Fatalf("next run %v", j.NextRunTime)
+	}
+}

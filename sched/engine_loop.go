@@ -167,11 +167,14 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event, removed bool) {
 	var skipped int
 	var skippedFrom, skippedTo time.Time
 	next, ok := e.trig.Next(first, now)
+	asked := first // the previous fire time of the last Next
 	for scanned := 1; ok && !next.After(now); scanned++ {
 		if scanned >= maxScan {
 			// Far behind: jump to the grid from now on.
 			next, ok = e.trig.Next(time.Time{}, now)
+			asked = time.Time{}
 			if ok && !next.After(now) {
+				asked = next
 				next, ok = e.trig.Next(next, now)
 			}
 			skipped++ // at least one more: the scan stopped short
@@ -186,6 +189,7 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event, removed bool) {
 			skipped++
 			skippedTo = next
 		}
+		asked = next
 		next, ok = e.trig.Next(next, now)
 	}
 	grace, limited := e.job.grace()
@@ -281,6 +285,13 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event, removed bool) {
 		e.next = next
 	} else {
 		e.next = time.Time{}
+		// A search that gave up (an and whose members stopped agreeing)
+		// ends the schedule too, but says so.
+		if _, _, err := nextOf(e.trig, asked, now); err != nil {
+			e.job.LastResult = "error: no next run: " + err.Error()
+			s.log.Error("job has no next run: its trigger's search gave up", "job", e.job.ID, "err", err)
+			*evs = append(*evs, s.event(now, EventError, e, nil, e.job.LastResult))
+		}
 	}
 	s.markDirty(e)
 	s.schedule(e)
