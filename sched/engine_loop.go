@@ -306,6 +306,9 @@ func (s *Scheduler) decide(e *entry, at time.Time, missed string, coalesced int,
 		*evs = append(*evs, s.event(now, EventMissed, e, &at2, missed))
 		return
 	}
+	if s.skipOnConditions(e, at, now, evs) {
+		return
+	}
 	var extra Result
 	if coalesced > 0 {
 		extra = Result{"coalesced": coalesced}

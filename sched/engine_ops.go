@@ -50,6 +50,9 @@ func (s *Scheduler) prepare(j Job, now time.Time) (prepared, error) {
 	if err := s.opts.Limits.Check(j); err != nil {
 		return prepared{}, err
 	}
+	if err := s.checkInputs(j.Trigger, j.Conditions); err != nil {
+		return prepared{}, err
+	}
 	if err := s.validateAction(j.Action); err != nil {
 		return prepared{}, err
 	}
@@ -266,6 +269,9 @@ func (s *Scheduler) modifyLocked(ctx context.Context, id string, p Patch, o OpOp
 		old := j.Trigger
 		j.Trigger = in.Trigger
 		keepTriggerState(old, &j)
+	}
+	if p.Has(FieldConditions) {
+		j.Conditions = in.Conditions
 	}
 	if p.Has(FieldAction) {
 		j.Action = in.Action
@@ -608,7 +614,7 @@ func (s *Scheduler) SyncConfig(ctx context.Context, ps []Patch) (skipped []error
 // those of j (an interval's start_date given by the scheduler aside).
 func sameDefinition(old, j Job) bool {
 	if !(old.Name == j.Name && old.Coalesce == j.Coalesce && old.MaxInstances == j.MaxInstances &&
-		old.Paused == j.Paused && old.Remote == j.Remote && old.Action.Type == j.Action.Type &&
+		old.Paused == j.Paused && old.Remote == j.Remote && sameConditions(old.Conditions, j.Conditions) && old.Action.Type == j.Action.Type &&
 		string(old.Action.Raw) == string(j.Action.Raw)) {
 		return false
 	}

@@ -17,6 +17,9 @@ const (
 	EventError        EventKind = "error"
 	EventMissed       EventKind = "missed"
 	EventMaxInstances EventKind = "max_instances"
+	// EventSkipped: the job fired, a condition failed (Error says which
+	// and why), and it did not run; last_run_time is unchanged.
+	EventSkipped EventKind = "skipped"
 )
 
 // Event is sent to listeners. Job is a snapshot of the job after the event

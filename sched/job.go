@@ -34,14 +34,17 @@ func CheckID(id string) error {
 
 // Job is the job document of docs/jobs.md (CONTRACTS.md §1).
 //
-// Writable: ID, Name, Trigger, Action, MisfireGraceTime, Coalesce,
-// MaxInstances, Paused, Remote. Read-only, produced by the scheduler:
+// Writable: ID, Name, Trigger, Conditions, Action, MisfireGraceTime,
+// Coalesce, MaxInstances, Paused, Remote. Read-only, produced by the scheduler:
 // Version, NextRunTime, LastRunTime, LastResult, Source.
 type Job struct {
 	ID      string
 	Name    string
 	Trigger TriggerSpec
-	Action  Action
+	// Conditions must all hold when the job fires, or the run is skipped
+	// (docs/automations.md).
+	Conditions []Condition
+	Action     Action
 	// MisfireGraceTime is how late a run may start; nil means no limit.
 	MisfireGraceTime *time.Duration
 	Coalesce         bool

@@ -26,6 +26,7 @@ const (
 	FieldMaxInstances
 	FieldPaused
 	FieldRemote
+	FieldConditions
 )
 
 // Patch is a job as a user submitted it: Job holds the values, Fields says
@@ -222,6 +223,25 @@ func decodeField(p *Patch, key string, raw json.RawMessage, mode DecodeMode) err
 			return err
 		}
 		p.Fields |= FieldTrigger
+	case "conditions":
+		j.Conditions = nil
+		if !isNull(raw) {
+			if len(raw) == 0 || raw[0] != '[' {
+				return FieldError("conditions", "must be a JSON array of conditions")
+			}
+			var cs []json.RawMessage
+			if err := json.Unmarshal(raw, &cs); err != nil {
+				return FieldError("conditions", "malformed JSON: %v", err)
+			}
+			for i, c := range cs {
+				var cond Condition
+				if err := json.Unmarshal(c, &cond); err != nil {
+					return asFieldError(fmt.Sprintf("conditions[%d]", i), err)
+				}
+				j.Conditions = append(j.Conditions, cond)
+			}
+		}
+		p.Fields |= FieldConditions
 	case "action":
 		if isNull(raw) || len(raw) == 0 || raw[0] != '{' {
 			return FieldError("action", "must be a JSON object with a type")
@@ -404,6 +424,17 @@ func (j Job) MarshalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("job %s: trigger: %w", j.ID, err)
 	}
 	b.Write(tr)
+	if len(j.Conditions) > 0 {
+		b.WriteString(`,"conditions":[`)
+		for i, c := range j.Conditions {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			cb, _ := c.MarshalJSON()
+			b.Write(cb)
+		}
+		b.WriteByte(']')
+	}
 	b.WriteString(`,"action":`)
 	if len(j.Action.Raw) == 0 && j.Action.Type == "" {
 		b.WriteString("null")

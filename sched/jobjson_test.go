@@ -230,6 +230,9 @@ func FuzzDecodeJob(f *testing.F) {
 		`{"id":"a","trigger":{"type":"date"},"action":{"type":"x","a":[1,{"b":null}]},"misfire_grace_time":1.000000001,"version":4}`,
 		`{"id":"a","trigger":{"type":"interval","seconds":10},"action":{"type":"read"}}`,
 		`{"id":"a","trigger":{"type":"cron","hour":6,"minute":"30"},"action":{"type":"read"}}`,
+		`{"id":"w","trigger":{"type":"cron","hour":6,"minute":30},"conditions":[{"sensor":"soil","value":"moisture","below":40,"max_age":"10m"},{"output":"pump","state":"off"},{"time":"22:00-06:00","days":"mon-fri"},{"clock":"trusted"}],"action":{"type":"read"}}`,
+		`{"id":"f","trigger":{"type":"reading","sensor":"air","above":30,"hysteresis":2,"cooldown":"15m"},"conditions":[{"sensor":"air","above":1e1,"below":2E2}],"action":{"type":"read"}}`,
+		`{"conditions":null}`, `{"conditions":[{}]}`, `{"conditions":[{"sensor":"a","sensor":"b"}]}`, `{"conditions":{"sensor":"a"}}`,
 		`{"max_instances":1e3}`, `[]`, `"x"`, `{"a":1,"a":2}`, `{"id":"\u00e9"}`,
 	} {
 		f.Add([]byte(s), uint8(0))

@@ -120,6 +120,9 @@ func (s *Scheduler) fireOnReading(e *entry, at, now time.Time, evs *[]Event) {
 		at = at.In(loc)
 	}
 	at = at.Round(0).Truncate(time.Microsecond)
+	if s.skipOnConditions(e, at, now, evs) {
+		return
+	}
 	_ = s.submit(e, at, now, nil, evs) // a run not submitted has its event
 }
 

@@ -2,6 +2,7 @@ package sched_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,4 +178,92 @@ func TestObserveModifiedAndRemoved(t *testing.T) {
 	h.s.Observe("soil", h.clock.Now(), temp(20))
 	h.s.Observe("soil", h.clock.Now(), temp(5))
 	h.noEvent()
+}
+
+type inputs struct{ outputs map[string]bool }
+
+func (in inputs) CheckSensor(sensor, value string) error {
+	if sensor != "soil" && sensor != "air" {
+		return sched.FieldError("", "no sensor %q in the config", sensor)
+	}
+	return nil
+}
+
+func (in inputs) Output(name string) (on, ok bool) { on, ok = in.outputs[name]; return on, ok }
+
+// Water at 6:30 unless the soil is already wet: a cron job with a sensor
+// condition, skipped while the reading says wet or is stale.
+func TestConditionsSkipRuns(t *testing.T) {
+	h := newHarness(t, sched.Options{MaxWait: 48 * time.Hour, CheckpointInterval: 1000 * time.Hour,
+		Inputs: inputs{outputs: map[string]bool{"pump": false}}}, sched.HandlerOptions{}).start()
+	// t0 is 09:00 UTC; the job fires at 09:30 every day.
+	h.add(`{"id":"water","trigger":{"type":"cron","hour":9,"minute":30,"timezone":"UTC"},
+		"conditions":[{"sensor":"soil","value":"moisture","below":40,"max_age":"10m"},{"output":"pump","state":"off"}],
+		"action":{"type":"test"}}`, sched.AddOptions{})
+	soil := func(v float64) []sched.Sample { return []sched.Sample{{Name: "moisture", Value: v}} }
+	h.settle(30 * time.Minute)
+
+	// Wet soil: skipped, with the reason; not a run.
+	h.clock.Advance(25 * time.Minute)
+	h.s.Observe("soil", h.clock.Now(), soil(55))
+	h.settle(5 * time.Minute)
+	h.clock.Advance(5 * time.Minute)
+	ev := h.event(sched.EventSkipped)
+	if !strings.Contains(ev.Error, "soil is 55") || ev.ScheduledTime == nil {
+		t.Fatalf("skipped event %+v", ev)
+	}
+	if j, _ := h.s.Get("water"); j.LastRunTime != nil {
+		t.Fatalf("a skipped run set last_run_time %v", j.LastRunTime)
+	}
+	h.settle(24 * time.Hour)
+
+	// Dry, but the reading is 20 minutes old: stale fails the condition.
+	h.clock.Advance(24*time.Hour - 20*time.Minute)
+	h.s.Observe("soil", h.clock.Now(), soil(30))
+	h.settle(20 * time.Minute)
+	h.clock.Advance(20 * time.Minute)
+	ev = h.event(sched.EventSkipped)
+	if !strings.Contains(ev.Error, "20m0s old") {
+		t.Fatalf("skipped event %+v", ev)
+	}
+	h.settle(24 * time.Hour)
+
+	// Dry and fresh: it runs.
+	h.clock.Advance(24*time.Hour - time.Minute)
+	h.s.Observe("soil", h.clock.Now(), soil(30))
+	h.settle(time.Minute)
+	h.clock.Advance(time.Minute)
+	h.event(sched.EventSubmitted)
+	h.run()
+	h.event(sched.EventExecuted)
+}
+
+func TestConditionsOnReadingJobAndNames(t *testing.T) {
+	h := newHarness(t, sched.Options{Inputs: inputs{outputs: map[string]bool{"fan": true}}}, sched.HandlerOptions{}).start()
+	// Unknown names are refused when the job is added, naming the field.
+	for doc, field := range map[string]string{
+		readingDoc("x", `"sensor":"cellar","above":1`, ""):                                           "trigger.sensor",
+		readingDoc("x", `"sensor":"air","above":1`, `,"conditions":[{"sensor":"moon","above":1}]`):   "conditions[0].sensor",
+		readingDoc("x", `"sensor":"air","above":1`, `,"conditions":[{"output":"tap","state":"on"}]`): "conditions[0].output",
+	} {
+		_, err := h.s.Add(context.Background(), patch(t, doc), sched.AddOptions{})
+		if e, ok := err.(*sched.Error); !ok || e.Field != field {
+			t.Fatalf("Add(%s) = %v, want an error on %s", doc, err, field)
+		}
+	}
+	// Fan on above 30 only while it is off: the fan is on, so skipped.
+	h.add(readingDoc("fan-on", `"sensor":"air","above":30`, `,"conditions":[{"output":"fan","state":"off"}]`), sched.AddOptions{})
+	h.s.Observe("air", h.clock.Now(), temp(31))
+	ev := h.event(sched.EventSkipped)
+	if !strings.Contains(ev.Error, "fan is on") {
+		t.Fatalf("skipped: %q", ev.Error)
+	}
+	// A clock condition while the clock is untrusted.
+	h.add(readingDoc("heat", `"sensor":"air","below":2`, `,"conditions":[{"clock":"trusted"}]`), sched.AddOptions{})
+	h.s.SetClockTrusted(false)
+	h.s.Observe("air", h.clock.Now(), temp(1))
+	ev = h.event(sched.EventSkipped)
+	if ev.JobID != "heat" || !strings.Contains(ev.Error, "not trusted") {
+		t.Fatalf("skipped %s: %q", ev.JobID, ev.Error)
+	}
 }

@@ -24,11 +24,11 @@ func (*readingTrigger) Next(prev, now time.Time) (time.Time, bool) { return time
 // maxReadingSpan is the longest `for` or `cooldown` a reading trigger takes.
 const maxReadingSpan = 7 * 24 * time.Hour
 
-// readingNumber parses a number field of a reading trigger.
-func readingNumber(field, v string) (float64, error) {
+// finiteNumber parses a number kept as written; field names it in errors.
+func finiteNumber(field, v string) (float64, error) {
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, FieldError("trigger."+field, "%q: want a finite number", v)
+		return 0, FieldError(field, "%q: want a finite number", v)
 	}
 	return f, nil
 }
@@ -64,7 +64,7 @@ func compileReading(s TriggerSpec, _ Env, _ *time.Location) (Trigger, error) {
 	switch {
 	case s.Change != "":
 		r.mode = modeChange
-		if r.delta, err = readingNumber("change", s.Change); err != nil {
+		if r.delta, err = finiteNumber("trigger.change", s.Change); err != nil {
 			return nil, err
 		}
 		if r.delta < 0 {
@@ -94,13 +94,13 @@ func compileReading(s TriggerSpec, _ Env, _ *time.Location) (Trigger, error) {
 	default:
 		r.mode = modeRange
 		if s.Above != "" {
-			if r.above, err = readingNumber("above", s.Above); err != nil {
+			if r.above, err = finiteNumber("trigger.above", s.Above); err != nil {
 				return nil, err
 			}
 			r.hasAbove = true
 		}
 		if s.Below != "" {
-			if r.below, err = readingNumber("below", s.Below); err != nil {
+			if r.below, err = finiteNumber("trigger.below", s.Below); err != nil {
 				return nil, err
 			}
 			r.hasBelow = true
@@ -113,7 +113,7 @@ func compileReading(s TriggerSpec, _ Env, _ *time.Location) (Trigger, error) {
 		if r.mode != modeRange {
 			return nil, FieldError("trigger.hysteresis", "only with above or below")
 		}
-		if r.hysteresis, err = readingNumber("hysteresis", s.Hysteresis); err != nil {
+		if r.hysteresis, err = finiteNumber("trigger.hysteresis", s.Hysteresis); err != nil {
 			return nil, err
 		}
 		if r.hysteresis < 0 {

@@ -31,6 +31,10 @@ type Options struct {
 	// from Boot.At (default: when New is called). Zero: not known, and
 	// boot triggers never fire.
 	Boot Boot
+	// Inputs, when set, is what conditions ask about outputs, and checks
+	// the sensors and outputs that jobs name (docs/automations.md); nil: no
+	// names are checked and output conditions fail.
+	Inputs Inputs
 	// Liveness, when set, is called from the scheduling loop at least every
 	// MaxWait while the loop is healthy (the systemd watchdog feeds on it).
 	Liveness func()
@@ -164,8 +168,9 @@ type entry struct {
 // never written through: a change replaces it.
 type entryCold struct {
 	name    string
-	invalid string // why the job cannot run; "" when valid
-	source  string // a source not in sources
+	conds   *jobConditions // nil: none
+	invalid string         // why the job cannot run; "" when valid
+	source  string         // a source not in sources
 }
 
 // sources are the job sources an entry keeps in one byte.
@@ -266,7 +271,11 @@ func (e *entry) setJob(j Job) {
 	if j.MisfireGraceTime != nil {
 		grace = int64(*j.MisfireGraceTime)
 	}
-	e.editCold(func(c *entryCold) { c.name = j.Name })
+	var conds *jobConditions
+	if len(j.Conditions) > 0 {
+		conds = newJobConditions(j.Conditions)
+	}
+	e.editCold(func(c *entryCold) { c.name, c.conds = j.Name, conds })
 	e.setSource(j.Source)
 	e.job = jobCore{
 		ID: j.ID, Action: j.Action, MisfireGraceTime: grace,
@@ -285,8 +294,12 @@ func (e *entry) definition() Job {
 	if g, ok := c.grace(); ok {
 		grace = &g
 	}
+	var conds []Condition
+	if e.cold != nil && e.cold.conds != nil {
+		conds = e.cold.conds.specs
+	}
 	return Job{
-		ID: c.ID, Name: e.name(), Trigger: e.trigger(), Action: c.Action, MisfireGraceTime: grace,
+		ID: c.ID, Name: e.name(), Trigger: e.trigger(), Conditions: conds, Action: c.Action, MisfireGraceTime: grace,
 		Coalesce: c.Coalesce, Paused: c.Paused, Remote: c.Remote, MaxInstances: int(c.MaxInstances),
 		Version: c.Version, LastRunTime: c.LastRunTime, LastResult: c.LastResult, Source: e.source(),
 	}
@@ -462,7 +475,11 @@ func (s *Scheduler) Revalidate() []string {
 	for _, id := range ids {
 		e := s.jobs[id]
 		if e.invalid() == "" {
-			if err := s.validateAction(e.job.Action); err != nil {
+			err := s.checkInputs(e.trigger(), e.definition().Conditions)
+			if err == nil {
+				err = s.validateAction(e.job.Action)
+			}
+			if err != nil {
 				s.markInvalid(e, err)
 				s.schedule(e)
 				changed = append(changed, id)
@@ -659,6 +676,9 @@ func (s *Scheduler) compile(e *entry) (*time.Location, error) {
 		return nil, asFieldError("trigger", err)
 	}
 	if err := s.opts.Limits.Check(Job{Trigger: spec, MaxInstances: int(e.job.MaxInstances)}); err != nil {
+		return nil, err
+	}
+	if err := s.checkInputs(spec, e.definition().Conditions); err != nil {
 		return nil, err
 	}
 	if err := s.validateAction(e.job.Action); err != nil {

@@ -21,7 +21,8 @@ import (
 // Job record, version 1 (the key is the job id):
 //
 //	byte     1 (record version)
-//	byte     flags: 1 coalesce, 2 paused, 4 remote, 8 misfire grace set
+//	byte     flags: 1 coalesce, 2 paused, 4 remote, 8 misfire grace set,
+//	         16 conditions follow the action
 //	varint   Version
 //	varint   MaxInstances
 //	varint   MisfireGraceTime in nanoseconds (only with flag 8)
@@ -32,6 +33,7 @@ import (
 //	         members as a string holding their JSON array
 //	string   action type
 //	bytes    action JSON (uvarint length, bytes)
+//	string   conditions, a JSON array (only with flag 16)
 //
 // Run state record, version 1 (the key is the job id):
 //
@@ -50,6 +52,7 @@ const (
 	flagPaused
 	flagRemote
 	flagMisfire
+	flagConditions
 )
 
 const (
@@ -174,6 +177,9 @@ func appendJob(b []byte, j *sched.Job) []byte {
 	if j.MisfireGraceTime != nil {
 		flags |= flagMisfire
 	}
+	if len(j.Conditions) > 0 {
+		flags |= flagConditions
+	}
 	b = append(b, jobRecordV1, flags)
 	b = binary.AppendVarint(b, j.Version)
 	b = binary.AppendVarint(b, int64(j.MaxInstances))
@@ -208,7 +214,12 @@ func appendJob(b []byte, j *sched.Job) []byte {
 
 	b = appendString(b, j.Action.Type)
 	b = binary.AppendUvarint(b, uint64(len(j.Action.Raw)))
-	return append(b, j.Action.Raw...)
+	b = append(b, j.Action.Raw...)
+	if len(j.Conditions) > 0 {
+		doc, _ := json.Marshal(j.Conditions)
+		b = appendString(b, string(doc))
+	}
+	return b
 }
 
 // appendRun appends the run state record of r (its ID excluded) to b.
@@ -365,7 +376,7 @@ func decodeJob(val []byte, j *sched.Job) error {
 	}
 	r := reader{s: string(val), off: 1}
 	flags := r.byte()
-	if flags&^(flagCoalesce|flagPaused|flagRemote|flagMisfire) != 0 {
+	if flags&^(flagCoalesce|flagPaused|flagRemote|flagMisfire|flagConditions) != 0 {
 		return fmt.Errorf("record has unknown flags %#x", flags)
 	}
 	j.Coalesce = flags&flagCoalesce != 0
@@ -412,6 +423,15 @@ func decodeJob(val []byte, j *sched.Job) error {
 	j.Action.Raw = nil
 	if raw != "" {
 		j.Action.Raw = []byte(raw)
+	}
+	j.Conditions = nil
+	if flags&flagConditions != 0 {
+		doc := r.string()
+		if r.err == nil {
+			if err := json.Unmarshal([]byte(doc), &j.Conditions); err != nil {
+				r.fail(fmt.Errorf("record has bad conditions: %w", err))
+			}
+		}
 	}
 	r.end()
 	return r.err

@@ -35,6 +35,9 @@ func TestCodecRoundTrip(t *testing.T) {
 		{"and/or", sched.Job{ID: "ao", Trigger: sched.TriggerSpec{Type: "or", Jitter: 5, Triggers: sched.NewMembers(
 			sched.TriggerSpec{Type: "cron", Hour: "7"},
 			sched.TriggerSpec{Type: "and", Triggers: sched.NewMembers(sched.TriggerSpec{Type: "cron", Hour: "6"}, sched.TriggerSpec{Type: "date", RunDate: "2026-04-01"})})}}},
+		{"conditions", sched.Job{ID: "co", Trigger: sched.TriggerSpec{Type: "cron", Hour: "6"}, Conditions: []sched.Condition{
+			{Sensor: "soil", Value: "moisture", Below: "40", MaxAge: "10m"}, {Output: "pump", State: "off"},
+			{Time: "08:00-18:00", Days: "mon-fri"}, {Clock: "trusted"}}}},
 		{"boot", sched.Job{ID: "bo", Trigger: sched.TriggerSpec{Type: "boot", Delay: "90s", LastBootID: "5d2c"}}},
 		{"reading", sched.Job{ID: "re", Trigger: sched.TriggerSpec{Type: "reading", Sensor: "air", Value: "temperature", Above: "30",
 			Below: "40", Hysteresis: "2", Change: "1", Edge: "both", Level: "high", For: "1m", Cooldown: "15m"}}},

@@ -122,7 +122,7 @@ func (a *agent) run(ctx context.Context) (err error) {
 	a.sched = sched.New(a.store, sched.Options{
 		Clock: clk, Location: c.location, Site: c.site(), Boot: boot, Workers: c.Scheduler.Workers, JobDefaults: c.defaults, Limits: c.limits,
 		CheckpointInterval: c.Store.CheckpointInterval.D(), MaxWait: livenessWait(a.notify),
-		Logger: log, Liveness: a.notify.Alive,
+		Logger: log, Liveness: a.notify.Alive, Inputs: &a.ext,
 	})
 	if err := a.ext.setup(ctx, a); err != nil {
 		return err

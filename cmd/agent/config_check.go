@@ -244,6 +244,10 @@ func (c *Config) validateActions(doc *yaml.Node) []Problem {
 			continue
 		}
 		path := c.jobPaths[p.Job.ID]
+		if err := sched.CheckInputs(hs.inputs, p.Job.Trigger, p.Job.Conditions); err != nil {
+			probs = append(probs, schedProblem(doc, path, err))
+			continue
+		}
 		a := p.Job.Action
 		h, ok := byType[a.Type]
 		if !ok {

@@ -25,6 +25,7 @@ type extensions struct {
 	sensors *sensors.Registry
 	outputs *actuators.Set
 	sink    sensors.Sink
+	obs     observer       // the scheduler, which readings feed
 	mq      *mqtt.Agent    // nil without mqtt.broker
 	ob      *outbox.Outbox // nil without mqtt.broker
 
@@ -66,7 +67,8 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 		return err
 	}
 	a.log.Info("hardware ready", "board", e.board.String(), "sensors", len(e.sensors.Names()), "actuators", len(e.outputs.Names()))
-	sink := readingSink{log: a.log.With("component", "readings")}
+	e.obs = a.sched
+	sink := readingSink{log: a.log.With("component", "readings"), obs: a.sched}
 	e.sink = sink
 	c := a.cfg
 	if !c.MQTT.Enabled() {
@@ -93,7 +95,7 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 }
 
 func (e *extensions) handlerDeps(clk sched.Clock) handlerDeps {
-	d := handlerDeps{clock: clk, sensors: e.sensors, outputs: e.outputs, sink: e.sink}
+	d := handlerDeps{clock: clk, sensors: e.sensors, outputs: e.outputs, sink: e.sink, obs: e.obs}
 	if e.mq != nil {
 		d.publisher = e.mq
 	}

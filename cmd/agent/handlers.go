@@ -23,10 +23,12 @@ type handlerDeps struct {
 	sensors   *sensors.Registry
 	outputs   *actuators.Set
 	sink      sensors.Sink
+	obs       observer // nil: reads are not observed (offline)
 }
 
 // handlers are the action handlers built from a config.
 type handlers struct {
+	inputs  *extensions // the sensors and outputs the handlers use, as sched.Inputs
 	exec    *command.Handler
 	publish *publish.Handler
 	list    []registered
@@ -79,8 +81,13 @@ func buildHandlers(c *Config, log *slog.Logger, d handlerDeps) (*handlers, error
 		hs.closers = append(hs.closers, func() { set.Close(); reg.Close(); hw.Close() })
 		d.sensors, d.outputs = reg, set
 	}
+	hs.inputs = &extensions{sensors: d.sensors, outputs: d.outputs}
+	var read sched.Handler = sensors.NewReadHandler(d.sensors, d.sink, log.With("component", "read"))
+	if d.obs != nil {
+		read = observedRead{read.(*sensors.ReadHandler), d.obs}
+	}
 	hs.list = append(hs.list,
-		registered{"read", sensors.NewReadHandler(d.sensors, d.sink, log.With("component", "read")), sched.HandlerOptions{}},
+		registered{"read", read, sched.HandlerOptions{}},
 		registered{"actuate", actuators.NewHandler(d.outputs, log.With("component", "actuate")), sched.HandlerOptions{}})
 	return hs, nil
 }

@@ -21,6 +21,7 @@ func TestJobDiffSeesEveryField(t *testing.T) {
 	last := time.Date(2026, 11, 20, 6, 30, 0, 5, berlin)
 	base := sched.Job{
 		ID: "a", Name: "n", Trigger: sched.TriggerSpec{Type: "cron", Hour: "6", Timezone: "Europe/Berlin"},
+		Conditions:       []sched.Condition{{Sensor: "soil", Below: "40"}, {Time: "08:00-18:00"}},
 		Action:           sched.Action{Type: "read", Raw: []byte(`{"type":"read","sensor":"air"}`)},
 		MisfireGraceTime: &grace, Coalesce: true, MaxInstances: 2, Paused: true, Remote: true,
 		Version: 3, NextRunTime: &next, LastRunTime: &last, LastResult: "ok", Source: sched.SourceConfig,
@@ -44,6 +45,8 @@ func TestJobDiffSeesEveryField(t *testing.T) {
 		{"Name", func(j *sched.Job) { j.Name = "" }},
 		{"Trigger", func(j *sched.Job) { j.Trigger.Timezone = "" }},
 		{"Trigger", func(j *sched.Job) { j.Trigger.Seconds = 0.5 }},
+		{"Conditions", func(j *sched.Job) { j.Conditions = nil }},
+		{"Conditions", func(j *sched.Job) { j.Conditions[0].Below = "41" }},
 		{"Action.Type", func(j *sched.Job) { j.Action.Type = "exec" }},
 		{"Action.Raw", func(j *sched.Job) { j.Action.Raw = []byte(`{"type":"read","sensor":"air2"}`) }},
 		{"MisfireGraceTime", func(j *sched.Job) { j.MisfireGraceTime = nil }},

@@ -242,6 +242,7 @@ func CopyJob(j sched.Job) sched.Job {
 	if j.Action.Raw != nil {
 		j.Action.Raw = append([]byte(nil), j.Action.Raw...)
 	}
+	j.Conditions = append([]sched.Condition(nil), j.Conditions...)
 	return j
 }
 

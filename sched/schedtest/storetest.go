@@ -218,6 +218,9 @@ func JobDiff(want, got sched.Job) string {
 	if want.Trigger != got.Trigger {
 		add("Trigger", fmt.Sprintf("%+v", want.Trigger), fmt.Sprintf("%+v", got.Trigger))
 	}
+	if len(want.Conditions) != len(got.Conditions) || fmt.Sprint(want.Conditions) != fmt.Sprint(got.Conditions) {
+		add("Conditions", want.Conditions, got.Conditions)
+	}
 	if want.Action.Type != got.Action.Type {
 		add("Action.Type", want.Action.Type, got.Action.Type)
 	}
