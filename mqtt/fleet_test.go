@@ -1,13 +1,17 @@
 package mqtt_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"testing"
+	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/mqtt/mqtttest"
+	"github.com/edgecron/edgecron/sched"
 )
 
 // The roster: a member document per group, retained, kept while the
@@ -77,5 +81,152 @@ func TestBrokerFailover(t *testing.T) {
 	r := newRequester(t, b1.URL, prefix)
 	if rep := r.do(id, `{"id":"after-failover","op":"list"}`); rep.Status != mqtt.StatusAccepted {
 		t.Fatalf("reply on the second broker: %+v", rep)
+	}
+}
+
+// A group command: one reply per member of the roster, accepted, rejected
+// with its code, or no answer from a member that is offline; a member
+// that comes back after the sender gave up never applies it (it expired).
+func TestSendGroup(t *testing.T) {
+	url := mqtttest.Shared(t)
+	prefix := mqtttest.Prefix(t, url)
+	a, b, c, other := uid(prefix, "a"), uid(prefix, "b"), uid(prefix, "c"), uid(prefix, "other")
+	r := newRequester(t, url, prefix)
+	da := newDevice(t, url, prefix, a).start(withGroups("g"))
+	newDevice(t, url, prefix, b).start(withGroups("g"))
+	dc := newDevice(t, url, prefix, c).start(withGroups("g", "h"))
+	newDevice(t, url, prefix, other).start(withGroups("h"))
+	for _, id := range []string{a, b, c, other} {
+		r.waitOnline(id)
+	}
+	if rep := r.do(a, `{"id":"add-pump","op":"add","job":`+jobDoc("pump", 60)+`}`); rep.Status != mqtt.StatusAccepted {
+		t.Fatalf("add: %+v", rep)
+	}
+	// c's member document is in the roster before it goes.
+	members := watch(t, url, prefix+"/groups/g/members/+")
+	members.waitFor(0, "c's member document", func(m paho.Message) bool { return m.Topic() == prefix+"/groups/g/members/"+c })
+	dc.stop()
+	r.waitFor(0, "c offline", func(m paho.Message) bool {
+		return m.Topic() == prefix+"/"+c+"/status" && string(m.Payload()) == "offline"
+	})
+
+	cfg := mqtt.Config{Broker: url, Prefix: prefix}
+	sent := watch(t, url, prefix+"/groups/g/jobs/cmd")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	got, err := mqtt.SendGroup(ctx, cfg, "g", mqtt.Request{ID: "g-pause", Op: "pause", JobID: "pump"}, mqtt.GroupOptions{})
+	if err == nil {
+		t.Fatal("SendGroup: no error although b rejected and c did not answer")
+	}
+	want := map[string]struct{ outcome, status, code string }{
+		a: {mqtt.OutcomeAccepted, "online", "ok"},
+		b: {mqtt.OutcomeRejected, "online", "not_found"},
+		c: {mqtt.OutcomeNoAnswer, "offline", ""},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("replies = %+v, want one per member of g", got)
+	}
+	for _, g := range got {
+		w := want[g.DeviceID]
+		code := ""
+		if g.Reply != nil {
+			code = string(g.Reply.Code)
+		}
+		if g.Outcome != w.outcome || g.Status != w.status || code != w.code || !g.Member {
+			t.Errorf("%s: %+v, want %+v", g.DeviceID, g, w)
+		}
+	}
+	m, _ := sent.waitFor(0, "the group request", func(paho.Message) bool { return true })
+	var req mqtt.Request
+	if err := json.Unmarshal(m.Payload(), &req); err != nil || req.ExpiresAt == nil {
+		t.Fatalf("group request %s carries no expires_at (%v)", m.Payload(), err)
+	}
+
+	// c comes back after the deadline (its clock says so): the queued
+	// request expired, c answers so and changes nothing.
+	dc2 := newDeviceOn(t, url, prefix, c, dc.store)
+	dc2.clock.StepWall(req.ExpiresAt.Sub(t0) + time.Minute)
+	dc2.start(withGroups("g", "h"))
+	if rep := r.reply(c, "g-pause"); rep.Code != "expired" {
+		t.Fatalf("c's reply after coming back: %+v, want expired", rep)
+	}
+
+	// Everyone online accepts: no error; without expiry, no expires_at.
+	sentH := watch(t, url, prefix+"/groups/h/jobs/cmd")
+	ctx2, cancel2 := context.WithTimeout(context.Background(), guard)
+	defer cancel2()
+	got, err = mqtt.SendGroup(ctx2, cfg, "h", mqtt.Request{ID: "h-list", Op: "list"}, mqtt.GroupOptions{NoExpiry: true})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("SendGroup h: %+v, %v", got, err)
+	}
+	m, _ = sentH.waitFor(0, "the group request to h", func(paho.Message) bool { return true })
+	if req := (mqtt.Request{}); json.Unmarshal(m.Payload(), &req) != nil || req.ExpiresAt != nil {
+		t.Fatalf("group request with NoExpiry: %s", m.Payload())
+	}
+	if job, ok := dc2.store.Job("pump"); ok {
+		t.Fatalf("c has a job it was never given: %+v", job)
+	}
+	if job, _ := da.store.Job("pump"); !job.Paused {
+		t.Fatalf("a's pump is not paused: %+v", job)
+	}
+}
+
+// fleet status: every device of a prefix or of a group, from the retained
+// status and info, with the job count and the last failed run.
+func TestFleet(t *testing.T) {
+	url := mqtttest.Shared(t)
+	prefix := mqtttest.Prefix(t, url)
+	a, b := uid(prefix, "a"), uid(prefix, "b")
+	r := newRequester(t, url, prefix)
+	infos := watch(t, url, prefix+"/+/info")
+	da := newDevice(t, url, prefix, a)
+	fail := sched.HandlerFunc{RunFunc: func(context.Context, sched.Run) (sched.Result, error) {
+		return nil, errors.New("sensor unplugged")
+	}}
+	if err := da.s.Handle("fail", fail, sched.HandlerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	da.start(withGroups("g"))
+	db := newDevice(t, url, prefix, b).start()
+	r.waitOnline(a)
+	r.waitOnline(b)
+	add := `{"id":"add-f","op":"add","job":{"id":"f","trigger":{"type":"interval","seconds":60},"action":{"type":"fail"}}}`
+	if rep := r.do(a, add); rep.Status != mqtt.StatusAccepted {
+		t.Fatalf("add: %+v", rep)
+	}
+	if rep := r.do(a, `{"id":"run-f","op":"run","job_id":"f"}`); rep.Status != mqtt.StatusAccepted {
+		t.Fatalf("run: %+v", rep)
+	}
+	infos.waitFor(0, "a's info with the job and its error", func(m paho.Message) bool {
+		var info mqtt.Info
+		return m.Topic() == prefix+"/"+a+"/info" && json.Unmarshal(m.Payload(), &info) == nil &&
+			info.Jobs == 1 && info.LastError != nil
+	})
+	db.stop()
+	r.waitFor(0, "b offline", func(m paho.Message) bool {
+		return m.Topic() == prefix+"/"+b+"/status" && string(m.Payload()) == "offline"
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	cfg := mqtt.Config{Broker: url, Prefix: prefix}
+	all, err := mqtt.Fleet(ctx, cfg, "")
+	if err != nil || len(all) != 2 {
+		t.Fatalf("Fleet(prefix) = %+v, %v", all, err)
+	}
+	ia := all[0].Info
+	if all[0].DeviceID != a || !all[0].Online() || ia == nil || ia.Jobs != 1 || ia.Version != "test" || ia.Clock != "synced" ||
+		ia.Broker != url || len(ia.Groups) != 1 || ia.LastError.JobID != "f" || ia.LastError.Error != "sensor unplugged" {
+		t.Errorf("a = %+v (info %+v)", all[0], ia)
+	}
+	if all[1].DeviceID != b || all[1].Status != "offline" || all[1].Member {
+		t.Errorf("b = %+v", all[1])
+	}
+	g, err := mqtt.Fleet(ctx, cfg, "g")
+	if err != nil || len(g) != 1 || g[0].DeviceID != a || !g[0].Member {
+		t.Fatalf("Fleet(g) = %+v, %v", g, err)
+	}
+	if _, err := mqtt.Fleet(ctx, cfg, "a/b"); err == nil {
+		t.Error("Fleet with a group that is no topic level: no error")
 	}
 }

@@ -20,7 +20,7 @@ func init() {
 	register("ctl", "manage a device's jobs and drive its actuators over MQTT (request, wait for the reply)", (*Main).ctl)
 }
 
-const ctlUsage = `ctl [--config FILE] [--broker URL] [--device-id ID] [--timeout D] jobs OP ... | actuators NAME COMMAND
+const ctlUsage = `ctl [--config FILE] [--broker URL] [--device-id ID | --group G] [--timeout D] jobs OP ... | actuators NAME COMMAND
   actuators NAME on|off|toggle|pulse DURATION|set VALUE
   jobs list
   jobs get ID
@@ -28,7 +28,9 @@ const ctlUsage = `ctl [--config FILE] [--broker URL] [--device-id ID] [--timeout
   jobs modify ID -f FILE                  (FILE: the changes, a partial job document)
   jobs reschedule ID -f FILE              (FILE: a trigger document)
   jobs pause|resume|remove|run ID
-  with any op: --expected-version N  --expires-in D  --id REQUEST_ID  --json`
+  with any op: --expected-version N  --expires-in D  --id REQUEST_ID  --json
+  --group G: every member of G's roster; one line per device; --no-expiry: members that are
+             offline apply it whenever they come back (default: it expires with --timeout)`
 
 func (m *Main) ctl(ctx context.Context, args []string) error {
 	fs := m.newFlags("ctl", ctlUsage)
@@ -42,6 +44,8 @@ func (m *Main) ctl(ctx context.Context, args []string) error {
 	expiresIn := fs.Duration("expires-in", 0, "the device ignores the request once this long has passed")
 	reqID := fs.String("id", "", "request id (default: random); resend with the same id to apply once")
 	asJSON := fs.Bool("json", false, "print the device's whole reply (JSON) on standard output")
+	group := fs.String("group", "", "send to every device of this group and collect their replies")
+	noExpiry := fs.Bool("no-expiry", false, "--group: no expires_at, a member that is offline applies the request when it is back")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -67,30 +71,18 @@ func (m *Main) ctl(ctx context.Context, args []string) error {
 		}
 	}
 
-	var cfg mqtt.Config
-	deviceID := *device
-	c, err := LoadConfig(*cfgPath)
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
-	switch {
-	case err == nil:
-		cfg = c.MQTT
-		if deviceID == "" {
-			deviceID = c.DeviceID
-		}
-	case !explicit && errors.Is(err, os.ErrNotExist) && *broker != "" && *device != "":
-		cfg = mqtt.Config{}.WithDefaults()
-	default:
+	if *group != "" && *device != "" {
+		return usagef("--group and --device-id: give one")
+	}
+	if *group != "" && actuatorCmd != nil {
+		return usagef("--group takes jobs ops only: actuator commands go to one device")
+	}
+	if *noExpiry && (*group == "" || *expiresIn > 0) {
+		return usagef("--no-expiry goes with --group, and not with --expires-in")
+	}
+	cfg, deviceID, err := m.mqttConfig(fs, *cfgPath, *broker, *device, *device != "" || *group != "")
+	if err != nil {
 		return err
-	}
-	if *broker != "" {
-		cfg.Broker = *broker
-	}
-	if cfg.Broker == "" {
-		return usagef("no broker: set mqtt.broker in the config or pass --broker")
-	}
-	if err := cfg.Validate(); err != nil {
-		return usageError{err}
 	}
 
 	req := mqtt.Request{ID: *reqID, Op: op, ReplaceExisting: *replace, ExpectedVersion: *expected}
@@ -102,7 +94,7 @@ func (m *Main) ctl(ctx context.Context, args []string) error {
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
 		rep, err := mqtt.SendActuator(ctx, cfg, deviceID, op, *reqID, actuatorCmd, req.ExpiresAt)
-		return m.ctlResult(rep, err, deviceID, *timeout, cfg.Broker, *asJSON)
+		return m.ctlResult(rep, err, deviceID, *timeout, strings.Join(cfg.URLs(), ", "), *asJSON)
 	}
 	needID := map[string]bool{"get": true, "modify": true, "reschedule": true, "pause": true, "resume": true, "remove": true, "run": true}
 	needDoc := map[string]bool{"add": true, "modify": true, "reschedule": true}
@@ -145,8 +137,11 @@ func (m *Main) ctl(ctx context.Context, args []string) error {
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	if *group != "" {
+		return m.ctlGroup(ctx, cfg, *group, req, mqtt.GroupOptions{NoExpiry: *noExpiry}, *asJSON)
+	}
 	rep, err := mqtt.Send(ctx, cfg, deviceID, req)
-	return m.ctlResult(rep, err, deviceID, *timeout, cfg.Broker, *asJSON)
+	return m.ctlResult(rep, err, deviceID, *timeout, strings.Join(cfg.URLs(), ", "), *asJSON)
 }
 
 // ctlResult prints a reply (or says why none came) and returns the error
@@ -169,6 +164,38 @@ func (m *Main) ctlResult(rep mqtt.Reply, err error, deviceID string, timeout tim
 		return fmt.Errorf("rejected (%s): %w", rep.Code, err)
 	}
 	return nil
+}
+
+// mqttConfig is the mqtt section and device id of ctl and fleet: from the
+// config file, or from flags alone (--broker, and the device or group when
+// the command needs one) when the default config file does not exist.
+func (m *Main) mqttConfig(fs *flag.FlagSet, cfgPath, broker, device string, targeted bool) (mqtt.Config, string, error) {
+	var cfg mqtt.Config
+	deviceID := device
+	c, err := LoadConfig(cfgPath)
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	switch {
+	case err == nil:
+		cfg = c.MQTT
+		if deviceID == "" {
+			deviceID = c.DeviceID
+		}
+	case !explicit && errors.Is(err, os.ErrNotExist) && broker != "" && targeted:
+		cfg = mqtt.Config{}.WithDefaults()
+	default:
+		return cfg, "", err
+	}
+	if broker != "" {
+		cfg.Broker, cfg.Brokers = broker, nil
+	}
+	if !cfg.Enabled() {
+		return cfg, "", usagef("no broker: set mqtt.broker in the config or pass --broker")
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, "", usageError{err}
+	}
+	return cfg, deviceID, nil
 }
 
 // printReply prints a reply readably: the status line on standard error,
