@@ -97,9 +97,9 @@ func (s *Scheduler) plan(now time.Time, el time.Duration) time.Duration {
 func (s *Scheduler) tick(now time.Time, el time.Duration) {
 	s.mu.Lock()
 	var evs []Event
+	var oneShots []*entry
 	if !s.paused {
 		s.inTick = true
-		var oneShots []*entry
 		for s.queue.due(now) {
 			e := s.queue.peek()
 			if s.untrusted && !triggerKinds[e.kind].elapsed {
@@ -116,10 +116,17 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 			s.fire(e, now, &evs, false)
 		}
 		s.inTick = false
-		s.dispatch() // the recurring runs start before the one-shots' commit
-		if len(oneShots) > 0 {
-			s.fireOneShots(oneShots, now, &evs)
+		s.dispatch()
+	}
+	if len(oneShots) > 0 {
+		removals := make([]Change, len(oneShots))
+		for i, e := range oneShots {
+			removals[i] = Change{Delete: true, ID: e.job.ID, PrevVersion: e.job.Version}
 		}
+		// The runs due so far start, and their events go out, while the
+		// one-shots' removal is committed: not behind its fsync.
+		s.emitUnlock(evs...)
+		evs = s.fireOneShots(oneShots, removals, now)
 	}
 	if el-s.lastCheckpoint >= s.opts.CheckpointInterval {
 		if err := s.checkpointLocked(s.runCtx); err != nil {
@@ -129,28 +136,30 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 	s.emitUnlock(evs...)
 }
 
-// fireOneShots fires one-shot jobs due together. Each is removed,
-// durably, before it runs, and all their removals go in one commit: a
-// burst of date jobs due at the same moment costs one fsync, not one
-// each. Should that commit fail, each is tried on its own, so that one
-// job the store refuses does not keep the others from running. Called
-// with s.mu held; the entries are due and out of the queue.
-func (s *Scheduler) fireOneShots(es []*entry, now time.Time, evs *[]Event) {
-	removed := false
-	if len(es) > 1 {
-		changes := make([]Change, len(es))
-		for i, e := range es {
-			changes[i] = Change{Delete: true, ID: e.job.ID, PrevVersion: e.job.Version}
-		}
-		err := s.store.Commit(s.runCtxOrBackground(), changes)
-		if err != nil {
-			s.log.Warn("one-shot jobs: their removal in one commit failed; trying one by one", "jobs", len(es), "err", err)
-		}
-		removed = err == nil
+// fireOneShots fires one-shot jobs due together, and returns their
+// events. Each is removed, durably, before it runs, and all their
+// removals go in one commit — a burst of date jobs due at the same moment
+// costs one fsync, not one each — made without the scheduler's lock, so
+// that nothing waits behind it. A job changed or removed meanwhile keeps
+// that change (its commit and ours cannot both pass the version check) and
+// is not fired. Should the commit fail, each is tried on its own, so that
+// one job the store refuses does not keep the others from running. Called
+// without s.mu, which it returns held; the entries are due and out of the
+// queue; changes are their removals, made while it was held.
+func (s *Scheduler) fireOneShots(es []*entry, changes []Change, now time.Time) []Event {
+	err := s.store.Commit(s.runCtxOrBackground(), changes)
+	if err != nil {
+		s.log.Warn("one-shot jobs: their removal in one commit failed; trying one by one", "jobs", len(es), "err", err)
 	}
-	for _, e := range es {
-		s.fire(e, now, evs, removed)
+	s.mu.Lock()
+	var evs []Event
+	for i, e := range es {
+		if s.jobs[changes[i].ID] != e || e.job.Version != changes[i].PrevVersion || e.index >= 0 {
+			continue // changed or removed meanwhile: that change stands
+		}
+		s.fire(e, now, &evs, err == nil)
 	}
+	return evs
 }
 
 // fire handles e, due at now: it works out the run times that fell due

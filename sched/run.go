@@ -18,6 +18,12 @@ type pendingRun struct {
 	e         *entry
 	he        *handlerEntry
 	scheduled time.Time
+	// ticket is the event batch that carries the run's submitted event,
+	// when it has one (evented): the handler runs only once that batch
+	// was delivered, so that listeners see submitted before anything the
+	// run itself publishes.
+	ticket  uint64
+	evented bool
 }
 
 // submit queues one run of e for the scheduled time, unless e already has
@@ -50,12 +56,15 @@ func (s *Scheduler) submit(e *entry, scheduled, now time.Time, extra Result, evs
 	sched := scheduled
 	e.job.LastRunTime = &sched
 	s.markDirty(e)
+	pr := pendingRun{e: e, he: he, scheduled: scheduled}
 	if s.nListen.Load() > 0 {
 		ev := s.event(now, EventSubmitted, e, &sched, "")
 		ev.Result = extra
 		*evs = append(*evs, ev)
+		// The batch this hold of s.mu emits takes the next ticket.
+		pr.ticket, pr.evented = s.evNext, true
 	}
-	s.pending = append(s.pending, pendingRun{e: e, he: he, scheduled: scheduled})
+	s.pending = append(s.pending, pr)
 	if !s.inTick {
 		s.dispatch() // a tick dispatches once it is done, not run by run
 	}
@@ -113,10 +122,7 @@ func (s *Scheduler) dispatch() {
 			return
 		}
 		s.runs.Add(1)
-		// The run is made here, under the lock the caller holds, so that
-		// the worker starts at once: not after whatever else holds the
-		// lock now (a tick committing one-shot removals).
-		go s.worker(p, Run{Job: p.e.snapshot(), ScheduledTime: p.scheduled})
+		go s.worker(p)
 	}
 }
 
@@ -157,9 +163,13 @@ func (s *Scheduler) takePending() (pendingRun, bool) {
 // worker executes p, then any pending run it may take, and exits when none
 // is left: at most Options.Workers of them run at once, and a run waiting
 // for a slot costs no goroutine.
-func (s *Scheduler) worker(p pendingRun, run Run) {
+func (s *Scheduler) worker(p pendingRun) {
 	defer s.runs.Done()
+	s.mu.Lock()
+	run := Run{Job: p.e.snapshot(), ScheduledTime: p.scheduled}
+	s.mu.Unlock()
 	for {
+		s.awaitSubmitted(p)
 		start := s.clock.Elapsed()
 		res, err := s.call(s.runCtx, p.he, run)
 		took := s.clock.Elapsed() - start
@@ -179,6 +189,25 @@ func (s *Scheduler) worker(p pendingRun, run Run) {
 		}
 		p = next
 	}
+}
+
+// awaitSubmitted waits until the event batch carrying p's submitted event
+// was delivered. Called without s.mu.
+func (s *Scheduler) awaitSubmitted(p pendingRun) {
+	if !p.evented {
+		return
+	}
+	s.mu.Lock()
+	taken := s.evNext > p.ticket // else nobody listened any more at the emit: nothing to wait for
+	s.mu.Unlock()
+	if !taken {
+		return
+	}
+	s.evMu.Lock()
+	for s.evTurn <= p.ticket {
+		s.evCond.Wait()
+	}
+	s.evMu.Unlock()
 }
 
 // finish records the outcome of a run. Called with s.mu held.
