@@ -5,17 +5,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgecron/edgecron/sched"
 	"github.com/edgecron/edgecron/sched/schedtest"
 )
 
 type readingRecorder struct{ got []float64 }
+
+// Observe records what the scheduler's automations are handed.
+func (r *readingRecorder) Observe(_ string, _ time.Time, values []sched.Sample) {
+	r.got = append(r.got, values[0].Value)
+}
+func (r *readingRecorder) ObserveFailure(string) {}
 
 func (r *readingRecorder) Reading(_ string, _ time.Time, values map[string]float64, _ map[string]string) {
 	r.got = append(r.got, values["temperature"])
 }
 
 // The agent's MQTT sink hands on only the readings that pass their
-// sensor's publish filter; the read handler still gets every reading.
+// sensor's publish filter; the automations (the scheduler's Observe) get
+// every reading, the ones held back too.
 func TestMQTTSinkFiltersReadings(t *testing.T) {
 	cfg, err := ParseConfig("agent.yaml", []byte(`device_id: a
 hardware: {board: sim}
@@ -36,8 +44,8 @@ sensors:
 	defer hw.Close()
 	defer reg.Close()
 	defer set.Close()
-	rec := &readingRecorder{}
-	sink := mqttSink{rec, reg}
+	rec, automations := &readingRecorder{}, &readingRecorder{}
+	sink := readingSink{log: newLogger(LogConfig{Level: "warn"}, &syncBuffer{}), obs: automations, next: mqttSink{rec, reg}}
 	var all []float64
 	for range 6 {
 		r, err := reg.Read(context.Background(), "t")
@@ -52,5 +60,8 @@ sensors:
 	}
 	if want := []float64{20, 20.6, 19.9}; len(rec.got) != len(want) || rec.got[0] != want[0] || rec.got[1] != want[1] || rec.got[2] != want[2] {
 		t.Errorf("published %v, want %v (of %v)", rec.got, want, all)
+	}
+	if len(automations.got) != 6 || automations.got[1] != 20.2 || automations.got[3] != 20.6 {
+		t.Errorf("automations saw %v, want every reading %v", automations.got, all)
 	}
 }
