@@ -165,20 +165,19 @@ const recoverHint = "To recover: stop the agent, keep a copy of the file, and re
 	"(or move the file away to start with no jobs; the config file's jobs come back at the next start); " +
 	"`edgecron db check` lists what is damaged (docs/durability.md)."
 
-// scan reads what Load will read — every key and value of the meta, jobs
-// and runs buckets — before Open writes anything, so that a file whose
-// structure is damaged is refused untouched. Job and run state records
-// that do not decode are kept aside in s.damaged. Call it in a read
-// transaction.
+// scan reads what the agent will read — every key and value of every
+// bucket: the jobs, their run states, the MQTT outbox — before Open writes
+// anything, so that a file whose structure is damaged is refused
+// untouched rather than found damaged after the start wrote to it. Job
+// and run state records that do not decode are kept aside in s.damaged.
+// Call it in a read transaction.
 func (s *Store) scan(tx *bolt.Tx) (err error) {
 	defer recoverCorrupt(s.path, &err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
-	if mb := tx.Bucket(bucketMeta); mb != nil {
-		if err := mb.ForEach(func(k, v []byte) error { return nil }); err != nil {
-			return fmt.Errorf("%w: %s: meta: %v", ErrCorrupt, s.path, err)
-		}
+	if p := walkAll(tx); p != "" {
+		return fmt.Errorf("%w: %s: %s; it was left untouched. %s", ErrCorrupt, s.path, p, recoverHint)
 	}
+	jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
 	if jb == nil || rb == nil {
 		return nil // a new file, or one init reports
 	}

@@ -157,10 +157,20 @@ func (s *Store) check() (rep *Report, err error) {
 	return rep, err
 }
 
-// touchAll reads every key and value of every bucket. It returns what went
-// wrong, or "" when the whole tree could be read. Call it with
-// debug.SetPanicOnFault set.
-func touchAll(tx *bolt.Tx) (problem string) {
+// touchAll reads every key and value of every bucket, then every page
+// header. It returns what went wrong, or "" when the whole tree could be
+// read. Call it with debug.SetPanicOnFault set.
+func touchAll(tx *bolt.Tx) string {
+	if p := walkAll(tx); p != "" {
+		return p
+	}
+	return walkPages(tx)
+}
+
+// walkAll reads every key and value of every bucket (what Open's scan
+// reads before the first write). It returns what went wrong, or "". Call
+// it with debug.SetPanicOnFault set.
+func walkAll(tx *bolt.Tx) (problem string) {
 	defer func() {
 		if r := recover(); r != nil {
 			problem = fmt.Sprintf("the file is damaged: reading its pages failed: %v", r)
@@ -189,9 +199,19 @@ func touchAll(tx *bolt.Tx) (problem string) {
 		return fmt.Sprintf("the file is damaged: %v", err)
 	}
 	_ = sum
-	// A page whose overflow runs past the end would make bbolt's Check
-	// loop for billions of pages. In-use pages are visited by their first
-	// page, skipping their overflow; free pages one by one.
+	return ""
+}
+
+// walkPages visits every page header. A page whose overflow runs past the
+// end would make bbolt's Check loop for billions of pages. In-use pages
+// are visited by their first page, skipping their overflow; free pages
+// one by one. Call it with debug.SetPanicOnFault set.
+func walkPages(tx *bolt.Tx) (problem string) {
+	defer func() {
+		if r := recover(); r != nil {
+			problem = fmt.Sprintf("the file is damaged: reading its pages failed: %v", r)
+		}
+	}()
 	hwm := int(tx.Size() / int64(tx.DB().Info().PageSize))
 	for id := 0; id < hwm; {
 		info, err := tx.Page(id)
