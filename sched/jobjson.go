@@ -470,7 +470,7 @@ func (j Job) MarshalJSON() ([]byte, error) {
 		if loc != nil {
 			v = v.In(loc)
 		}
-		str(v.Format(time.RFC3339Nano))
+		str(FormatTime(v))
 	}
 	b.WriteString(`,"next_run_time":`)
 	tm(j.NextRunTime)

@@ -309,7 +309,7 @@ func printJobTable(w io.Writer, jobs []sched.Job) error {
 	for _, j := range jobs {
 		next := "-"
 		if j.NextRunTime != nil {
-			next = j.NextRunTime.Format(time.RFC3339)
+			next = sched.FormatTime(*j.NextRunTime)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", j.ID, triggerSummary(j.Trigger), next, jobState(j))
 	}
