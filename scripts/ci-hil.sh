@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Hardware-in-the-loop tests: the unmodified, statically built agent on a
-# stock Debian kernel in qemu-system-x86_64 and qemu-system-aarch64 -M virt
-# (TCG), against the kernel's own
+# stock Debian kernel in qemu-system-x86_64, qemu-system-aarch64 -M virt
+# and qemu-system-arm -M virt (the armv6 build the Pi Zero runs, on Debian's
+# armhf kernel), under TCG, against the kernel's own
 # GPIO simulator (gpio-sim: lines named like a Pi's GPIO17) and I2C
 # simulator (i2c-stub, with BME280, ADS1115 and PCA9685 registers), through
 # the GPIO character device and the sysfs GPIO path, with the kernel's gpio
@@ -17,14 +18,14 @@
 # Nothing derived from the kernel's sources is kept in this repository
 # beyond that patch.
 #
-# The arm64 kernel, headers and busybox come through a private APT_CONFIG
-# (the host's dpkg is untouched); its modules are cross-built with
-# gcc-aarch64-linux-gnu. Downloads and builds are cached under $HIL_CACHE
+# The arm64 and armhf kernels, headers and busybox come through a private
+# APT_CONFIG (the host's dpkg is untouched); their modules are cross-built
+# with gcc-aarch64-linux-gnu and gcc-arm-linux-gnueabihf. Downloads and builds are cached under $HIL_CACHE
 # (/var/cache/edgecron-hil); a fresh machine needs apt-get and the Debian
 # bookworm archive. Any step that fails fails the script: nothing is
 # skipped. Prints "N passed, N failed" last; exit status 1 on any failure.
 #
-#   scripts/ci-hil.sh                 # both architectures
+#   scripts/ci-hil.sh                 # amd64, arm64 and armhf
 #   HIL_ARCHS=amd64 scripts/ci-hil.sh # one; HIL_DEBUG=1 prints the guest's logs too
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,17 @@ KPKG=6.1.176-1
 KVER=6.1.0-50
 CACHE=${HIL_CACHE:-/var/cache/edgecron-hil}
 TIMEOUT=${HIL_TIMEOUT:-300}
-read -r -a ARCHS <<< "${HIL_ARCHS:-amd64 arm64}"
+read -r -a ARCHS <<< "${HIL_ARCHS:-amd64 arm64 armhf}"
+
+# Per Debian architecture: the kernel flavour, Go's GOARCH (and GOARM),
+# the kernel's ARCH and cross compiler, the machine and its console.
+declare -A FLAVOUR=([amd64]=amd64 [arm64]=arm64 [armhf]=armmp)
+declare -A GOARCH_OF=([amd64]=amd64 [arm64]=arm64 [armhf]=arm)
+declare -A KARCH=([amd64]=x86 [arm64]=arm64 [armhf]=arm)
+declare -A CROSS=([amd64]="" [arm64]=aarch64-linux-gnu- [armhf]=arm-linux-gnueabihf-)
+declare -A QEMU=([amd64]="qemu-system-x86_64 -M pc" [arm64]="qemu-system-aarch64 -M virt -cpu cortex-a72"
+	[armhf]="qemu-system-arm -M virt -cpu cortex-a15")
+declare -A CONSOLE=([amd64]=ttyS0 [arm64]=ttyAMA0 [armhf]=ttyAMA0)
 
 say() { echo "ci-hil: $*" >&2; }
 die() {
@@ -50,13 +61,14 @@ trap 'rm -rf "$WORK"' EXIT
 
 # --- host packages ------------------------------------------------------------
 # The amd64 headers also bring linux-headers-$KVER-common and
-# linux-kbuild-6.1, which the arm64 module build uses too.
+# linux-kbuild-6.1, which the ARM module builds use too.
 pkgs=(busybox-static cpio patch make gcc "linux-headers-$KVER-amd64=$KPKG" "linux-source-6.1=$KPKG")
 for a in "${ARCHS[@]}"; do
 	case $a in
 	amd64) pkgs+=(qemu-system-x86) ;;
 	arm64) pkgs+=(qemu-system-arm gcc-aarch64-linux-gnu) ;;
-	*) die "HIL_ARCHS: unknown architecture $a (amd64, arm64)" ;;
+	armhf) pkgs+=(qemu-system-arm gcc-arm-linux-gnueabihf) ;;
+	*) die "HIL_ARCHS: unknown architecture $a (amd64, arm64, armhf)" ;;
 	esac
 done
 missing=()
@@ -82,11 +94,12 @@ if ((${#missing[@]})); then
 	}
 fi
 
-# fetch_arm64 DIR PKG...: downloads arm64 packages through a private apt
-# configuration (its own lists, cache and an empty dpkg status) into DIR.
-fetch_arm64() {
-	local dir=$1 A=$CACHE/apt-arm64
-	shift
+# fetch ARCH DIR PKG...: downloads packages of a foreign architecture
+# through a private apt configuration (its own lists, cache and an empty
+# dpkg status) into DIR.
+fetch() {
+	local arch=$1 dir=$2 A=$CACHE/apt-$1
+	shift 2
 	mkdir -p "$A/state/lists/partial" "$A/cache/archives/partial" "$A/parts" "$dir"
 	touch "$A/state/status"
 	cat > "$A/sources.list" <<-EOF
@@ -95,8 +108,8 @@ fetch_arm64() {
 		deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main
 	EOF
 	cat > "$A/apt.conf" <<-EOF
-		APT::Architecture "arm64";
-		APT::Architectures { "arm64"; };
+		APT::Architecture "$arch";
+		APT::Architectures { "$arch"; };
 		APT::Sandbox::User "root";
 		Dir::State "$A/state";
 		Dir::State::status "$A/state/status";
@@ -106,23 +119,23 @@ fetch_arm64() {
 		Dir::Etc::Preferences "$A/parts/none";
 		Dir::Etc::PreferencesParts "$A/parts";
 	EOF
-	APT_CONFIG=$A/apt.conf apt-get update -qq > "$WORK/apt-arm64.log" 2>&1 || {
-		cat "$WORK/apt-arm64.log" >&2
-		die "apt-get update (arm64, private APT_CONFIG)"
+	APT_CONFIG=$A/apt.conf apt-get update -qq > "$WORK/apt-$arch.log" 2>&1 || {
+		cat "$WORK/apt-$arch.log" >&2
+		die "apt-get update ($arch, private APT_CONFIG)"
 	}
-	(cd "$dir" && APT_CONFIG=$A/apt.conf apt-get download "$@") > "$WORK/apt-arm64.log" 2>&1 || {
-		cat "$WORK/apt-arm64.log" >&2
-		die "apt-get download $* (arm64)"
+	(cd "$dir" && APT_CONFIG=$A/apt.conf apt-get download "$@") > "$WORK/apt-$arch.log" 2>&1 || {
+		cat "$WORK/apt-$arch.log" >&2
+		die "apt-get download $* ($arch)"
 	}
 }
 
-# kernel ARCH: unpacks the kernel (and for arm64 the headers and busybox)
-# into $CACHE/$KVER-ARCH/root and leaves the bootable image in
-# $CACHE/$KVER-ARCH/boot.img.
+# kernel ARCH: unpacks the kernel (and for ARM the headers and busybox)
+# into $CACHE/$KVER-FLAVOUR/root and leaves the bootable image in
+# $CACHE/$KVER-FLAVOUR/boot.img.
 kernel() {
-	local a=$1 K=$CACHE/$KVER-$1
+	local a=$1 f=${FLAVOUR[$1]} K=$CACHE/$KVER-${FLAVOUR[$1]}
 	[[ -f $K/boot.img ]] && return
-	say "fetching the $a kernel $KVER-$a $KPKG"
+	say "fetching the $a kernel $KVER-$f $KPKG"
 	rm -rf "$K" && mkdir -p "$K/deb"
 	if [[ $a == amd64 ]]; then
 		(cd "$K/deb" && apt-get download "linux-image-$KVER-amd64=$KPKG") > "$WORK/dl.log" 2>&1 || {
@@ -130,7 +143,7 @@ kernel() {
 			die "apt-get download linux-image-$KVER-amd64=$KPKG"
 		}
 	else
-		fetch_arm64 "$K/deb" "linux-image-$KVER-arm64=$KPKG" "linux-headers-$KVER-arm64=$KPKG" busybox-static
+		fetch "$a" "$K/deb" "linux-image-$KVER-$f=$KPKG" "linux-headers-$KVER-$f=$KPKG" busybox-static
 	fi
 	for d in "$K"/deb/*.deb; do
 		dpkg-deb -x "$d" "$K/root" || die "unpack $d"
@@ -144,12 +157,12 @@ kernel() {
 		sh "$WORK/linux-source-6.1/scripts/extract-vmlinux" "$K/root/boot/vmlinuz-$KVER-amd64" > "$K/boot.tmp" ||
 			die "extract vmlinux"
 	else
-		# arm64's vmlinuz is a plain Image; its headers find the common
-		# headers and kbuild through these links.
+		# qemu boots ARM's vmlinuz as it is (an Image, a zImage); the
+		# headers find the common headers and kbuild through these links.
 		mkdir -p "$K/root/usr/lib"
 		ln -sfn /usr/lib/linux-kbuild-6.1 "$K/root/usr/lib/linux-kbuild-6.1"
 		ln -sfn "/usr/src/linux-headers-$KVER-common" "$K/root/usr/src/linux-headers-$KVER-common"
-		cp "$K/root/boot/vmlinuz-$KVER-arm64" "$K/boot.tmp"
+		cp "$K/root/boot/vmlinuz-$KVER-$f" "$K/boot.tmp"
 	fi
 	mv "$K/boot.tmp" "$K/boot.img"
 }
@@ -157,11 +170,11 @@ kernel() {
 # modules ARCH: gpio-sim, irq_sim and the plain-I2C i2c-stub, built from
 # linux-source-6.1 for the kernel; prints their directory.
 modules() {
-	local a=$1 sum M B S hdr
+	local a=$1 f=${FLAVOUR[$1]} sum M B S hdr
 	sum=$(cat scripts/hil/i2c-stub-plain-i2c.patch "$0" | sha256sum | cut -c1-12)
-	M=$CACHE/modules-$KVER-$a-$sum
+	M=$CACHE/modules-$KVER-$f-$sum
 	if [[ ! -f $M/i2c-stub.ko ]]; then
-		say "building gpio-sim, irq_sim and i2c-stub for $KVER-$a"
+		say "building gpio-sim, irq_sim and i2c-stub for $KVER-$f"
 		B=$WORK/mod-$a
 		S=$WORK/src-$a/linux-source-6.1
 		mkdir -p "$B" "$WORK/src-$a"
@@ -173,12 +186,16 @@ modules() {
 		cp "$S/drivers/gpio/gpio-sim.c" "$S/drivers/gpio/gpiolib.h" "$S/kernel/irq/irq_sim.c" "$S/drivers/i2c/i2c-stub.c" "$B/"
 		grep -q 'handle_simple_irq(irq_to_desc(irqnum));' "$B/irq_sim.c" || die "irq_sim.c: the irq_to_desc call to replace is gone"
 		sed -i 's/handle_simple_irq(irq_to_desc(irqnum));/generic_handle_irq(irqnum);/' "$B/irq_sim.c"
+		# No module alias for device-tree matching (configfs creates the
+		# device): the host's modpost would size of_device_id for 64 bits.
+		grep -q '^MODULE_DEVICE_TABLE(of, gpio_sim_of_match);' "$B/gpio-sim.c" || die "gpio-sim.c: its OF device table is gone"
+		sed -i '/^MODULE_DEVICE_TABLE(of, gpio_sim_of_match);/d' "$B/gpio-sim.c"
 		printf '\nMODULE_LICENSE("GPL");\nMODULE_DESCRIPTION("Interrupt simulator, built out of tree");\n' >> "$B/irq_sim.c"
 		echo 'obj-m := irq_sim.o gpio-sim.o i2c-stub.o' > "$B/Kbuild"
 		if [[ $a == amd64 ]]; then
 			hdr=(-C "/usr/src/linux-headers-$KVER-amd64")
 		else
-			hdr=(-C "$CACHE/$KVER-arm64/root/usr/src/linux-headers-$KVER-arm64" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+			hdr=(-C "$CACHE/$KVER-$f/root/usr/src/linux-headers-$KVER-$f" ARCH="${KARCH[$a]}" CROSS_COMPILE="${CROSS[$a]}")
 		fi
 		make -s "${hdr[@]}" M="$B" modules > "$WORK/kbuild-$a.log" 2>&1 || {
 			tail -30 "$WORK/kbuild-$a.log" >&2
@@ -194,17 +211,19 @@ modules() {
 # run ARCH: builds the initramfs and boots it; appends the result lines,
 # prefixed with ARCH, to $WORK/results.
 run() {
-	local a=$1 K=$CACHE/$KVER-$1 M IR busybox goarch qemu append rc
+	local a=$1 f=${FLAVOUR[$1]} K=$CACHE/$KVER-${FLAVOUR[$1]} M IR busybox qemu append rc
 	kernel "$a"
 	M=$(modules "$a")
 	say "building the static agent and hiltool for $a"
-	goarch=$a
-	CGO_ENABLED=0 GOOS=linux GOARCH=$goarch go build -trimpath -o "$WORK/$a/edgecron" ./cmd/agent || die "go build ./cmd/agent ($a)"
-	CGO_ENABLED=0 GOOS=linux GOARCH=$goarch go build -trimpath -o "$WORK/$a/hiltool" ./scripts/hil/hiltool || die "go build hiltool ($a)"
+	# armhf runs the armv6 build, the one a Pi Zero or Pi 1 runs.
+	CGO_ENABLED=0 GOOS=linux GOARCH=${GOARCH_OF[$a]} GOARM=6 go build -trimpath -o "$WORK/$a/edgecron" ./cmd/agent ||
+		die "go build ./cmd/agent ($a)"
+	CGO_ENABLED=0 GOOS=linux GOARCH=${GOARCH_OF[$a]} GOARM=6 go build -trimpath -o "$WORK/$a/hiltool" ./scripts/hil/hiltool ||
+		die "go build hiltool ($a)"
 	IR=$WORK/$a/initramfs
 	mkdir -p "$IR"/{bin,lib/modules,proc,sys,dev,tmp,run,etc,var}
 	busybox=/bin/busybox
-	[[ $a == arm64 ]] && busybox=$K/root/bin/busybox
+	[[ $a != amd64 ]] && busybox=$K/root/bin/busybox
 	cp "$busybox" "$IR/bin/busybox" || die "busybox for $a (package busybox-static)"
 	[[ $(od -An -c -N4 "$IR/bin/busybox" | tr -d ' ') == 177ELF ]] || die "$busybox is not an ELF binary"
 	cp "$WORK/$a/edgecron" "$WORK/$a/hiltool" "$IR/bin/"
@@ -212,20 +231,14 @@ run() {
 	chmod +x "$IR/init"
 	cp "$M"/*.ko "$IR/lib/modules/"
 	for m in fs/configfs/configfs.ko drivers/i2c/i2c-dev.ko; do
-		cp "$K/root/lib/modules/$KVER-$a/kernel/$m" "$IR/lib/modules/" || die "module $m ($a)"
+		cp "$K/root/lib/modules/$KVER-$f/kernel/$m" "$IR/lib/modules/" || die "module $m ($a)"
 	done
 	(cd "$IR" && find . | cpio -o -H newc --quiet > "$WORK/$a/initramfs.cpio") || die "cpio ($a)"
 
-	if [[ $a == amd64 ]]; then
-		qemu=(qemu-system-x86_64 -M pc)
-		append="console=ttyS0"
-	else
-		qemu=(qemu-system-aarch64 -M virt -cpu cortex-a72)
-		append="console=ttyAMA0"
-	fi
-	append+=" quiet panic=-1"
+	read -r -a qemu <<< "${QEMU[$a]}"
+	append="console=${CONSOLE[$a]} quiet panic=-1"
 	[[ -n ${HIL_DEBUG:-} ]] && append+=" HIL_DEBUG"
-	say "booting $KVER-$a in ${qemu[0]} (TCG)"
+	say "booting $KVER-$f in ${qemu[0]} (TCG)"
 	set +e
 	timeout "$TIMEOUT" "${qemu[@]}" -accel tcg -m 512 -smp 1 -nographic -nic none -no-reboot \
 		-kernel "$K/boot.img" -initrd "$WORK/$a/initramfs.cpio" -append "$append" \
