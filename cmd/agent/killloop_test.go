@@ -34,7 +34,8 @@ import (
 //   - the job "r" ran at most once per run id (a run's id is committed
 //     before it starts: one cut short by a kill is lost, never repeated);
 //   - each actuator command id was carried out at most once (the agent
-//     logs "actuator command" once per id, after committing the id);
+//     logs "actuator command" once per id, after committing the id; a
+//     kill between the two loses the command, never repeats it);
 //   - every job added and removed by the loop is gone, every other is
 //     there.
 //
@@ -99,17 +100,18 @@ actuators:
 	var mu sync.Mutex
 	var replies []map[string]any
 	online := make(chan struct{}, 16)
-	finalDone := make(chan struct{})
+	markers := map[string]chan struct{}{} // under mu: a channel closed when that id's reply comes
 	req := mqtttest.Client(t, url, paho.NewClientOptions().SetClientID("kl-req-"+device))
 	mqtttest.Wait(t, req.Subscribe(root+"/jobs/res", 1, func(_ paho.Client, m paho.Message) {
 		var r map[string]any
 		if json.Unmarshal(m.Payload(), &r) == nil {
 			mu.Lock()
 			replies = append(replies, r)
-			mu.Unlock()
-			if r["id"] == "final" {
-				close(finalDone)
+			if id, _ := r["id"].(string); markers[id] != nil {
+				close(markers[id])
+				delete(markers, id)
 			}
+			mu.Unlock()
 		}
 	}))
 	mqtttest.Wait(t, req.Subscribe(root+"/status", 1, func(_ paho.Client, m paho.Message) {
@@ -212,18 +214,50 @@ actuators:
 		kill()
 	}
 
-	// Every id once more, in order, to an agent left running; the last
-	// reply says all were handled (requests are handled in order).
+	// Every id once more, in order, to an agent left running, 100 at a
+	// time: the reply to a list request sent after each chunk says the
+	// chunk was handled (requests are handled in order). An id refused as
+	// busy (internal: the agent's queue was full with the session's
+	// backlog) or whose reply was dropped goes again in the next round.
 	start()
-	for _, r := range all {
-		send(r)
-	}
-	final := jobReq("final", "other", `"op":"list"`)
-	send(final)
-	select {
-	case <-finalDone:
-	case <-time.After(60 * time.Second):
-		t.Fatal("no reply to the final request")
+	final := func(r map[string]any) bool { return r["code"] != nil && r["code"] != "internal" }
+	pending := all
+	for round := 0; len(pending) > 0; round++ {
+		if round == 10 {
+			b, _ := os.ReadFile(logs[len(logs)-1])
+			t.Fatalf("%d ids still without a final reply after %d rounds; the agent's log:\n%s", len(pending), round, b)
+		}
+		for i := 0; i < len(pending); i += 100 {
+			chunk := pending[i:min(i+100, len(pending))]
+			marker := jobReq(fmt.Sprintf("final-%d-%d", round, i), "other", `"op":"list"`)
+			done := make(chan struct{})
+			mu.Lock()
+			markers[marker.id] = done
+			mu.Unlock()
+			for _, r := range chunk {
+				send(r)
+			}
+			send(marker)
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+			}
+		}
+		mu.Lock()
+		got := map[string]bool{}
+		for _, r := range replies {
+			if id, _ := r["id"].(string); final(r) {
+				got[id] = true
+			}
+		}
+		mu.Unlock()
+		var again []klRequest
+		for _, r := range pending {
+			if !got[r.id] {
+				again = append(again, r)
+			}
+		}
+		pending = again
 	}
 	kill()
 
@@ -320,11 +354,6 @@ actuators:
 	for id, n := range applied {
 		if n > 1 {
 			t.Errorf("actuator command %s carried out %d times", id, n)
-		}
-	}
-	for c := range cycles {
-		if applied[fmt.Sprintf("set-%d", c)] != 1 {
-			t.Errorf("actuator command set-%d carried out %d times, want 1", c, applied[fmt.Sprintf("set-%d", c)])
 		}
 	}
 	t.Logf("%d kills, %d ids (%d modify, %d run: ran %d), %d replies (%d from a receipt after a restart), %d actuator commands carried out",
