@@ -65,7 +65,7 @@ func SendActuator(ctx context.Context, cfg Config, deviceID, name, id string, co
 	if err := cfg.Validate(); err != nil {
 		return Reply{}, err
 	}
-	if cfg.Broker == "" {
+	if !cfg.Enabled() {
 		return Reply{}, errors.New("mqtt.broker: required")
 	}
 	if err := validLevel(deviceID); err != nil {
