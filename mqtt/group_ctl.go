@@ -27,9 +27,12 @@ type GroupReply struct {
 	// offline, or "" when the broker held none.
 	Status string `json:"status"`
 	// Member is false for a device that answered but is not in the roster.
-	Member  bool   `json:"member"`
-	Reply   *Reply `json:"reply,omitempty"`
-	Latency string `json:"latency,omitempty"` // from the publish to the reply
+	Member bool   `json:"member"`
+	Reply  *Reply `json:"reply,omitempty"`
+	// Latency is from the publish of the request to the arrival of the
+	// reply; LatencyMS the same in milliseconds, for JSON.
+	Latency   time.Duration `json:"-"`
+	LatencyMS float64       `json:"latency_ms,omitempty"`
 }
 
 // GroupOptions change how SendGroup sends.
@@ -134,7 +137,8 @@ func SendGroup(ctx context.Context, cfg Config, group string, req Request, o Gro
 				continue // a repeat
 			}
 			rep := a.rep
-			g.Reply, g.Latency = &rep, a.at.Sub(sent).Round(time.Millisecond).String()
+			g.Reply, g.Latency = &rep, a.at.Sub(sent)
+			g.LatencyMS = float64(g.Latency.Microseconds()) / 1000
 			g.Outcome = OutcomeRejected
 			if rep.Status == StatusAccepted {
 				g.Outcome = OutcomeAccepted

@@ -120,7 +120,7 @@ func groupLine(g mqtt.GroupReply) string {
 	var s string
 	switch g.Outcome {
 	case mqtt.OutcomeAccepted:
-		s = fmt.Sprintf("accepted (%s) in %s", g.Reply.Code, g.Latency)
+		s = fmt.Sprintf("accepted (%s) in %s", g.Reply.Code, g.Latency.Round(time.Millisecond))
 	case mqtt.OutcomeRejected:
 		s = fmt.Sprintf("rejected (%s): %s", g.Reply.Code, oneLine(g.Reply.Error, 100))
 	default:
