@@ -153,10 +153,10 @@ func retained(ctx context.Context, c paho.Client, prefix string, filters []strin
 	marker := prefix + "/~ctl/" + NewRequestID()
 	done := make(chan struct{})
 	var once sync.Once
-	if err := wait(ctx, c.Subscribe(marker, 1, func(paho.Client, paho.Message) { once.Do(func() { close(done) }) })); err != nil {
+	if err := wait(ctx, c.Subscribe(marker, 0, func(paho.Client, paho.Message) { once.Do(func() { close(done) }) })); err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", marker, err)
 	}
-	if err := wait(ctx, c.Publish(marker, 1, false, "x")); err != nil {
+	if err := wait(ctx, c.Publish(marker, 0, false, "x")); err != nil {
 		return nil, fmt.Errorf("publish %s: %w", marker, err)
 	}
 	select {
