@@ -153,7 +153,7 @@ func retained(ctx context.Context, c paho.Client, prefix string, filters []strin
 	marker := prefix + "/~ctl/" + NewRequestID()
 	done := make(chan struct{})
 	var once sync.Once
-	if err := wait(ctx, c.Subscribe(marker, 0, func(paho.Client, paho.Message) { once.Do(func() { close(done) }) })); err != nil {
+	if err := subscribe(ctx, c, marker, 0, func(paho.Client, paho.Message) { once.Do(func() { close(done) }) }); err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", marker, err)
 	}
 	if err := wait(ctx, c.Publish(marker, 0, false, "x")); err != nil {

@@ -101,7 +101,10 @@ func SendGroup(ctx context.Context, cfg Config, group string, req Request, o Gro
 	}
 	answers := make(chan answer, 4*len(members)+16)
 	resFilter := cfg.Prefix + "/+/jobs/res"
-	err = wait(ctx, c.Subscribe(resFilter, 1, func(_ paho.Client, m paho.Message) {
+	// QoS 0: the replies are wanted only while this connection lasts, and
+	// through NATS a QoS 1 subscription is a JetStream consumer, whose
+	// creation times out under load (the SUBACK then refuses the filter).
+	err = subscribe(ctx, c, resFilter, 0, func(_ paho.Client, m paho.Message) {
 		var r Reply
 		if json.Unmarshal(m.Payload(), &r) != nil || r.ID != req.ID {
 			return
@@ -111,7 +114,7 @@ func SendGroup(ctx context.Context, cfg Config, group string, req Request, o Gro
 		case answers <- answer{dev, r, time.Now()}:
 		default: // more answers than devices: repeats
 		}
-	}))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", resFilter, err)
 	}
@@ -176,4 +179,19 @@ func cutDevice(prefix, topic string) (device, rest string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// subscribe subscribes to one filter and fails when the broker refuses it
+// in its SUBACK (return code 0x80), which paho does not report as an error.
+func subscribe(ctx context.Context, c paho.Client, filter string, qos byte, h paho.MessageHandler) error {
+	tok := c.Subscribe(filter, qos, h)
+	if err := wait(ctx, tok); err != nil {
+		return err
+	}
+	if st, ok := tok.(*paho.SubscribeToken); ok {
+		if code, found := st.Result()[filter]; found && code == 0x80 {
+			return fmt.Errorf("the broker refused the subscription to %s", filter)
+		}
+	}
+	return nil
 }
