@@ -138,7 +138,11 @@ kernel() {
 	say "fetching the $a kernel $KVER-$f $KPKG"
 	rm -rf "$K" && mkdir -p "$K/deb"
 	if [[ $a == amd64 ]]; then
-		(cd "$K/deb" && apt-get download "linux-image-$KVER-amd64=$KPKG") > "$WORK/dl.log" 2>&1 || {
+		# The package lists may be missing or stale (an image that dropped
+		# them after installing): update once and try again.
+		(cd "$K/deb" && apt-get download "linux-image-$KVER-amd64=$KPKG") > "$WORK/dl.log" 2>&1 ||
+			{ apt-get update -qq && (cd "$K/deb" && apt-get download "linux-image-$KVER-amd64=$KPKG"); } \
+				>> "$WORK/dl.log" 2>&1 || {
 			cat "$WORK/dl.log" >&2
 			die "apt-get download linux-image-$KVER-amd64=$KPKG"
 		}
@@ -201,9 +205,10 @@ modules() {
 			tail -30 "$WORK/kbuild-$a.log" >&2
 			die "build the $a modules"
 		}
-		mkdir -p "$M.tmp"
-		cp "$B"/*.ko "$M.tmp/"
-		rm -rf "$M" && mv "$M.tmp" "$M"
+		rm -rf "$WORK/ko-$a" && mkdir -p "$WORK/ko-$a"
+		cp "$B"/*.ko "$WORK/ko-$a/"
+		rm -rf "$CACHE/modules-$KVER-$f-"* # older builds go
+		mv "$WORK/ko-$a" "$M"
 	fi
 	echo "$M"
 }
