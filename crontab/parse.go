@@ -94,10 +94,12 @@ func ParseLine(s string, system bool) (Line, error) {
 			return Line{}, errors.New("has no user field: a system crontab entry is schedule, user, command")
 		}
 	}
-	if rest == "" {
+	// White space around the command (a stray \r between the fields of a
+	// CRLF file, say) is not part of it.
+	l.Command = strings.TrimSpace(rest)
+	if l.Command == "" {
 		return Line{}, errors.New("has no command after the schedule")
 	}
-	l.Command = rest
 	return l, nil
 }
 

@@ -38,6 +38,8 @@ func TestParseLine(t *testing.T) {
 		{in: "\rMAILTO=a\r", want: Line{Kind: Variable, Name: "MAILTO", Value: "a"}},
 		{in: "\r# c", want: Line{Kind: Comment}},
 		{in: "\r", want: Line{Kind: Blank}},
+		{in: "@daily \r/x\v", want: Line{Kind: Entry, Schedule: "@daily", Command: "/x"}},
+		{in: "@daily \r", err: "has no command"},
 
 		{in: "30 6 * *", err: "has 4 time fields; an entry needs 5"},
 		{in: "30 6 * * 1-5", err: "has no command"},
