@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -62,6 +63,10 @@ jobs:
 
 	if code, out, _ := run(t, "", "jobs", "get", "fan-on", "--config", cfgPath); code != 0 || !strings.Contains(out, `"sensor": "air"`) {
 		t.Fatalf("jobs get fan-on: exit %d: %s", code, out)
+	}
+	if code, out, _ := run(t, "", "jobs", "list", "--config", cfgPath); code != 0 ||
+		!regexp.MustCompile(`(?m)^fan-on +reading\[sensor='air', above='30', hysteresis='2'\] +- +on readings$`).MatchString(out) {
+		t.Fatalf("jobs list: exit %d:\n%s", code, out)
 	}
 	// read takes one reading: a run of the sensor's job, started once the
 	// previous one is over (max_instances 1 refuses an overlap).

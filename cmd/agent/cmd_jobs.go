@@ -342,6 +342,8 @@ func jobState(j sched.Job) string {
 		return j.LastResult
 	case j.Paused:
 		return "paused"
+	case j.Trigger.Type == sched.TriggerReading:
+		return "on readings" // no fire times: docs/automations.md
 	case j.NextRunTime == nil:
 		return "ended"
 	}
@@ -400,6 +402,11 @@ func triggerSummary(t sched.TriggerSpec) string {
 		add("longitude", t.Longitude)
 	case "boot":
 		add("delay", t.Delay)
+	case "reading":
+		for _, f := range []struct{ k, v string }{{"sensor", t.Sensor}, {"value", t.Value}, {"above", t.Above}, {"below", t.Below},
+			{"hysteresis", t.Hysteresis}, {"change", t.Change}, {"edge", t.Edge}, {"level", t.Level}, {"for", t.For}, {"cooldown", t.Cooldown}} {
+			add(f.k, f.v)
+		}
 	}
 	if t.Timezone != "" {
 		add("timezone", t.Timezone)
