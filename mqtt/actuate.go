@@ -169,9 +169,7 @@ func (a *Agent) handleSet(ctx context.Context, in inbound) {
 		if r, ok := a.deps.Scheduler.Receipt(sr.id); ok {
 			a.stats.replayed.Add(1)
 			a.log.Info("repeated request id: applied before, answered from its receipt", "id", sr.id, "actuator", in.set, "applied_at", r.At)
-			rep := a.fromReceipt(r)
-			rep.Actuator = r.JobID
-			if b := a.sendReply(rep); b != nil {
+			if b := a.sendReply(a.fromReceipt(r)); b != nil {
 				a.replay.put(sr.id, b, a.clock.Elapsed())
 			}
 			return
@@ -286,5 +284,19 @@ func (a *Agent) republishStates() {
 	now := a.clock.Now()
 	for _, n := range names {
 		a.keep(outMsg{Topic: a.topics.ActuatorState(n), QoS: 1, Retain: true, TS: now, Payload: a.states[n]})
+	}
+}
+
+// staleHAJob refuses a Home Assistant job command (a plain PRESS, ON or
+// OFF) that arrived before the connection barrier: it was sent while the
+// device was offline, and is never applied late. The job's document is
+// published again, so that its switch flips back.
+func (a *Agent) staleHAJob(in inbound) {
+	a.stats.requests.Add(1)
+	a.stats.rejected.Add(1)
+	a.log.Warn("Home Assistant job command refused: sent while the device was offline, never applied late",
+		"job", in.haJob, "command", in.haWhat)
+	if j, err := a.deps.Scheduler.Get(in.haJob); err == nil {
+		a.keep(a.jobState(j.ID, &j))
 	}
 }

@@ -138,7 +138,7 @@ func TestActuatorRequestDurable(t *testing.T) {
 			last = rep
 		}
 	}
-	if last.Status != "accepted" || !last.Replayed || last.Actuator != "pump" {
+	if last.Status != "accepted" || !last.Replayed || last.Actuator != "pump" || last.JobID != "" {
 		t.Errorf("k-on after a restart: %+v, want accepted, replayed", last)
 	}
 	if _, ok := dv2.s.Receipt("k-x"); ok {

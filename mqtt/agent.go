@@ -42,7 +42,7 @@ type Stats struct {
 	Oversize        uint64 // payloads over 64 KiB, refused unread
 	RetainedIgnored uint64 // retained commands and set payloads ignored
 	Busy            uint64 // commands refused because the queue was full
-	SetErrors       uint64 // actuator set payloads that failed
+	SetErrors       uint64 // actuator commands refused (see docs/mqtt.md)
 	Spilled         uint64 // telemetry that found the queue full and waited behind it in the overflow
 }
 
@@ -804,6 +804,7 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 			return
 		}
 		in.haJob, in.haWhat = id, what
+		in.live = a.gateLive()
 	default:
 		name, ok := a.topics.actuatorFromSet(topic)
 		if !ok {
@@ -867,6 +868,8 @@ func (a *Agent) worker(ctx context.Context) {
 				a.clearUnannounced(in.topic, in.payload)
 			case in.set != "":
 				a.handleSet(ctx, in)
+			case in.haJob != "" && !in.live:
+				a.staleHAJob(in)
 			case in.haJob != "":
 				a.handleHAJob(ctx, in)
 			default:

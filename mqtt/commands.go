@@ -102,8 +102,13 @@ func compact(rep Reply) []byte {
 // version after the change, "replayed": true, and the job document when
 // the job is still at that version.
 func (a *Agent) fromReceipt(r sched.Receipt) Reply {
-	rep := Reply{ID: r.RequestID, Status: StatusAccepted, Code: sched.CodeOK, JobID: r.JobID, Version: r.Version, Replayed: true}
-	if r.Kind == string(sched.EventRemoved) || r.Kind == kindActuated {
+	rep := Reply{ID: r.RequestID, Status: StatusAccepted, Code: sched.CodeOK, Replayed: true}
+	if r.Kind == kindActuated {
+		rep.Actuator = r.JobID // Record's subject
+		return rep
+	}
+	rep.JobID, rep.Version = r.JobID, r.Version
+	if r.Kind == string(sched.EventRemoved) {
 		return rep
 	}
 	if j, err := a.deps.Scheduler.Get(r.JobID); err == nil && j.Version == r.Version {

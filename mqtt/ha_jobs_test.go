@@ -177,3 +177,36 @@ func TestJobSelectionYAML(t *testing.T) {
 		}
 	}
 }
+
+// TestHomeAssistantJobCommandWhileOffline: Home Assistant's plain job
+// commands follow the actuators' rule: one that waited in the session
+// while the device was away is never applied late.
+func TestHomeAssistantJobCommandWhileOffline(t *testing.T) {
+	url := mqtttest.Shared(t)
+	prefix := mqtttest.Prefix(t, url)
+	disc := "ha-" + strings.TrimPrefix(prefix, "edgecron-test-")
+	t.Cleanup(func() { mqtttest.ClearRetained(t, url, disc+"/#") })
+	dev := uid(prefix, "dev1")
+	r := newRequester(t, url, prefix)
+	opt := withConfig(func(c *mqtt.Config) { c.HomeAssistant = true; c.DiscoveryPrefix = disc })
+	dv := newDevice(t, url, prefix, dev).start(opt)
+	r.waitOnline(dev)
+	if rep := r.do(dev, `{"id":"add-water","op":"add","job":`+jobDoc("water", 3600)+`}`); rep.Status != "accepted" {
+		t.Fatalf("add: %+v", rep)
+	}
+	_, seen := r.waitFor(0, "online", func(m paho.Message) bool { return string(m.Payload()) == "online" })
+	dv.stop()
+	r.waitFor(seen, "offline", func(m paho.Message) bool { return string(m.Payload()) == "offline" })
+	r.publish(dv.root()+"/ha/jobs/water/enabled", false, "OFF")
+	r.publish(dv.root()+"/ha/jobs/water/run", false, "PRESS")
+	dv.start(opt)
+	if rep := r.do(dev, `{"id":"sync","op":"get","job_id":"water"}`); rep.Status != "accepted" || decodeJob(t, rep.Job)["paused"] != false {
+		t.Fatalf("water after the stale switch-off: %+v", rep)
+	}
+	if n := dv.runs.Load(); n != 0 {
+		t.Errorf("the stale button press ran the job %d times", n)
+	}
+	if st := dv.agent.Stats(); st.Rejected < 2 {
+		t.Errorf("rejected = %d, want the two stale commands counted", st.Rejected)
+	}
+}
