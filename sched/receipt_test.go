@@ -22,7 +22,9 @@ func TestReceiptPerOp(t *testing.T) {
 	store := schedtest.NewMemStore()
 	clock := schedtest.NewFakeClock(t0)
 	h := newHarnessOn(t, clock, store, sched.Options{}, sched.HandlerOptions{}).start()
-	h.add(intervalDoc("a", 60, ""), sched.AddOptions{OpOptions: req("r-add")})
+	// The grid starts 30s on: the resume below, at t0, must not find a
+	// run due now beside the one r-run asks for.
+	h.add(`{"id":"a","trigger":{"type":"interval","seconds":60,"start_date":"2026-11-21T09:00:30Z"},"action":{"type":"test"}}`, sched.AddOptions{OpOptions: req("r-add")})
 	commits := store.Commits()
 	steps := []struct {
 		id      string
@@ -52,8 +54,18 @@ func TestReceiptPerOp(t *testing.T) {
 	if got := store.Commits() - commits; got != len(steps) {
 		t.Errorf("%d commits for %d requests: the receipt must share the change's commit", got, len(steps))
 	}
-	// Again, under the same ids: refused, nothing changes.
-	h.drain()
+	// Again, under the same ids: refused, nothing changes. The run's end
+	// (executed) and the removal, in either order, come first, so that the
+	// add below sees its own event.
+	for executed, removed := false, false; !executed || !removed; {
+		select {
+		case ev := <-h.events:
+			executed = executed || ev.Kind == sched.EventExecuted
+			removed = removed || ev.Kind == sched.EventRemoved
+		case <-time.After(guard):
+			t.Fatal("the run asked by r-run did not end, or the removal was not announced")
+		}
+	}
 	h.add(intervalDoc("a", 60, ""), sched.AddOptions{})
 	commits = store.Commits()
 	_, err := h.s.Add(ctx, patch(t, intervalDoc("b", 60, "")), sched.AddOptions{OpOptions: req("r-add")})
