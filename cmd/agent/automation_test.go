@@ -36,9 +36,11 @@ jobs:
   - id: fan-on
     trigger: {type: reading, sensor: air, above: 30, hysteresis: 2}
     action: {type: exec, command: mark, args: ["on"]}
+    max_instances: 5   # the shell of the last fire may still be exiting
   - id: fan-off
     trigger: {type: reading, sensor: air, below: 28}
     action: {type: exec, command: mark, args: ["off"]}
+    max_instances: 5
   - id: never-at-night
     trigger: {type: reading, sensor: air, above: 32}
     conditions: [{time: "00:00-00:01"}, {output: nope, state: "on"}]
