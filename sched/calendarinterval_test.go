@@ -1,6 +1,7 @@
 package sched_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -205,5 +206,27 @@ func TestCalendarIntervalErrors(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.doc, err, tc.want)
 		}
+	}
+}
+
+// A calendarinterval added without start_date gets the day it was added
+// (in its zone), and its first run is the first at or after the add; the
+// config file's job, written without one, stays the same job.
+func TestCalendarIntervalAddedWithoutStart(t *testing.T) {
+	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start() // t0: 2026-11-21 09:00 UTC
+	doc := `{"id":"c","trigger":{"type":"calendarinterval","days":2,"hour":10,"timezone":"Europe/Berlin"},"action":{"type":"test"}}`
+	j := h.add(doc, sched.AddOptions{OpOptions: sched.OpOptions{Source: sched.SourceConfig}})
+	if j.Trigger.StartDate != "2026-11-21" {
+		t.Errorf("start_date %q, want the day of the add", j.Trigger.StartDate)
+	}
+	if want := "2026-11-21T10:00:00+01:00"; j.NextRunTime == nil || j.NextRunTime.Format(time.RFC3339) != want {
+		t.Errorf("next run %v, want %s", j.NextRunTime, want)
+	}
+	h.clock.Advance(50 * time.Hour)
+	if skipped, err := h.s.SyncConfig(context.Background(), []sched.Patch{patch(t, doc)}); err != nil || len(skipped) != 0 {
+		t.Fatal(skipped, err)
+	}
+	if got, _ := h.s.Get("c"); got.Trigger.StartDate != "2026-11-21" || got.Version != j.Version {
+		t.Errorf("after the sync: start_date %q version %d, want the same job", got.Trigger.StartDate, got.Version)
 	}
 }
