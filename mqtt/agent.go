@@ -98,6 +98,7 @@ type Agent struct {
 	settled   sync.Cond // on mu: signalled when inflight drops to 0
 	gen       uint64    // connections lost so far
 	held      [][]byte  // replies waiting for the connection to be set up
+	heldBytes int       // their size, within maxHeldBytes
 	started   time.Time
 	stats     counters
 
@@ -622,7 +623,7 @@ func (a *Agent) setup(gen uint64, barrier string) {
 	}
 	a.connected = true
 	held := a.held
-	a.held = nil
+	a.held, a.heldBytes = nil, 0
 	a.mu.Unlock()
 	if a.deps.OnConnection != nil {
 		a.deps.OnConnection(true)

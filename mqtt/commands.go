@@ -231,6 +231,11 @@ func (a *Agent) sendReply(rep Reply) []byte {
 	return b
 }
 
+// maxHeldBytes bounds the replies held while a connection is set up: the
+// session's backlog is handled meanwhile (1,000 queued requests and more
+// after a long absence), and each reply waits here.
+const maxHeldBytes = 1 << 20
+
 // publishReply sends a reply at QoS 1. A reply is not queued in the outbox:
 // a requester that got none retries with the same id and gets it from the
 // replay cache.
@@ -241,8 +246,9 @@ func (a *Agent) sendReply(rep Reply) []byte {
 func (a *Agent) publishReply(b []byte) {
 	a.mu.Lock()
 	if !a.connected {
-		if len(a.held) < cmdQueue {
+		if a.heldBytes+len(b) <= maxHeldBytes {
 			a.held = append(a.held, b)
+			a.heldBytes += len(b)
 		} else {
 			a.log.Warn("reply dropped while reconnecting; the requester may retry with the same id")
 		}
