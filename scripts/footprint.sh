@@ -16,7 +16,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 broker=${1:-tcp://127.0.0.1:1883}
 work=$(mktemp -d)
 cleanup() {
-	kill ${pid:-} ${peer:-} 2>/dev/null || true
+	for p in "${pid:-}" "${peer:-}"; do
+		if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; fi
+	done
 	# The agent published its jobs retained: take them off the broker again.
 	if [ "$broker" != none ] && command -v mosquitto_sub >/dev/null; then
 		hostport=${broker#*://}
