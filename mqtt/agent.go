@@ -234,6 +234,9 @@ func (a *Agent) clientOptions(broker string) (*paho.ClientOptions, error) {
 	o := paho.NewClientOptions()
 	o.AddBroker(broker)
 	o.SetClientID(ClientID(a.deps.DeviceID))
+	// MQTT 3.1.1 only: paho would retry a refused CONNECT as MQTT 3.1,
+	// doubling each failed attempt (NATS logs it as "older protocol").
+	o.SetProtocolVersion(4)
 	o.SetCleanSession(false)
 	o.SetKeepAlive(a.cfg.KeepAlive.D())
 	o.SetPingTimeout(10 * time.Second)

@@ -23,7 +23,7 @@ func dial(ctx context.Context, cfg Config) (paho.Client, error) {
 	for _, b := range cfg.URLs() {
 		o := paho.NewClientOptions().AddBroker(b).SetClientID(NewRequestID()).
 			SetCleanSession(true).SetConnectTimeout(connectTimeout).SetAutoReconnect(false).
-			SetOrderMatters(true)
+			SetOrderMatters(true).SetProtocolVersion(4)
 		if cfg.Username != "" {
 			o.SetUsername(cfg.Username)
 		}

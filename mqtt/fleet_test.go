@@ -53,8 +53,8 @@ func TestRosterMembership(t *testing.T) {
 // With several brokers the agent connects to one that answers, fails over
 // when it goes away, and says in <root>/info which one it is on.
 func TestBrokerFailover(t *testing.T) {
-	b1 := mqtttest.Start(t, mqtttest.Options{})
-	b2 := mqtttest.Start(t, mqtttest.Options{})
+	b1 := mqtttest.Start(t, mqtttest.Options{InProcess: true})
+	b2 := mqtttest.Start(t, mqtttest.Options{InProcess: true})
 	b1.Stop()
 	prefix := mqtttest.Prefix(t, b1.URL) // b1 is up again at the end
 	id := uid(prefix, "pi")
