@@ -139,6 +139,13 @@ func TestMessagesPerReading(t *testing.T) {
 					if strings.HasPrefix(topic, "jobs/marker-") || topic == "status" || topic == "info" {
 						continue
 					}
+					// A document of the job from before its first run is
+					// no reading's doing: the agent republishes every job
+					// document once connected, and that can come after
+					// the first marker.
+					if topic == "jobs/read-air" && !strings.Contains(string(m.Payload()), `"last_run_time":"`) {
+						continue
+					}
 					got = append(got, topic)
 				}
 				return got
