@@ -48,11 +48,14 @@ func (c *Client) call(ctx context.Context, req request) (reply, error) {
 		return reply{}, fmt.Errorf("control socket %s: %w", c.path, err)
 	}
 	defer conn.Close()
-	deadline := time.Now().Add(ioTimeout)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
+	within := func(d time.Duration) time.Time {
+		t := time.Now().Add(d)
+		if dl, ok := ctx.Deadline(); ok && dl.Before(t) {
+			t = dl
+		}
+		return t
 	}
-	conn.SetDeadline(deadline)
+	conn.SetWriteDeadline(within(ioTimeout))
 	b, err := json.Marshal(req)
 	if err != nil {
 		return reply{}, err
@@ -60,8 +63,15 @@ func (c *Client) call(ctx context.Context, req request) (reply, error) {
 	if _, err := conn.Write(append(b, '\n')); err != nil {
 		return reply{}, fmt.Errorf("control socket: send: %w", err)
 	}
+	// The request is sent: wait for the operation, not just for a line.
+	wait := within(opTimeout)
+	conn.SetReadDeadline(wait)
 	line, err := readLine(bufio.NewReader(conn))
 	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return reply{}, fmt.Errorf("control socket: no reply by %s: the agent may still apply the %s request (check with jobs list)", wait.Format(time.TimeOnly), req.Op)
+		}
 		return reply{}, fmt.Errorf("control socket: reply: %w", err)
 	}
 	var rep reply

@@ -72,5 +72,16 @@ type reply struct {
 	Result json.RawMessage `json:"result,omitempty"`
 }
 
-// ioTimeout bounds how long one side waits for the other's line.
-const ioTimeout = 30 * time.Second
+// ioTimeout bounds the sending and receiving of one line: the request's
+// arrival at the server and the reply's delivery to the client. It does
+// not bound the operation between them (see opTimeout): an import that
+// waits its turn on a busy scheduler longer than this used to lose its
+// reply although it had been committed.
+//
+// opTimeout bounds how long a client waits for the reply once its request
+// is sent; past it the client says the agent may still apply the request.
+// Variables only so that tests can shorten them.
+var (
+	ioTimeout = 30 * time.Second
+	opTimeout = 5 * time.Minute
+)

@@ -260,3 +260,49 @@ func TestAgentOps(t *testing.T) {
 		t.Error("reload served without an agent")
 	}
 }
+
+// slowImport is a scheduler whose imports take longer than one line's I/O
+// timeout, as an import waiting its turn on a busy scheduler can.
+type slowImport struct {
+	*sched.Scheduler
+	took time.Duration
+}
+
+func (s slowImport) Import(ctx context.Context, ps []sched.Patch, o sched.OpOptions) ([]sched.Job, error) {
+	<-time.After(s.took)
+	return s.Scheduler.Import(ctx, ps, o)
+}
+
+// TestSlowImportGetsItsReply: an import that outlasts the I/O timeout is
+// answered once committed (it used to be committed and then answered by a
+// closed connection: "reply: EOF", exit 1).
+func TestSlowImportGetsItsReply(t *testing.T) {
+	io0, op0 := ioTimeout, opTimeout
+	t.Cleanup(func() { ioTimeout, opTimeout = io0, op0 }) // after the servers' Close
+	ioTimeout = 50 * time.Millisecond
+	_, s, _ := newServer(t)
+	path := filepath.Join(t.TempDir(), "slow.sock")
+	srv, err := Listen(path, slowImport{s, 4 * ioTimeout}, nil, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	c, err := Dial(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := c.ImportRaw(context.Background(), []byte(`[{"id":"slow","trigger":{"type":"interval","hours":1},"action":{"type":"noop"}}]`))
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("slow import = %v, %v; want its one job", jobs, err)
+	}
+	if _, err := s.Get("slow"); err != nil {
+		t.Errorf("not committed: %v", err)
+	}
+
+	// A client gives up after opTimeout and says the request may still apply.
+	opTimeout = ioTimeout
+	_, err = c.ImportRaw(context.Background(), []byte(`[{"id":"late","trigger":{"type":"interval","hours":1},"action":{"type":"noop"}}]`))
+	if err == nil || !strings.Contains(err.Error(), "may still apply") {
+		t.Errorf("gave-up import: %v, want it to say the agent may still apply it", err)
+	}
+}

@@ -87,7 +87,7 @@ func (s *Server) serve() {
 }
 
 func (s *Server) handle(c net.Conn) {
-	c.SetDeadline(time.Now().Add(ioTimeout))
+	c.SetReadDeadline(time.Now().Add(ioTimeout))
 	r := bufio.NewReader(c)
 	line, err := readLine(r)
 	if errors.Is(err, io.EOF) {
@@ -103,6 +103,8 @@ func (s *Server) handle(c net.Conn) {
 	if err != nil {
 		b, _ = json.Marshal(rejected(fmt.Errorf("encode reply: %w", err)))
 	}
+	// The operation took what it took; the reply gets its own time.
+	c.SetWriteDeadline(time.Now().Add(ioTimeout))
 	if _, err := c.Write(append(b, '\n')); err != nil {
 		s.log.Warn("control socket reply", "err", err)
 	}
