@@ -126,6 +126,8 @@ type Agent struct {
 	runOnce   sync.Once
 	stopped   chan struct{}
 	lastInfo  string
+	groupsMu  sync.Mutex
+	groups    []string                  // the groups it is in: Deps.Groups, then SetGroups
 	lastError atomic.Pointer[LastError] // for <root>/info
 
 	// docResults is the last_result of each job's document as last
@@ -202,6 +204,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 		states:   map[string][]byte{},
 	}
 	a.settled.L = &a.mu
+	a.groups = append([]string(nil), deps.Groups...)
 	if a.bootID == "" {
 		a.bootID = readBootID()
 	}
@@ -583,7 +586,7 @@ func (a *Agent) setup(gen uint64, barrier string) {
 	// the retained job documents at each connection, so that those of
 	// jobs removed while the agent was away are cleared.
 	filters := map[string]byte{a.topics.Job("+"): 1, a.topics.ActuatorSet("+"): 1}
-	for _, g := range a.deps.Groups {
+	for _, g := range a.Groups() {
 		filters[a.topics.GroupCmd(g)] = 1
 	}
 	// The device's retained member documents come back: those of groups
@@ -768,7 +771,7 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 		}
 		return
 	case strings.HasPrefix(topic, a.topics.Prefix+"/groups/"):
-		for _, g := range a.deps.Groups {
+		for _, g := range a.Groups() {
 			if topic == a.topics.GroupCmd(g) {
 				in.group = g
 			}

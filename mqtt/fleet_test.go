@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -228,5 +229,47 @@ func TestFleet(t *testing.T) {
 	}
 	if _, err := mqtt.Fleet(ctx, cfg, "a/b"); err == nil {
 		t.Error("Fleet with a group that is no topic level: no error")
+	}
+}
+
+// A reload's new groups apply at once: the member document of a group
+// left is cleared and its commands no longer reach the device; a group
+// joined lists it and its commands do.
+func TestSetGroups(t *testing.T) {
+	url := mqtttest.Shared(t)
+	prefix := mqtttest.Prefix(t, url)
+	id := uid(prefix, "pi")
+	r := newRequester(t, url, prefix)
+	members := watch(t, url, prefix+"/groups/+/members/+")
+	dv := newDevice(t, url, prefix, id).start(withGroups("a", "b"))
+	r.waitOnline(id)
+	member := func(g string) string { return prefix + "/groups/" + g + "/members/" + id }
+	members.waitFor(0, "member of a", func(m paho.Message) bool { return m.Topic() == member("a") && len(m.Payload()) > 0 })
+
+	if err := dv.agent.SetGroups([]string{"b", "c"}); err != nil {
+		t.Fatal(err)
+	}
+	members.waitFor(0, "a cleared", func(m paho.Message) bool { return m.Topic() == member("a") && len(m.Payload()) == 0 })
+	members.waitFor(0, "member of c", func(m paho.Message) bool { return m.Topic() == member("c") && len(m.Payload()) > 0 })
+	// The subscription to c is not waited for by SetGroups: wait for the
+	// info that lists c, published after it.
+	infos := watch(t, url, prefix+"/+/info")
+	infos.waitFor(0, "info listing b and c", func(m paho.Message) bool {
+		var info mqtt.Info
+		return json.Unmarshal(m.Payload(), &info) == nil && strings.Join(info.Groups, ",") == "b,c"
+	})
+	r.publish(prefix+"/groups/a/jobs/cmd", false, `{"id":"to-a","op":"list"}`)
+	r.publish(prefix+"/groups/c/jobs/cmd", false, `{"id":"to-c","op":"list"}`)
+	if rep := r.reply(id, "to-c"); rep.Status != mqtt.StatusAccepted {
+		t.Fatalf("group c: %+v", rep)
+	}
+	if n := r.replies(id, "to-a"); n != 0 {
+		t.Fatalf("a command of a group left was answered %d times", n)
+	}
+	if got := dv.agent.Groups(); strings.Join(got, ",") != "b,c" {
+		t.Fatalf("Groups() = %q", got)
+	}
+	if err := dv.agent.SetGroups([]string{"x/y"}); err == nil {
+		t.Fatal("SetGroups with a group that is no topic level: no error")
 	}
 }

@@ -2,6 +2,7 @@ package mqtt
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -44,9 +45,16 @@ func (a *Agent) memberDoc() []byte {
 	return b
 }
 
-// inGroup reports whether the device's config lists group.
+// Groups returns the groups the device is in.
+func (a *Agent) Groups() []string {
+	a.groupsMu.Lock()
+	defer a.groupsMu.Unlock()
+	return append([]string(nil), a.groups...)
+}
+
+// inGroup reports whether the device is in group.
 func (a *Agent) inGroup(group string) bool {
-	for _, g := range a.deps.Groups {
+	for _, g := range a.Groups() {
 		if g == group {
 			return true
 		}
@@ -54,21 +62,79 @@ func (a *Agent) inGroup(group string) bool {
 	return false
 }
 
+// SetGroups makes groups the device's groups (a config reload): it takes
+// the commands of the new ones and announces itself in them, stops taking
+// those of the groups it left and clears its member documents there. While
+// disconnected, the next connection does it: it subscribes to the groups
+// it is in, and the broker sends back the member documents of the groups
+// it left.
+func (a *Agent) SetGroups(groups []string) error {
+	for _, g := range groups {
+		if err := validLevel(g); err != nil {
+			return fmt.Errorf("groups: %w", err)
+		}
+	}
+	a.groupsMu.Lock()
+	old := a.groups
+	a.groups = append([]string(nil), groups...)
+	a.groupsMu.Unlock()
+	in := func(list []string, g string) bool {
+		for _, x := range list {
+			if x == g {
+				return true
+			}
+		}
+		return false
+	}
+	var joined []string
+	for _, g := range groups {
+		if !in(old, g) {
+			joined = append(joined, g)
+		}
+	}
+	for _, g := range old {
+		if !in(groups, g) {
+			a.leaveGroup(g)
+		}
+	}
+	if len(joined) == 0 || !a.Connected() {
+		a.flushSoon() // <root>/info lists the groups
+		return nil
+	}
+	c := a.cur()
+	filters := map[string]byte{}
+	for _, g := range joined {
+		filters[a.topics.GroupCmd(g)] = 1
+	}
+	c.SubscribeMultiple(filters, nil) // not waited for: a lost connection subscribes again at the next
+	doc := a.memberDoc()
+	for _, g := range joined {
+		c.Publish(a.topics.Member(g, a.deps.DeviceID), 1, true, doc)
+	}
+	a.log.Info("groups changed", "groups", groups, "joined", joined)
+	a.flushSoon()
+	return nil
+}
+
 // publishMembership announces the device in each of its groups (at every
 // connection: a broker restarted without persistence has lost them).
 func (a *Agent) publishMembership() {
 	doc := a.memberDoc()
-	for _, g := range a.deps.Groups {
+	for _, g := range a.Groups() {
 		a.cur().Publish(a.topics.Member(g, a.deps.DeviceID), 1, true, doc)
 	}
 }
 
 // leaveGroup clears the member document of a group the device is no
-// longer in. It goes through the outbox: a clear must not be lost.
+// longer in (through the outbox: a clear must not be lost) and ends the
+// subscription to its commands, which the persistent session would keep.
 func (a *Agent) leaveGroup(group string) {
 	if a.inGroup(group) {
 		return
 	}
 	a.log.Info("left group: clearing its member document", "group", group)
 	a.keep(outMsg{Topic: a.topics.Member(group, a.deps.DeviceID), QoS: 1, Retain: true, TS: a.clock.Now(), Payload: []byte{}})
+	if a.Connected() {
+		a.cur().Unsubscribe(a.topics.GroupCmd(group))
+	}
 }

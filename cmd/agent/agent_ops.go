@@ -57,7 +57,6 @@ func restartNeeded(old, c *Config) []string {
 		same bool
 	}{
 		{"device_id", old.DeviceID == c.DeviceID},
-		{"groups", reflect.DeepEqual(old.Groups, c.Groups)},
 		{"timezone", old.location.String() == c.location.String()},
 		{"location", reflect.DeepEqual(old.site(), c.site())},
 		{"mqtt", reflect.DeepEqual(old.MQTT, c.MQTT)},

@@ -273,6 +273,7 @@ func (a *agent) reload(ctx context.Context) (notes []string, err error) {
 	if ids := a.sched.Revalidate(); len(ids) > 0 {
 		a.log.Warn("reload: jobs whose validity changed", "jobs", ids)
 	}
+	a.ext.setGroups(a, c.Groups)
 	a.log.Info("reloaded", "config", c.path, "jobs", len(c.jobs), "sensors", len(c.Sensors))
 	if keys := restartNeeded(old, c); len(keys) > 0 {
 		a.log.Warn("reload: changed keys wait for a restart: restart the agent to apply them", "keys", keys)

@@ -224,6 +224,17 @@ func (e *extensions) reloaded(path string, problems []string) {
 	}
 }
 
+// setGroups applies a reload's groups: the device takes the commands of
+// its new groups and leaves the roster of those it left.
+func (e *extensions) setGroups(a *agent, groups []string) {
+	if e.mq == nil {
+		return
+	}
+	if err := e.mq.SetGroups(groups); err != nil { // the config checked them: not expected
+		a.log.Error("reload: groups not applied", "err", err)
+	}
+}
+
 // rediscover brings Home Assistant discovery up to date with the sensors
 // and actuators as they are now (the MQTT agent announces what changed
 // and clears what is gone; nothing when nothing changed).

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/mqtt/mqtttest"
 )
@@ -100,5 +102,31 @@ actuators:
 	}
 	if code, _, _ := run(t, "", "fleet", "status", "--config", cfgPath, "--group", "a/b"); code == 0 {
 		t.Error("fleet status with a bad group: exit 0")
+	}
+
+	// A reload moves the device from north to south: no restart needed.
+	north := mqtttest.Client(t, url, nil)
+	cleared := make(chan struct{}, 1)
+	mqtttest.Wait(t, north.Subscribe(prefix+"/groups/north/members/"+id, 1, func(_ paho.Client, m paho.Message) {
+		if len(m.Payload()) == 0 {
+			select {
+			case cleared <- struct{}{}:
+			default:
+			}
+		}
+	}))
+	yaml, _ := os.ReadFile(cfgPath)
+	os.WriteFile(cfgPath, []byte(strings.Replace(string(yaml), "groups: [north]", "groups: [south]", 1)), 0o644)
+	if code, out, errs := run(t, "", "reload", "--config", cfgPath); code != 0 || strings.Contains(out+errs, "groups") {
+		t.Fatalf("reload: exit %d\n%s%s", code, out, errs)
+	}
+	retainedIs(t, url, prefix+"/groups/south/members/"+id, id)
+	select {
+	case <-cleared:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the member document of north was not cleared")
+	}
+	if code, out, errs := ctl("--group", "south", "jobs", "list"); code != 0 || !strings.HasPrefix(out, id+"  accepted") {
+		t.Fatalf("ctl --group south after the reload: exit %d\n%s%s", code, out, errs)
 	}
 }
