@@ -66,8 +66,12 @@ jobs:
 	ctl := func(args ...string) (int, string, string) {
 		return run(t, "", append([]string{"ctl", "--config", cfgPath, "--timeout", "20s"}, args...)...)
 	}
-	// The agent may still be connecting: the request waits in the
-	// persistent session or is retried by the timeout; one add suffices.
+	// The agent must be subscribed before ctl publishes: its persistent
+	// session on the shared broker may hold another test run's
+	// subscriptions (another prefix), and a request sent before it
+	// subscribes to this prefix is lost (ctl then times out; seen under
+	// load). It says online once subscribed.
+	retainedIs(t, url, prefix+"/ctl-e2e/status", "online")
 	code, out, errs := ctl("jobs", "add", "-f", job)
 	if code != 0 || !strings.Contains(errs, "accepted (ok)") || !strings.Contains(out, `"source": "mqtt"`) {
 		t.Fatalf("add: exit %d\n%s%s\nagent log:\n%s", code, out, errs, stderr.String())
