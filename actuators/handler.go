@@ -92,6 +92,17 @@ func (h *Handler) params(a sched.Action) (string, Command, error) {
 	return p.Actuator, c, nil
 }
 
+// report puts an output's state in a run's result: ON or OFF, and for an
+// output that takes set, its value.
+func report(res sched.Result, s State) {
+	res["state"] = string(State{On: s.On}.Payload())
+	if s.PWM {
+		res["value"] = s.Value
+	} else {
+		delete(res, "value")
+	}
+}
+
 // Validate checks that the actuator exists and can take the command
 // (a pulse beyond max_on is refused here, code unsafe).
 func (h *Handler) Validate(a sched.Action) error {
@@ -111,10 +122,8 @@ func (h *Handler) Run(ctx context.Context, r sched.Run) (sched.Result, error) {
 	if err != nil {
 		return nil, actionError(err)
 	}
-	res := sched.Result{"actuator": name, "state": string(State{On: st.On}.Payload())}
-	if st.PWM {
-		res["value"] = st.Value
-	}
+	res := sched.Result{"actuator": name}
+	report(res, st)
 	if p == nil {
 		return res, nil
 	}
@@ -122,16 +131,17 @@ func (h *Handler) Run(ctx context.Context, r sched.Run) (sched.Result, error) {
 	case <-p.done:
 	case <-ctx.Done():
 		if h.set.cutPulse(name, p) {
-			res["state"] = "OFF"
+			report(res, State{PWM: st.PWM})
 			res["cut_short"] = true
 			return res, fmt.Errorf("pulse of %s on %s cut short: %w", cmd.Duration, name, context.Cause(ctx))
 		}
 		<-p.done // something else ended it just before: report that
 	}
-	res["state"] = "OFF"
+	end := State{PWM: st.PWM}
 	if s, ok := h.set.State(name); ok {
-		res["state"] = string(State{On: s.On}.Payload())
+		end = s
 	}
+	report(res, end) // the state after the pulse: the value too, not the one at its start
 	if p.endedBy != "" {
 		// Another command (or max_on, a broker loss, the stop) ended it
 		// early: the job did not do what it asked.

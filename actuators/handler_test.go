@@ -82,8 +82,24 @@ func TestHandlerRun(t *testing.T) {
 	go func() {
 		defer close(done)
 		res, err := run(context.Background(), `{"type":"actuate","actuator":"pump","command":"pulse","duration":"30s"}`)
-		if err != nil || res["state"] != "OFF" {
+		if _, ok := res["value"]; err != nil || res["state"] != "OFF" || ok {
 			t.Errorf("pulse: %v %v", res, err)
+		}
+	}()
+	r.next(t)             // on
+	r.clock.BlockUntil(1) // the pulse's timer is armed
+	r.clock.Advance(30 * time.Second)
+	<-done
+	r.next(t) // off
+
+	// The result of a pulse on an output that takes set is its state after
+	// the pulse: off, value 0 (not the value 1 it had while on).
+	done = make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err := run(context.Background(), `{"type":"actuate","actuator":"fan","command":"pulse","duration":"30s"}`)
+		if err != nil || res["state"] != "OFF" || res["value"] != 0.0 {
+			t.Errorf("pulse of a dimmable output: %v %v", res, err)
 		}
 	}()
 	r.next(t)             // on
