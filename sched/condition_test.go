@@ -134,3 +134,38 @@ func TestConditionRefused(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCondition: no input panics; a condition that decodes encodes to a
+// document that decodes to the same condition, and compiles the same way.
+func FuzzCondition(f *testing.F) {
+	for _, s := range []string{
+		`{"sensor":"soil","value":"moisture","below":40,"max_age":"10m"}`, `{"sensor":"air","above":-1e1,"below":2E2}`,
+		`{"output":"pump","state":"off"}`, `{"time":"22:00-06:00","days":"mon-fri"}`, `{"days":"sat,sun"}`,
+		`{"clock":"trusted"}`, `{"time":"24:00-01:00"}`, `{}`, `{"sensor":null}`, `{"above":1,"above":2}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var c Condition
+		if err := json.Unmarshal(data, &c); err != nil {
+			return
+		}
+		_, cerr := compileConditions([]Condition{c})
+		if cerr != nil {
+			if e, ok := cerr.(*Error); !ok || e.Code != CodeBadRequest {
+				t.Fatalf("%s: error %v is not a bad_request *Error", data, cerr)
+			}
+		}
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatalf("%+v does not encode: %v", c, err)
+		}
+		var back Condition
+		if err := json.Unmarshal(b, &back); err != nil || back != c {
+			t.Fatalf("%s: round trip via %s gave %+v, %v", data, b, back, err)
+		}
+		if _, err := compileConditions([]Condition{back}); (err == nil) != (cerr == nil) {
+			t.Fatalf("%s: compiles %v, its round trip %v", data, cerr, err)
+		}
+	})
+}

@@ -81,3 +81,41 @@ func ExampleCheckID() {
 	// cmd id: "cmd" is reserved (it is an MQTT topic level beside the job documents)
 	// a/b id: "a/b" must be 1 to 64 of A-Z a-z 0-9 _ . -
 }
+
+// A job fired by readings (docs/automations.md): the fan goes on when the
+// air passes 30 °C, once, until a reading at or below 28 °C re-arms it.
+func ExampleScheduler_Observe() {
+	clock := schedtest.NewFakeClock(time.Date(2026, 7, 1, 14, 0, 0, 0, time.UTC))
+	s := sched.New(schedtest.NewMemStore(), sched.Options{Clock: clock, Location: time.UTC})
+	ran := make(chan sched.Run, 10)
+	_ = s.Handle("actuate", sched.HandlerFunc{RunFunc: func(ctx context.Context, r sched.Run) (sched.Result, error) {
+		ran <- r
+		return nil, nil
+	}}, sched.HandlerOptions{})
+	ctx := context.Background()
+	if err := s.Start(ctx); err != nil {
+		panic(err)
+	}
+	defer s.Shutdown(ctx, true)
+	p, err := sched.DecodeJob([]byte(`{"id":"fan-on","trigger":{"type":"reading","sensor":"air","above":30,"hysteresis":2},
+		"action":{"type":"actuate","actuator":"fan","command":"on"},"max_instances":2}`), sched.ModeAdd)
+	if err != nil {
+		panic(err)
+	}
+	if _, err := s.Add(ctx, p, sched.AddOptions{}); err != nil {
+		panic(err)
+	}
+	observe := func(vs ...float64) {
+		for _, v := range vs {
+			clock.Advance(time.Minute)
+			s.Observe("air", clock.Now(), []sched.Sample{{Name: "temperature", Value: v}})
+		}
+	}
+	observe(29, 31, 32, 29) // fires at 31, once
+	fmt.Println("ran for the reading of", (<-ran).ScheduledTime.Format("15:04"))
+	observe(28, 30.5) // 28 re-arms it
+	fmt.Println("ran for the reading of", (<-ran).ScheduledTime.Format("15:04"))
+	// Output:
+	// ran for the reading of 14:02
+	// ran for the reading of 14:06
+}
