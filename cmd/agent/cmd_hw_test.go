@@ -85,6 +85,18 @@ actuators:
 	if code != exitOK || !strings.Contains(out, "note: not applied until a restart (systemctl restart edgecron): scheduler.workers") {
 		t.Errorf("reload with a restart-only change: exit %d:\n%s%s", code, out, errs)
 	}
+	// The note compares the file with what the agent runs on, not with
+	// the last file reloaded: the same file again still waits for the
+	// restart, and the file put back as it was needs none.
+	code, out, errs = run(t, "", "reload", "--config", cfgPath)
+	if code != exitOK || !strings.Contains(out, "note: not applied until a restart (systemctl restart edgecron): scheduler.workers") {
+		t.Errorf("the same restart-only change reloaded again: exit %d:\n%s%s", code, out, errs)
+	}
+	write("jobs:\n  - {id: j, trigger: {type: interval, hours: 1}, action: {type: read, sensor: air}}\n")
+	code, out, errs = run(t, "", "reload", "--config", cfgPath)
+	if code != exitOK || strings.Contains(out, "note:") {
+		t.Errorf("the running config put back: exit %d:\n%s%s", code, out, errs)
+	}
 
 	// Rejected: every problem, exit 2, the agent runs on.
 	write("jobs:\n  - {id: j, trigger: {type: interval, hours: 1}, action: {type: read, sensor: soil}}\nlog: {level: loud}\n")

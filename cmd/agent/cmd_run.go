@@ -58,16 +58,20 @@ func newLogger(lc LogConfig, w io.Writer) *slog.Logger {
 
 // agent is one run of the agent: everything `agent run` wires together.
 type agent struct {
-	cfg    *Config
-	flags  configFlags
-	log    *slog.Logger
-	notify *sdnotify.Notifier
-	store  *store.Store
-	sched  *sched.Scheduler
-	hs     *handlers
-	ctl    *control.Server
-	clock  *clockstate.Watcher
-	ext    extensions
+	cfg *Config
+	// started is the config the agent was started with: the keys a reload
+	// does not apply (restartNeeded) are compared with it, not with the
+	// last file reloaded.
+	started *Config
+	flags   configFlags
+	log     *slog.Logger
+	notify  *sdnotify.Notifier
+	store   *store.Store
+	sched   *sched.Scheduler
+	hs      *handlers
+	ctl     *control.Server
+	clock   *clockstate.Watcher
+	ext     extensions
 	// reloads carries the control socket's reload requests to the main
 	// loop, which runs them as it runs SIGHUP's, one at a time.
 	reloads chan reloadRequest
@@ -78,6 +82,7 @@ type agent struct {
 
 func (a *agent) run(ctx context.Context) (err error) {
 	c, log := a.cfg, a.log
+	a.started = c
 	if a.notify, err = sdnotify.FromEnv(); err != nil {
 		log.Warn("systemd notify socket unusable", "err", err)
 	}
@@ -275,7 +280,7 @@ func (a *agent) reload(ctx context.Context) (notes []string, err error) {
 	}
 	a.ext.setGroups(a, c.Groups)
 	a.log.Info("reloaded", "config", c.path, "jobs", len(c.jobs), "sensors", len(c.Sensors))
-	if keys := restartNeeded(old, c); len(keys) > 0 {
+	if keys := restartNeeded(a.started, c); len(keys) > 0 {
 		a.log.Warn("reload: changed keys wait for a restart: restart the agent to apply them", "keys", keys)
 		notes = append(notes, fmt.Sprintf("not applied until a restart (systemctl restart edgecron): %s", strings.Join(keys, ", ")))
 	}
