@@ -13,7 +13,7 @@ import (
 )
 
 // Example builds a Pi's sensors and actuators on the simulated board, as
-// `agent run --hardware sim` does.
+// `edgecron run --hardware sim` does.
 func Example() {
 	clock := schedtest.NewFakeClock(time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC))
 	hw, err := board.Open(board.Sim, board.Options{Seed: 1, Clock: clock})

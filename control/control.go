@@ -1,5 +1,5 @@
 // Package control is the agent's local control socket: a Unix socket through
-// which `agent jobs ...` manages the jobs of a running agent (over SSH, with
+// which `edgecron jobs ...` manages the jobs of a running agent (over SSH, with
 // no broker), since the running agent holds the store file locked.
 //
 // The protocol is one JSON request line and one JSON reply line per

@@ -18,7 +18,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// fragment is what `agent crontab import` prints, decoded strictly.
+// fragment is what `edgecron crontab import` prints, decoded strictly.
 type fragment struct {
 	Commands command.Config `yaml:"commands"`
 	Jobs     []struct {

@@ -1,5 +1,5 @@
 // Package crontab converts a crontab into an edgecron config fragment, for
-// `agent crontab import FILE`.
+// `edgecron crontab import FILE`.
 //
 // Each entry becomes a declared command ([<shell>, -c, <command>], with the
 // crontab's variables as its env) and a job with a cron `expr` trigger

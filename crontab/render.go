@@ -69,7 +69,7 @@ func (r Result) header() string {
 		src = "a crontab"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "edgecron config fragment converted from %s by `agent crontab import`.\n", src)
+	fmt.Fprintf(&b, "edgecron config fragment converted from %s by `edgecron crontab import`.\n", src)
 	fmt.Fprintf(&b, "Converted: %d. Not converted: %d. Review before adding it to the config:\n", len(r.Entries), len(r.Skipped))
 	b.WriteString("- each command runs as the agent's user, not as the crontab's owner, through the\n")
 	b.WriteString("  crontab's shell with -c, with the default timeout of 1h (add timeout: where needed);\n")

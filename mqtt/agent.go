@@ -894,7 +894,7 @@ func (a *Agent) worker(ctx context.Context) {
 }
 
 // clearIfGone clears the retained document of a job that no longer
-// exists (removed while the agent was away, e.g. by `agent jobs remove`).
+// exists (removed while the agent was away, e.g. by `edgecron jobs remove`).
 func (a *Agent) clearIfGone(id string) {
 	if _, err := a.deps.Scheduler.Get(id); sched.ErrorCode(err) == sched.CodeNotFound {
 		a.log.Info("clearing the retained document of a job that no longer exists", "job", id)

@@ -22,7 +22,7 @@ func NewRequestID() string {
 }
 
 // Send sends req to device deviceID through the broker of cfg and waits
-// for its reply until ctx is done: it is `agent ctl`. An empty req.ID gets
+// for its reply until ctx is done: it is `edgecron ctl`. An empty req.ID gets
 // a random one. A rejected reply is returned together with a
 // *sched.Error carrying its code and message, so the caller exits
 // non-zero; an error with an empty Reply means no reply arrived (the same

@@ -9,7 +9,7 @@
 // reply documents and their strict decoder), replay.go (request-id replay),
 // agent.go (the connection and its goroutines), commands.go (ops against
 // the scheduler), telemetry.go (publishing through the outbox), ctl.go (the
-// client behind `agent ctl`).
+// client behind `edgecron ctl`).
 //
 // The package declares what it consumes — Scheduler, Outbox, Actuators,
 // Inventory — and never imports the store or the hardware packages;

@@ -8,7 +8,7 @@ import (
 	"github.com/edgecron/edgecron/sched"
 )
 
-// What `agent next` prints for a weekday-morning job.
+// What `edgecron next` prints for a weekday-morning job.
 func ExamplePreview() {
 	var spec sched.TriggerSpec
 	doc := `{"type":"cron","day_of_week":"mon-fri","hour":6,"minute":"30","timezone":"Europe/Berlin"}`

@@ -31,7 +31,7 @@ func ExampleOpen() {
 		log.Fatal(err)
 	}
 
-	// Offline, as `agent jobs list` does while the agent is stopped.
+	// Offline, as `edgecron jobs list` does while the agent is stopped.
 	r, err := store.Open(path, store.Options{ReadOnly: true})
 	if err != nil {
 		log.Fatal(err) // store.ErrLocked while an agent runs

@@ -312,7 +312,7 @@ func (s *Store) update(fn func(*bolt.Tx) error, skip *bool) error {
 func (s *Store) writeError(err error) error {
 	switch {
 	case errors.Is(err, berrors.ErrMaxSizeReached):
-		return fmt.Errorf("%w: %s reached its maximum size of %d bytes; nothing was written: run `agent db compact`, or raise store.max_size",
+		return fmt.Errorf("%w: %s reached its maximum size of %d bytes; nothing was written: run `edgecron db compact`, or raise store.max_size",
 			ErrFull, s.path, s.opts.MaxSize)
 	case errors.Is(err, bolt.ErrDatabaseReadOnly), errors.Is(err, bolt.ErrTxNotWritable):
 		return fmt.Errorf("%w: %s", ErrReadOnly, s.path)

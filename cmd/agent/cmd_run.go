@@ -56,7 +56,7 @@ func newLogger(lc LogConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, o))
 }
 
-// agent is one run of the agent: everything `agent run` wires together.
+// agent is one run of the agent: everything `edgecron run` wires together.
 type agent struct {
 	cfg *Config
 	// started is the config the agent was started with: the keys a reload

@@ -26,7 +26,7 @@ import (
 	"github.com/edgecron/edgecron/sensors"
 )
 
-// defaultConfigPath is where `agent run` looks without --config.
+// defaultConfigPath is where `edgecron run` looks without --config.
 const defaultConfigPath = "/etc/edgecron/agent.yaml"
 
 // defaultSocketPath is control.socket's default.

@@ -8,7 +8,7 @@ import (
 	"github.com/edgecron/edgecron/sched"
 )
 
-// How `agent run` uses the notifier: the scheduler's liveness hook feeds the
+// How `edgecron run` uses the notifier: the scheduler's liveness hook feeds the
 // watchdog, READY=1 follows restore and boot states, STOPPING=1 precedes the
 // shutdown states. Outside systemd every call is a no-op.
 func Example() {
