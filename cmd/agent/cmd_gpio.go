@@ -19,9 +19,12 @@ func init() {
 // power-on until the agent starts, and the bias the agent requests with
 // each line, which holds it after the agent exits (docs/hardware.md).
 func (m *Main) gpioConfig(_ context.Context, args []string) error {
-	fs := m.newFlags("gpio-config", "gpio-config [--config FILE]")
+	// The same flags as run and check-config: a device's config names
+	// files of the device (mqtt.password_file, TLS keys), and --broker off
+	// lets it be read on the laptop that prepares the SD card.
+	fs := m.newFlags("gpio-config", "gpio-config "+configFlagsUsage)
 	var f configFlags
-	fs.StringVar(&f.path, "config", defaultConfigPath, "config file")
+	f.register(fs)
 	if pos, err := parseFlags(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {

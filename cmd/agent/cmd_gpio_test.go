@@ -45,6 +45,16 @@ actuators:
 	if code, out, errs := run(t, "", "gpio-config", "--config", bad); code != 2 || out != "" || !strings.Contains(errs, "actuators.0.pin: is required") {
 		t.Errorf("bad config: exit %d, out %q, err %q", code, out, errs)
 	}
+	// A device's config names files of the device: --broker off reads it
+	// elsewhere, as for run and check-config.
+	device := filepath.Join(dir, "device.yaml")
+	os.WriteFile(device, []byte("device_id: t\nmqtt: {broker: tcp://10.0.0.5:1883, username: t, password_file: "+filepath.Join(dir, "absent.pass")+"}\nactuators:\n  - {name: pump, driver: gpio, pin: GPIO17}\n"), 0o644)
+	if code, out, errs := run(t, "", "gpio-config", "--config", device); code != 2 || out != "" || !strings.Contains(errs, "mqtt.password_file") {
+		t.Errorf("missing password file: exit %d, out %q, err %q", code, out, errs)
+	}
+	if code, out, errs := run(t, "", "gpio-config", "--config", device, "--broker", "off"); code != 0 || !strings.Contains(out, "gpio=17=op,dl") {
+		t.Errorf("--broker off: exit %d, out %q, err %q", code, out, errs)
+	}
 	none := filepath.Join(dir, "none.yaml")
 	os.WriteFile(none, []byte("device_id: t\n"), 0o644)
 	if code, out, _ := run(t, "", "gpio-config", "--config", none); code != 0 || !strings.Contains(out, "no gpio outputs") {
