@@ -452,7 +452,9 @@ func TestLoadKeepsInvalidJobsPaused(t *testing.T) {
 	gone.ID, gone.Action = "gone", sched.Action{Type: "vanished", Raw: []byte(`{"type":"vanished","x":1}`)}
 	bad := good
 	bad.ID, bad.Action = "bad", sched.Action{Type: "test", Raw: []byte(`{"type":"test","bad":true}`)}
-	if err := store.Commit(context.Background(), []sched.Change{{ID: "good", Job: good}, {ID: "gone", Job: gone}, {ID: "bad", Job: bad}}); err != nil {
+	badToo := bad // the same action: validated once, refused for both
+	badToo.ID = "bad-too"
+	if err := store.Commit(context.Background(), []sched.Change{{ID: "good", Job: good}, {ID: "gone", Job: gone}, {ID: "bad", Job: bad}, {ID: "bad-too", Job: badToo}}); err != nil {
 		t.Fatal(err)
 	}
 	h := newHarnessOn(t, schedtest.NewFakeClock(t0), store, sched.Options{}, sched.HandlerOptions{})
@@ -465,11 +467,11 @@ func TestLoadKeepsInvalidJobsPaused(t *testing.T) {
 			errs[ev.JobID] = ev.Error
 		}
 	}
-	if !strings.Contains(errs["gone"], "vanished") || !strings.Contains(errs["bad"], "action.bad") || len(errs) != 2 {
+	if !strings.Contains(errs["gone"], "vanished") || !strings.Contains(errs["bad"], "action.bad") || errs["bad-too"] != errs["bad"] || len(errs) != 3 {
 		t.Fatalf("error events %v", errs)
 	}
 	list := h.s.List()
-	if len(list) != 3 || list[0].ID != "good" {
+	if len(list) != 4 || h.s.Len() != 4 || list[0].ID != "good" {
 		t.Fatalf("List: %s", jsonString(list))
 	}
 	for _, j := range list[1:] {

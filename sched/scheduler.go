@@ -423,10 +423,11 @@ func (s *Scheduler) Load(ctx context.Context) error {
 	}
 	var evs []Event
 	sort.Slice(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
+	verdicts := actionVerdicts{}
 	for _, j := range jobs {
 		e := &entry{index: -1}
 		e.setJob(j)
-		loc, err := s.compile(e)
+		loc, err := s.compile(e, verdicts)
 		if err != nil {
 			s.markInvalid(e, err)
 			evs = append(evs, s.event(now, EventError, e, nil, err.Error()))
@@ -472,12 +473,13 @@ func (s *Scheduler) Revalidate() []string {
 	sort.Strings(ids)
 	var changed []string
 	var evs []Event
+	verdicts := actionVerdicts{}
 	for _, id := range ids {
 		e := s.jobs[id]
 		if e.invalid() == "" {
 			err := s.checkInputs(e.trigger(), e.definition().Conditions)
 			if err == nil {
-				err = s.validateAction(e.job.Action)
+				err = verdicts.check(s, e.job.Action)
 			}
 			if err != nil {
 				s.markInvalid(e, err)
@@ -487,7 +489,7 @@ func (s *Scheduler) Revalidate() []string {
 			}
 			continue
 		}
-		loc, err := s.compile(e)
+		loc, err := s.compile(e, verdicts)
 		if err != nil {
 			e.setInvalid(err.Error()) // still invalid, maybe for another reason now
 			continue
@@ -625,6 +627,14 @@ func (s *Scheduler) Get(id string) (Job, error) {
 	return e.snapshot(), nil
 }
 
+// Len returns how many jobs the scheduler holds, invalid and paused ones
+// included, without copying them as List does.
+func (s *Scheduler) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.jobs)
+}
+
 // List returns every job, ordered by next run time (paused last), then id.
 func (s *Scheduler) List() []Job {
 	s.mu.Lock()
@@ -663,9 +673,9 @@ func (e *entry) snapshot() Job {
 	return j
 }
 
-// compile compiles e's trigger and validates its action, and returns the
-// trigger's zone. Called with s.mu held.
-func (s *Scheduler) compile(e *entry) (*time.Location, error) {
+// compile compiles e's trigger and validates its action (through the
+// pass's verdicts), and returns the trigger's zone. Called with s.mu held.
+func (s *Scheduler) compile(e *entry, verdicts actionVerdicts) (*time.Location, error) {
 	spec := e.trigger()
 	loc, err := triggerLocation(spec, s.loc)
 	if err != nil {
@@ -681,12 +691,31 @@ func (s *Scheduler) compile(e *entry) (*time.Location, error) {
 	if err := s.checkInputs(spec, e.definition().Conditions); err != nil {
 		return nil, err
 	}
-	if err := s.validateAction(e.job.Action); err != nil {
+	if err := verdicts.check(s, e.job.Action); err != nil {
 		return nil, err
 	}
 	e.trig = t
 	e.setInvalid("")
 	return loc, nil
+}
+
+// actionVerdicts remembers each distinct action's validation during one
+// pass over many jobs (Load, Revalidate): the handlers see one
+// configuration throughout the pass, so an action that many jobs share
+// (the same pump pulse at different times) is validated once, not once per
+// job. Called with s.mu held.
+type actionVerdicts map[actionKey]error
+
+type actionKey struct{ typ, raw string }
+
+func (v actionVerdicts) check(s *Scheduler, a Action) error {
+	k := actionKey{a.Type, string(a.Raw)}
+	if err, ok := v[k]; ok {
+		return err
+	}
+	err := s.validateAction(a)
+	v[k] = err
+	return err
 }
 
 func (s *Scheduler) validateAction(a Action) error {

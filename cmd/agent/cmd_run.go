@@ -183,7 +183,7 @@ func (a *agent) run(ctx context.Context) (err error) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	n := len(a.sched.List())
+	n := a.sched.Len()
 	log.Info("running", "jobs", n, "clock", cw.State())
 	a.notify.Ready(fmt.Sprintf("running %d jobs", n))
 	for {

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/store"
+)
+
+// BenchmarkStartup10k times the agent from process start to its control
+// socket answering a request, on a store of 10,000 jobs, beside the store's
+// own load (store.Open, Load, Close in this process) of the same file. The
+// two alternate in each iteration, so both see the same machine load.
+// It reports both medians and the median of the per-iteration ratios with
+// its spread (min and max). The jobs pulse eight relays: "shared" gives
+// them eight distinct actions (one per relay, as a device watering beds
+// at many times has), "distinct" a different action each (the duration
+// differs), so that no two jobs share a validation. docs/performance.md
+// has the figures and the command:
+//
+//	go test -run '^$' -bench Startup10k -benchtime 10x -count 3 ./cmd/agent
+func BenchmarkStartup10k(b *testing.B) {
+	for _, distinct := range []bool{false, true} {
+		name := "shared"
+		if distinct {
+			name = "distinct"
+		}
+		b.Run(name, func(b *testing.B) { benchStartup(b, distinct) })
+	}
+}
+
+func benchStartup(b *testing.B, distinct bool) {
+	const n = 10000
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "edgecron")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	dbPath, sock, cfg := filepath.Join(dir, "agent.db"), filepath.Join(dir, "agent.sock"), filepath.Join(dir, "agent.yaml")
+	writeStartupStore(b, dbPath, n, distinct)
+	yaml := fmt.Sprintf("device_id: bench\ntimezone: UTC\nclock: {source: rtc}\nhardware: {board: sim}\nstore: {path: %s}\ncontrol: {socket: %s}\nactuators:\n", dbPath, sock)
+	for i := 0; i < 8; i++ {
+		yaml += fmt.Sprintf("  - {name: relay-%d, driver: sim}\n", i)
+	}
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		b.Fatal(err)
+	}
+
+	storeLoad := func() time.Duration {
+		start := time.Now()
+		s, err := store.Open(dbPath, store.Options{Timeout: 5 * time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		jobs, err := s.Load(context.Background())
+		if err != nil || len(jobs) != n {
+			b.Fatalf("store load: %d jobs, %v", len(jobs), err)
+		}
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	agentStart := func() time.Duration {
+		var stderr bytes.Buffer
+		cmd := exec.Command(bin, "run", "--config", cfg)
+		cmd.Stderr = &stderr
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		err := awaitControl(sock, 30*time.Second)
+		d := time.Since(start)
+		cmd.Process.Signal(syscall.SIGTERM)
+		if werr := cmd.Wait(); err != nil || werr != nil {
+			b.Fatalf("agent: %v, exit %v; log:\n%s", err, werr, stderr.String())
+		}
+		return d
+	}
+	storeLoad() // warm the page cache and the binary alike
+	agentStart()
+	var tStore, tAgent, ratio []float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var s, a time.Duration
+		if i%2 == 0 {
+			s, a = storeLoad(), agentStart()
+		} else {
+			a, s = agentStart(), storeLoad()
+		}
+		tStore, tAgent = append(tStore, ms(s)), append(tAgent, ms(a))
+		ratio = append(ratio, float64(a)/float64(s))
+	}
+	b.StopTimer()
+	b.ReportMetric(median(tStore), "store-ms")
+	b.ReportMetric(median(tAgent), "start-ms")
+	b.ReportMetric(median(ratio), "start/store")
+	b.ReportMetric(slices.Min(ratio), "ratio-min")
+	b.ReportMetric(slices.Max(ratio), "ratio-max")
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// awaitControl polls the control socket until a get of a stored job is
+// accepted.
+func awaitControl(sock string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			fmt.Fprintf(c, "{\"op\":\"get\",\"job_id\":\"job-00000\"}\n")
+			line, rerr := bufio.NewReader(c).ReadBytes('\n')
+			c.Close()
+			if rerr == nil && bytes.Contains(line, []byte(`"accepted"`)) {
+				return nil
+			}
+			if rerr == nil {
+				return fmt.Errorf("control socket answered %s", line)
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("control socket %s not answering after %v: %v", sock, limit, err)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// writeStartupStore commits n jobs as a busy device holds them: interval
+// and date jobs, each pulsing one of eight relays for 30 s, or for 1..n s
+// when distinct.
+func writeStartupStore(b *testing.B, path string, n int, distinct bool) {
+	s, err := store.Open(path, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	next := time.Now().Add(time.Hour).Truncate(time.Second)
+	changes := make([]sched.Change, n)
+	for i := range changes {
+		d := "30s"
+		if distinct {
+			d = fmt.Sprintf("%ds", 1+i)
+		}
+		act, err := sched.NewAction("actuate", map[string]any{"actuator": fmt.Sprintf("relay-%d", i%8), "command": "pulse", "duration": d})
+		if err != nil {
+			b.Fatal(err)
+		}
+		nt := next.Add(time.Duration(i) * time.Second)
+		j := sched.Job{ID: fmt.Sprintf("job-%05d", i), Name: fmt.Sprintf("Water bed %d", i), Action: act,
+			Coalesce: true, MaxInstances: 1, Version: 1, NextRunTime: &nt, Source: sched.SourceMQTT}
+		if i%5 == 0 {
+			j.Trigger = sched.TriggerSpec{Type: "date", RunDate: nt.UTC().Format(time.RFC3339)}
+		} else {
+			j.Trigger = sched.TriggerSpec{Type: "interval", Minutes: float64(1 + i%60), StartDate: "2026-01-01T06:00:00+01:00", Timezone: "Europe/Berlin"}
+		}
+		changes[i] = sched.Change{ID: j.ID, Job: j}
+	}
+	if err := s.Commit(context.Background(), changes); err != nil {
+		b.Fatal(err)
+	}
+}
