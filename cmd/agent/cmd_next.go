@@ -34,7 +34,10 @@ func (m *Main) next(_ context.Context, args []string) error {
 	}
 	env := sched.Env{Location: time.Local}
 	if *cfgPath != "" {
-		c, err := LoadConfig(*cfgPath)
+		// Only the zone and the location matter here: the mqtt section
+		// (whose password and TLS files are the device's) is left out, so
+		// that a device's config previews on any machine.
+		c, err := LoadConfigWith(*cfgPath, Overrides{Broker: "off"})
 		if err != nil {
 			return err
 		}

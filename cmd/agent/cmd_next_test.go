@@ -102,7 +102,10 @@ func TestNext(t *testing.T) {
 // With --config, a solar trigger takes the config's location and zone.
 func TestNextSolarFromConfig(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "c.yaml")
-	os.WriteFile(cfg, []byte("device_id: pi-1\ntimezone: Europe/Berlin\nlocation: {latitude: 52.52, longitude: 13.405}\n"), 0o644)
+	// A device's config: its mqtt section names a file of the device,
+	// which a preview on another machine does not need.
+	os.WriteFile(cfg, []byte("device_id: pi-1\ntimezone: Europe/Berlin\nlocation: {latitude: 52.52, longitude: 13.405}\n"+
+		"mqtt: {broker: tcp://10.0.0.5:1883, username: pi-1, password_file: /nonexistent/edgecron/mqtt.pass}\n"), 0o644)
 	code, out, errs := run(t, "", "next", "--config", cfg, "--trigger", `{"type":"solar","event":"sunset","offset":"-30m","day_of_week":"mon-fri"}`,
 		"--from", "2026-06-19T22:00:00+02:00", "--count", "2")
 	if want := "2026-06-22T21:03:23+02:00\n2026-06-23T21:03:30+02:00\n"; code != 0 || out != want {
