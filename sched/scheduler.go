@@ -423,6 +423,9 @@ func (s *Scheduler) Load(ctx context.Context) error {
 	}
 	var evs []Event
 	sort.Slice(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
+	if len(s.jobs) == 0 {
+		s.jobs = make(map[string]*entry, len(jobs)) // one allocation, not a rehash per doubling
+	}
 	verdicts := actionVerdicts{}
 	for _, j := range jobs {
 		e := &entry{index: -1}
