@@ -344,6 +344,8 @@ func jobState(j sched.Job) string {
 		return "paused"
 	case j.Trigger.Type == sched.TriggerReading:
 		return "on readings" // no fire times: docs/automations.md
+	case j.Trigger.Type == sched.TriggerBoot && j.NextRunTime == nil:
+		return "next boot" // ran in this boot: docs/triggers.md#boot
 	case j.NextRunTime == nil:
 		return "ended"
 	}
