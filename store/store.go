@@ -187,7 +187,9 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
 func openError(path string, opts Options, err error) error {
 	switch {
 	case errors.Is(err, bolt.ErrTimeout):
-		return fmt.Errorf("%w: the agent holds %s (another process has it locked; gave up after %v): stop the agent, or use its control socket",
+		// What to do about it is the caller's to say: a job command can
+		// go through the control socket, db commands cannot.
+		return fmt.Errorf("%w: the agent holds %s (or another process does; gave up after %v)",
 			ErrLocked, path, opts.Timeout)
 	case errors.Is(err, ErrCorrupt):
 		return err
