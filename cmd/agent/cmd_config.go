@@ -33,17 +33,29 @@ func (f *configFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.ov.Clock, "clock", "", "rtc: trust the wall clock from the start, ntp/auto: wait for NTP sync (overrides clock.source)")
 }
 
+// parseConfigFlags parses the arguments of a command that takes the config
+// flags and nothing else (run, check-config, gpio-config).
+func (m *Main) parseConfigFlags(name string, args []string) (configFlags, error) {
+	fs := m.newFlags(name, name+" "+configFlagsUsage)
+	var f configFlags
+	f.register(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return f, err
+	}
+	if len(pos) > 0 {
+		return f, usagef("unexpected argument %q", pos[0])
+	}
+	return f, nil
+}
+
 // load reads and validates the config file with the flags applied.
 func (f configFlags) load() (*Config, error) { return LoadConfigWith(f.path, f.ov) }
 
 func (m *Main) checkConfig(_ context.Context, args []string) error {
-	fs := m.newFlags("check-config", "check-config "+configFlagsUsage)
-	var f configFlags
-	f.register(fs)
-	if pos, err := parseFlags(fs, args); err != nil {
+	f, err := m.parseConfigFlags("check-config", args)
+	if err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	c, err := f.load()
 	var ce *ConfigError

@@ -22,13 +22,9 @@ func (m *Main) gpioConfig(_ context.Context, args []string) error {
 	// The same flags as run and check-config: a device's config names
 	// files of the device (mqtt.password_file, TLS keys), and --broker off
 	// lets it be read on the laptop that prepares the SD card.
-	fs := m.newFlags("gpio-config", "gpio-config "+configFlagsUsage)
-	var f configFlags
-	f.register(fs)
-	if pos, err := parseFlags(fs, args); err != nil {
+	f, err := m.parseConfigFlags("gpio-config", args)
+	if err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	c, err := f.load()
 	if err != nil {

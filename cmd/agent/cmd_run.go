@@ -27,13 +27,9 @@ func init() {
 const shutdownGrace = 20 * time.Second
 
 func (m *Main) run(ctx context.Context, args []string) error {
-	fs := m.newFlags("run", "run "+configFlagsUsage)
-	var f configFlags
-	f.register(fs)
-	if pos, err := parseFlags(fs, args); err != nil {
+	f, err := m.parseConfigFlags("run", args)
+	if err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	// The one validation (check-config runs the same), before anything is
 	// created: a refused config leaves no store file behind.
