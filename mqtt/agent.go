@@ -101,6 +101,7 @@ type Agent struct {
 	heldBytes int       // their size, within maxHeldBytes
 	started   time.Time
 	stats     counters
+	haSeq     atomic.Uint64 // numbers the requests made from Home Assistant commands
 
 	// qmu orders enqueue with the sender and the stop: it guards the
 	// fields below and the sends on tele (never closed under a send).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 
 	"github.com/edgecron/edgecron/sched"
 )
@@ -35,9 +34,6 @@ func (a *Agent) haJobFromTopic(topic string) (id, what string, ok bool) {
 	}
 	return id, what, true
 }
-
-// haSeq numbers the requests made from Home Assistant commands.
-var haSeq atomic.Uint64
 
 // haJobRequest turns a Home Assistant job command into a request, or
 // says why the payload is refused.
@@ -70,7 +66,7 @@ func truncated(s string) string {
 // fresh id ("ha-<start>-<n>": the agent's start in Unix seconds and a
 // count) and publishes its reply.
 func (a *Agent) handleHAJob(ctx context.Context, in inbound) {
-	id := fmt.Sprintf("ha-%d-%d", a.started.Unix(), haSeq.Add(1))
+	id := fmt.Sprintf("ha-%d-%d", a.started.Unix(), a.haSeq.Add(1))
 	a.stats.requests.Add(1)
 	req, err := haJobRequest(in.haJob, in.haWhat, in.payload)
 	req.ID = id
