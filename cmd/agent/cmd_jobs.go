@@ -223,11 +223,14 @@ func (m *Main) jobs(ctx context.Context, args []string) error {
 // as the running agent validates them.
 func offlineScheduler(ctx context.Context, c *Config, st sched.Store) (*sched.Scheduler, func(), error) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := sched.New(st, sched.Options{Location: c.location, Site: c.site(), JobDefaults: c.defaults, Limits: c.limits, Workers: c.Scheduler.Workers, Logger: log})
 	hs, err := buildHandlers(c, log, handlerDeps{offline: true})
 	if err != nil {
 		return nil, nil, err
 	}
+	// Inputs too: reading triggers and conditions name sensors and
+	// outputs, checked as the running agent and check-config check them.
+	s := sched.New(st, sched.Options{Location: c.location, Site: c.site(), JobDefaults: c.defaults, Limits: c.limits,
+		Workers: c.Scheduler.Workers, Logger: log, Inputs: hs.inputs})
 	if err := hs.register(s); err != nil {
 		hs.close()
 		return nil, nil, err

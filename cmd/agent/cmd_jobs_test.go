@@ -42,4 +42,18 @@ func TestImportNamesJobID(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errs, `job "soil-now": action.sensor: no sensor "soil"`) {
 		t.Errorf("import: exit %d: %s", code, errs)
 	}
+
+	// A reading trigger or a condition naming a sensor the config lacks is
+	// refused offline too, as the running agent refuses it.
+	for _, doc := range []string{
+		`[{"id":"wet","trigger":{"type":"reading","sensor":"soil","above":3},"action":{"type":"read","sensor":"t"}}]`,
+		`[{"id":"dry","trigger":{"type":"interval","hours":1},"action":{"type":"read","sensor":"t"},
+		   "conditions":[{"sensor":"soil","below":3}]}]`,
+	} {
+		os.WriteFile(f, []byte(doc), 0o644)
+		code, _, errs := run(t, "", "jobs", "import", f, "--config", cfg, "--db", filepath.Join(dir, "a.db"))
+		if code == 0 || !strings.Contains(errs, `no sensor "soil"`) {
+			t.Errorf("offline import of %s: exit %d: %s", doc, code, errs)
+		}
+	}
 }
