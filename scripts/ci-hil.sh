@@ -220,8 +220,10 @@ run() {
 	kernel "$a"
 	M=$(modules "$a")
 	say "building the static agent and hiltool for $a"
-	# armhf runs the armv6 build, the one a Pi Zero or Pi 1 runs.
-	CGO_ENABLED=0 GOOS=linux GOARCH=${GOARCH_OF[$a]} GOARM=6 go build -trimpath -o "$WORK/$a/edgecron" ./cmd/agent ||
+	# armhf runs the armv6 build, the one a Pi Zero or Pi 1 runs, with the
+	# release build's flags.
+	# shellcheck disable=SC2046 # one flag per line
+	CGO_ENABLED=0 GOOS=linux GOARCH=${GOARCH_OF[$a]} GOARM=6 go build -trimpath $(scripts/goflags.sh) -o "$WORK/$a/edgecron" ./cmd/agent ||
 		die "go build ./cmd/agent ($a)"
 	CGO_ENABLED=0 GOOS=linux GOARCH=${GOARCH_OF[$a]} GOARM=6 go build -trimpath -o "$WORK/$a/hiltool" ./scripts/hil/hiltool ||
 		die "go build hiltool ($a)"

@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
-# goflags.sh: the compiler flags every release build of the agent uses, one
-# per line (scripts/cross-build.sh, scripts/footprint.sh, make build):
+# goflags.sh: the go build flags every release build of the agent uses, one
+# per line (scripts/cross-build.sh, scripts/footprint.sh, scripts/ci-hil.sh,
+# make build):
 #
 #   go build -trimpath $(scripts/goflags.sh) -ldflags "-s -w" ./cmd/agent
 #
-# They turn inlining off (-l) in the packages listed below and nowhere else:
-# code that runs at start-up, on a config reload, for a CLI command, during
-# a TLS handshake, or to format an error or a message. Inlining copies a
-# function body into every caller and records each copy for stack traces;
-# in this code that buys nothing while the agent runs and costs the armv6
-# binary 0.39 MiB (docs/footprint.md, "Binary size"). The hot paths keep
-# full inlining: the scheduler loop and triggers (sched), sensor reads and
-# actuator writes (sensors, actuators, periph drivers and host), the store
-# (store, bbolt), MQTT publishing (mqtt, paho, crypto/tls and its ciphers,
-# encoding/json), logging and the Go runtime are not listed, nor is anything
-# they call per run, per reading or per message, but for fmt (below).
+# The first is a build tag, nethttpomithttp2: net/http's own switch that
+# leaves out the HTTP/2 it bundles. The agent never speaks HTTP/2: paho's
+# websocket client dials HTTP/1.1, and an HTTP server in the agent serves
+# HTTP/1.1, which every browser and HTTP client speaks. Without the tag an
+# http.Server links the HTTP/2 server (0.33 MiB on armv6) for TLS clients
+# that offer h2 (docs/footprint.md, "Binary size"). With it, such a server
+# must set Protocols to HTTP/1 alone: by default net/http still offers h2
+# in the TLS handshake and then drops the connection of a client (any
+# browser) that takes it.
+#
+# The others turn inlining off (-l) in the packages listed below and
+# nowhere else: code that runs at start-up, on a config reload, for a CLI
+# command, during a TLS handshake, or to format an error or a message.
+# Inlining copies a function body into every caller and records each copy
+# for stack traces; in this code that buys nothing while the agent runs
+# and costs the armv6 binary 0.39 MiB (docs/footprint.md, "Binary size").
+# The hot paths keep full inlining: the scheduler loop and triggers
+# (sched), sensor reads and actuator writes (sensors, actuators, periph
+# drivers and host), the store (store, bbolt), MQTT publishing (mqtt,
+# paho, crypto/tls and its ciphers, encoding/json), logging and the Go
+# runtime are not listed, nor is anything they call per run, per reading
+# or per message, but for fmt (below).
 #
 # A package that matches nothing in a build is ignored, so the flags also
 # suit a build of another main package.
@@ -78,6 +90,7 @@ cold=(
 	fmt
 )
 
+echo "-tags=nethttpomithttp2"
 for p in "${cold[@]}"; do
 	echo "-gcflags=$p=-l"
 done

@@ -417,6 +417,12 @@ func TestCrossBuild(t *testing.T) {
 	if o, err := check.CombinedOutput(); err != nil {
 		t.Errorf("sha256sum -c: %v\n%s", err, o)
 	}
+	// The release flags (goflags.sh) reach the build: its settings, which
+	// go version -m reads back, carry the tag that leaves out HTTP/2.
+	if o, err := exec.Command("go", "version", "-m", out+"/edgecron-linux-armv6").CombinedOutput(); err != nil ||
+		!bytes.Contains(o, []byte("-tags=nethttpomithttp2")) {
+		t.Errorf("go version -m: %v\n%s\nwant the build tag nethttpomithttp2", err, o)
+	}
 	if runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
 		o, err := exec.Command(out + "/edgecron-linux-amd64").CombinedOutput()
 		if err != nil || !bytes.Contains(o, []byte("agent v0.0.0-test")) {
