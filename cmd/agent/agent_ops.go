@@ -60,6 +60,7 @@ func restartNeeded(old, c *Config) []string {
 		{"timezone", old.location.String() == c.location.String()},
 		{"location", reflect.DeepEqual(old.site(), c.site())},
 		{"mqtt", reflect.DeepEqual(old.MQTT, c.MQTT)},
+		{"http", old.HTTP == c.HTTP},
 		{"store", old.Store == c.Store},
 		{"hardware", old.Hardware == c.Hardware},
 		{"control", old.Control == c.Control},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/edgecron/edgecron/control"
+	"github.com/edgecron/edgecron/httpapi"
 	"github.com/edgecron/edgecron/internal/clockstate"
 	"github.com/edgecron/edgecron/internal/sdnotify"
 	"github.com/edgecron/edgecron/sched"
@@ -66,6 +67,7 @@ type agent struct {
 	sched   *sched.Scheduler
 	hs      *handlers
 	ctl     *control.Server
+	http    *httpapi.Server // nil while http.enabled is off
 	clock   *clockstate.Watcher
 	ext     extensions
 	// reloads carries the control socket's reload requests to the main
@@ -168,6 +170,10 @@ func (a *agent) run(ctx context.Context) (err error) {
 		return err
 	}
 	defer a.ctl.Close()
+	if err := a.startHTTP(); err != nil {
+		return err
+	}
+	defer a.stopHTTP(context.Background()) // on an early return; a stop closes it before the scheduler
 	if err := a.ext.start(ctx, a); err != nil {
 		return err
 	}
@@ -200,6 +206,7 @@ func (a *agent) run(ctx context.Context) (err error) {
 	a.notify.Stopping("stopping")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
+	a.stopHTTP(sctx)
 	if err := a.sched.Shutdown(sctx, true); err != nil {
 		log.Error("scheduler shutdown", "err", err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/edgecron/edgecron/actuators"
 	"github.com/edgecron/edgecron/command"
+	"github.com/edgecron/edgecron/httpapi"
 	"github.com/edgecron/edgecron/internal/cfgkey"
 	"github.com/edgecron/edgecron/internal/units"
 	"github.com/edgecron/edgecron/mqtt"
@@ -38,6 +39,7 @@ type Config struct {
 	Groups    []string           `yaml:"groups"`
 	Timezone  string             `yaml:"timezone"`
 	MQTT      mqtt.Config        `yaml:"mqtt"`
+	HTTP      httpapi.Config     `yaml:"http"`
 	Store     StoreConfig        `yaml:"store"`
 	Hardware  HardwareConfig     `yaml:"hardware"`
 	Sensors   []sensors.Config   `yaml:"sensors"`
@@ -504,6 +506,14 @@ func (c *Config) validate(doc *yaml.Node) []Problem {
 		if err := c.MQTT.Validate(); err != nil {
 			probs = append(probs, problemsFromErr(doc, "mqtt", err)...)
 		}
+	}
+	if c.HTTP.Enabled {
+		c.HTTP = c.HTTP.WithDefaults()
+		if err := c.HTTP.Validate(); err != nil {
+			probs = append(probs, problemsFromErr(doc, "http", err)...)
+		}
+	} else if n := child(doc, "http"); n != nil && n.Kind == yaml.MappingNode && len(n.Content) > 0 && child(n, "enabled") == nil {
+		add("http", "the listener is off: add enabled: true to turn it on (or enabled: false to keep these settings and stay off)")
 	}
 	probs = append(probs, c.validateEnvironment(doc, add)...)
 	c.checkLocation(add)

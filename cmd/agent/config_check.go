@@ -82,6 +82,11 @@ func explicitZeros(doc *yaml.Node, decoded []Problem) []Problem {
 		{"mqtt.outbox.max_bytes", "8MiB"},
 		{"mqtt.outbox.max_age", "7d"},
 		{"mqtt.outbox.flush_interval", "10s"},
+		{"http.max_body", "64KiB"},
+		{"http.read_header_timeout", "5s"},
+		{"http.read_timeout", "10s"},
+		{"http.write_timeout", "30s"},
+		{"http.idle_timeout", "60s"},
 		{"sensors.*.interval", "no periodic read"},
 		{"sensors.*.timeout", "10s"},
 		{"actuators.*.safety.max_on", "no limit"},
@@ -203,23 +208,29 @@ func syntaxProblem(data []byte, err error) Problem {
 const socketPathMax = 107
 
 // validateEnvironment checks what the config names outside itself and
-// what the agent will need of it: the files MQTT reads, and a socket path
-// the kernel can bind.
+// what the agent will need of it: the files MQTT and the HTTP listener
+// read, and a socket path the kernel can bind.
 func (c *Config) validateEnvironment(doc *yaml.Node, add func(path, format string, args ...any)) []Problem {
 	if n := len(c.Control.Socket); n > socketPathMax {
 		add("control.socket", "the path is %d bytes long; a Unix socket path can have at most %d", n, socketPathMax)
 	}
-	if !c.MQTT.Enabled() {
-		return nil
-	}
-	if err := c.MQTT.CheckFiles(); err != nil {
-		probs := problemsFromErr(doc, "mqtt", err)
-		for i := range probs {
-			probs[i].Msg += " (a file of the device: create it, or try the config elsewhere with --broker off)"
+	var probs []Problem
+	if c.HTTP.Enabled {
+		if err := c.HTTP.CheckFiles(); err != nil {
+			probs = append(probs, problemsFromErr(doc, "http", err)...)
 		}
+	}
+	if !c.MQTT.Enabled() {
 		return probs
 	}
-	return nil
+	if err := c.MQTT.CheckFiles(); err != nil {
+		mp := problemsFromErr(doc, "mqtt", err)
+		for i := range mp {
+			mp[i].Msg += " (a file of the device: create it, or try the config elsewhere with --broker off)"
+		}
+		probs = append(probs, mp...)
+	}
+	return probs
 }
 
 // validateActions checks every job's action against the handlers this

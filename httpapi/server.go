@@ -1,0 +1,233 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/subtle"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/edgecron/edgecron/sched"
+)
+
+// Options are what a Server is wired to besides its Config.
+type Options struct {
+	Logger *slog.Logger
+}
+
+// Server is the HTTP listener. Build it with New, add routes with Handle,
+// then Start it; Shutdown stops it. Every route is behind the same
+// authentication, body limit and JSON errors.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	sec    secrets
+	auth   bool // credentials are required (configured; always beyond loopback)
+	mux    *http.ServeMux
+	cop    *http.CrossOriginProtection
+	srv    *http.Server
+	mu     sync.Mutex
+	ln     net.Listener
+	served chan struct{} // closed when Serve returned
+}
+
+// New checks cfg, reads its credential and TLS files and builds a Server;
+// it does not listen.
+func New(cfg Config, o Options) (*Server, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	sec, err := cfg.load()
+	if err != nil {
+		return nil, err
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: log.With("component", "http"), sec: sec, auth: cfg.Auth.Set(), mux: http.NewServeMux()}
+	// A web page the user visits elsewhere must not drive the device
+	// through their browser (the listener on loopback takes no
+	// credentials): changes from another origin are refused.
+	s.cop = http.NewCrossOriginProtection()
+	s.srv = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout.D(),
+		ReadTimeout:       cfg.ReadTimeout.D(),
+		WriteTimeout:      cfg.WriteTimeout.D(),
+		IdleTimeout:       cfg.IdleTimeout.D(),
+		MaxHeaderBytes:    16 << 10,
+		// Handshake failures and broken connections of scanners and
+		// stalled clients: worth a debug line, not a warning.
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	if sec.cert != nil {
+		s.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*sec.cert}}
+	}
+	return s, nil
+}
+
+// Handle registers h for pattern (net/http.ServeMux's patterns, e.g.
+// "GET /metrics" or "/"), behind the server's authentication and limits.
+// Call it before Start. The more specific pattern wins, so the dashboard
+// may take "/" while the API keeps its own paths.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// HandleFunc is Handle for a function.
+func (s *Server) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	s.mux.HandleFunc(pattern, h)
+}
+
+// MaxBody is the largest request body a handler may read.
+func (s *Server) MaxBody() int64 { return s.cfg.MaxBody.N() }
+
+// Start listens on the configured address and serves in the background
+// until Shutdown.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen: %w", err)
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.served = make(chan struct{})
+	s.mu.Unlock()
+	scheme := "http"
+	if s.srv.TLSConfig != nil {
+		scheme = "https"
+	}
+	s.log.Info("listening", "url", scheme+"://"+ln.Addr().String()+"/", "auth", s.auth)
+	go func() { // ends when Shutdown closes the listener
+		defer close(s.served)
+		var err error
+		if s.srv.TLSConfig != nil {
+			err = s.srv.ServeTLS(ln, "", "")
+		} else {
+			err = s.srv.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("listener failed: the HTTP API is off until a restart", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr is the address the server listens on ("" before Start).
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Shutdown stops listening and waits, until ctx ends, for the requests
+// being served; then it closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	served := s.served
+	s.mu.Unlock()
+	if served == nil {
+		return nil
+	}
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		s.srv.Close()
+	}
+	<-served
+	return err
+}
+
+// ServeHTTP checks the credentials, bounds the body and routes r; a path
+// or method no route takes gets a JSON 404 or 405.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.auth && !s.authorized(r) {
+		var ch []string
+		if s.sec.token != "" {
+			ch = append(ch, `Bearer realm="edgecron"`)
+		}
+		if s.sec.user != "" {
+			ch = append(ch, `Basic realm="edgecron", charset="UTF-8"`)
+		}
+		w.Header().Set("WWW-Authenticate", strings.Join(ch, ", "))
+		refuse(w, CodeUnauthorized, "credentials missing or wrong (docs/http.md: Authentication)")
+		return
+	}
+	if r.ContentLength > s.MaxBody() {
+		refuse(w, CodeTooLarge, fmt.Sprintf("request body larger than %d bytes (http.max_body)", s.MaxBody()))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.MaxBody())
+	if err := s.cop.Check(r); err != nil {
+		refuse(w, CodeForbidden, "cross-origin request refused: a page of another origin may not change this device")
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.noRoute(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// noRoute answers a request no pattern matches: 405 (with Allow) when the
+// path exists for other methods, else 404.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	h, _ := s.mux.Handler(r)
+	probe := &statusProbe{h: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.h.Get("Allow"))
+		refuse(w, CodeMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, probe.h.Get("Allow")))
+		return
+	}
+	refuse(w, sched.CodeNotFound, "no such path: "+r.URL.Path+" (docs/http.md lists the routes)")
+}
+
+// statusProbe records the status and headers of ServeMux's own 404 and
+// 405 handlers, and drops their text body.
+type statusProbe struct {
+	h      http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.h }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(status int)      { p.status = status }
+
+// authorized reports whether r carries the configured bearer token or
+// basic-auth credentials; compared in constant time.
+func (s *Server) authorized(r *http.Request) bool {
+	if u, p, ok := r.BasicAuth(); ok {
+		return s.sec.user != "" && equal(u, s.sec.user) && equal(p, s.sec.password)
+	}
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return s.sec.token != "" && equal(strings.TrimSpace(h[7:]), s.sec.token)
+	}
+	return false
+}
+
+func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// ReadBody reads r's body within the server's limit. Its error is a
+// refusal to pass to WriteError: too_large (413) over the limit,
+// bad_request when the body cannot be read.
+func ReadBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, &sched.Error{Code: CodeTooLarge, Message: fmt.Sprintf("request body larger than %d bytes (http.max_body)", mbe.Limit)}
+	case err != nil:
+		return nil, &sched.Error{Code: sched.CodeBadRequest, Message: "reading the request body: " + err.Error(), Err: err}
+	}
+	return b, nil
+}
