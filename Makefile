@@ -33,5 +33,8 @@ cross:
 deb:
 	scripts/cross-build.sh armv6 arm64 amd64
 
+# Every figure of docs/performance.md and docs/footprint.md beside its peer,
+# in interleaved rounds, with medians, spread and conditions (under 10
+# minutes on 2 cores). SECTIONS selects some: make bench SECTIONS="crowded idle".
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	GO=$(GO) scripts/bench.sh $(SECTIONS)

@@ -1,0 +1,381 @@
+#!/usr/bin/env bash
+# bench.sh: every figure of docs/performance.md and docs/footprint.md, each
+# beside its peer measured in the same run, in interleaved rounds.
+#
+#   scripts/bench.sh [SECTION...]        (default: all sections but fleet)
+#
+# Sections:
+#   startup      agent start → control socket answers, 10,000 jobs, beside the store's own load
+#   ack          MQTT modify → reply p99, beside a bare paho echo + a bare store commit (nodelay broker)
+#   crowded      1,000 jobs due in one second: CPU per firing and lateness, beside robfig (and gocron)
+#   add          adding a job at 10,000 and 100,000 jobs, beside robfig
+#   memory       heap per scheduled job, beside robfig bare and with its job chain
+#   automations  a reading's cost per automation, and reading → output latency (no peer)
+#   idle         memory and idle CPU/wake-ups of an agent with 1,000 jobs, beside a bare paho client
+#   size         stripped binary sizes (scripts/cross-build.sh)
+#   fleet        100 agents on one Mosquitto (go run ./bench/fleet); not in the default set
+#
+# A round runs edgecron and each peer once, one after the other, and the
+# next round runs them in the opposite order, so that both see the same
+# machine. For each figure the aggregator (scripts/benchagg.awk) prints the
+# rounds, the median of edgecron and of the peer, the median of the per-round
+# ratios and their spread (min-max). Each section prints the conditions it
+# ran in: cores, load average before and after, Go version; "quiet" when
+# the 1-minute load average stayed below half the cores, else "loaded".
+# A summary of every figure ends the run; the whole output is also kept in
+# $OUT/bench.txt.
+#
+# Environment:
+#   ROUNDS   rounds per section (default 4; idle and startup use it too)
+#   OUT      directory for bench.txt and the raw benchmark output
+#            (default: a temporary directory, printed at the end)
+#   BROKER   the MQTT broker of the idle section (default tcp://127.0.0.1:1883)
+#   GO       the go command (default: go)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+GO=${GO:-go}
+ROUNDS=${ROUNDS:-4}
+BROKER=${BROKER:-tcp://127.0.0.1:1883}
+all_sections=(startup ack crowded add memory automations idle size)
+known=" ${all_sections[*]} fleet "
+if [ "$#" -gt 0 ]; then sections=("$@"); else sections=("${all_sections[@]}"); fi
+for s in "${sections[@]}"; do
+	case "$known" in
+	*" $s "*) ;;
+	*)
+		echo "bench: unknown section '$s' (want any of:${known% })" >&2
+		exit 2
+		;;
+	esac
+done
+case "$ROUNDS" in
+'' | *[!0-9]* | 0 | 1)
+	echo "bench: ROUNDS=$ROUNDS: want a whole number of at least 2" >&2
+	exit 2
+	;;
+esac
+if [ -n "${OUT:-}" ]; then
+	mkdir -p "$OUT"
+	OUT=$(cd "$OUT" && pwd)
+else
+	OUT=$(mktemp -d "${TMPDIR:-/tmp}/edgecron-bench.XXXXXX")
+fi
+raw=$OUT/raw
+mkdir -p "$raw" "$OUT/bin"
+summary=$OUT/summary.txt
+: >"$summary"
+rm -f "$OUT/failed"
+exec > >(tee "$OUT/bench.txt") 2>&1
+agg="$repo/scripts/benchagg.awk"
+started=$(date +%s)
+
+# load1 prints the 1-minute load average.
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+# conditions prints the machine a section runs on.
+conditions() {
+	echo "conditions: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), load average $(cut -d' ' -f1-3 /proc/loadavg), $($GO version | cut -d' ' -f3-4), $(date -u +%Y-%m-%dT%H:%MZ)"
+}
+
+# section NAME starts a section; done_section prints how loaded it was.
+section() {
+	sec=$1
+	sec_start=$(date +%s)
+	sec_load=$(load1)
+	echo
+	echo "=== $sec"
+	conditions
+}
+done_section() {
+	local after
+	after=$(load1)
+	awk -v a="$sec_load" -v b="$after" -v c="$(nproc)" -v s="$sec" -v t="$(($(date +%s) - sec_start))" 'BEGIN {
+		m = (a > b) ? a : b
+		printf "%s: %s (1-minute load %s before, %s after, on %d cores), %d s\n", s, (m < c / 2) ? "quiet" : "loaded", a, b, c, t
+	}' | tee -a "$summary"
+}
+
+# testbin PKG builds the test binary of a package once and prints its path.
+testbin() {
+	local bin
+	bin="$OUT/bin/$(echo "$1" | tr '/.' '__').test"
+	if [ ! -x "$bin" ]; then
+		"$GO" test -c -o "$bin" "$1" >&2
+	fi
+	echo "$bin"
+}
+
+# anchored NAME turns a benchmark name (Startup10k/shared) into the -bench
+# pattern that selects exactly it (^BenchmarkStartup10k$/^shared$).
+anchored() {
+	local IFS=/ out="" part
+	for part in Benchmark$1; do
+		part=$(printf '%s' "$part" | sed 's/[][().*+?^$|\\{}]/\\&/g')
+		out="$out${out:+/}^$part\$"
+	done
+	printf '%s' "$out"
+}
+
+# runbench BIN DIR NAME BENCHTIME OUTFILE [ARGS...] runs one benchmark from
+# the package directory DIR and keeps its output. A NAME that starts with ^
+# is a -bench pattern as it is.
+runbench() {
+	local bin=$1 dir=$2 name=$3 bt=$4 out=$5 pat
+	shift 5
+	case "$name" in
+	^*) pat=$name ;;
+	*) pat=$(anchored "$name") ;;
+	esac
+	(cd "$dir" && "$bin" -test.run '^$' -test.bench "$pat" -test.benchtime "$bt" "$@") >"$out" 2>&1 || {
+		echo "bench: $name failed:" >&2
+		cat "$out" >&2
+		return 1
+	}
+}
+
+# metric FILE NAME UNIT prints the value a benchmark line of NAME reports
+# in UNIT, one line per result (-count), nothing when there is none.
+metric() {
+	awk -v name="Benchmark$2" -v unit="$3" '$1 ~ /^Benchmark/ {
+		n = $1; sub(/-[0-9]+$/, "", n)
+		if (n != name) next
+		for (i = 3; i < NF; i++) if ($(i + 1) == unit) print $i
+	}' "$1"
+}
+
+# units FILE NAME prints the units a benchmark line reports, ns/op only
+# when it is not zero, never B/op and allocs/op.
+units() {
+	awk -v name="Benchmark$2" '$1 ~ /^Benchmark/ {
+		n = $1; sub(/-[0-9]+$/, "", n)
+		if (n != name) next
+		for (i = 4; i <= NF; i += 2) {
+			if ($i == "B/op" || $i == "allocs/op" || ($i == "ns/op" && $(i - 1) == 0)) continue
+			if (!seen[$i]++) print $i
+		}
+		exit
+	}' "$1"
+}
+
+# row ROUND E P [RATIO] prints a row for report; a figure a benchmark did
+# not print becomes "?", which report refuses.
+row() { echo "$1 ${2:-?} ${3:-?}${4:+ $4}"; }
+
+# report TITLE PEERNAME UNIT [NAME] < ROWS aggregates rows "ROUND E P [RATIO]";
+# NAME is what E is (default edgecron).
+# A report that fails is noted, and the run goes on to the next figure; it
+# exits 1 at the end.
+report() {
+	awk -v title="$1" -v pname="$2" -v unit="$3" -v ename="${4:-edgecron}" -v summary="$summary" -f "$agg" || : >"$OUT/failed"
+}
+
+# pairs SECTION BIN DIR BENCHTIME EDGECRON PEER... runs ROUNDS rounds of the
+# benchmark EDGECRON and each PEER (names as in -bench, e.g.
+# SameSecond/robfig), alternating their order, then reports every unit
+# edgecron's benchmark reports beside each peer's. A peer the benchmark
+# does not have (yet) prints nothing in the first round: it is dropped, and
+# the section says so. UNITS, when set, limits the report to those units.
+pairs() {
+	local s=$1 bin=$2 dir=$3 bt=$4 e=$5
+	shift 5
+	local sides=("$e" "$@") have=() r i side u p
+	for r in $(seq 1 "$ROUNDS"); do
+		local order=()
+		if [ $((r % 2)) = 1 ]; then
+			order=("${sides[@]}")
+		else
+			for ((i = ${#sides[@]} - 1; i >= 0; i--)); do order+=("${sides[i]}"); done
+		fi
+		for side in "${order[@]}"; do
+			runbench "$bin" "$dir" "$side" "$bt" "$(rawfile "$s" "$side" "$r")"
+		done
+		if [ "$r" = 1 ]; then
+			for p in "$@"; do
+				if [ -n "$(units "$(rawfile "$s" "$p" 1)" "$p")" ]; then
+					have+=("$p")
+				else
+					echo "$s: no benchmark $p in this checkout: skipped"
+				fi
+			done
+			sides=("$e" "${have[@]}")
+		fi
+	done
+	local what
+	what=${e//\/edgecron/}
+	for u in $(units "$(rawfile "$s" "$e" 1)" "$e"); do
+		case " ${UNITS:-$u} " in *" $u "*) ;; *) continue ;; esac
+		for p in "${have[@]}"; do
+			[ -n "$(metric "$(rawfile "$s" "$p" 1)" "$p" "$u")" ] || continue
+			for r in $(seq 1 "$ROUNDS"); do
+				row "$r" "$(metric "$(rawfile "$s" "$e" "$r")" "$e" "$u")" "$(metric "$(rawfile "$s" "$p" "$r")" "$p" "$u")"
+			done | report "$s: $what $u, edgecron vs $(echo "$p" | cut -d/ -f2)" "$(echo "$p" | cut -d/ -f2)" ""
+		done
+	done
+}
+
+# rawfile SECTION NAME ROUND names the file of one benchmark run.
+rawfile() { echo "$raw/$1.$(echo "$2" | tr '/' '_').$3"; }
+
+# singles SECTION BIN DIR BENCHTIME NAME... runs ROUNDS rounds of
+# benchmarks that have no peer and reports each unit's median and spread.
+singles() {
+	local s=$1 bin=$2 dir=$3 bt=$4 r n u
+	shift 4
+	for r in $(seq 1 "$ROUNDS"); do
+		for n in "$@"; do
+			runbench "$bin" "$dir" "$n" "$bt" "$(rawfile "$s" "$n" "$r")"
+		done
+	done
+	for n in "$@"; do
+		for u in $(units "$(rawfile "$s" "$n" 1)" "$n"); do
+			for r in $(seq 1 "$ROUNDS"); do row "$r" "$(metric "$(rawfile "$s" "$n" "$r")" "$n" "$u")" -; done |
+				report "$s: $n, $u" "" ""
+		done
+	done
+}
+
+run_startup() {
+	section startup
+	local bin r f set start load ratio
+	bin=$(testbin ./cmd/agent)
+	# BenchmarkStartup10k alternates the agent's start and the store's load
+	# within a run; each -count is one round of 5 such pairs, and the ratio
+	# of a round is the median of its 5 per-pair ratios.
+	for set in shared distinct; do
+		f="$raw/startup.$set"
+		runbench "$bin" cmd/agent "Startup10k/$set" 5x "$f" -test.count "$ROUNDS"
+		mapfile -t start < <(metric "$f" "Startup10k/$set" start-ms)
+		mapfile -t load < <(metric "$f" "Startup10k/$set" store-ms)
+		mapfile -t ratio < <(metric "$f" "Startup10k/$set" start/store)
+		for r in $(seq 1 "$ROUNDS"); do
+			row "$r" "${start[r - 1]:-}" "${load[r - 1]:-}" "${ratio[r - 1]:-?}"
+		done | report "startup: 10,000 jobs ($set), start → socket vs store load" "store" ms
+	done
+	done_section
+}
+
+run_ack() {
+	section ack
+	local bin r echo_ commit
+	bin=$(testbin ./mqtt)
+	# One run of request, one of the echo and the commit (which make the
+	# floor), alternating; each starts its own Mosquitto with
+	# set_tcp_nodelay true. p99 of 1,000 operations each.
+	for r in $(seq 1 "$ROUNDS"); do
+		if [ $((r % 2)) = 1 ]; then
+			runbench "$bin" mqtt MQTT/request 1000x "$raw/ack.request.$r"
+			runbench "$bin" mqtt '^BenchmarkMQTT$/^(echo|commit)$' 1000x "$raw/ack.floor.$r"
+		else
+			runbench "$bin" mqtt '^BenchmarkMQTT$/^(echo|commit)$' 1000x "$raw/ack.floor.$r"
+			runbench "$bin" mqtt MQTT/request 1000x "$raw/ack.request.$r"
+		fi
+	done
+	for r in $(seq 1 "$ROUNDS"); do
+		echo_=$(metric "$raw/ack.floor.$r" MQTT/echo p99-ms)
+		commit=$(metric "$raw/ack.floor.$r" MQTT/commit p99-ms)
+		row "$r" "$(metric "$raw/ack.request.$r" MQTT/request p99-ms)" "$([ -n "$echo_" ] && [ -n "$commit" ] && awk -v a="$echo_" -v b="$commit" 'BEGIN {print a + b}')"
+	done | report "ack: modify → reply p99 vs echo p99 + commit p99" "echo+commit" ms
+	for r in $(seq 1 "$ROUNDS"); do
+		row "$r" "$(metric "$raw/ack.floor.$r" MQTT/echo p99-ms)" -
+	done | report "ack: bare paho echo p99 (nodelay broker)" "" ms echo
+	for r in $(seq 1 "$ROUNDS"); do
+		row "$r" "$(metric "$raw/ack.floor.$r" MQTT/commit p99-ms)" -
+	done | report "ack: bare store commit p99" "" ms commit
+	done_section
+}
+
+run_crowded() {
+	section crowded
+	local bin
+	bin=$(testbin ./sched)
+	# One op is one second in which 1,000 jobs are due (every 2 s).
+	pairs crowded "$bin" sched 5x SameSecond/edgecron SameSecond/robfig SameSecond/gocron
+	done_section
+}
+
+run_add() {
+	section add
+	local bin n r
+	bin=$(testbin ./sched)
+	for n in 10000 100000; do
+		UNITS=ns/op pairs add "$bin" sched 2000x "Add/edgecron/jobs=$n" "Add/robfig/jobs=$n" "Add/gocron/jobs=$n"
+	done
+	# O(log n): edgecron's add at 100,000 against its add at 10,000, same rounds.
+	for r in $(seq 1 "$ROUNDS"); do
+		row "$r" "$(metric "$(rawfile add Add/edgecron/jobs=100000 "$r")" Add/edgecron/jobs=100000 ns/op)" "$(metric "$(rawfile add Add/edgecron/jobs=10000 "$r")" Add/edgecron/jobs=10000 ns/op)"
+	done | report "add: edgecron at 100,000 vs at 10,000 jobs" "at-10k" ns
+	done_section
+}
+
+run_memory() {
+	section memory
+	local bin t
+	bin=$(testbin ./sched)
+	for t in interval cron; do
+		UNITS=B/job pairs memory "$bin" sched 1x "MemoryPerJob/edgecron/$t" "MemoryPerJob/robfig/$t" "MemoryPerJob/robfig+chain/$t" "MemoryPerJob/robfig+document/$t"
+	done
+	done_section
+}
+
+run_automations() {
+	section automations
+	local sbin abin
+	sbin=$(testbin ./sched)
+	abin=$(testbin ./cmd/agent)
+	singles automations "$sbin" sched 1s ObservePerAutomation/automations=1 ObservePerAutomation/automations=100 ObservePerAutomation/automations=1000
+	singles automations "$abin" cmd/agent 2000x ReadingToActuator
+	done_section
+}
+
+run_idle() {
+	section idle
+	# scripts/footprint.sh runs the agent with 1,000 jobs and scripts/pahoidle
+	# side by side, and prints one line per window of 30 s: the two run at
+	# the same time, so each window is a round.
+	WINDOWS=$ROUNDS WINDOW=30 scripts/footprint.sh "$BROKER" | tee "$raw/idle"
+	awk '/^window/ {print $2, $3, $5}' "$raw/idle" | report "idle: CPU time per 30 s, agent vs pahoidle" "pahoidle" ms
+	awk '/^window/ {print $2, $4, $6}' "$raw/idle" | report "idle: wake-ups per 30 s, agent vs pahoidle" "pahoidle" ""
+	awk '/^memory/ {printf "idle: memory, %-8s VmRSS %.1f MiB, RssAnon %.1f MiB, RssFile %.1f MiB\n", $2, $3 / 1024, $4 / 1024, $5 / 1024}
+		/^heap:/ {sub(/^heap: /, ""); print "idle: agent heap, " $0}
+		/^jobs:/ {print "idle: " $0}' "$raw/idle" | tee -a "$summary"
+	done_section
+}
+
+run_size() {
+	section size
+	local f b
+	OUT="$raw/dist" DEBS=0 scripts/cross-build.sh >"$raw/size" 2>&1 || {
+		cat "$raw/size"
+		return 1
+	}
+	for f in "$raw"/dist/edgecron-linux-*; do
+		b=$(stat -c %s "$f")
+		awk -v n="${f##*/}" -v b="$b" 'BEGIN {printf "size: %-28s %10d bytes %6.2f MiB\n", n, b, b / 1048576}'
+	done | tee -a "$summary"
+	b=$(stat -c %s "$raw/dist/edgecron-linux-armv6")
+	awk -v b="$b" 'BEGIN {printf "size: armv6 budget 8,912,896 bytes (8.5 MiB): %d bytes of room\n", 8912896 - b}' | tee -a "$summary"
+	done_section
+}
+
+run_fleet() {
+	section fleet
+	"$GO" run ./bench/fleet -n 100 -broker mosquitto -json "$raw/fleet.json" | tee "$raw/fleet"
+	sed 's/^/fleet: /' "$raw/fleet" | grep -i 'p99\|online\|pss\|idle\|recover' >>"$summary" || true
+	done_section
+}
+
+echo "bench: sections ${sections[*]}, $ROUNDS rounds; output in $OUT"
+conditions
+for s in "${sections[@]}"; do
+	"run_$s"
+done
+echo
+echo "=== summary ($(($(date +%s) - started)) s)"
+conditions
+cat "$summary"
+echo "bench: raw output in $raw"
+if [ -e "$OUT/failed" ]; then
+	echo "bench: some figures are missing (above: \"has no figure\")" >&2
+	exit 1
+fi
