@@ -68,6 +68,12 @@ func New(cfg Config, o Options) (*Server, error) {
 		// stalled clients: worth a debug line, not a warning.
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	// HTTP/1.1 only, which every client speaks: release builds leave out
+	// net/http's bundled HTTP/2 (the nethttpomithttp2 tag, see
+	// scripts/goflags.sh), and a server that still offered h2 in the TLS
+	// handshake would drop every browser that takes it.
+	s.srv.Protocols = new(http.Protocols)
+	s.srv.Protocols.SetHTTP1(true)
 	if sec.cert != nil {
 		s.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*sec.cert}}
 	}
