@@ -1,7 +1,6 @@
 package mqtt
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/edgecron/edgecron/api"
 	"github.com/edgecron/edgecron/sched"
 )
 
@@ -42,9 +42,6 @@ const barrierLevel = "~sync"
 // barrierWait bounds how long after a connection commands wait for the
 // barrier before they are taken as live.
 const barrierWait = 5 * time.Second
-
-// kindActuated is the receipt kind of an actuator command.
-const kindActuated = "actuated"
 
 // Event names of actuator commands on <root>/events.
 const eventActuatorRefused = "actuator_refused"
@@ -85,135 +82,27 @@ func (a *Agent) gateLive() bool {
 	return a.gateOpen
 }
 
-// setRequest is a decoded set payload.
-type setRequest struct {
-	id        string
-	expiresAt *time.Time
-	command   []byte // what actuators.ParseSetPayload reads: ON/OFF/TOGGLE or the JSON command without id and expires_at
-	plain     bool
-}
-
-// decodeSetRequest splits a set payload into its request envelope (id,
-// expires_at) and the command. The envelope is as strict as a job
-// request's: a key given twice or data after the object is refused, and
-// an unreadable id (wrapping errNoID) gets no reply. The command itself is
-// checked by the actuator when applied.
-func decodeSetRequest(b []byte) (setRequest, error) {
-	t := bytes.TrimSpace(b)
-	if len(t) == 0 || t[0] != '{' {
-		return setRequest{command: b, plain: true}, nil
-	}
-	var sr setRequest
-	m, dup, trailing, err := decodeEnvelope(t)
-	if err != nil {
-		return sr, noID(sched.FieldError("payload", "not a JSON object"))
-	}
-	if raw, ok := m["id"]; ok && !isNull(raw) {
-		if sr.id, err = readID(raw, dup == "id"); err != nil {
-			return sr, err
-		}
-	}
-	switch {
-	case dup != "":
-		return sr, sched.FieldError(dup, "appears twice")
-	case trailing:
-		return sr, sched.FieldError("payload", "data after the JSON object")
-	}
-	if raw, ok := m["expires_at"]; ok && !isNull(raw) {
-		var s string
-		if decodeString(raw, &s) != nil {
-			return sr, sched.FieldError("expires_at", "must be an RFC3339 time")
-		}
-		at, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return sr, sched.FieldError("expires_at", "must be an RFC3339 time, got %q", s)
-		}
-		sr.expiresAt = &at
-	}
-	delete(m, "id")
-	delete(m, "expires_at")
-	sr.command, _ = json.Marshal(m) // raw members re-joined: cannot fail
-	return sr, nil
-}
-
-// readID reads a request id, as DecodeRequest does: errors wrap errNoID.
-func readID(raw json.RawMessage, twice bool) (string, error) {
-	var id string
-	switch {
-	case twice:
-		return "", noID(sched.FieldError("id", "appears twice"))
-	case !utf8.Valid(raw):
-		// encoding/json turns invalid UTF-8 (raw, or a lone surrogate
-		// escape) into U+FFFD: refusing both keeps two different ids from
-		// meeting in the replay cache as one.
-		return "", noID(sched.FieldError("id", "must be UTF-8"))
-	case json.Unmarshal(raw, &id) != nil:
-		return "", noID(sched.FieldError("id", "must be a string"))
-	case id == "" || len(id) > maxRequestID || strings.ContainsRune(id, utf8.RuneError):
-		return "", noID(sched.FieldError("id", "must be 1 to %d bytes of UTF-8 (no U+FFFD), got %d bytes", maxRequestID, len(id)))
-	}
-	return id, nil
-}
-
-// handleSet applies one set command: see the comment at the top.
+// handleSet applies one set command through the shared pipeline
+// (api.Service.Actuate), after the connection barrier: see the comment at
+// the top.
 func (a *Agent) handleSet(ctx context.Context, in inbound) {
-	sr, err := decodeSetRequest(in.payload)
-	if sr.id != "" {
+	sr, err := api.DecodeSetRequest(in.payload)
+	if sr.ID != "" {
 		a.stats.requests.Add(1)
-		if b, ok := a.replay.get(sr.id); ok {
-			a.stats.replayed.Add(1)
-			a.log.Info("repeated request id: first reply sent again", "id", sr.id, "actuator", in.set)
-			a.publishReply(b)
-			return
-		}
-		if r, ok := a.deps.Scheduler.Receipt(sr.id); ok {
-			a.stats.replayed.Add(1)
-			a.log.Info("repeated request id: applied before, answered from its receipt", "id", sr.id, "actuator", in.set, "applied_at", r.At)
-			if b := a.sendReply(a.fromReceipt(r)); b != nil {
-				a.replay.put(sr.id, b, a.clock.Elapsed())
-			}
-			return
-		}
 	}
-	now := a.clock.Now()
-	switch {
-	case err != nil:
-	case !in.live && sr.expiresAt == nil:
+	if err == nil && !in.live && sr.ExpiresAt == nil {
 		err = &sched.Error{Code: sched.CodeExpired, Message: "arrived before the connection barrier: sent while the device was offline, " +
 			"and a command without expires_at is never applied late"}
-	case sr.expiresAt != nil && !now.Before(*sr.expiresAt):
-		err = &sched.Error{Code: sched.CodeExpired, Field: "expires_at", Message: "request expired at " + sr.expiresAt.Format(time.RFC3339)}
-	case a.deps.Actuators == nil:
-		err = &sched.Error{Code: sched.CodeNotFound, Field: "actuator", Message: "no actuators configured"}
 	}
-	if err == nil && sr.id != "" {
-		// Committed before the command is applied: at most once, even if
-		// the power goes between the two.
-		err = a.deps.Scheduler.Record(ctx, sr.id, kindActuated, in.set)
+	out, refused := a.api.Actuate(ctx, in.set, sr, err)
+	switch {
+	case out.Replayed:
+		a.stats.replayed.Add(1)
+	case refused != nil:
+		a.refuseSet(in, sr, refused)
 	}
-	if err == nil {
-		if sr.id != "" {
-			// Logged once per id: the receipt is committed, so this id is
-			// never applied again (the kill-loop test counts these lines).
-			a.log.Info("actuator command", "id", sr.id, "actuator", in.set)
-		}
-		actx, cancel := context.WithTimeout(ctx, opTimeout)
-		err = a.deps.Actuators.Apply(actx, in.set, sr.command)
-		cancel()
-		if err != nil && sr.id != "" {
-			if ferr := a.deps.Scheduler.Forget(ctx, sr.id); ferr != nil {
-				a.log.Error("a refused actuator command stays recorded as applied", "id", sr.id, "err", ferr)
-			}
-		}
-	}
-	if err != nil {
-		a.refuseSet(in, sr, err)
-		return
-	}
-	if sr.id != "" {
-		if b := a.sendReply(Reply{ID: sr.id, Status: StatusAccepted, Code: sched.CodeOK, Actuator: in.set}); b != nil {
-			a.replay.put(sr.id, b, a.clock.Elapsed())
-		}
+	if out.Bytes != nil {
+		a.publishReply(out.Bytes)
 	}
 }
 
@@ -232,10 +121,10 @@ type ActuatorEvent struct {
 // refuseSet makes a refusal visible: logged and counted, the retained
 // state published again (Home Assistant's switch flips back to the
 // truth), an event with the reason, and a reply when the id is readable.
-func (a *Agent) refuseSet(in inbound, sr setRequest, err error) {
+func (a *Agent) refuseSet(in inbound, sr api.SetRequest, err error) {
 	a.stats.setErrors.Add(1)
 	code := sched.ErrorCode(err)
-	a.log.Warn("actuator command refused", "actuator", in.set, "id", sr.id, "code", code, "err", err)
+	a.log.Warn("actuator command refused", "actuator", in.set, "id", sr.ID, "code", code, "err", err)
 	a.republishState(in.set)
 	cmd := string(in.payload)
 	if len(cmd) > 128 {
@@ -247,18 +136,12 @@ func (a *Agent) refuseSet(in inbound, sr setRequest, err error) {
 	}
 	now := a.clock.Now().UTC()
 	ev := ActuatorEvent{TS: now.Format(time.RFC3339Nano), Event: eventActuatorRefused, Actuator: in.set,
-		RequestID: sr.id, Command: strings.ToValidUTF8(cmd, "\uFFFD"), Code: code, Error: err.Error()}
+		RequestID: sr.ID, Command: strings.ToValidUTF8(cmd, "\uFFFD"), Code: code, Error: err.Error()}
 	if b, jerr := json.Marshal(ev); jerr == nil {
 		a.keep(outMsg{Topic: a.topics.Events(), QoS: 1, Mark: true, TS: now, Payload: b})
 	}
-	if sr.id == "" {
-		return
-	}
-	a.stats.rejected.Add(1)
-	rep := rejected(sr.id, err)
-	rep.Actuator = in.set
-	if b := a.sendReply(rep); b != nil && final(code) {
-		a.replay.put(sr.id, b, a.clock.Elapsed())
+	if sr.ID != "" {
+		a.stats.rejected.Add(1)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/edgecron/edgecron/api"
 	"github.com/edgecron/edgecron/sched"
 )
 
@@ -75,7 +76,7 @@ type Agent struct {
 	topics Topics
 	clock  sched.Clock
 	opts   []*paho.ClientOptions // one per broker, in the order of cfg.URLs()
-	replay *replayCache
+	api    *api.Service          // the request pipeline (Deps.API, or one of its own)
 	bootID string
 
 	cmds     chan inbound
@@ -186,12 +187,16 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	if deps.Backoff.Max < deps.Backoff.Min {
 		deps.Backoff.Max = max(2*time.Minute, deps.Backoff.Min)
 	}
+	if deps.API == nil {
+		deps.API = api.New(api.Deps{Scheduler: deps.Scheduler, Actuators: deps.Actuators, Clock: deps.Clock,
+			Location: deps.Location, Site: deps.Site, Logger: deps.Logger.With("component", "mqtt")})
+	}
 	a := &Agent{
 		cfg: cfg, deps: deps,
 		log:      deps.Logger.With("component", "mqtt"),
 		topics:   NewTopics(cfg.Prefix, deps.DeviceID),
 		clock:    deps.Clock,
-		replay:   newReplayCache(replayMin, replayTTL, replayMaxBytes),
+		api:      deps.API,
 		bootID:   deps.BootID,
 		cmds:     make(chan inbound, cmdQueue),
 		tele:     make(chan outMsg, teleQueue),
@@ -844,8 +849,8 @@ func (a *Agent) onMessage(_ paho.Client, m paho.Message) {
 		id := ""
 		switch {
 		case in.set != "":
-			sr, _ := decodeSetRequest(in.payload)
-			id = sr.id
+			sr, _ := api.DecodeSetRequest(in.payload)
+			id = sr.ID
 		case in.haJob == "":
 			req, _ := DecodeRequest(in.payload)
 			id = req.ID

@@ -10,6 +10,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/edgecron/edgecron/api/apitest"
 	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/mqtt/mqtttest"
 	"github.com/edgecron/edgecron/sched"
@@ -120,37 +121,13 @@ func TestEveryOpRejected(t *testing.T) {
 	}
 	commits := dv.store.Commits()
 
-	tests := []struct {
-		name, req, code, errHas string
-	}{
-		{"add duplicate", `{"op":"add","job":` + jobDoc("pump", 5) + `}`, "conflict", "pump"},
-		{"add bad trigger", `{"op":"add","job":{"id":"x","trigger":{"type":"date","run_date":"someday"},"action":{"type":"test"}}}`, "bad_request", "run_date"},
-		{"add unknown action", `{"op":"add","job":{"id":"x","trigger":{"type":"interval","seconds":5},"action":{"type":"nope"}}}`, "bad_request", "action"},
-		{"add read-only field", `{"op":"add","job":{"id":"x","version":3,"trigger":{"type":"interval","seconds":5},"action":{"type":"test"}}}`, "bad_request", "job.version"},
-		{"add reserved id", `{"op":"add","job":` + jobDoc("res", 5) + `}`, "bad_request", "job.id"},
-		{"add bad id", `{"op":"add","job":{"id":"a/b","trigger":{"type":"interval","seconds":5},"action":{"type":"test"}}}`, "bad_request", "job.id"},
-		{"modify missing", `{"op":"modify","job_id":"ghost","changes":{"name":"x"}}`, "not_found", "job"},
-		{"modify version", `{"op":"modify","job_id":"pump","changes":{"name":"x"},"expected_version":7}`, "version_conflict", ""},
-		{"modify unknown field", `{"op":"modify","job_id":"pump","changes":{"colour":"red"}}`, "bad_request", "changes.colour"},
-		{"modify config job", `{"op":"modify","job_id":"fromfile","changes":{"name":"x"}}`, "conflict", ""},
-		{"reschedule invalid", `{"op":"reschedule","job_id":"pump","trigger":{"type":"interval"}}`, "bad_request", "trigger"},
-		{"reschedule missing", `{"op":"reschedule","job_id":"ghost","trigger":{"type":"interval","seconds":5}}`, "not_found", ""},
-		{"pause missing", `{"op":"pause","job_id":"ghost"}`, "not_found", ""},
-		{"pause version", `{"op":"pause","job_id":"pump","expected_version":9}`, "version_conflict", ""},
-		{"resume missing", `{"op":"resume","job_id":"ghost"}`, "not_found", ""},
-		{"remove missing", `{"op":"remove","job_id":"ghost"}`, "not_found", ""},
-		{"remove config job", `{"op":"remove","job_id":"fromfile"}`, "conflict", ""},
-		{"get missing", `{"op":"get","job_id":"ghost"}`, "not_found", ""},
-		{"run missing", `{"op":"run","job_id":"ghost"}`, "not_found", ""},
-		{"list expired", `{"op":"list","expires_at":"2020-01-01T00:00:00Z"}`, "expired", "expires_at"},
-		{"add expired", `{"op":"add","job":` + jobDoc("late", 5) + `,"expires_at":"2020-01-01T00:00:00Z"}`, "expired", "expires_at"},
-	}
+	tests := apitest.Rejections // shared with the HTTP API
 	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.Name, func(t *testing.T) {
 			id := fmt.Sprintf("rej-%d", i)
-			rep := r.do(dev1, `{"id":"`+id+`",`+tt.req[1:])
-			if rep.Status != "rejected" || string(rep.Code) != tt.code || !strings.Contains(rep.Error, tt.errHas) || rep.Error == "" {
-				t.Errorf("reply %+v, want %s naming %q", rep, tt.code, tt.errHas)
+			rep := r.do(dev1, `{"id":"`+id+`",`+tt.Request[1:])
+			if rep.Status != "rejected" || string(rep.Code) != tt.Code || !strings.Contains(rep.Error, tt.ErrHas) || rep.Error == "" {
+				t.Errorf("reply %+v, want %s naming %q", rep, tt.Code, tt.ErrHas)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/edgecron/edgecron/api"
 	"github.com/edgecron/edgecron/sched"
 )
 
@@ -92,7 +93,7 @@ func SendActuator(ctx context.Context, cfg Config, deviceID, name, id string, co
 	if err != nil {
 		return Reply{}, fmt.Errorf("encode command: %w", err)
 	}
-	if _, err := decodeSetRequest(payload); err != nil {
+	if _, err := api.DecodeSetRequest(payload); err != nil {
 		return Reply{}, fmt.Errorf("actuator command: %w", err)
 	}
 	return exchange(ctx, cfg, deviceID, NewTopics(cfg.Prefix, deviceID).ActuatorSet(name), id, payload)

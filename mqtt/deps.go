@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/edgecron/edgecron/api"
 	"github.com/edgecron/edgecron/sched"
 )
 
@@ -96,6 +97,11 @@ type Deps struct {
 	Scheduler Scheduler
 	Outbox    Outbox
 	Actuators Actuators // nil: set commands are refused and counted
+	// API is the request pipeline the agent answers requests and set
+	// commands through, shared with the other transports (HTTP) so that a
+	// request id is answered once whichever way it comes; nil: one of its
+	// own, built from Scheduler, Actuators, Clock, Location and Site.
+	API       *api.Service
 	Inventory Inventory // nil: nothing to announce to Home Assistant
 	// Clock gives wall time (expires_at, timestamps) and monotonic time
 	// (replay cache); default the system clock.

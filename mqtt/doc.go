@@ -5,11 +5,12 @@
 // outbox that keeps telemetry while the broker is away. docs/mqtt.md is
 // the protocol.
 //
-// Reading order: topics.go (the topic tree), request.go (the request and
-// reply documents and their strict decoder), replay.go (request-id replay),
-// agent.go (the connection and its goroutines), commands.go (ops against
-// the scheduler), telemetry.go (publishing through the outbox), ctl.go (the
-// client behind `edgecron ctl`).
+// Reading order: topics.go (the topic tree), agent.go (the connection and
+// its goroutines), commands.go (requests handed to the shared pipeline of
+// package api, which decodes them, replays repeated ids and calls the
+// scheduler; replies published here), actuate.go (set commands and the
+// connection barrier), telemetry.go (publishing through the outbox),
+// ctl.go (the client behind `edgecron ctl`).
 //
 // The package declares what it consumes — Scheduler, Outbox, Actuators,
 // Inventory — and never imports the store or the hardware packages;

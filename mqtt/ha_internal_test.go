@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgecron/edgecron/api"
 	"github.com/edgecron/edgecron/sched"
 	"gopkg.in/yaml.v3"
 )
@@ -103,7 +104,7 @@ func FuzzHAJobCommand(f *testing.F) {
 			}
 			return
 		}
-		if req.JobID != id || (req.Op != OpRun && req.Op != OpResume && req.Op != OpPause) {
+		if req.JobID != id || (req.Op != api.OpRun && req.Op != api.OpResume && req.Op != api.OpPause) {
 			t.Fatalf("%q %q became %+v", topic, payload, req)
 		}
 	})

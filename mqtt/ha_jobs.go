@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/edgecron/edgecron/api"
 	"github.com/edgecron/edgecron/sched"
 )
 
@@ -42,11 +43,11 @@ func haJobRequest(id, what string, payload []byte) (Request, error) {
 	req := Request{JobID: id}
 	switch {
 	case what == "run" && p == "PRESS":
-		req.Op = OpRun
+		req.Op = api.OpRun
 	case what == "enabled" && strings.EqualFold(p, "ON"):
-		req.Op = OpResume
+		req.Op = api.OpResume
 	case what == "enabled" && strings.EqualFold(p, "OFF"):
-		req.Op = OpPause
+		req.Op = api.OpPause
 	case what == "run":
 		return req, sched.FieldError("payload", "%q: a job's run topic takes PRESS", truncated(p))
 	default:
@@ -73,12 +74,12 @@ func (a *Agent) handleHAJob(ctx context.Context, in inbound) {
 	var rep Reply
 	switch {
 	case err != nil:
-		rep = rejected(id, err)
+		rep = api.Rejected(id, err)
 	case !a.cfg.HomeAssistant || !a.cfg.HomeAssistantJobs.Has(in.haJob):
-		rep = rejected(id, &sched.Error{Code: sched.CodeBadRequest, Field: "job_id",
+		rep = api.Rejected(id, &sched.Error{Code: sched.CodeBadRequest, Field: "job_id",
 			Message: fmt.Sprintf("job %q is not exposed to Home Assistant (mqtt.home_assistant_jobs)", in.haJob)})
 	default:
-		rep = a.execute(ctx, req, "")
+		rep = a.execute(ctx, req)
 	}
 	if rep.Status == StatusRejected {
 		a.stats.rejected.Add(1)

@@ -106,7 +106,7 @@ func (s *Scheduler) changeable(id string, o OpOptions) (*entry, error) {
 
 func mayChange(e *entry, o OpOptions, field string) error {
 	j := &e.job
-	if o.Source == SourceMQTT && e.source() == SourceConfig && !j.Remote {
+	if (o.Source == SourceMQTT || o.Source == SourceHTTP) && e.source() == SourceConfig && !j.Remote {
 		return &Error{Code: CodeConflict, Field: field, Message: fmt.Sprintf(
 			"job %q is declared in the config file and not open to remote changes (set remote: true there)", j.ID)}
 	}

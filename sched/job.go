@@ -10,6 +10,7 @@ const (
 	SourceConfig = "config"
 	SourceMQTT   = "mqtt"
 	SourceCLI    = "cli"
+	SourceHTTP   = "http"
 )
 
 // IDPattern is what a job id must match: it becomes an MQTT topic level.

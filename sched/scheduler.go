@@ -57,9 +57,10 @@ func DefaultJobDefaults() Defaults {
 
 // OpOptions say who asks for a change and on which version.
 type OpOptions struct {
-	// Source is who asks: SourceConfig, SourceMQTT or SourceCLI. A change
-	// asked over MQTT to a job of source config is refused with
-	// CodeConflict unless the job has Remote set.
+	// Source is who asks: SourceConfig, SourceMQTT, SourceHTTP or
+	// SourceCLI. A change asked remotely (over MQTT or HTTP) to a job of
+	// source config is refused with CodeConflict unless the job has Remote
+	// set.
 	Source string
 	// ExpectedVersion, when non-zero, must equal the job's version or the
 	// change is refused with CodeVersionConflict.
@@ -174,7 +175,7 @@ type entryCold struct {
 }
 
 // sources are the job sources an entry keeps in one byte.
-var sources = [...]string{"", SourceConfig, SourceMQTT, SourceCLI}
+var sources = [...]string{"", SourceConfig, SourceMQTT, SourceCLI, SourceHTTP}
 
 // srcCold is entry.src for a source kept in entryCold.
 const srcCold = 255

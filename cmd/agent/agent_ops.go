@@ -198,14 +198,18 @@ func logReading(log *slog.Logger, r sensors.Reading) {
 // when a broker is configured.
 type readingSink struct {
 	log  *slog.Logger
-	obs  observer     // the scheduler: reading triggers and conditions
-	next sensors.Sink // nil without a broker
+	obs  observer      // the scheduler: reading triggers and conditions
+	last *lastReadings // nil: not kept
+	next sensors.Sink  // nil without a broker
 }
 
 func (s readingSink) Publish(ctx context.Context, r sensors.Reading) error {
 	logReading(s.log, r)
 	if s.obs != nil {
 		observe(s.obs, r)
+	}
+	if s.last != nil {
+		s.last.put(r)
 	}
 	if s.next == nil {
 		return nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edgecron/edgecron/actuators"
+	"github.com/edgecron/edgecron/api"
 	"github.com/edgecron/edgecron/board"
 	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/sched"
@@ -26,6 +27,8 @@ type extensions struct {
 	outputs *actuators.Set
 	sink    sensors.Sink
 	obs     observer       // the scheduler, which readings feed
+	api     *api.Service   // the request pipeline MQTT and HTTP share
+	last    *lastReadings  // each sensor's last reading, for the HTTP API
 	mq      *mqtt.Agent    // nil without mqtt.broker
 	ob      *outbox.Outbox // nil without mqtt.broker
 
@@ -68,9 +71,14 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 	}
 	a.log.Info("hardware ready", "board", e.board.String(), "sensors", len(e.sensors.Names()), "actuators", len(e.outputs.Names()))
 	e.obs = a.sched
-	sink := readingSink{log: a.log.With("component", "readings"), obs: a.sched}
+	e.last = &lastReadings{}
+	sink := readingSink{log: a.log.With("component", "readings"), obs: a.sched, last: e.last}
 	e.sink = sink
 	c := a.cfg
+	// One pipeline for every transport: a request id is answered once,
+	// whether it comes over MQTT or HTTP.
+	e.api = api.New(api.Deps{Scheduler: a.sched, Actuators: actuators.Payloads{Set: e.outputs}, Clock: clk,
+		Location: c.location, Site: c.site(), Logger: a.log.With("component", "api")})
 	if !c.MQTT.Enabled() {
 		a.log.Info("mqtt: no broker configured (mqtt.broker): remote control and telemetry are off")
 		return nil
@@ -81,7 +89,7 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 	}
 	e.ob = ob
 	e.mq, err = mqtt.New(c.MQTT, mqtt.Deps{
-		DeviceID: c.DeviceID, Groups: c.Groups, Scheduler: a.sched, Outbox: ob,
+		DeviceID: c.DeviceID, Groups: c.Groups, Scheduler: a.sched, Outbox: ob, API: e.api,
 		Actuators: actuators.Payloads{Set: e.outputs}, Inventory: inventory{e.sensors, e.outputs},
 		Clock: clk, Location: c.location, Site: c.site(), BootID: kernelBootID(), Logger: a.log, Version: version, Model: deviceModel(c.Hardware.Board),
 		ClockSynced: a.clock.Trusted, OnConnection: e.brokerChanged,

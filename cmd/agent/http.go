@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/edgecron/edgecron/httpapi"
+	"github.com/edgecron/edgecron/sensors"
 )
 
 // startHTTP opens the HTTP listener when http.enabled is set (docs/http.md):
@@ -29,6 +33,14 @@ func (a *agent) startHTTP() error {
 // httpRoutes mounts every handler the listener serves. Each sits behind
 // the server's authentication, body limit and JSON errors.
 func (a *agent) httpRoutes(srv *httpapi.Server) {
+	started := time.Now()
+	c := a.cfg // device_id and timezone change only with a restart; a.cfg is the main loop's
+	srv.MountAPI(httpapi.Deps{
+		API:       a.ext.api,
+		Status:    func() httpapi.Status { return a.httpStatus(c, started) },
+		Sensors:   a.ext.httpSensors,
+		Actuators: a.ext.httpActuators,
+	})
 }
 
 // stopHTTP stops the listener, letting the requests being served finish
@@ -41,4 +53,79 @@ func (a *agent) stopHTTP(ctx context.Context) {
 		a.log.Warn("http: requests cut off at shutdown", "err", err)
 	}
 	a.http = nil
+}
+
+// httpStatus is GET /scheduler.
+func (a *agent) httpStatus(c *Config, started time.Time) httpapi.Status {
+	now := time.Now()
+	zone, _, _ := strings.Cut(zoneName(c.location), " (") // the name, without "(the host's)"
+	st := httpapi.Status{
+		State: "running", Device: c.DeviceID, Version: version,
+		Started: started.UTC().Format(time.RFC3339), UptimeSeconds: int64(now.Sub(started) / time.Second),
+		Clock: httpapi.ClockStatus{Now: now.In(c.location).Format(time.RFC3339), Zone: zone, Trusted: a.clock.Trusted()},
+		Jobs:  a.sched.Len(),
+	}
+	if e := &a.ext; e.mq != nil {
+		q, d := e.ob.Stats()
+		st.MQTT = &httpapi.MQTTStatus{Connected: e.mq.Connected(), OutboxQueued: q, OutboxDropped: d}
+	}
+	return st
+}
+
+// lastReadings keeps each sensor's last reading.
+type lastReadings struct {
+	mu sync.Mutex
+	m  map[string]sensors.Reading
+}
+
+func (l *lastReadings) put(r sensors.Reading) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]sensors.Reading{}
+	}
+	l.m[r.Sensor] = r
+}
+
+func (l *lastReadings) get(name string) (sensors.Reading, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.m[name]
+	return r, ok
+}
+
+// httpSensors lists every sensor with its last reading.
+func (e *extensions) httpSensors() []httpapi.SensorReading {
+	names := e.sensors.Names()
+	out := make([]httpapi.SensorReading, len(names))
+	for i, n := range names {
+		out[i].Sensor = n
+		if r, ok := e.last.get(n); ok {
+			out[i].TS = r.Time.UTC().Format(time.RFC3339Nano)
+			out[i].Values, out[i].Units = r.ValueMap(), r.UnitMap()
+		}
+	}
+	return out
+}
+
+// httpActuators lists every actuator with its state.
+func (e *extensions) httpActuators() []httpapi.ActuatorState {
+	names := e.outputs.Names()
+	out := make([]httpapi.ActuatorState, 0, len(names))
+	for _, n := range names {
+		st, ok := e.outputs.State(n)
+		if !ok {
+			continue
+		}
+		as := httpapi.ActuatorState{Actuator: n, State: "OFF"}
+		if st.On {
+			as.State = "ON"
+		}
+		if st.PWM {
+			v := st.Value
+			as.Value = &v
+		}
+		out = append(out, as)
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package mqtt
+package api
 
 import (
 	"bytes"
@@ -106,8 +106,8 @@ func TestDecodeRequestRefuses(t *testing.T) {
 			if got.ID != tt.id {
 				t.Errorf("id = %q, want %q", got.ID, tt.id)
 			}
-			if noID := errors.Is(err, errNoID); noID != (tt.id == "") {
-				t.Errorf("errNoID = %v for id %q", noID, tt.id)
+			if noID := errors.Is(err, ErrNoID); noID != (tt.id == "") {
+				t.Errorf("ErrNoID = %v for id %q", noID, tt.id)
 			}
 			var se *sched.Error
 			if !errors.As(err, &se) || se.Code != sched.CodeBadRequest || se.Field != tt.field {
@@ -162,7 +162,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			if sched.ErrorCode(err) != sched.CodeBadRequest {
 				t.Fatalf("error %v has code %s", err, sched.ErrorCode(err))
 			}
-			if errors.Is(err, errNoID) != (r.ID == "") {
+			if errors.Is(err, ErrNoID) != (r.ID == "") {
 				t.Fatalf("error %v with id %q: a readable id must get a reply", err, r.ID)
 			}
 			return

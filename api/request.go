@@ -1,4 +1,4 @@
-package mqtt
+package api
 
 import (
 	"bytes"
@@ -14,7 +14,8 @@ import (
 )
 
 // MaxPayload is the largest request the agent reads; a larger one is
-// refused unread (logged and counted, no reply: its id is never parsed).
+// refused unread (over MQTT logged and counted with no reply, its id never
+// parsed).
 const MaxPayload = 64 << 10
 
 // maxRequestID bounds a request id.
@@ -39,9 +40,10 @@ const (
 	StatusRejected = "rejected"
 )
 
-// Request is a job request on <root>/jobs/cmd or a group's jobs/cmd
-// (CONTRACTS.md §6). Job, Changes and Trigger stay raw here; the agent
-// decodes them strictly with the scheduler's decoders.
+// Request is a job request: the payload of <root>/jobs/cmd or a group's
+// jobs/cmd (docs/mqtt.md), or what an HTTP route says (docs/http.md). Job,
+// Changes and Trigger stay raw here; the pipeline decodes them strictly
+// with the scheduler's decoders.
 type Request struct {
 	ID              string          `json:"id"`
 	Op              string          `json:"op"`
@@ -54,8 +56,8 @@ type Request struct {
 	ExpiresAt       *time.Time      `json:"expires_at,omitempty"`
 }
 
-// Reply answers a Request on <root>/jobs/res. Job and Jobs are job
-// documents as the scheduler marshals them.
+// Reply answers a Request (on <root>/jobs/res over MQTT). Job and Jobs are
+// job documents as the scheduler marshals them.
 type Reply struct {
 	ID           string          `json:"id"`
 	Status       string          `json:"status"`
@@ -91,12 +93,12 @@ var opFields = map[string]struct{ required, allowed []string }{
 // Ops lists the ops in the order docs/mqtt.md gives them.
 var Ops = []string{OpAdd, OpModify, OpReschedule, OpPause, OpResume, OpRemove, OpGet, OpList, OpRun}
 
-// errNoID marks a payload whose request id could not be read: it gets no
-// reply, only a log line and a count.
-var errNoID = errors.New("request id unreadable")
+// ErrNoID marks a payload whose request id could not be read: over MQTT it
+// gets no reply, only a log line and a count.
+var ErrNoID = errors.New("request id unreadable")
 
 // DecodeRequest strictly decodes a request payload. Any error is a
-// bad_request *sched.Error naming the field. When the error wraps errNoID
+// bad_request *sched.Error naming the field. When the error wraps ErrNoID
 // the id could not be read; otherwise the returned Request carries the id
 // so that the caller can reply.
 func DecodeRequest(b []byte) (Request, error) {
@@ -225,7 +227,7 @@ func decodeEnvelope(b []byte) (m map[string]json.RawMessage, dup string, trailin
 	return m, dup, err != io.EOF, nil
 }
 
-func noID(err error) error { return fmt.Errorf("%w: %w", errNoID, err) }
+func noID(err error) error { return fmt.Errorf("%w: %w", ErrNoID, err) }
 
 func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
 
@@ -324,7 +326,7 @@ func prefixField(prefix string, err error) error {
 	return &out
 }
 
-// rejected returns the reply for err.
-func rejected(id string, err error) Reply {
+// Rejected returns the reply for err.
+func Rejected(id string, err error) Reply {
 	return Reply{ID: id, Status: StatusRejected, Code: sched.ErrorCode(err), Error: err.Error()}
 }
