@@ -96,7 +96,9 @@ type Deps struct {
 	Groups    []string // groups whose commands this device takes
 	Scheduler Scheduler
 	Outbox    Outbox
-	Actuators Actuators // nil: set commands are refused and counted
+	// Actuators applies set commands, through the pipeline the agent builds
+	// when API is nil (nil: set commands are refused and counted).
+	Actuators Actuators
 	// API is the request pipeline the agent answers requests and set
 	// commands through, shared with the other transports (HTTP) so that a
 	// request id is answered once whichever way it comes; nil: one of its
