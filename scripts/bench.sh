@@ -7,8 +7,8 @@
 # Sections:
 #   startup      agent start → control socket answers, 10,000 jobs, beside the store's own load
 #   ack          MQTT modify → reply p99, beside a bare paho echo + a bare store commit (nodelay broker)
-#   crowded      1,000 jobs due in one second: CPU per firing and lateness, beside robfig (and gocron)
-#   add          adding a job at 10,000 and 100,000 jobs, beside robfig
+#   crowded      1,000 jobs due in one second: CPU per firing and lateness, beside robfig and gocron
+#   add          adding a job at 10,000 and 100,000 jobs, beside robfig and gocron
 #   memory       heap per scheduled job, beside robfig bare and with its job chain
 #   automations  a reading's cost per automation, and reading → output latency (no peer)
 #   idle         memory and idle CPU/wake-ups of an agent with 1,000 jobs, beside a bare paho client
@@ -96,12 +96,17 @@ done_section() {
 	}' | tee -a "$summary"
 }
 
-# testbin PKG builds the test binary of a package once and prints its path.
+# testbin PKG builds the test binary of a package once and prints its path;
+# "peers" is the module in bench/peers.
 testbin() {
 	local bin
 	bin="$OUT/bin/$(echo "$1" | tr '/.' '__').test"
 	if [ ! -x "$bin" ]; then
-		"$GO" test -c -o "$bin" "$1" >&2
+		if [ "$1" = peers ]; then
+			(cd bench/peers && "$GO" test -c -o "$bin" .) >&2
+		else
+			"$GO" test -c -o "$bin" "$1" >&2
+		fi
 	fi
 	echo "$bin"
 }
@@ -173,9 +178,11 @@ report() {
 # pairs SECTION BIN DIR BENCHTIME EDGECRON PEER... runs ROUNDS rounds of the
 # benchmark EDGECRON and each PEER (names as in -bench, e.g.
 # SameSecond/robfig), alternating their order, then reports every unit
-# edgecron's benchmark reports beside each peer's. A peer the benchmark
-# does not have (yet) prints nothing in the first round: it is dropped, and
-# the section says so. UNITS, when set, limits the report to those units.
+# edgecron's benchmark reports beside each peer's. A PEER written
+# peers:NAME is run from bench/peers, the module of the peers edgecron's
+# module does not require (gocron). A peer the benchmark does not have
+# (yet) prints nothing in the first round: it is dropped, and the section
+# says so. UNITS, when set, limits the report to those units.
 pairs() {
 	local s=$1 bin=$2 dir=$3 bt=$4 e=$5
 	shift 5
@@ -188,14 +195,17 @@ pairs() {
 			for ((i = ${#sides[@]} - 1; i >= 0; i--)); do order+=("${sides[i]}"); done
 		fi
 		for side in "${order[@]}"; do
-			runbench "$bin" "$dir" "$side" "$bt" "$(rawfile "$s" "$side" "$r")"
+			case "$side" in
+			peers:*) runbench "$(testbin peers)" bench/peers "${side#peers:}" "$bt" "$(rawfile "$s" "$side" "$r")" ;;
+			*) runbench "$bin" "$dir" "$side" "$bt" "$(rawfile "$s" "$side" "$r")" ;;
+			esac
 		done
 		if [ "$r" = 1 ]; then
 			for p in "$@"; do
-				if [ -n "$(units "$(rawfile "$s" "$p" 1)" "$p")" ]; then
+				if [ -n "$(units "$(rawfile "$s" "$p" 1)" "${p#peers:}")" ]; then
 					have+=("$p")
 				else
-					echo "$s: no benchmark $p in this checkout: skipped"
+					echo "$s: no benchmark ${p#peers:} in this checkout: skipped"
 				fi
 			done
 			sides=("$e" "${have[@]}")
@@ -206,19 +216,20 @@ pairs() {
 	for u in $(units "$(rawfile "$s" "$e" 1)" "$e"); do
 		case " ${UNITS:-$u} " in *" $u "*) ;; *) continue ;; esac
 		for p in "${have[@]}"; do
-			[ -n "$(metric "$(rawfile "$s" "$p" 1)" "$p" "$u")" ] || continue
+			[ -n "$(metric "$(rawfile "$s" "$p" 1)" "${p#peers:}" "$u")" ] || continue
 			for r in $(seq 1 "$ROUNDS"); do
-				row "$r" "$(metric "$(rawfile "$s" "$e" "$r")" "$e" "$u")" "$(metric "$(rawfile "$s" "$p" "$r")" "$p" "$u")"
+				row "$r" "$(metric "$(rawfile "$s" "$e" "$r")" "$e" "$u")" "$(metric "$(rawfile "$s" "$p" "$r")" "${p#peers:}" "$u")"
 			done | report "$s: $what $u, edgecron vs $(echo "$p" | cut -d/ -f2)" "$(echo "$p" | cut -d/ -f2)" ""
 		done
 	done
 }
 
 # rawfile SECTION NAME ROUND names the file of one benchmark run.
-rawfile() { echo "$raw/$1.$(echo "$2" | tr '/' '_').$3"; }
+rawfile() { echo "$raw/$1.$(echo "$2" | tr '/:' '__').$3"; }
 
 # singles SECTION BIN DIR BENCHTIME NAME... runs ROUNDS rounds of
-# benchmarks that have no peer and reports each unit's median and spread.
+# benchmarks that have no peer and reports each unit's median and spread
+# (UNITS, when set, limits the report to those units).
 singles() {
 	local s=$1 bin=$2 dir=$3 bt=$4 r n u
 	shift 4
@@ -229,6 +240,7 @@ singles() {
 	done
 	for n in "$@"; do
 		for u in $(units "$(rawfile "$s" "$n" 1)" "$n"); do
+			case " ${UNITS:-$u} " in *" $u "*) ;; *) continue ;; esac
 			for r in $(seq 1 "$ROUNDS"); do row "$r" "$(metric "$(rawfile "$s" "$n" "$r")" "$n" "$u")" -; done |
 				report "$s: $n, $u" "" ""
 		done
@@ -290,7 +302,7 @@ run_crowded() {
 	local bin
 	bin=$(testbin ./sched)
 	# One op is one second in which 1,000 jobs are due (every 2 s).
-	pairs crowded "$bin" sched 5x SameSecond/edgecron SameSecond/robfig SameSecond/gocron
+	pairs crowded "$bin" sched 3x SameSecond/edgecron SameSecond/robfig peers:SameSecond/gocron
 	done_section
 }
 
@@ -299,7 +311,7 @@ run_add() {
 	local bin n r
 	bin=$(testbin ./sched)
 	for n in 10000 100000; do
-		UNITS=ns/op pairs add "$bin" sched 2000x "Add/edgecron/jobs=$n" "Add/robfig/jobs=$n" "Add/gocron/jobs=$n"
+		UNITS=ns/op pairs add "$bin" sched 2000x "Add/edgecron/jobs=$n" "Add/robfig/jobs=$n" "peers:Add/gocron/jobs=$n"
 	done
 	# O(log n): edgecron's add at 100,000 against its add at 10,000, same rounds.
 	for r in $(seq 1 "$ROUNDS"); do
@@ -323,8 +335,8 @@ run_automations() {
 	local sbin abin
 	sbin=$(testbin ./sched)
 	abin=$(testbin ./cmd/agent)
-	singles automations "$sbin" sched 1s ObservePerAutomation/automations=1 ObservePerAutomation/automations=100 ObservePerAutomation/automations=1000
-	singles automations "$abin" cmd/agent 2000x ReadingToActuator
+	UNITS=ns/automation singles automations "$sbin" sched 1s ObservePerAutomation/automations=1 ObservePerAutomation/automations=100 ObservePerAutomation/automations=1000
+	UNITS="p50-µs p99-µs" singles automations "$abin" cmd/agent 2000x ReadingToActuator
 	done_section
 }
 
@@ -361,7 +373,7 @@ run_size() {
 run_fleet() {
 	section fleet
 	"$GO" run ./bench/fleet -n 100 -broker mosquitto -json "$raw/fleet.json" | tee "$raw/fleet"
-	sed 's/^/fleet: /' "$raw/fleet" | grep -i 'p99\|online\|pss\|idle\|recover' >>"$summary" || true
+	sed 's/^ */fleet: /' "$raw/fleet" >>"$summary"
 	done_section
 }
 
