@@ -43,6 +43,8 @@ type actuator struct {
 	state      State
 	switched   bool          // has switched on or off since boot
 	switchedAt time.Duration // clock.Elapsed at that switch
+	switches   uint64        // times it switched on or off since it was built
+	refusals   uint64        // commands the safety profile refused
 	maxOn      *alarm
 	broker     *alarm
 	pulse      *pulse
@@ -143,6 +145,21 @@ func (s *Set) State(name string) (State, bool) {
 	return a.state, true
 }
 
+// Counts returns how many times the named actuator switched on or off
+// (whatever the cause: a command, a pulse's end, max_on, broker_lost, the
+// boot or shutdown state) and how many commands its safety profile
+// refused, since it was built (a reload that changes its definition builds
+// it anew).
+func (s *Set) Counts(name string) (switches, refusals uint64, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.acts[name]
+	if !ok {
+		return 0, 0, false
+	}
+	return a.switches, a.refusals, true
+}
+
 // Subscribe calls fn for every state change from now on, and at once for
 // every actuator's current state (cause "snapshot"), so that a retained
 // state topic can be filled. It returns the function that unsubscribes.
@@ -219,7 +236,7 @@ func (s *Set) apply(name string, cmd Command) (State, *pulse, error) {
 		return State{}, nil, &sched.Error{Code: sched.CodeNotFound, Field: "actuator", Message: fmt.Sprintf("no actuator %q in the config", name), Err: ErrUnknown}
 	}
 	if err := a.check(cmd); err != nil {
-		return a.state, nil, err
+		return a.state, nil, a.refused(err)
 	}
 	var v float64
 	switch cmd.Name {
@@ -237,13 +254,13 @@ func (s *Set) apply(name string, cmd Command) (State, *pulse, error) {
 	if on != a.state.On {
 		if min := sf.MinSwitchInterval.D(); min > 0 && a.switched {
 			if since := s.clock.Elapsed() - a.switchedAt; since < min {
-				return a.state, nil, unsafe("command", "%s switched %s ago; its min_switch_interval is %s", name, since.Round(time.Millisecond), min)
+				return a.state, nil, a.refused(unsafe("command", "%s switched %s ago; its min_switch_interval is %s", name, since.Round(time.Millisecond), min))
 			}
 		}
 	}
 	if on && !a.state.On {
 		if n := s.interlocked(a); n != "" {
-			return a.state, nil, unsafe("command", "%s is on, and %s shares its interlock group %q (at most one on)", n, name, sf.Interlock)
+			return a.state, nil, a.refused(unsafe("command", "%s is on, and %s shares its interlock group %q (at most one on)", n, name, sf.Interlock))
 		}
 	}
 	if err := s.drive(a, v, CauseCommand, false); err != nil {
@@ -259,6 +276,15 @@ func (s *Set) apply(name string, cmd Command) (State, *pulse, error) {
 	return a.state, p, nil
 }
 
+// refused counts err when the safety profile refused the command, and
+// returns it. With the lock held.
+func (a *actuator) refused(err error) error {
+	if errors.Is(err, ErrUnsafe) {
+		a.refusals++
+	}
+	return err
+}
+
 // drive writes v to the output and records the state; it arms or
 // disarms max_on. With the lock held.
 func (s *Set) drive(a *actuator, v float64, cause string, force bool) error {
@@ -269,6 +295,7 @@ func (s *Set) drive(a *actuator, v float64, cause string, force bool) error {
 	a.state.On, a.state.Value = v > 0, v
 	if a.state.On != prev.On {
 		a.switched, a.switchedAt = true, s.clock.Elapsed()
+		a.switches++
 	}
 	if a.state.On && !prev.On && a.cfg.Safety.MaxOn > 0 && cause != CauseShutdown {
 		s.cancel(a.maxOn)

@@ -378,3 +378,35 @@ func TestRealDrivers(t *testing.T) {
 		t.Fatalf("missing bus: %v", err)
 	}
 }
+
+// Counts: every switch whatever its cause, every command the safety
+// profile refused (not a bad command, not a command that changes nothing).
+func TestCounts(t *testing.T) {
+	r := newRig(t, pump(actuators.Safety{MinSwitchInterval: dur(30 * time.Second), MaxOn: dur(time.Minute)}))
+	counts := func(want [2]uint64) {
+		t.Helper()
+		sw, ref, ok := r.set.Counts("pump")
+		if !ok || [2]uint64{sw, ref} != want {
+			t.Fatalf("Counts = %d switches, %d refusals, %v; want %v", sw, ref, ok, want)
+		}
+	}
+	counts([2]uint64{0, 0}) // boot state off: no switch
+	r.apply(t, "pump", actuators.Command{Name: actuators.On})
+	r.apply(t, "pump", actuators.Command{Name: actuators.On}) // already on
+	counts([2]uint64{1, 0})
+	_, err := r.set.Apply("pump", actuators.Command{Name: actuators.Off}) // too soon
+	wantUnsafe(t, err, "min_switch_interval")
+	_, err = r.set.Apply("pump", actuators.Command{Name: actuators.Pulse, Duration: time.Hour}) // beyond max_on
+	wantUnsafe(t, err, "max_on")
+	if _, err := r.set.Apply("pump", actuators.Command{Name: actuators.SetTo, Value: 0.5}); err == nil || errors.Is(err, actuators.ErrUnsafe) {
+		t.Fatalf("set on a relay: %v, want a bad request", err)
+	}
+	counts([2]uint64{1, 2})
+	r.clock.Advance(time.Minute) // max_on switches it off
+	r.next(t)
+	r.next(t)
+	counts([2]uint64{2, 2})
+	if _, _, ok := r.set.Counts("nope"); ok {
+		t.Fatal("Counts of an unknown actuator")
+	}
+}

@@ -45,10 +45,11 @@ type Stats struct {
 	Busy            uint64 // commands refused because the queue was full
 	SetErrors       uint64 // actuator commands refused (see docs/mqtt.md)
 	Spilled         uint64 // telemetry that found the queue full and waited behind it in the overflow
+	Connects        uint64 // connections made (subscribed) since the start: each after the first is a reconnect
 }
 
 type counters struct {
-	requests, replayed, rejected, unreadable, oversize, retained, busy, setErrors, spilled atomic.Uint64
+	requests, replayed, rejected, unreadable, oversize, retained, busy, setErrors, spilled, connects atomic.Uint64
 }
 
 // inbound is a message handed from paho's router to the worker.
@@ -293,7 +294,7 @@ func (a *Agent) Stats() Stats {
 	return Stats{
 		Requests: s.requests.Load(), Replayed: s.replayed.Load(), Rejected: s.rejected.Load(),
 		Unreadable: s.unreadable.Load(), Oversize: s.oversize.Load(), RetainedIgnored: s.retained.Load(),
-		Busy: s.busy.Load(), SetErrors: s.setErrors.Load(), Spilled: s.spilled.Load(),
+		Busy: s.busy.Load(), SetErrors: s.setErrors.Load(), Spilled: s.spilled.Load(), Connects: s.connects.Load(),
 	}
 }
 
@@ -634,6 +635,7 @@ func (a *Agent) setup(gen uint64, barrier string) {
 		return
 	}
 	a.connected = true
+	a.stats.connects.Add(1)
 	held := a.held
 	a.held, a.heldBytes = nil, 0
 	a.mu.Unlock()

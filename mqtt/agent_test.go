@@ -425,6 +425,9 @@ func TestLastWillAndReconnect(t *testing.T) {
 	dv := newDevice(t, p.url, prefix, dev1).start()
 	r.waitOnline(dev1)
 	_, seen := r.waitFor(0, "online", func(m paho.Message) bool { return string(m.Payload()) == "online" })
+	if n := dv.agent.Stats().Connects; n != 1 {
+		t.Errorf("Connects = %d before the cut, want 1", n)
+	}
 	p.cut()
 	_, seen = r.waitFor(seen+1, "will", func(m paho.Message) bool { return string(m.Payload()) == "offline" })
 	p.resume()
@@ -432,7 +435,9 @@ func TestLastWillAndReconnect(t *testing.T) {
 	if rep := r.do(dev1, `{"id":"after","op":"list"}`); rep.Status != "accepted" {
 		t.Fatalf("after reconnect: %+v", rep)
 	}
-	_ = dv
+	if n := dv.agent.Stats().Connects; n != 2 {
+		t.Errorf("Connects = %d after one reconnect, want 2", n)
+	}
 }
 
 type inventory struct{}

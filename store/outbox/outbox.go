@@ -76,6 +76,7 @@ type Outbox struct {
 	limbo     []uint64
 
 	commits   int64     // write transactions committed since Open
+	replayed  uint64    // records delivered by replays since Open
 	unlogged  uint64    // drops not yet in a log line
 	why       string    // the reason of the latest of them
 	loggedAt  time.Time // the last drop warning
@@ -294,9 +295,10 @@ func (o *Outbox) Delete(through uint64) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	count, bytes := o.count, o.bytes
+	var del [][]byte
 	err := o.db.Update(func(tx *bolt.Tx) error {
+		del = del[:0]
 		recs := tx.Bucket(bucketName).Bucket(recordsName)
-		var del [][]byte
 		c := recs.Cursor()
 		for k, v := c.First(); k != nil && binary.BigEndian.Uint64(k) <= through; k, v = c.Next() {
 			del = append(del, k)
@@ -324,6 +326,7 @@ func (o *Outbox) Delete(through uint64) error {
 		}
 	}
 	o.lost(undelivered, "dropped by the bounds while being replayed, and not delivered")
+	o.replayed += uint64(len(del)) + uint64(len(o.limbo)) - undelivered
 	o.limbo, o.replaying = nil, 0
 	return nil
 }
@@ -334,6 +337,15 @@ func (o *Outbox) Stats() (queued int, dropped uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.count + len(o.pending), o.dropped
+}
+
+// Replayed returns the records delivered by replays since Open: those
+// Delete removed, and those the bounds dropped while they were being
+// replayed and that turned out to be delivered.
+func (o *Outbox) Replayed() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.replayed
 }
 
 // Commits returns the write transactions committed since Open (Flush and

@@ -75,6 +75,9 @@ func TestOrderAcrossReopen(t *testing.T) {
 	if err := o.Delete(seqs[2]); err != nil {
 		t.Fatal(err)
 	}
+	if r := o.Replayed(); r != 3 {
+		t.Fatalf("replayed = %d, want 3", r)
+	}
 	o.Append(f.now, []byte("r5"))
 	_, recs = f.peekAll(o)
 	if fmt.Sprint(recs) != "[r3 r4 r5]" {
@@ -248,6 +251,9 @@ func TestReplayedRecordsNotDoubleCounted(t *testing.T) {
 	// replay they were in ended without Delete).
 	if len(recs) != 3 || queued != 9 || dropped != 3 || len(recs)+queued+int(dropped) != appended {
 		t.Errorf("%d delivered + %d queued + %d dropped, of %d appended; want 3 + 9 + 3", len(recs), queued, dropped, appended)
+	}
+	if r := o.Replayed(); r != uint64(len(recs)) {
+		t.Errorf("replayed %d, want the %d delivered (2 of them dropped by the bounds meanwhile)", r, len(recs))
 	}
 	// A replay that fails (no Delete): what the bounds took of it is
 	// counted at the next replay.
