@@ -13,6 +13,7 @@ import (
 	"github.com/edgecron/edgecron/actuators"
 	"github.com/edgecron/edgecron/api"
 	"github.com/edgecron/edgecron/board"
+	"github.com/edgecron/edgecron/metrics"
 	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/sched"
 	"github.com/edgecron/edgecron/sensors"
@@ -26,11 +27,12 @@ type extensions struct {
 	sensors *sensors.Registry
 	outputs *actuators.Set
 	sink    sensors.Sink
-	obs     observer       // the scheduler, which readings feed
-	api     *api.Service   // the request pipeline MQTT and HTTP share
-	last    *lastReadings  // each sensor's last reading, for the HTTP API
-	mq      *mqtt.Agent    // nil without mqtt.broker
-	ob      *outbox.Outbox // nil without mqtt.broker
+	obs     observer         // the scheduler, which readings feed (and the metrics, when they are on)
+	metrics *metrics.Metrics // nil while http.enabled is off: nothing is counted
+	api     *api.Service     // the request pipeline MQTT and HTTP share
+	last    *lastReadings    // each sensor's last reading, for the HTTP API
+	mq      *mqtt.Agent      // nil without mqtt.broker
+	ob      *outbox.Outbox   // nil without mqtt.broker
 
 	cancel context.CancelFunc // ends the goroutines below
 	wg     sync.WaitGroup
@@ -70,15 +72,32 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 		return err
 	}
 	a.log.Info("hardware ready", "board", e.board.String(), "sensors", len(e.sensors.Names()), "actuators", len(e.outputs.Names()))
-	e.obs = a.sched
-	e.last = &lastReadings{}
-	sink := readingSink{log: a.log.With("component", "readings"), obs: a.sched, last: e.last}
-	e.sink = sink
 	c := a.cfg
 	// One pipeline for every transport: a request id is answered once,
 	// whether it comes over MQTT or HTTP.
 	e.api = api.New(api.Deps{Scheduler: a.sched, Actuators: actuators.Payloads{Set: e.outputs}, Clock: clk,
 		Location: c.location, Site: c.site(), Logger: a.log.With("component", "api")})
+	if err := e.setupMQTT(a, clk); err != nil {
+		return err
+	}
+	e.obs = a.sched
+	if c.HTTP.Enabled {
+		e.metrics = newMetrics(a, e)
+		e.obs = observers{a.sched, e.metrics}
+	}
+	e.last = &lastReadings{}
+	sink := readingSink{log: a.log.With("component", "readings"), obs: e.obs, last: e.last}
+	if e.mq != nil {
+		sink.next = mqttSink{e.mq, e.sensors}
+	}
+	e.sink = sink
+	return nil
+}
+
+// setupMQTT opens the outbox and makes the MQTT agent, when the config
+// names a broker.
+func (e *extensions) setupMQTT(a *agent, clk sched.Clock) error {
+	c := a.cfg
 	if !c.MQTT.Enabled() {
 		a.log.Info("mqtt: no broker configured (mqtt.broker): remote control and telemetry are off")
 		return nil
@@ -97,8 +116,6 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 	if err != nil {
 		return fmt.Errorf("mqtt: %w", err)
 	}
-	sink.next = mqttSink{e.mq, e.sensors}
-	e.sink = sink
 	return nil
 }
 
@@ -156,6 +173,9 @@ func (e *extensions) brokerChanged(connected bool) {
 // was lost (the outbox logged and counted it): the agent's exit status
 // says so.
 func (e *extensions) stop(a *agent) error {
+	if e.metrics != nil {
+		e.metrics.Close()
+	}
 	if e.outputs != nil {
 		if err := e.outputs.Halt(); err != nil {
 			a.log.Error("outputs to their shutdown state", "err", err)

@@ -41,6 +41,9 @@ func (a *agent) httpRoutes(srv *httpapi.Server) {
 		Sensors:   a.ext.httpSensors,
 		Actuators: a.ext.httpActuators,
 	})
+	if a.ext.metrics != nil {
+		srv.Handle("GET /metrics", a.ext.metrics)
+	}
 }
 
 // stopHTTP stops the listener, letting the requests being served finish
