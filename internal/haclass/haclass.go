@@ -31,46 +31,51 @@ const (
 // stateClasses are the state classes Home Assistant accepts.
 var stateClasses = []string{Measurement, Total, TotalIncreasing}
 
-// sensorUnits maps each sensor device class to the units Home Assistant
-// accepts for it; nil accepts any unit (or none).
-var sensorUnits = map[string][]string{
-	"apparent_power":             {"VA"},
-	"aqi":                        nil,
-	"atmospheric_pressure":       {"cbar", "bar", "hPa", "mmHg", "inHg", "kPa", "mbar", "Pa", "psi"},
-	"battery":                    {"%"},
-	"carbon_dioxide":             {"ppm"},
-	"carbon_monoxide":            {"ppm"},
-	"current":                    {"A", "mA"},
-	"data_rate":                  nil,
-	"data_size":                  nil,
-	"distance":                   {"km", "m", "cm", "mm", "mi", "yd", "in", "ft"},
-	"duration":                   {"d", "h", "min", "s", "ms"},
-	"energy":                     {"Wh", "kWh", "MWh", "GWh", "MJ", "GJ"},
-	"frequency":                  {"Hz", "kHz", "MHz", "GHz"},
-	"gas":                        {"m³", "ft³", "CCF"},
-	"humidity":                   {"%"},
-	"illuminance":                {"lx"},
-	"irradiance":                 {"W/m²", "BTU/(h⋅ft²)"},
-	"moisture":                   {"%"},
-	"ph":                         nil,
-	"pm1":                        {"µg/m³"},
-	"pm10":                       {"µg/m³"},
-	"pm25":                       {"µg/m³"},
-	"power":                      {"W", "kW", "MW", "GW", "TW"},
-	"power_factor":               {"%", ""},
-	"precipitation":              {"cm", "in", "mm"},
-	"pressure":                   {"cbar", "bar", "hPa", "mmHg", "inHg", "kPa", "mbar", "Pa", "psi"},
-	"signal_strength":            {"dB", "dBm"},
-	"sound_pressure":             {"dB", "dBA"},
-	"speed":                      nil,
-	"temperature":                {"°C", "°F", "K"},
-	"volatile_organic_compounds": {"µg/m³", "mg/m³"},
-	"voltage":                    {"V", "mV", "µV", "kV", "MV"},
-	"volume":                     nil,
-	"volume_flow_rate":           {"m³/h", "ft³/min", "L/min", "gal/min", "mL/s"},
-	"water":                      {"L", "gal", "m³", "ft³", "CCF"},
-	"weight":                     {"kg", "g", "mg", "µg", "oz", "lb", "st"},
-	"wind_speed":                 nil,
+// sensorClasses are the sensor device classes, sorted, each with the units
+// Home Assistant accepts for it; nil accepts any unit (or none). A table,
+// not a map: the linker lays a table out, where a map literal compiles
+// into code that builds the map at start-up (docs/footprint.md).
+var sensorClasses = []struct {
+	name  string
+	units []string
+}{
+	{"apparent_power", []string{"VA"}},
+	{"aqi", nil},
+	{"atmospheric_pressure", []string{"cbar", "bar", "hPa", "mmHg", "inHg", "kPa", "mbar", "Pa", "psi"}},
+	{"battery", []string{"%"}},
+	{"carbon_dioxide", []string{"ppm"}},
+	{"carbon_monoxide", []string{"ppm"}},
+	{"current", []string{"A", "mA"}},
+	{"data_rate", nil},
+	{"data_size", nil},
+	{"distance", []string{"km", "m", "cm", "mm", "mi", "yd", "in", "ft"}},
+	{"duration", []string{"d", "h", "min", "s", "ms"}},
+	{"energy", []string{"Wh", "kWh", "MWh", "GWh", "MJ", "GJ"}},
+	{"frequency", []string{"Hz", "kHz", "MHz", "GHz"}},
+	{"gas", []string{"m³", "ft³", "CCF"}},
+	{"humidity", []string{"%"}},
+	{"illuminance", []string{"lx"}},
+	{"irradiance", []string{"W/m²", "BTU/(h⋅ft²)"}},
+	{"moisture", []string{"%"}},
+	{"ph", nil},
+	{"pm1", []string{"µg/m³"}},
+	{"pm10", []string{"µg/m³"}},
+	{"pm25", []string{"µg/m³"}},
+	{"power", []string{"W", "kW", "MW", "GW", "TW"}},
+	{"power_factor", []string{"%", ""}},
+	{"precipitation", []string{"cm", "in", "mm"}},
+	{"pressure", []string{"cbar", "bar", "hPa", "mmHg", "inHg", "kPa", "mbar", "Pa", "psi"}},
+	{"signal_strength", []string{"dB", "dBm"}},
+	{"sound_pressure", []string{"dB", "dBA"}},
+	{"speed", nil},
+	{"temperature", []string{"°C", "°F", "K"}},
+	{"volatile_organic_compounds", []string{"µg/m³", "mg/m³"}},
+	{"voltage", []string{"V", "mV", "µV", "kV", "MV"}},
+	{"volume", nil},
+	{"volume_flow_rate", []string{"m³/h", "ft³/min", "L/min", "gal/min", "mL/s"}},
+	{"water", []string{"L", "gal", "m³", "ft³", "CCF"}},
+	{"weight", []string{"kg", "g", "mg", "µg", "oz", "lb", "st"}},
+	{"wind_speed", nil},
 }
 
 // binaryClasses are the binary_sensor device classes.
@@ -113,11 +118,14 @@ func (c Class) Check(unit string) error {
 	if c.Device == "" {
 		return nil
 	}
-	units, ok := sensorUnits[c.Device]
-	if !ok {
+	i := 0
+	for i < len(sensorClasses) && sensorClasses[i].name != c.Device {
+		i++
+	}
+	if i == len(sensorClasses) {
 		return cfgkey.Keyf("device_class", "%q is not a Home Assistant sensor class (%s)", c.Device, strings.Join(SensorClasses(), ", "))
 	}
-	if units != nil && !slices.Contains(units, unit) {
+	if units := sensorClasses[i].units; units != nil && !slices.Contains(units, unit) {
 		return cfgkey.Keyf("device_class", "%s takes a unit of %s, not %q", c.Device, strings.Join(units, ", "), unit)
 	}
 	return nil
@@ -125,11 +133,10 @@ func (c Class) Check(unit string) error {
 
 // SensorClasses returns the sensor device classes, sorted.
 func SensorClasses() []string {
-	out := make([]string, 0, len(sensorUnits))
-	for k := range sensorUnits {
-		out = append(out, k)
+	out := make([]string, len(sensorClasses))
+	for i, e := range sensorClasses {
+		out[i] = e.name
 	}
-	slices.Sort(out)
 	return out
 }
 

@@ -55,3 +55,17 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestSensorClassesSorted: the table is looked up by a scan that stops at
+// the first match, and SensorClasses promises sorted names.
+func TestSensorClassesSorted(t *testing.T) {
+	names := SensorClasses()
+	if len(names) != len(sensorClasses) || len(names) == 0 {
+		t.Fatalf("SensorClasses: %d names for %d classes", len(names), len(sensorClasses))
+	}
+	for i := 1; i < len(names); i++ {
+		if names[i-1] >= names[i] {
+			t.Errorf("sensor classes not sorted or repeated: %q before %q", names[i-1], names[i])
+		}
+	}
+}
