@@ -1,12 +1,24 @@
 package mqtt_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,7 +53,8 @@ var p99s sync.Map
 // set_tcp_nodelay true: a bare paho QoS 1 request/echo, the store's commit,
 // and request→reply for a job change through the agent (target: p99 ≤ echo
 // p99 + commit p99 + 0.5 ms); then a group command acknowledged by 100
-// agents; and the echo on a Mosquitto with default settings (Nagle).
+// agents; the echo on a Mosquitto with default settings (Nagle); and the
+// echo over TLS.
 func BenchmarkMQTT(b *testing.B) {
 	broker := mqtttest.Start(b, mqtttest.Options{NoDelay: true})
 	b.Run("echo", func(b *testing.B) { benchEcho(b, broker.URL, "echo") })
@@ -52,16 +65,45 @@ func BenchmarkMQTT(b *testing.B) {
 		plain := mqtttest.Start(b, mqtttest.Options{})
 		b.Run("echo-default-mosquitto", func(b *testing.B) { benchEcho(b, plain.URL, "echo-default") })
 	}
+	b.Run("echo-tls", benchEchoTLS)
 }
 
 func benchEcho(b *testing.B, url, name string) {
-	prefix := mqtttest.Prefix(b, url)
-	echo := mqtttest.Client(b, url, nil)
+	echoLoop(b, mqtttest.Prefix(b, url), name, func() paho.Client { return mqtttest.Client(b, url, nil) })
+}
+
+// benchEchoTLS is the echo through a broker that serves mqtts, as a
+// device's broker over the Internet does: crypto/tls's record layer on
+// every message (scripts/goflags.sh, docs/footprint.md).
+func benchEchoTLS(b *testing.B) {
+	broker := mqtttest.Start(b, mqtttest.Options{NoDelay: true, TLS: true})
+	caPEM, err := os.ReadFile(broker.CAFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	cert, err := tls.LoadX509KeyPair(broker.CertFile, broker.KeyFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tc := &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}
+	// mqtttest.Prefix clears the retained messages under it through a
+	// plain connection; the echo leaves none.
+	var r [6]byte
+	rand.Read(r[:])
+	echoLoop(b, "edgecron-test-"+hex.EncodeToString(r[:]), "echo-tls", func() paho.Client {
+		return mqtttest.Client(b, broker.URL, paho.NewClientOptions().SetTLSConfig(tc))
+	})
+}
+
+func echoLoop(b *testing.B, prefix, name string, client func() paho.Client) {
+	echo := client()
 	mqtttest.Wait(b, echo.Subscribe(prefix+"/req", 1, func(c paho.Client, m paho.Message) {
 		c.Publish(prefix+"/res", 1, false, m.Payload())
 	}))
 	got := make(chan struct{}, 1)
-	req := mqtttest.Client(b, url, nil)
+	req := client()
 	mqtttest.Wait(b, req.Subscribe(prefix+"/res", 1, func(paho.Client, paho.Message) { got <- struct{}{} }))
 	var lat latencies
 	payload := []byte(`{"id":"x","op":"modify","job_id":"bench","changes":{"name":"n"}}`)
@@ -218,4 +260,111 @@ func benchGroup(b *testing.B, url string, n int) {
 		lat = append(lat, time.Since(start))
 	}
 	lat.report(b)
+}
+
+// BenchmarkTLSRecord seals one MQTT-sized message per operation (a
+// 200-byte PUBLISH) into a TLS record and opens it at the other end:
+// crypto/tls's record layer, the only part of it the agent runs per
+// message, with no network in between (after the handshake both ends write
+// to and read from one buffer). scripts/goflags.sh compiles crypto/tls
+// without inlining; this is the check (docs/footprint.md: run it with and
+// without -gcflags=crypto/tls=-l). tls13 is Go's choice where the CPU has
+// AES instructions (AES-GCM); chacha20 where it has none, as on every Pi
+// before the 5 (TLS 1.3's suites are not configurable; TLS 1.2's
+// ChaCha20-Poly1305 stands in). cpu-ns/op is the process's CPU time per
+// record, the figure to compare on a busy machine.
+func BenchmarkTLSRecord(b *testing.B) {
+	cert, pool := selfSigned(b)
+	for _, c := range []struct {
+		name    string
+		version uint16
+		suites  []uint16
+	}{
+		{"tls13", tls.VersionTLS13, nil},
+		{"chacha20", tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			p1, p2 := net.Pipe()
+			cc, sc := &bufConn{Conn: p1}, &bufConn{Conn: p2}
+			client := tls.Client(cc, &tls.Config{RootCAs: pool, ServerName: "localhost", MaxVersion: c.version, CipherSuites: c.suites})
+			server := tls.Server(sc, &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: c.version, CipherSuites: c.suites,
+				SessionTicketsDisabled: true})
+			shook := make(chan error, 1)
+			go func() { shook <- server.Handshake() }()
+			if err := client.Handshake(); err != nil {
+				b.Fatal(err)
+			}
+			if err := <-shook; err != nil {
+				b.Fatal(err)
+			}
+			var wire bytes.Buffer
+			cc.buf, sc.buf = &wire, &wire
+			msg, got := make([]byte, 200), make([]byte, 200)
+			b.SetBytes(int64(len(msg)))
+			start := cpuTime()
+			for b.Loop() {
+				if _, err := client.Write(msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.ReadFull(server, got); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// cpuTime is the CPU time the process has used, user and system: on a
+// shared machine it varies much less than the wall time of the same work.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// bufConn is a net.Conn that, once buf is set, writes to and reads from
+// buf instead.
+type bufConn struct {
+	net.Conn
+	buf *bytes.Buffer
+}
+
+func (c *bufConn) Write(p []byte) (int, error) {
+	if c.buf != nil {
+		return c.buf.Write(p)
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *bufConn) Read(p []byte) (int, error) {
+	if c.buf != nil {
+		return c.buf.Read(p)
+	}
+	return c.Conn.Read(p)
+}
+
+// selfSigned returns a certificate for localhost and a pool that trusts it.
+func selfSigned(b *testing.B) (tls.Certificate, *x509.CertPool) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), DNSNames: []string{"localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
