@@ -12,6 +12,7 @@ import (
 	"github.com/edgecron/edgecron/actuators"
 	"github.com/edgecron/edgecron/sched"
 	"github.com/edgecron/edgecron/sensors"
+	"github.com/edgecron/edgecron/sensors/history"
 )
 
 // The running agent as the control socket sees it (control.Agent):
@@ -194,13 +195,15 @@ func logReading(log *slog.Logger, r sensors.Reading) {
 	log.Debug("reading", attrs...)
 }
 
-// readingSink logs every reading at debug level and hands it on to MQTT
+// readingSink logs every reading at debug level, keeps its values for the
+// dashboard's charts when the HTTP listener is on, and hands it on to MQTT
 // when a broker is configured.
 type readingSink struct {
 	log  *slog.Logger
-	obs  observer      // the scheduler: reading triggers and conditions
-	last *lastReadings // nil: not kept
-	next sensors.Sink  // nil without a broker
+	obs  observer       // the scheduler: reading triggers and conditions
+	last *lastReadings  // nil: not kept
+	hist *history.Store // nil while http is off
+	next sensors.Sink   // nil without a broker
 }
 
 func (s readingSink) Publish(ctx context.Context, r sensors.Reading) error {
@@ -210,6 +213,11 @@ func (s readingSink) Publish(ctx context.Context, r sensors.Reading) error {
 	}
 	if s.last != nil {
 		s.last.put(r)
+	}
+	if s.hist != nil {
+		for _, v := range r.Values {
+			s.hist.Add(r.Sensor, v.Name, v.Unit, r.Time, v.Value)
+		}
 	}
 	if s.next == nil {
 		return nil

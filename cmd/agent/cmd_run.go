@@ -282,6 +282,7 @@ func (a *agent) reload(ctx context.Context) (notes []string, err error) {
 		a.log.Warn("reload: jobs whose validity changed", "jobs", ids)
 	}
 	a.ext.setGroups(a, c.Groups)
+	a.ext.retainHistory()
 	a.log.Info("reloaded", "config", c.path, "jobs", len(c.jobs), "sensors", len(c.Sensors))
 	if keys := restartNeeded(a.started, c); len(keys) > 0 {
 		a.log.Warn("reload: changed keys wait for a restart: restart the agent to apply them", "keys", keys)

@@ -17,6 +17,7 @@ import (
 	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/sched"
 	"github.com/edgecron/edgecron/sensors"
+	"github.com/edgecron/edgecron/sensors/history"
 	"github.com/edgecron/edgecron/store/outbox"
 )
 
@@ -29,6 +30,7 @@ type extensions struct {
 	sink    sensors.Sink
 	obs     observer         // the scheduler, which readings feed (and the metrics, when they are on)
 	metrics *metrics.Metrics // nil while http.enabled is off: nothing is counted
+	hist    *history.Store   // the dashboard's charts; nil while http.enabled is off
 	api     *api.Service     // the request pipeline MQTT and HTTP share
 	last    *lastReadings    // each sensor's last reading, for the HTTP API
 	mq      *mqtt.Agent      // nil without mqtt.broker
@@ -84,9 +86,10 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 	if c.HTTP.Enabled {
 		e.metrics = newMetrics(a, e)
 		e.obs = observers{a.sched, e.metrics}
+		e.hist = history.New(history.DefaultStep, history.DefaultPoints)
 	}
 	e.last = &lastReadings{}
-	sink := readingSink{log: a.log.With("component", "readings"), obs: e.obs, last: e.last}
+	sink := readingSink{log: a.log.With("component", "readings"), obs: e.obs, last: e.last, hist: e.hist}
 	if e.mq != nil {
 		sink.next = mqttSink{e.mq, e.sensors}
 	}

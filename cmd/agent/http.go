@@ -44,6 +44,7 @@ func (a *agent) httpRoutes(srv *httpapi.Server) {
 	if a.ext.metrics != nil {
 		srv.Handle("GET /metrics", a.ext.metrics)
 	}
+	a.dashboardRoutes(srv)
 }
 
 // stopHTTP stops the listener, letting the requests being served finish

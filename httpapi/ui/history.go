@@ -1,10 +1,11 @@
 package ui
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 
+	"github.com/edgecron/edgecron/httpapi"
+	"github.com/edgecron/edgecron/sched"
 	"github.com/edgecron/edgecron/sensors/history"
 )
 
@@ -35,35 +36,18 @@ type historyJSON struct {
 func (h *History) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if !h.Sensors.Has(name) {
-		writeError(w, http.StatusNotFound, "not_found", "no sensor "+strconv.Quote(name)+" in the config")
+		notFound(w, "no sensor "+strconv.Quote(name)+" in the config")
 		return
 	}
 	out := historyJSON{Sensor: name, Step: int64(h.Store.Step().Seconds()), Series: h.Store.Series(name)}
 	if out.Series == nil {
 		out.Series = []history.Series{}
 	}
-	b, err := json.Marshal(out)
-	if err != nil { // the store keeps finite numbers only
-		writeError(w, http.StatusInternalServerError, "internal", err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(b)
+	httpapi.WriteJSON(w, http.StatusOK, out) // finite numbers only: the store keeps no others
 }
 
-// writeError writes the API's JSON error.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	b, _ := json.Marshal(struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}{struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	}{code, msg}})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(b)
+// notFound answers with the API's JSON not_found error.
+func notFound(w http.ResponseWriter, msg string) {
+	httpapi.WriteError(w, "", &sched.Error{Code: sched.CodeNotFound, Message: msg})
 }

@@ -68,7 +68,7 @@ func serveAsset(w http.ResponseWriter, r *http.Request, name string) {
 	ct := contentType(name)
 	gz, err := assets.ReadFile("assets/" + name + ".gz")
 	if ct == "" || err != nil || len(gz) < 8 {
-		writeError(w, http.StatusNotFound, "not_found", "no file "+strconv.Quote(name)+" in the dashboard")
+		notFound(w, "no file "+strconv.Quote(name)+" in the dashboard")
 		return
 	}
 	h := w.Header()
