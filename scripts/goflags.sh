@@ -44,6 +44,10 @@ cold=(
 	github.com/edgecron/edgecron/internal/registry
 	github.com/edgecron/edgecron/internal/sdnotify
 	github.com/edgecron/edgecron/internal/units
+	# The dashboard's files and chart histories: a few requests a minute
+	# while a browser shows the page (the readings' side, sensors/history,
+	# keeps inlining).
+	github.com/edgecron/edgecron/httpapi/ui
 	# Config and command line: YAML, flags, the job table, and compiling
 	# regular expressions (matching, package regexp, keeps inlining).
 	gopkg.in/yaml.v3
