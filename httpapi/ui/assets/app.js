@@ -26,10 +26,8 @@ async function api(method, path, body) {
   const text = await r.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (e) { /* not JSON */ }
-  if (!r.ok) {
-    const e = data && data.error;
-    throw new Error(method + " " + path + ": " + (e ? (e.code ? e.code + ": " : "") + (e.message || e) : r.status + " " + r.statusText));
-  }
+  // Errors: {"status":"rejected","code":"unsafe","error":"why"}.
+  if (!r.ok) throw new Error(method + " " + path + ": " + (data && data.code ? data.code + ": " + data.error : r.status + " " + r.statusText));
   return data;
 }
 
@@ -54,21 +52,19 @@ function when(iso) {
   return e;
 }
 
+// GET /scheduler: {state, device, version, uptime_seconds, clock: {zone,
+// trusted}, mqtt: null | {connected, outbox_queued, outbox_dropped}}.
 function renderDevice(s) {
-  const dl = $("device"), rows = [];
-  const add = (k, v) => rows.push(el("dt", null, k), el("dd", null, v));
-  $("title").textContent = "edgecron · " + (s.device_id || "");
-  document.title = "edgecron · " + (s.device_id || "");
-  add("Version", s.version || "—");
-  add("State", s.state || "—");
-  add("Uptime", s.uptime_s != null ? span(s.uptime_s) : "—");
-  const c = s.clock || {};
-  add("Clock", (c.trusted ? "trusted" : "NOT trusted") + (c.zone ? " · " + c.zone : ""));
-  const m = s.mqtt || {};
-  add("MQTT", m.enabled === false ? "off" : m.connected ? "connected" : "disconnected");
-  const o = s.outbox || m.outbox;
-  add("Outbox", o ? o.queued + " queued · " + o.dropped + " dropped" : "—");
-  dl.replaceChildren(...rows);
+  const rows = [], add = (k, v) => rows.push(el("dt", null, k), el("dd", null, v));
+  $("title").textContent = document.title = "edgecron · " + s.device;
+  add("Version", s.version);
+  add("State", s.state);
+  add("Uptime", span(s.uptime_seconds));
+  add("Clock", (s.clock.trusted ? "trusted" : "NOT trusted (cron and date jobs wait)") + " · " + s.clock.zone);
+  const m = s.mqtt;
+  add("MQTT", m ? (m.connected ? "connected" : "disconnected") : "off");
+  add("Outbox", m ? m.outbox_queued + " queued · " + m.outbox_dropped + " dropped" : "—");
+  $("device").replaceChildren(...rows);
 }
 
 let busy = false;
@@ -132,36 +128,38 @@ function chart(s, step) {
     el("span", null, "min " + Math.min(...s.v) + u), el("span", null, span(t1 - t0)), el("span", null, "max " + Math.max(...s.v) + u))];
 }
 
+// GET /sensors: [{sensor, ts, values: {name: value}, units}]; no ts and
+// null values before the first reading.
 function renderSensors(list) {
   $("sensors").replaceChildren(...list.map(s => {
-    const card = el("div", {class: "card", "data-sensor": s.name}, el("h3", null, s.name));
-    const units = s.units || {}, h = history[s.name];
+    const card = el("div", {class: "card", "data-sensor": s.sensor}, el("h3", null, s.sensor));
+    const units = s.units || {}, h = history[s.sensor];
     for (const k in s.values || {}) {
       card.append(el("div", {class: "val"}, String(s.values[k]), el("small", null, " " + (units[k] || "") + " " + k)));
       const ser = h && h.series.find(x => x.name === k);
       if (ser) card.append(...chart(ser, h.step).filter(Boolean));
     }
-    if (s.ts) card.append(el("small", null, "read ", when(s.ts)));
-    if (s.error) card.append(el("small", {class: "err"}, s.error));
+    card.append(el("small", null, s.ts ? "read " : "no reading yet", s.ts ? when(s.ts) : null));
     return card;
   }));
 }
 
+// GET /actuators: [{actuator, state: "ON"|"OFF", value (PWM: 0..1)}].
 function renderActuators(list) {
   $("actuators").replaceChildren(...list.map(a => {
-    const path = "/actuators/" + encodeURIComponent(a.name), on = a.on;
+    const path = "/actuators/" + encodeURIComponent(a.actuator), pwm = a.value != null;
     const send = c => () => act("POST", path, c);
     const dur = el("input", {value: "5s", "aria-label": "pulse duration"});
-    const card = el("div", {class: "card", "data-actuator": a.name},
-      el("h3", null, a.name),
-      el("div", {class: "val"}, on ? "ON" : "OFF", a.pwm ? el("small", null, " " + Math.round(a.value * 100) + " %") : null),
+    const card = el("div", {class: "card", "data-actuator": a.actuator},
+      el("h3", null, a.actuator),
+      el("div", {class: "val"}, a.state, pwm ? el("small", null, " " + Math.round(a.value * 100) + " %") : null),
       el("div", null,
         el("button", {name: "on", onclick: send({command: "on"})}, "On"),
         el("button", {name: "off", onclick: send({command: "off"})}, "Off"),
         el("button", {name: "toggle", onclick: send({command: "toggle"})}, "Toggle")),
       el("div", null,
         el("button", {name: "pulse", onclick: () => act("POST", path, {command: "pulse", duration: dur.value})}, "Pulse"), dur));
-    if (a.pwm) {
+    if (pwm) {
       const r = el("input", {type: "range", min: 0, max: 100, value: Math.round(a.value * 100), "aria-label": "level"});
       r.addEventListener("change", () => act("POST", path, {command: "set", value: r.value / 100}));
       card.append(r);
@@ -182,7 +180,7 @@ async function refresh() {
       api("GET", "/scheduler"), api("GET", "/scheduler/jobs"), api("GET", "/sensors"), api("GET", "/actuators")]);
     renderDevice(s);
     renderJobs(jobs || []);
-    sensorNames = (sensors || []).map(x => x.name);
+    sensorNames = (sensors || []).map(x => x.sensor);
     if (Date.now() - lastHistory > HISTORY_POLL) await loadHistory();
     renderSensors(sensors || []);
     renderActuators(acts || []);
