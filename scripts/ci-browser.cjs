@@ -9,7 +9,8 @@
 //   JOBS         the config's job ids, space-separated
 //   EVENTS       a file mosquitto_sub appends the agent's events to
 //   PROFILE      a fresh directory for the browser's profile
-//   SHOT         where to write a screenshot when a step fails
+//   SHOT         where to write a screenshot when a step fails; wide.png
+//                and phone.png beside it are the page as it passed
 "use strict";
 const fs = require("fs");
 const { chromium } = require(process.env.PLAYWRIGHT);
@@ -23,16 +24,19 @@ const STEP = 30000;
 
 function log(msg) { console.log("ci-browser: " + msg); }
 
-// executed reports whether the events file has an executed event of job
-// after offset.
-function executed(job, offset) {
+// executed reports whether the events file has, after offset, the
+// executed event of a run of job started now, at or after since (ms): a
+// run now's scheduled time is the time it was asked for, to the
+// microsecond; a cron run's is on the second.
+function executed(job, offset, since) {
   const text = fs.readFileSync(events, "utf8").slice(offset);
   return text.split("\n").some(line => {
     const i = line.indexOf("{");
     if (i < 0) return false;
     try {
       const e = JSON.parse(line.slice(i));
-      return e.event === "executed" && e.job_id === job;
+      return e.event === "executed" && e.job_id === job && /\.\d+/.test(e.scheduled_time) &&
+        Date.parse(e.scheduled_time) >= since - 1000;
     } catch (err) { return false; }
   });
 }
@@ -77,33 +81,8 @@ async function until(what, fn, ms = STEP) {
     await until("the device's MQTT connection", async () => /connected/.test(await page.textContent("#device")) &&
       !/disconnected/.test(await page.textContent("#device")));
 
-    // 2. Run: a job that would not fire by itself for hours runs now; its
-    // executed event arrives on MQTT, and its row shows the result.
-    step = "run";
-    const runJob = "relay-weekday-mornings";
-    if (!jobs.includes(runJob)) throw new Error("the config has no job " + runJob);
-    const row = `#jobs tr[data-job="${runJob}"]`;
-    const offset = fs.statSync(events).size;
-    await page.click(`${row} button[name=run]`);
-    await until("an executed event of " + runJob + " on MQTT", () => executed(runJob, offset));
-    await until("the row's last result ok", async () =>
-      (await page.textContent(`${row} td[data-l=Result]`)).trim() === "ok" &&
-      !/—/.test(await page.textContent(`${row} td[data-l=Last]`)));
-    log("run: executed event seen, row shows ok");
-
-    // 3. Pause changes the row; resume changes it back.
-    step = "pause";
-    const pauseJob = "relay-every-minute";
-    const prow = `#jobs tr[data-job="${pauseJob}"]`;
-    await page.click(`${prow} button[name=pause]`);
-    await page.waitForSelector(`${prow}.paused button[name=resume]`, { timeout: STEP });
-    const next = (await page.textContent(`${prow} td[data-l=Next]`)).trim();
-    if (next !== "paused") throw new Error("a paused job's next run reads " + JSON.stringify(next));
-    await page.click(`${prow} button[name=resume]`);
-    await page.waitForSelector(`${prow}:not(.paused) button[name=pause]`, { timeout: STEP });
-    log("pause and resume: the row changed");
-
-    // 4. An actuator command: the fan goes on and its card says so.
+    // 2. An actuator command: the fan goes on and its card says so (before
+    // the demo's automation switches it, about 40 s after the start).
     step = "actuator";
     const fan = `[data-actuator="sim-fan"]`;
     await page.click(`${fan} button[name=on]`);
@@ -111,6 +90,49 @@ async function until(what, fn, ms = STEP) {
     await page.click(`${fan} button[name=off]`);
     await until("sim-fan OFF", async () => /^OFF/.test((await page.textContent(`${fan} .val`)).trim()));
     log("actuator: on and off shown");
+
+    // 3. Run: the demo's minute job runs now; its executed event arrives
+    // on MQTT, and its row shows the result. Its own runs are on the
+    // minute, and a run now is timed to the microsecond: the event of this
+    // run is the one whose scheduled time is not on the minute. The click
+    // waits for a second between 2 and 45, so that the run's 5 s pulse is
+    // not cut short by the job's own next run.
+    step = "run";
+    const runJob = "relay-every-minute";
+    if (!jobs.includes(runJob)) throw new Error("the config has no job " + runJob);
+    const row = `#jobs tr[data-job="${runJob}"]`;
+    await until("a second between 8 and 45", () => { const s = new Date().getSeconds(); return s >= 8 && s <= 45; }, 70000);
+    const offset = fs.statSync(events).size, clicked = Date.now();
+    await page.click(`${row} button[name=run]`);
+    await until("an executed event of " + runJob + " on MQTT", () => executed(runJob, offset, clicked), STEP);
+    await until("the row's last result ok", async () =>
+      (await page.textContent(`${row} td[data-l=Result]`)).trim() === "ok" &&
+      !/—/.test(await page.textContent(`${row} td[data-l=Last]`)));
+    log("run: executed event seen, row shows ok");
+
+    // 4. Pause: a job of the config file is the file's (its pause button
+    // is disabled); a job added over the REST API pauses, and its row
+    // changes; resume changes it back.
+    step = "pause";
+    if (!(await page.isDisabled(`#jobs tr[data-job="relay-every-minute"] button[name=pause]`))) {
+      throw new Error("the pause button of a config-file job is enabled");
+    }
+    const pauseJob = "ci-pause";
+    const added = await page.evaluate(async id => {
+      const r = await fetch("/scheduler/jobs", {method: "POST", headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({id, trigger: {type: "interval", hours: 1}, action: {type: "actuate", actuator: "sim-relay", command: "off"}})});
+      return r.status + " " + await r.text();
+    }, pauseJob);
+    if (!/^201 /.test(added)) throw new Error("POST /scheduler/jobs: " + added);
+    const prow = `#jobs tr[data-job="${pauseJob}"]`;
+    await page.waitForSelector(`${prow}:not(.paused) button[name=pause]:not([disabled])`, { timeout: STEP });
+    await page.click(`${prow} button[name=pause]`);
+    await page.waitForSelector(`${prow}.paused button[name=resume]`, { timeout: STEP });
+    const next = (await page.textContent(`${prow} td[data-l=Next]`)).trim();
+    if (next !== "paused") throw new Error("a paused job's next run reads " + JSON.stringify(next));
+    await page.click(`${prow} button[name=resume]`);
+    await page.waitForSelector(`${prow}:not(.paused) button[name=pause]`, { timeout: STEP });
+    log("pause and resume: the row changed");
 
     // 5. A sensor's chart draws: a path with points and an extent.
     step = "chart";
@@ -122,6 +144,8 @@ async function until(what, fn, ms = STEP) {
     }
     log("chart: path " + drawn.d.length + " chars, " + drawn.w.toFixed(0) + " px wide");
 
+    await page.screenshot({ path: env("SHOT").replace(/[^/]*$/, "wide.png"), fullPage: true });
+
     // 6. On a phone's screen nothing is wider than the screen.
     step = "phone";
     await page.setViewportSize({ width: 375, height: 740 });
@@ -129,6 +153,7 @@ async function until(what, fn, ms = STEP) {
     const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     if (over > 0) throw new Error("on a 375 px screen the page is " + over + " px too wide");
     if (!(await page.isVisible(`#jobs tr[data-job="${runJob}"] button[name=run]`))) throw new Error("no run button on a phone");
+    await page.screenshot({ path: env("SHOT").replace(/[^/]*$/, "phone.png"), fullPage: true });
     log("phone: fits 375 px");
 
     step = "console";

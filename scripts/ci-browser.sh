@@ -7,19 +7,21 @@
 # socket in a scratch directory, and its own Mosquitto on a free port:
 #
 #   1. the page loads and lists every job of the config;
-#   2. a click on "run" produces the job's executed event on MQTT
+#   2. an actuator's "on" and "off" show in its card;
+#   3. a click on "run" produces the job's executed event on MQTT
 #      (mosquitto_sub on <root>/events) and its row shows the result;
-#   3. a click on "pause" changes the job's row, "resume" changes it back;
-#   4. an actuator's "on" and "off" show in its card;
+#   4. a config-file job's "pause" is disabled; a job added over the REST
+#      API pauses on a click and its row changes, "resume" changes it back;
 #   5. the sensor's chart draws (an SVG path with points and a width);
-#   6. the page fits a phone's 375 px, and reported no script error.
+#   6. the page fits a phone's 375 px, and reported no error (a script
+#      error, a failed request, a refused change) on the way.
 #
 # Installs what is missing with apt-get (chromium, nodejs, npm,
 # mosquitto, mosquitto-clients) and playwright-core with npm into the
 # scratch directory, never into the repository. Without them the check is
 # NOT run: the script says so and exits 0, except with CI=true, where that
-# fails. KEEP=1 keeps the scratch directory (logs, the failure's
-# screenshot).
+# fails. KEEP=1 keeps the scratch directory: the logs, and screenshots of
+# the page (wide.png and phone.png, or failure.png).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -105,13 +107,14 @@ go build -o "$work/edgecron" ./cmd/agent
 # the listener on behind basic auth. Each substitution must have matched.
 printf 'ci-browser-%s\n' "$RANDOM$RANDOM" >"$work/http.pass"
 device=ci-browser
-sed -e "s|^mqtt:|device_id: $device\ntimezone: UTC\nhttp:\n  enabled: true\n  listen: 127.0.0.1:$hport\n  auth: {username: ci, password_file: $work/http.pass}\nmqtt:|" \
+sed -e "s|^mqtt:|device_id: $device\ntimezone: UTC\nmqtt:|" \
+	-e "s|^  listen: 127.0.0.1:8780|  listen: 127.0.0.1:$hport\n  auth: {username: ci, password_file: $work/http.pass}|" \
 	-e "s|broker: tcp://127.0.0.1:1883|broker: tcp://127.0.0.1:$mport|" \
 	-e "s|path: ./edgecron-demo.db|path: $work/agent.db|" \
 	-e "s|socket: ./edgecron-demo.sock|socket: $work/agent.sock|" \
 	-e "s|interval: 10s|interval: 2s|" \
 	configs/demo.yaml >"$work/agent.yaml"
-for want in "listen: 127.0.0.1:$hport" "broker: tcp://127.0.0.1:$mport" "path: $work/agent.db" "socket: $work/agent.sock" "interval: 2s"; do
+for want in "device_id: $device" "listen: 127.0.0.1:$hport" "password_file: $work/http.pass" "broker: tcp://127.0.0.1:$mport" "path: $work/agent.db" "socket: $work/agent.sock" "interval: 2s"; do
 	grep -qF "$want" "$work/agent.yaml" || fail "configs/demo.yaml changed: no '$want' in the test's copy (edit this script)"
 done
 jobs=$(sed -n 's/^  - id: *\([A-Za-z0-9_.-]*\).*/\1/p' "$work/agent.yaml" | tr '\n' ' ')
@@ -122,7 +125,7 @@ mosquitto_sub -h 127.0.0.1 -p "$mport" -t "edgecron/$device/events" -v >"$work/e
 pids+=($!)
 "$work/edgecron" run --config "$work/agent.yaml" >"$work/agent.log" 2>&1 &
 agent=$!
-pids+=($agent)
+pids+=("$agent")
 
 url="http://127.0.0.1:$hport/"
 for _ in $(seq 1 100); do

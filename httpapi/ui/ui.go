@@ -92,7 +92,7 @@ func serveAsset(w http.ResponseWriter, r *http.Request, name string) {
 	h["X-Content-Type-Options"] = []string{"nosniff"}
 	if name == "index.html" {
 		// No inline script or style, no framing (the buttons act).
-		h["Content-Security-Policy"] = []string{"default-src 'self'; frame-ancestors 'none'"}
+		h["Content-Security-Policy"] = []string{"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"}
 	}
 	if r.Header.Get("If-None-Match") == etag {
 		w.WriteHeader(http.StatusNotModified)

@@ -55,7 +55,7 @@ function when(iso) {
 // GET /scheduler: {state, device, version, uptime_seconds, clock: {zone,
 // trusted}, mqtt: null | {connected, outbox_queued, outbox_dropped}}.
 function renderDevice(s) {
-  const rows = [], add = (k, v) => rows.push(el("dt", null, k), el("dd", null, v));
+  const rows = [], add = (k, v) => rows.push(el("div", null, el("dt", null, k), el("dd", null, v)));
   $("title").textContent = document.title = "edgecron · " + s.device;
   add("Version", s.version);
   add("State", s.state);
@@ -82,20 +82,24 @@ async function act(method, path, body) {
   refresh();
 }
 
+// A job of the config file is the file's to change unless it says
+// remote: true (docs/jobs.md): its pause and resume are disabled; run is
+// not a change.
 function renderJobs(jobs) {
   const rows = jobs.map(j => {
-    const id = encodeURIComponent(j.id), base = "/scheduler/jobs/" + id + "/";
-    const res = j.last_result || "—";
+    const base = "/scheduler/jobs/" + encodeURIComponent(j.id) + "/";
+    const res = j.last_result || "—", op = j.paused ? "resume" : "pause";
+    const toggle = el("button", {name: op, onclick: () => act("POST", base + op)}, j.paused ? "Resume" : "Pause");
+    if (j.source === "config" && !j.remote) {
+      toggle.disabled = true;
+      toggle.title = "a job of the config file: change it there, or give it remote: true";
+    }
     return el("tr", {"data-job": j.id, class: j.paused ? "paused" : ""},
       el("td", {"data-l": "Job"}, j.id, j.name ? el("small", null, j.name) : null),
-      el("td", {"data-l": "Next"}, j.paused ? "paused" : when(j.next_run_time)),
+      el("td", {"data-l": "Next"}, j.paused ? "paused" : j.trigger && j.trigger.type === "reading" ? "on readings" : when(j.next_run_time)),
       el("td", {"data-l": "Last"}, when(j.last_run_time)),
       el("td", {"data-l": "Result", class: res === "ok" || res === "—" ? "" : "err"}, res),
-      el("td", null,
-        el("button", {name: "run", onclick: () => act("POST", base + "run")}, "Run"),
-        j.paused
-          ? el("button", {name: "resume", onclick: () => act("POST", base + "resume")}, "Resume")
-          : el("button", {name: "pause", onclick: () => act("POST", base + "pause")}, "Pause")));
+      el("td", null, el("button", {name: "run", onclick: () => act("POST", base + "run")}, "Run"), toggle));
   });
   $("jobs").tBodies[0].replaceChildren(...rows);
 }
@@ -123,9 +127,9 @@ function chart(s, step) {
   const p = document.createElementNS("http://www.w3.org/2000/svg", "path");
   p.setAttribute("d", d);
   svg.append(p);
-  const u = s.unit || "";
+  const u = " " + (s.unit || ""), r = v => String(Math.round(v * 100) / 100);
   return [svg, el("div", {class: "range"},
-    el("span", null, "min " + Math.min(...s.v) + u), el("span", null, span(t1 - t0)), el("span", null, "max " + Math.max(...s.v) + u))];
+    el("span", null, "min " + r(Math.min(...s.v)) + u), el("span", null, span(t1 - t0)), el("span", null, "max " + r(Math.max(...s.v)) + u))];
 }
 
 // GET /sensors: [{sensor, ts, values: {name: value}, units}]; no ts and
