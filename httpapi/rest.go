@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,14 +78,14 @@ type Deps struct {
 func (s *Server) MountAPI(d Deps) {
 	h := &rest{d: d, start: time.Now().Unix()}
 	s.HandleFunc("GET /scheduler", h.status)
-	s.HandleFunc("GET /scheduler/jobs", h.job(api.OpList))
-	s.HandleFunc("POST /scheduler/jobs", h.job(api.OpAdd))
-	s.HandleFunc("GET /scheduler/jobs/{id}", h.job(api.OpGet))
-	s.HandleFunc("PATCH /scheduler/jobs/{id}", h.job(api.OpModify))
-	s.HandleFunc("DELETE /scheduler/jobs/{id}", h.job(api.OpRemove))
-	s.HandleFunc("POST /scheduler/jobs/{id}/pause", h.job(api.OpPause))
-	s.HandleFunc("POST /scheduler/jobs/{id}/resume", h.job(api.OpResume))
-	s.HandleFunc("POST /scheduler/jobs/{id}/run", h.job(api.OpRun))
+	s.Handle("GET /scheduler/jobs", jobRoute{h, api.OpList})
+	s.Handle("POST /scheduler/jobs", jobRoute{h, api.OpAdd})
+	s.Handle("GET /scheduler/jobs/{id}", jobRoute{h, api.OpGet})
+	s.Handle("PATCH /scheduler/jobs/{id}", jobRoute{h, api.OpModify})
+	s.Handle("DELETE /scheduler/jobs/{id}", jobRoute{h, api.OpRemove})
+	s.Handle("POST /scheduler/jobs/{id}/pause", jobRoute{h, api.OpPause})
+	s.Handle("POST /scheduler/jobs/{id}/resume", jobRoute{h, api.OpResume})
+	s.Handle("POST /scheduler/jobs/{id}/run", jobRoute{h, api.OpRun})
 	s.HandleFunc("GET /sensors", h.sensors)
 	s.HandleFunc("GET /sensors/{name}", h.sensors)
 	s.HandleFunc("GET /actuators", h.actuators)
@@ -132,27 +131,29 @@ func query(r *http.Request, allowed ...string) (url.Values, error) {
 	return q, nil
 }
 
-// job serves the route of op: it builds the request MQTT would receive for
-// the same change and hands it to the pipeline.
-func (h *rest) job(op string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get(IdempotencyKey)
-		req, ifMatch, err := h.request(r, op, key)
-		if err != nil {
-			WriteError(w, key, err)
-			return
-		}
-		var out api.Outcome
-		if key != "" && op != api.OpGet && op != api.OpList {
-			out = h.d.API.Answer(r.Context(), req, nil, api.Options{Source: sched.SourceHTTP})
-		} else {
-			if key != "" {
-				req.ID = key
-			}
-			out.Reply = h.d.API.Execute(r.Context(), req, api.Options{Source: sched.SourceHTTP})
-		}
-		answer(w, r, op, key, out, ifMatch)
+// jobRoute serves the route of op: it builds the request MQTT would
+// receive for the same change and hands it to the pipeline. (A type
+// rather than a closure: one copy of the code for the eight routes.)
+type jobRoute struct {
+	h  *rest
+	op string
+}
+
+func (j jobRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, op := j.h, j.op
+	key := r.Header.Get(IdempotencyKey)
+	req, ifMatch, err := h.request(r, op, key)
+	if err != nil {
+		WriteError(w, key, err)
+		return
 	}
+	var out api.Outcome
+	if key != "" && op != api.OpGet && op != api.OpList {
+		out = h.d.API.Answer(r.Context(), req, nil, api.Options{Source: sched.SourceHTTP})
+	} else {
+		out.Reply = h.d.API.Execute(r.Context(), req, api.Options{Source: sched.SourceHTTP})
+	}
+	answer(w, op, key, out, ifMatch)
 }
 
 // request builds the job request for r, checked by the decoder of MQTT
@@ -286,7 +287,7 @@ func noBody(r *http.Request) error {
 // answer writes the reply to a job request: the job document (with its
 // version as ETag), the list of jobs, or for a remove 204; an error as
 // JSON with its status (412 for a version conflict of If-Match).
-func answer(w http.ResponseWriter, r *http.Request, op, key string, out api.Outcome, ifMatch bool) {
+func answer(w http.ResponseWriter, op, key string, out api.Outcome, ifMatch bool) {
 	rep := out.Reply
 	if out.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
@@ -458,14 +459,10 @@ func (h *rest) actuate(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, StatusOf(rep.Code), ErrorBody{ID: key, Status: api.StatusRejected, Code: rep.Code, Error: rep.Error})
 		return
 	}
-	st, _ := findActuator(h.actuatorsNow(r.Context()), name)
+	var st ActuatorState
+	if h.d.Actuators != nil {
+		st, _ = findActuator(h.d.Actuators(), name)
+	}
 	st.Actuator = name
 	WriteJSON(w, http.StatusOK, st)
-}
-
-func (h *rest) actuatorsNow(context.Context) []ActuatorState {
-	if h.d.Actuators == nil {
-		return nil
-	}
-	return h.d.Actuators()
 }
