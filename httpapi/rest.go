@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -76,7 +77,7 @@ type Deps struct {
 // MountAPI registers the REST API's routes (docs/http.md). Every change
 // goes through d.API, the pipeline MQTT requests take.
 func (s *Server) MountAPI(d Deps) {
-	h := &rest{d: d, start: time.Now().Unix()}
+	h := &rest{d: d, log: s.log, start: time.Now().Unix()}
 	s.HandleFunc("GET /scheduler", h.status)
 	s.Handle("GET /scheduler/jobs", jobRoute{h, api.OpList})
 	s.Handle("POST /scheduler/jobs", jobRoute{h, api.OpAdd})
@@ -95,6 +96,7 @@ func (s *Server) MountAPI(d Deps) {
 
 type rest struct {
 	d     Deps
+	log   *slog.Logger
 	start int64         // numbers the ids of requests without a request id
 	seq   atomic.Uint64 // with this count
 }
@@ -144,6 +146,7 @@ func (j jobRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key := r.Header.Get(IdempotencyKey)
 	req, ifMatch, err := h.request(r, op, key)
 	if err != nil {
+		h.log.Info("request rejected", "id", key, "op", op, "code", sched.ErrorCode(err), "err", err)
 		WriteError(w, key, err)
 		return
 	}
@@ -152,6 +155,9 @@ func (j jobRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out = h.d.API.Answer(r.Context(), req, nil, api.Options{Source: sched.SourceHTTP})
 	} else {
 		out.Reply = h.d.API.Execute(r.Context(), req, api.Options{Source: sched.SourceHTTP})
+	}
+	if rep := out.Reply; rep.Status == api.StatusRejected && !out.Replayed {
+		h.log.Info("request rejected", "id", key, "op", op, "code", rep.Code, "err", rep.Error)
 	}
 	answer(w, op, key, out, ifMatch)
 }
@@ -453,6 +459,7 @@ func (h *rest) actuate(w http.ResponseWriter, r *http.Request) {
 	rep := out.Reply
 	switch {
 	case refused != nil:
+		h.log.Warn("actuator command refused", "actuator", name, "id", key, "code", sched.ErrorCode(refused), "err", refused)
 		fail(refused)
 		return
 	case out.Bytes != nil && rep.Status != api.StatusAccepted:

@@ -164,6 +164,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ch = append(ch, `Basic realm="edgecron", charset="UTF-8"`)
 		}
 		w.Header().Set("WWW-Authenticate", strings.Join(ch, ", "))
+		s.log.Debug("request refused: credentials missing or wrong", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
 		refuse(w, CodeUnauthorized, "credentials missing or wrong (docs/http.md: Authentication)")
 		return
 	}
