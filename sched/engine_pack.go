@@ -11,144 +11,300 @@ import (
 // bits. A scheduler holds thousands of specs that are mostly empty fields;
 // packed, one costs its text plus a few bytes instead of the struct's 272,
 // and unpacking it allocates nothing (the strings are substrings).
+//
+// Each field is tested here and encoded by a call, so that the encoder is
+// compiled once rather than copied into every field's test (the copies
+// cost the armv6 binary 23 KB with unpackSpec's; docs/footprint.md).
 func packSpec(s TriggerSpec) string {
 	b := make([]byte, 4, 64)
 	var mask uint32
-	str := func(bit uint, v string) {
-		if v != "" {
-			mask |= 1 << bit
-			b = binary.AppendUvarint(b, uint64(len(v)))
-			b = append(b, v...)
-		}
-	}
-	num := func(bit uint, v float64) {
-		if v != 0 || math.Signbit(v) {
-			mask |= 1 << bit
-			if v > 0 && v < 1<<53 && v == math.Trunc(v) {
-				b = append(b, numWhole)
-				b = binary.AppendUvarint(b, uint64(v))
-				return
-			}
-			b = append(b, numBits)
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
-		}
-	}
 	if s.Type != "" {
 		mask |= 1
 		b = append(b, typeCode(s.Type))
 		if b[len(b)-1] == typeOther {
-			b = binary.AppendUvarint(b, uint64(len(s.Type)))
-			b = append(b, s.Type...)
+			b = appendUvarintString(b, s.Type)
 		}
 	}
-	str(1, s.RunDate)
-	num(2, s.Weeks)
-	num(3, s.Days)
-	num(4, s.Hours)
-	num(5, s.Minutes)
-	num(6, s.Seconds)
-	str(7, string(s.Year))
-	str(8, string(s.Month))
-	str(9, string(s.Day))
-	str(10, string(s.Week))
-	str(11, string(s.DayOfWeek))
-	str(12, string(s.Hour))
-	str(13, string(s.Minute))
-	str(14, string(s.Second))
-	str(15, s.Expr)
-	str(16, s.StartDate)
-	str(17, s.EndDate)
-	num(18, s.Jitter)
-	str(19, s.Timezone)
-	num(20, s.Years)
-	num(21, s.Months)
-	str(22, s.Event)
-	str(23, s.Twilight)
-	str(24, s.Offset)
-	str(25, s.Latitude)
-	str(26, s.Longitude)
-	str(27, s.Delay)
-	str(28, s.Triggers.p)
-	str(29, s.LastBootID)
-	str(30, packReading(s))
+	if s.RunDate != "" {
+		mask |= 1 << 1
+		b = appendUvarintString(b, s.RunDate)
+	}
+	if s.Weeks != 0 || math.Signbit(s.Weeks) {
+		mask |= 1 << 2
+		b = appendNum(b, s.Weeks)
+	}
+	if s.Days != 0 || math.Signbit(s.Days) {
+		mask |= 1 << 3
+		b = appendNum(b, s.Days)
+	}
+	if s.Hours != 0 || math.Signbit(s.Hours) {
+		mask |= 1 << 4
+		b = appendNum(b, s.Hours)
+	}
+	if s.Minutes != 0 || math.Signbit(s.Minutes) {
+		mask |= 1 << 5
+		b = appendNum(b, s.Minutes)
+	}
+	if s.Seconds != 0 || math.Signbit(s.Seconds) {
+		mask |= 1 << 6
+		b = appendNum(b, s.Seconds)
+	}
+	if s.Year != "" {
+		mask |= 1 << 7
+		b = appendUvarintString(b, string(s.Year))
+	}
+	if s.Month != "" {
+		mask |= 1 << 8
+		b = appendUvarintString(b, string(s.Month))
+	}
+	if s.Day != "" {
+		mask |= 1 << 9
+		b = appendUvarintString(b, string(s.Day))
+	}
+	if s.Week != "" {
+		mask |= 1 << 10
+		b = appendUvarintString(b, string(s.Week))
+	}
+	if s.DayOfWeek != "" {
+		mask |= 1 << 11
+		b = appendUvarintString(b, string(s.DayOfWeek))
+	}
+	if s.Hour != "" {
+		mask |= 1 << 12
+		b = appendUvarintString(b, string(s.Hour))
+	}
+	if s.Minute != "" {
+		mask |= 1 << 13
+		b = appendUvarintString(b, string(s.Minute))
+	}
+	if s.Second != "" {
+		mask |= 1 << 14
+		b = appendUvarintString(b, string(s.Second))
+	}
+	if s.Expr != "" {
+		mask |= 1 << 15
+		b = appendUvarintString(b, s.Expr)
+	}
+	if s.StartDate != "" {
+		mask |= 1 << 16
+		b = appendUvarintString(b, s.StartDate)
+	}
+	if s.EndDate != "" {
+		mask |= 1 << 17
+		b = appendUvarintString(b, s.EndDate)
+	}
+	if s.Jitter != 0 || math.Signbit(s.Jitter) {
+		mask |= 1 << 18
+		b = appendNum(b, s.Jitter)
+	}
+	if s.Timezone != "" {
+		mask |= 1 << 19
+		b = appendUvarintString(b, s.Timezone)
+	}
+	if s.Years != 0 || math.Signbit(s.Years) {
+		mask |= 1 << 20
+		b = appendNum(b, s.Years)
+	}
+	if s.Months != 0 || math.Signbit(s.Months) {
+		mask |= 1 << 21
+		b = appendNum(b, s.Months)
+	}
+	if s.Event != "" {
+		mask |= 1 << 22
+		b = appendUvarintString(b, s.Event)
+	}
+	if s.Twilight != "" {
+		mask |= 1 << 23
+		b = appendUvarintString(b, s.Twilight)
+	}
+	if s.Offset != "" {
+		mask |= 1 << 24
+		b = appendUvarintString(b, s.Offset)
+	}
+	if s.Latitude != "" {
+		mask |= 1 << 25
+		b = appendUvarintString(b, s.Latitude)
+	}
+	if s.Longitude != "" {
+		mask |= 1 << 26
+		b = appendUvarintString(b, s.Longitude)
+	}
+	if s.Delay != "" {
+		mask |= 1 << 27
+		b = appendUvarintString(b, s.Delay)
+	}
+	if s.Triggers.p != "" {
+		mask |= 1 << 28
+		b = appendUvarintString(b, s.Triggers.p)
+	}
+	if s.LastBootID != "" {
+		mask |= 1 << 29
+		b = appendUvarintString(b, s.LastBootID)
+	}
+	if r := packReading(s); r != "" {
+		mask |= 1 << 30
+		b = appendUvarintString(b, r)
+	}
 	binary.LittleEndian.PutUint32(b, mask)
 	return string(b)
 }
 
-// unpackSpec decodes what packSpec encoded.
+// appendNum appends a number: a whole number as a varint, another as its
+// float64 bits.
+//
+//go:noinline
+func appendNum(b []byte, v float64) []byte {
+	if v > 0 && v < 1<<53 && v == math.Trunc(v) {
+		b = append(b, numWhole)
+		return binary.AppendUvarint(b, uint64(v))
+	}
+	b = append(b, numBits)
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+}
+
+// unpackSpec decodes what packSpec encoded, testing each field's bit here
+// and decoding by a call, as packSpec encodes.
 func unpackSpec(p string) TriggerSpec {
 	var s TriggerSpec
 	if len(p) < 4 {
 		return s
 	}
 	mask := uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24
-	off := 4
-	str := func(bit uint) string {
-		if mask&(1<<bit) == 0 {
-			return ""
-		}
-		n, k := uvarint(p[off:])
-		off += k
-		v := p[off : off+int(n)]
-		off += int(n)
-		return v
-	}
-	num := func(bit uint) float64 {
-		if mask&(1<<bit) == 0 {
-			return 0
-		}
-		off++
-		if p[off-1] == numWhole {
-			n, k := uvarint(p[off:])
-			off += k
-			return float64(n)
-		}
-		var u uint64
-		for i := 7; i >= 0; i-- {
-			u = u<<8 | uint64(p[off+i])
-		}
-		off += 8
-		return math.Float64frombits(u)
-	}
+	u := unpacker{p: p, off: 4}
 	if mask&1 != 0 {
-		off++
-		if c := p[off-1]; c != typeOther && int(c) <= len(triggerKinds) {
+		u.off++
+		if c := p[u.off-1]; c != typeOther && int(c) <= len(triggerKinds) {
 			s.Type = triggerKinds[c-1].name
 		} else {
-			s.Type = str(0)
+			s.Type = u.str()
 		}
 	}
-	s.RunDate = str(1)
-	s.Weeks = num(2)
-	s.Days = num(3)
-	s.Hours = num(4)
-	s.Minutes = num(5)
-	s.Seconds = num(6)
-	s.Year = CronField(str(7))
-	s.Month = CronField(str(8))
-	s.Day = CronField(str(9))
-	s.Week = CronField(str(10))
-	s.DayOfWeek = CronField(str(11))
-	s.Hour = CronField(str(12))
-	s.Minute = CronField(str(13))
-	s.Second = CronField(str(14))
-	s.Expr = str(15)
-	s.StartDate = str(16)
-	s.EndDate = str(17)
-	s.Jitter = num(18)
-	s.Timezone = str(19)
-	s.Years = num(20)
-	s.Months = num(21)
-	s.Event = str(22)
-	s.Twilight = str(23)
-	s.Offset = str(24)
-	s.Latitude = str(25)
-	s.Longitude = str(26)
-	s.Delay = str(27)
-	s.Triggers = Members{str(28)}
-	s.LastBootID = str(29)
-	unpackReading(str(30), &s)
+	if mask&(1<<1) != 0 {
+		s.RunDate = u.str()
+	}
+	if mask&(1<<2) != 0 {
+		s.Weeks = u.num()
+	}
+	if mask&(1<<3) != 0 {
+		s.Days = u.num()
+	}
+	if mask&(1<<4) != 0 {
+		s.Hours = u.num()
+	}
+	if mask&(1<<5) != 0 {
+		s.Minutes = u.num()
+	}
+	if mask&(1<<6) != 0 {
+		s.Seconds = u.num()
+	}
+	if mask&(1<<7) != 0 {
+		s.Year = CronField(u.str())
+	}
+	if mask&(1<<8) != 0 {
+		s.Month = CronField(u.str())
+	}
+	if mask&(1<<9) != 0 {
+		s.Day = CronField(u.str())
+	}
+	if mask&(1<<10) != 0 {
+		s.Week = CronField(u.str())
+	}
+	if mask&(1<<11) != 0 {
+		s.DayOfWeek = CronField(u.str())
+	}
+	if mask&(1<<12) != 0 {
+		s.Hour = CronField(u.str())
+	}
+	if mask&(1<<13) != 0 {
+		s.Minute = CronField(u.str())
+	}
+	if mask&(1<<14) != 0 {
+		s.Second = CronField(u.str())
+	}
+	if mask&(1<<15) != 0 {
+		s.Expr = u.str()
+	}
+	if mask&(1<<16) != 0 {
+		s.StartDate = u.str()
+	}
+	if mask&(1<<17) != 0 {
+		s.EndDate = u.str()
+	}
+	if mask&(1<<18) != 0 {
+		s.Jitter = u.num()
+	}
+	if mask&(1<<19) != 0 {
+		s.Timezone = u.str()
+	}
+	if mask&(1<<20) != 0 {
+		s.Years = u.num()
+	}
+	if mask&(1<<21) != 0 {
+		s.Months = u.num()
+	}
+	if mask&(1<<22) != 0 {
+		s.Event = u.str()
+	}
+	if mask&(1<<23) != 0 {
+		s.Twilight = u.str()
+	}
+	if mask&(1<<24) != 0 {
+		s.Offset = u.str()
+	}
+	if mask&(1<<25) != 0 {
+		s.Latitude = u.str()
+	}
+	if mask&(1<<26) != 0 {
+		s.Longitude = u.str()
+	}
+	if mask&(1<<27) != 0 {
+		s.Delay = u.str()
+	}
+	if mask&(1<<28) != 0 {
+		s.Triggers = Members{u.str()}
+	}
+	if mask&(1<<29) != 0 {
+		s.LastBootID = u.str()
+	}
+	if mask&(1<<30) != 0 {
+		unpackReading(u.str(), &s)
+	}
 	return s
+}
+
+// unpacker reads packSpec's fields from p at off.
+type unpacker struct {
+	p   string
+	off int
+}
+
+// str reads a length-prefixed string.
+//
+//go:noinline
+func (u *unpacker) str() string {
+	n, k := uvarint(u.p[u.off:])
+	u.off += k
+	v := u.p[u.off : u.off+int(n)]
+	u.off += int(n)
+	return v
+}
+
+// num reads a number.
+//
+//go:noinline
+func (u *unpacker) num() float64 {
+	u.off++
+	if u.p[u.off-1] == numWhole {
+		n, k := uvarint(u.p[u.off:])
+		u.off += k
+		return float64(n)
+	}
+	var x uint64
+	for i := 7; i >= 0; i-- {
+		x = x<<8 | uint64(u.p[u.off+i])
+	}
+	u.off += 8
+	return math.Float64frombits(x)
 }
 
 // Codes of packSpec's encoding.
@@ -167,6 +323,8 @@ func typeCode(t string) byte {
 }
 
 // appendUvarintString appends v, length-prefixed.
+//
+//go:noinline
 func appendUvarintString(b []byte, v string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(v)))
 	return append(b, v...)
