@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgecron/edgecron/sched/schedtest"
+	"github.com/edgecron/edgecron/sensors/history"
 )
 
 // TestDashboard runs the agent with the listener on: the page is served at
@@ -85,4 +89,47 @@ sensors:
 	if resp, body := get("/sensors/nope/history"); resp.StatusCode != 404 || !strings.Contains(string(body), `"code":"not_found"`) {
 		t.Errorf("unknown sensor: %s %s", resp.Status, body)
 	}
+}
+
+// TestReadingsFeedHistory: the reading sink adds every value of a reading
+// to the history, with its unit; a reload's retainHistory keeps only the
+// sensors the registry still has.
+func TestReadingsFeedHistory(t *testing.T) {
+	cfg, err := ParseConfig("agent.yaml", []byte(`device_id: a
+hardware: {board: sim}
+sensors:
+  - {name: air, driver: sim, script: {values: [20.5, 21]}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := schedtest.NewFakeClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
+	hw, reg, set, err := openHardware(cfg, clk, newLogger(LogConfig{Level: "warn"}, &syncBuffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hw.Close()
+	defer reg.Close()
+	defer set.Close()
+	e := &extensions{sensors: reg, hist: history.New(history.DefaultStep, history.DefaultPoints)}
+	sink := readingSink{log: newLogger(LogConfig{Level: "warn"}, &syncBuffer{}), hist: e.hist}
+	for range 2 {
+		r, err := reg.Read(context.Background(), "air")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sink.Publish(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.hist.Add("gone", "v", "", clk.Now(), 1)
+	got := e.hist.Series("air")
+	if len(got) != 1 || got[0].Unit != "°C" || len(got[0].Values) != 1 || got[0].Values[0] != 20.75 {
+		t.Fatalf("history of air %+v, want one bucket of mean 20.75 °C", got)
+	}
+	e.retainHistory()
+	if e.hist.Series("gone") != nil || e.hist.Series("air") == nil {
+		t.Errorf("after a reload: gone %v, air %v; want gone dropped, air kept", e.hist.Series("gone"), e.hist.Series("air"))
+	}
+	(&extensions{}).retainHistory() // http off: no history, nothing to do
 }
