@@ -23,6 +23,7 @@ package metrics
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -101,23 +102,40 @@ type Metrics struct {
 	src      Sources
 	lateness *vm.PrometheusHistogram
 	unlisten func()
-	scraped  []func() // reads the sources into their series, at a scrape
+	// Read from the sources at a scrape (nil without their source).
+	commits, syncs, dropped, replayed, reconnects *vm.Counter
+	proc                                          process
 
 	mu      sync.Mutex
 	jobs    map[string]*jobSeries
-	sensors map[string]*sensorSeries
-	acts    map[string]*actSeries
+	sensors map[string]*pair // readings, read errors
+	acts    map[string]*pair // switches, refusals
 }
 
-// jobSeries are one job's counters, each made at the first event it
-// counts.
-type jobSeries struct {
-	runs, errors, misfires, coalesced, skipCondition, skipMaxInstances *vm.Counter
+// A job's series, each made at the first event it counts.
+const (
+	jobRuns = iota
+	jobErrors
+	jobMisfires
+	jobCoalesced
+	jobSkippedCondition
+	jobSkippedMaxInstances
+	nJobSeries
+)
+
+// jobFamilies are the family and the reason label of each job series.
+var jobFamilies = [nJobSeries][2]string{
+	{"edgecron_job_runs_total", ""},
+	{"edgecron_job_errors_total", ""},
+	{"edgecron_job_misfires_total", ""},
+	{"edgecron_job_coalesced_total", ""},
+	{"edgecron_job_skipped_total", "condition"},
+	{"edgecron_job_skipped_total", "max_instances"},
 }
 
-type sensorSeries struct{ readings, errors *vm.Counter }
+type jobSeries [nJobSeries]*vm.Counter
 
-type actSeries struct{ switches, refusals *vm.Counter }
+type pair [2]*vm.Counter
 
 // New makes the registry and starts listening to the scheduler's events;
 // Close stops. It starts no goroutine.
@@ -128,48 +146,30 @@ func New(src Sources) *Metrics {
 	vm.ExposeMetadata(true) // # TYPE lines: a histogram must say it is one
 	m := &Metrics{
 		set: vm.NewSet(), src: src,
-		jobs: map[string]*jobSeries{}, sensors: map[string]*sensorSeries{}, acts: map[string]*actSeries{},
+		jobs: map[string]*jobSeries{}, sensors: map[string]*pair{}, acts: map[string]*pair{},
 	}
 	m.lateness = m.set.NewPrometheusHistogramExt("edgecron_job_lateness_seconds", LatenessBuckets)
 	m.set.NewGauge("edgecron_jobs", func() float64 { return float64(src.Jobs.Len()) })
-	if st := src.Store; st != nil {
-		commits, syncs := m.set.NewCounter("edgecron_store_commits_total"), m.set.NewCounter("edgecron_store_syncs_total")
-		m.onScrape(func() {
-			c, s := st.Writes()
-			commits.Set(c)
-			syncs.Set(s)
-		})
+	if src.Store != nil {
+		m.commits, m.syncs = m.set.NewCounter("edgecron_store_commits_total"), m.set.NewCounter("edgecron_store_syncs_total")
 	}
 	if ob := src.Outbox; ob != nil {
 		m.set.NewGauge("edgecron_outbox_queued", func() float64 { q, _ := ob.Stats(); return float64(q) })
-		dropped, replayed := m.set.NewCounter("edgecron_outbox_dropped_total"), m.set.NewCounter("edgecron_outbox_replayed_total")
-		m.onScrape(func() {
-			_, d := ob.Stats()
-			dropped.Set(d)
-			replayed.Set(ob.Replayed())
-		})
+		m.dropped, m.replayed = m.set.NewCounter("edgecron_outbox_dropped_total"), m.set.NewCounter("edgecron_outbox_replayed_total")
 	}
 	if b := src.Broker; b != nil {
-		m.set.NewGauge("edgecron_mqtt_connected", func() float64 { return bool01(b.Connected()) })
-		reconnects := m.set.NewCounter("edgecron_mqtt_reconnects_total")
-		m.onScrape(func() {
-			if n := b.Connects(); n > 0 {
-				reconnects.Set(n - 1) // the first connection is no reconnect
+		m.set.NewGauge("edgecron_mqtt_connected", func() float64 {
+			if b.Connected() {
+				return 1
 			}
+			return 0
 		})
+		m.reconnects = m.set.NewCounter("edgecron_mqtt_reconnects_total")
 	}
-	if src.Actuators != nil {
-		m.onScrape(m.scrapeActuators)
-	}
-	if src.Sensors != nil {
-		m.onScrape(m.pruneSensors)
-	}
-	m.registerProcess()
+	m.proc.register(m.set, src.Start)
 	m.unlisten = src.Jobs.Listen(m.event)
 	return m
 }
-
-func (m *Metrics) onScrape(f func()) { m.scraped = append(m.scraped, f) }
 
 // Close stops listening to the scheduler.
 func (m *Metrics) Close() {
@@ -187,9 +187,7 @@ func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	for _, f := range m.scraped {
-		f()
-	}
+	m.scrape()
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	if r.Method == http.MethodHead {
 		return
@@ -197,46 +195,72 @@ func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.set.WritePrometheus(w)
 }
 
+// scrape reads what the other parts count into their series.
+func (m *Metrics) scrape() {
+	src := &m.src
+	if src.Store != nil {
+		c, s := src.Store.Writes()
+		m.commits.Set(c)
+		m.syncs.Set(s)
+	}
+	if src.Outbox != nil {
+		_, d := src.Outbox.Stats()
+		m.dropped.Set(d)
+		m.replayed.Set(src.Outbox.Replayed())
+	}
+	if src.Broker != nil {
+		if n := src.Broker.Connects(); n > 0 {
+			m.reconnects.Set(n - 1) // the first connection is no reconnect
+		}
+	}
+	if src.Actuators != nil {
+		m.scrapeActuators()
+	}
+	if src.Sensors != nil {
+		m.pruneSensors()
+	}
+	m.proc.scrape()
+}
+
 // event counts one scheduler event. It is the scheduler's listener: called
 // without the scheduler's lock, one event at a time.
 func (m *Metrics) event(ev sched.Event) {
-	var pick func(*jobSeries) **vm.Counter
-	var name, reason string
+	var i int
 	switch ev.Kind {
 	case sched.EventSubmitted:
 		if ev.ScheduledTime != nil {
 			m.lateness.Update(max(ev.Time.Sub(*ev.ScheduledTime).Seconds(), 0))
 		}
 		if n, ok := ev.Result["coalesced"].(int); ok && n > 0 {
-			if c := m.jobCounter(ev.JobID, func(s *jobSeries) **vm.Counter { return &s.coalesced }, "edgecron_job_coalesced_total", ""); c != nil {
+			if c := m.jobCounter(ev.JobID, jobCoalesced); c != nil {
 				c.Add(n)
 			}
 		}
-		pick, name = func(s *jobSeries) **vm.Counter { return &s.runs }, "edgecron_job_runs_total"
+		i = jobRuns
 	case sched.EventError:
-		pick, name = func(s *jobSeries) **vm.Counter { return &s.errors }, "edgecron_job_errors_total"
+		i = jobErrors
 	case sched.EventMissed:
-		pick, name = func(s *jobSeries) **vm.Counter { return &s.misfires }, "edgecron_job_misfires_total"
+		i = jobMisfires
 	case sched.EventSkipped:
-		pick, name, reason = func(s *jobSeries) **vm.Counter { return &s.skipCondition }, "edgecron_job_skipped_total", "condition"
+		i = jobSkippedCondition
 	case sched.EventMaxInstances:
-		pick, name, reason = func(s *jobSeries) **vm.Counter { return &s.skipMaxInstances }, "edgecron_job_skipped_total", "max_instances"
+		i = jobSkippedMaxInstances
 	case sched.EventRemoved:
 		m.forgetJob(ev.JobID)
 		return
 	default:
 		return
 	}
-	if c := m.jobCounter(ev.JobID, pick, name, reason); c != nil {
+	if c := m.jobCounter(ev.JobID, i); c != nil {
 		c.Inc()
 	}
 }
 
-// jobCounter returns job id's counter that pick selects, making it (with
-// the job's series) if need be; nil for a job the scheduler no longer
-// holds: the run of a removed job (a date job's, always) ends after its
-// removed event, and must not bring its series back.
-func (m *Metrics) jobCounter(id string, pick func(*jobSeries) **vm.Counter, name, reason string) *vm.Counter {
+// jobCounter returns job id's series i, making it (with the job's record)
+// if need be; nil for a job the scheduler no longer holds: the run of a
+// removed job (a date job's, always) ends after its removed event, and
+// must not bring its series back.
+func (m *Metrics) jobCounter(id string, i int) *vm.Counter {
 	m.mu.Lock()
 	s := m.jobs[id]
 	m.mu.Unlock()
@@ -244,27 +268,23 @@ func (m *Metrics) jobCounter(id string, pick func(*jobSeries) **vm.Counter, name
 		if _, err := m.src.Jobs.Get(id); err != nil {
 			return nil
 		}
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if s = m.jobs[id]; s == nil {
-			s = &jobSeries{}
-			m.jobs[id] = s
-		}
-	} else {
-		m.mu.Lock()
-		defer m.mu.Unlock()
 	}
-	p := pick(s)
-	if *p == nil {
-		*p = m.set.GetOrCreateCounter(jobName(name, id, reason))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s = m.jobs[id]; s == nil {
+		s = new(jobSeries)
+		m.jobs[id] = s
 	}
-	return *p
+	if s[i] == nil {
+		s[i] = m.set.GetOrCreateCounter(jobName(id, i))
+	}
+	return s[i]
 }
 
-func jobName(name, id, reason string) string {
-	n := series(name, "job", id)
-	if reason != "" {
-		n = n[:len(n)-1] + `,reason="` + reason + `"}`
+func jobName(id string, i int) string {
+	n := series(jobFamilies[i][0], "job", id)
+	if r := jobFamilies[i][1]; r != "" {
+		n = n[:len(n)-1] + `,reason="` + r + `"}`
 	}
 	return n
 }
@@ -278,19 +298,9 @@ func (m *Metrics) forgetJob(id string) {
 		return
 	}
 	delete(m.jobs, id)
-	for _, c := range []struct {
-		c            *vm.Counter
-		name, reason string
-	}{
-		{s.runs, "edgecron_job_runs_total", ""},
-		{s.errors, "edgecron_job_errors_total", ""},
-		{s.misfires, "edgecron_job_misfires_total", ""},
-		{s.coalesced, "edgecron_job_coalesced_total", ""},
-		{s.skipCondition, "edgecron_job_skipped_total", "condition"},
-		{s.skipMaxInstances, "edgecron_job_skipped_total", "max_instances"},
-	} {
-		if c.c != nil {
-			m.set.UnregisterMetric(jobName(c.name, id, c.reason))
+	for i, c := range s {
+		if c != nil {
+			m.set.UnregisterMetric(jobName(id, i))
 		}
 	}
 }
@@ -299,26 +309,46 @@ func (m *Metrics) forgetJob(id string) {
 // methods of the scheduler that readings are handed to, so that the agent
 // can hand them to both.
 func (m *Metrics) Observe(sensor string, _ time.Time, _ []sched.Sample) {
-	m.sensor(sensor).readings.Inc()
+	m.sensor(sensor)[0].Inc()
 }
 
 // ObserveFailure counts a failed read of sensor.
 func (m *Metrics) ObserveFailure(sensor string) {
-	m.sensor(sensor).errors.Inc()
+	m.sensor(sensor)[1].Inc()
 }
 
-func (m *Metrics) sensor(name string) *sensorSeries {
+func (m *Metrics) sensor(name string) *pair {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := m.sensors[name]
-	if s == nil {
-		s = &sensorSeries{
-			readings: m.set.GetOrCreateCounter(series("edgecron_sensor_readings_total", "sensor", name)),
-			errors:   m.set.GetOrCreateCounter(series("edgecron_sensor_read_errors_total", "sensor", name)),
-		}
-		m.sensors[name] = s
+	return m.pair(m.sensors, sensorFamilies, "sensor", name)
+}
+
+var (
+	sensorFamilies   = [2]string{"edgecron_sensor_readings_total", "edgecron_sensor_read_errors_total"}
+	actuatorFamilies = [2]string{"edgecron_actuator_switches_total", "edgecron_actuator_refusals_total"}
+)
+
+// pair returns the two series of a sensor or an actuator, making them if
+// need be. With m.mu held.
+func (m *Metrics) pair(in map[string]*pair, families [2]string, label, name string) *pair {
+	p := in[name]
+	if p == nil {
+		p = &pair{m.set.GetOrCreateCounter(series(families[0], label, name)), m.set.GetOrCreateCounter(series(families[1], label, name))}
+		in[name] = p
 	}
-	return s
+	return p
+}
+
+// prune drops the series of the names in in that are not in keep. With
+// m.mu held.
+func (m *Metrics) prune(in map[string]*pair, families [2]string, label string, keep []string) {
+	for n := range in {
+		if !slices.Contains(keep, n) {
+			delete(in, n)
+			m.set.UnregisterMetric(series(families[0], label, n))
+			m.set.UnregisterMetric(series(families[1], label, n))
+		}
+	}
 }
 
 // pruneSensors drops the series of sensors no longer configured.
@@ -326,13 +356,7 @@ func (m *Metrics) pruneSensors() {
 	names := m.src.Sensors.Names()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for n := range m.sensors {
-		if !contains(names, n) {
-			delete(m.sensors, n)
-			m.set.UnregisterMetric(series("edgecron_sensor_readings_total", "sensor", n))
-			m.set.UnregisterMetric(series("edgecron_sensor_read_errors_total", "sensor", n))
-		}
-	}
+	m.prune(m.sensors, sensorFamilies, "sensor", names)
 }
 
 // scrapeActuators reads the outputs' counts into their series, making
@@ -343,44 +367,13 @@ func (m *Metrics) scrapeActuators() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, n := range names {
-		sw, ref, ok := a.Counts(n)
-		if !ok {
-			continue
-		}
-		s := m.acts[n]
-		if s == nil {
-			s = &actSeries{
-				switches: m.set.GetOrCreateCounter(series("edgecron_actuator_switches_total", "actuator", n)),
-				refusals: m.set.GetOrCreateCounter(series("edgecron_actuator_refusals_total", "actuator", n)),
-			}
-			m.acts[n] = s
-		}
-		s.switches.Set(sw)
-		s.refusals.Set(ref)
-	}
-	for n := range m.acts {
-		if !contains(names, n) {
-			delete(m.acts, n)
-			m.set.UnregisterMetric(series("edgecron_actuator_switches_total", "actuator", n))
-			m.set.UnregisterMetric(series("edgecron_actuator_refusals_total", "actuator", n))
+		if sw, ref, ok := a.Counts(n); ok {
+			p := m.pair(m.acts, actuatorFamilies, "actuator", n)
+			p[0].Set(sw)
+			p[1].Set(ref)
 		}
 	}
-}
-
-func contains(names []string, n string) bool {
-	for _, x := range names {
-		if x == n {
-			return true
-		}
-	}
-	return false
-}
-
-func bool01(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
+	m.prune(m.acts, actuatorFamilies, "actuator", names)
 }
 
 // series names one series of family name with one label.

@@ -1,31 +1,33 @@
 package metrics
 
 import (
-	"bytes"
 	"os"
-	"strconv"
 	"syscall"
+
+	vm "github.com/VictoriaMetrics/metrics"
 )
 
 // registerOS adds the process's CPU time, resident memory and open files,
 // read at a scrape from getrusage(2) and /proc/self.
-func (m *Metrics) registerOS() {
-	cpu := m.set.NewFloatCounter("process_cpu_seconds_total")
-	rss := m.set.NewGauge("process_resident_memory_bytes", nil)
-	fds := m.set.NewGauge("process_open_fds", nil)
-	page := float64(os.Getpagesize())
-	m.onScrape(func() {
-		var ru syscall.Rusage
-		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-			cpu.Set(seconds(ru.Utime) + seconds(ru.Stime))
-		}
-		if b, err := os.ReadFile("/proc/self/statm"); err == nil {
-			rss.Set(float64(statmResident(b)) * page)
-		}
-		if n, err := openFDs(); err == nil {
-			fds.Set(float64(n))
-		}
-	})
+func (p *process) registerOS(set *vm.Set) {
+	p.cpu = set.NewFloatCounter("process_cpu_seconds_total")
+	p.rss = set.NewGauge("process_resident_memory_bytes", nil)
+	p.fds = set.NewGauge("process_open_fds", nil)
+}
+
+func (p *process) scrapeOS() {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		p.cpu.Set(seconds(ru.Utime) + seconds(ru.Stime))
+	}
+	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
+		p.rss.Set(float64(statmResident(b) * uint64(os.Getpagesize())))
+	}
+	if d, err := os.Open("/proc/self/fd"); err == nil {
+		names, _ := d.Readdirnames(-1)
+		d.Close()
+		p.fds.Set(float64(len(names) - 1)) // less the one that reads them
+	}
 }
 
 func seconds(t syscall.Timeval) float64 {
@@ -35,22 +37,17 @@ func seconds(t syscall.Timeval) float64 {
 // statmResident returns the second field of /proc/self/statm: the pages
 // resident in memory (0 when it does not read).
 func statmResident(b []byte) uint64 {
-	f := bytes.Fields(b)
-	if len(f) < 2 {
-		return 0
+	var n uint64
+	field := 0
+	for _, c := range b {
+		switch {
+		case c == ' ':
+			if field++; field > 1 {
+				return n
+			}
+		case field == 1 && c >= '0' && c <= '9':
+			n = n*10 + uint64(c-'0')
+		}
 	}
-	n, _ := strconv.ParseUint(string(f[1]), 10, 64)
 	return n
-}
-
-// openFDs counts the process's open file descriptors, less the one that
-// reads them.
-func openFDs() (int, error) {
-	d, err := os.Open("/proc/self/fd")
-	if err != nil {
-		return 0, err
-	}
-	defer d.Close()
-	names, err := d.Readdirnames(-1)
-	return len(names) - 1, err
 }
