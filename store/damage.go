@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -168,9 +169,12 @@ const recoverHint = "To recover: stop the agent, keep a copy of the file, and re
 // scan reads what the agent will read — every key and value of every
 // bucket: the jobs, their run states, the MQTT outbox — before Open writes
 // anything, so that a file whose structure is damaged is refused
-// untouched rather than found damaged after the start wrote to it. Job
-// and run state records that do not decode are kept aside in s.damaged.
-// Call it in a read transaction.
+// untouched rather than found damaged after the start wrote to it. It
+// decodes every job record with its run state, walking the two buckets
+// side by side (both are sorted by id), and keeps the jobs for the first
+// Load (s.opened): a start decodes each record once. Job and run state
+// records that do not decode are kept aside in s.damaged. Call it in a
+// read transaction.
 func (s *Store) scan(tx *bolt.Tx) (err error) {
 	defer recoverCorrupt(s.path, &err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -182,24 +186,51 @@ func (s *Store) scan(tx *bolt.Tx) (err error) {
 		return nil // a new file, or one init reports
 	}
 	s.damaged = nil
-	var j sched.Job
+	jobs := make([]sched.Job, 0, jb.Stats().KeyN)
+	rc := rb.Cursor()
+	rk, rv := rc.First()
 	if err := jb.ForEach(func(k, v []byte) error {
-		if p := recordProblem(k, v, &j); p != "" {
+		jobs = append(jobs, sched.Job{}) // decoded in place; taken back if damaged
+		j := &jobs[len(jobs)-1]
+		p := recordProblem(k, v, j)
+		if p != "" {
+			jobs = jobs[:len(jobs)-1]
+			j = nil
 			s.damaged = append(s.damaged, Damaged{ID: string(k), Kind: "job", Problem: p, Record: clone(v)})
+		}
+		// Run states of no job sort before k: they are checked only.
+		for ; rk != nil && bytes.Compare(rk, k) < 0; rk, rv = rc.Next() {
+			s.scanRun(rk, rv, nil)
+		}
+		if rk != nil && bytes.Equal(rk, k) {
+			s.scanRun(rk, rv, j)
+			rk, rv = rc.Next()
 		}
 		return nil
 	}); err != nil {
 		return fmt.Errorf("%w: %s: jobs: %v", ErrCorrupt, s.path, err)
 	}
-	return rb.ForEach(func(k, v []byte) error {
-		if v == nil {
-			return nil
-		}
-		if err := decodeRun(v, &j); err != nil {
-			s.damaged = append(s.damaged, Damaged{ID: string(k), Kind: "run state", Problem: err.Error(), Record: clone(v)})
-		}
-		return nil
-	})
+	for ; rk != nil; rk, rv = rc.Next() {
+		s.scanRun(rk, rv, nil)
+	}
+	s.opened = jobs
+	return nil
+}
+
+// scanRun decodes the run state record v of job k into j, or into nothing
+// when j is nil (k is not a job that loads), and keeps the record aside
+// when it does not decode: the job then loads without a run state.
+func (s *Store) scanRun(k, v []byte, j *sched.Job) {
+	if v == nil {
+		return // a bucket: walkAll read it, and nothing loads it
+	}
+	if j == nil {
+		j = &sched.Job{}
+	}
+	if err := decodeRun(v, j); err != nil {
+		j.NextRunTime, j.LastRunTime, j.LastResult = nil, nil, ""
+		s.damaged = append(s.damaged, Damaged{ID: string(k), Kind: "run state", Problem: err.Error(), Record: clone(v)})
+	}
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
@@ -255,6 +286,7 @@ func Salvage(path string, opts Options) ([]Damaged, error) {
 	if len(out) == 0 {
 		return nil, nil
 	}
+	s.dropOpened()
 	err = s.update(func(tx *bolt.Tx) error {
 		jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
 		for _, d := range out {

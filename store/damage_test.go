@@ -262,3 +262,85 @@ func TestCreateLeavesNoEmptyFile(t *testing.T) {
 		t.Errorf("a new store: %+v", m)
 	}
 }
+
+// Open decodes every record once and the first Load returns those jobs: they
+// are what a Load from the file returns (damaged records left out, a job
+// whose run state is damaged loaded without it, a run state of no job
+// ignored), and a write between Open and the first Load is never missed.
+func TestFirstLoadIsWhatOpenDecoded(t *testing.T) {
+	path := tempPath(t)
+	s := openT(t, path, Options{})
+	var cs []sched.Change
+	for _, id := range []string{"a", "b", "c", "d"} {
+		cs = append(cs, put(testJob(id, 1), 0))
+	}
+	if err := s.Commit(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
+		if err := jb.Put([]byte("c"), []byte{jobRecordV1}); err != nil { // truncated
+			return err
+		}
+		if err := rb.Put([]byte("b"), []byte{runRecordV1, 0xff}); err != nil { // unknown flags
+			return err
+		}
+		return rb.Put([]byte("0-no-job"), appendRun(nil, sched.RunState{LastResult: "ok"}))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s = openT(t, path, Options{})
+	var damaged []string
+	for _, d := range s.Damaged() {
+		damaged = append(damaged, d.Kind+" "+d.ID)
+	}
+	if fmt.Sprint(damaged) != "[run state b job c]" {
+		t.Fatalf("Damaged: %v", damaged)
+	}
+	first, err := s.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Load(ctx) // from the file
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRun := testJob("b", 1)
+	noRun.NextRunTime, noRun.LastRunTime, noRun.LastResult = nil, nil, ""
+	want := []sched.Job{testJob("a", 1), noRun, testJob("d", 1)}
+	for name, got := range map[string][]sched.Job{"first Load": first, "second Load": again} {
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d jobs, want %d", name, len(got), len(want))
+		}
+		for i := range want {
+			if d := diffJob(got[i], want[i]); d != "" {
+				t.Errorf("%s: job %s: %s", name, want[i].ID, d)
+			}
+		}
+	}
+	s.Close()
+
+	// Writes between Open and Load: the first Load reads the file.
+	s = openT(t, path, Options{})
+	if err := s.Commit(ctx, []sched.Change{put(testJob("a", 2), 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, err := s.Load(ctx); err != nil || len(jobs) != 3 || jobs[0].Version != 2 {
+		t.Fatalf("Load after a Commit: %v, %v", jobs, err)
+	}
+	s.Close()
+	s = openT(t, path, Options{})
+	if err := s.SaveRunState(ctx, []sched.RunState{{ID: "d", LastResult: "changed"}}); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, err := s.Load(ctx); err != nil || len(jobs) != 3 || jobs[2].LastResult != "changed" || jobs[2].NextRunTime != nil {
+		t.Fatalf("Load after SaveRunState: %v, %v", jobs, err)
+	}
+}

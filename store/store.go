@@ -110,6 +110,12 @@ type Store struct {
 
 	damaged []Damaged // records kept aside (damage.go); set by Open and Salvage only
 
+	// opened holds the jobs Open's scan decoded, for the first Load to
+	// return instead of decoding every record again; any write (or a
+	// migration) drops them first, so a Load never returns stale jobs.
+	openedMu sync.Mutex
+	opened   []sched.Job
+
 	statsMu sync.Mutex
 	stats   Stats
 }
@@ -171,6 +177,9 @@ func open(path string, opts Options, steps []migration) (*Store, error) {
 	if err := s.init(steps); err != nil {
 		_ = db.Close()
 		return nil, err
+	}
+	if s.meta.Migrated != s.meta.Schema {
+		s.dropOpened() // the records may have been rewritten
 	}
 	return s, nil
 }
@@ -359,12 +368,30 @@ func (s *Store) Stats() Stats {
 	return s.stats
 }
 
-// Load returns every stored job with its run state, ordered by id.
+// takeOpened returns the jobs Open decoded, once, or nil when they were
+// taken or dropped.
+func (s *Store) takeOpened() []sched.Job {
+	s.openedMu.Lock()
+	defer s.openedMu.Unlock()
+	jobs := s.opened
+	s.opened = nil
+	return jobs
+}
+
+// dropOpened forgets the jobs Open decoded: call it before a write.
+func (s *Store) dropOpened() { _ = s.takeOpened() }
+
+// Load returns every stored job with its run state, ordered by id. The
+// first Load after Open returns the jobs Open already decoded, unless
+// something was written since.
 func (s *Store) Load(ctx context.Context) (jobs []sched.Job, err error) {
 	if err := s.acquire(ctx, false); err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
+	if jobs := s.takeOpened(); jobs != nil {
+		return jobs, nil
+	}
 	defer recoverCorrupt(s.path, &err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	err = s.db.View(func(tx *bolt.Tx) error {
@@ -435,6 +462,7 @@ func (s *Store) Commit(ctx context.Context, changes []sched.Change) (err error) 
 	defer s.mu.RUnlock()
 	defer recoverCorrupt(s.path, &err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	s.dropOpened()
 	err = s.update(func(tx *bolt.Tx) error {
 		jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
 		for i, c := range changes {
@@ -524,6 +552,7 @@ func (s *Store) SaveRunState(ctx context.Context, states []sched.RunState) (err 
 	defer s.mu.RUnlock()
 	defer recoverCorrupt(s.path, &err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	s.dropOpened()
 	unchanged := true
 	var buf []byte
 	err = s.update(func(tx *bolt.Tx) error {
@@ -577,6 +606,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.dropOpened()
 	var err error
 	if !s.opts.ReadOnly {
 		now := s.opts.Now()
