@@ -940,3 +940,47 @@ func TestTriggerThatEndsKeepsItsJob(t *testing.T) {
 		t.Fatalf("after its end: %s %v", jsonString(j), err)
 	}
 }
+
+// Load compiles a trigger spec that many stored jobs share once: jobs with
+// the same spec get the same fire times, and specs that differ in one field
+// (the zone, the minutes) are never taken for one another.
+func TestLoadSharesOnlyIdenticalTriggers(t *testing.T) {
+	clock, store := schedtest.NewFakeClock(t0), schedtest.NewMemStore()
+	cron := sched.TriggerSpec{Type: "cron", Hour: "6", Minute: "0"}
+	berlin := cron
+	berlin.Timezone = "Europe/Berlin"
+	every := func(m float64) sched.TriggerSpec {
+		return sched.TriggerSpec{Type: "interval", Minutes: m, StartDate: "2026-11-21T08:59:00Z"}
+	}
+	act, err := sched.NewAction("test", map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{ // t0 is 2026-11-21 09:00 UTC
+		"cron-a":   time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC),
+		"cron-b":   time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC),
+		"cron-c":   time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC),
+		"every-1":  time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC),
+		"every-2":  time.Date(2026, 11, 21, 9, 1, 0, 0, time.UTC),
+		"every-1b": time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC),
+	}
+	specs := map[string]sched.TriggerSpec{"cron-a": cron, "cron-b": berlin, "cron-c": cron,
+		"every-1": every(1), "every-2": every(2), "every-1b": every(1)}
+	var cs []sched.Change
+	for id, spec := range specs { // stored without a next run time: Load computes it
+		cs = append(cs, sched.Change{ID: id, Job: sched.Job{ID: id, Trigger: spec, Action: act, MaxInstances: 1, Version: 1}})
+	}
+	if err := store.Commit(context.Background(), cs); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessOn(t, clock, store, sched.Options{}, sched.HandlerOptions{})
+	if err := h.s.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for id, w := range want {
+		j, err := h.s.Get(id)
+		if err != nil || j.NextRunTime == nil || !j.NextRunTime.Equal(w) {
+			t.Errorf("%s: next run %v (%v), want %v", id, j.NextRunTime, err, w)
+		}
+	}
+}

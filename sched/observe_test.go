@@ -267,3 +267,26 @@ func TestConditionsOnReadingJobAndNames(t *testing.T) {
 		t.Fatalf("skipped %s: %q", ev.JobID, ev.Error)
 	}
 }
+
+// Jobs loaded with the same reading trigger each keep their own state:
+// Load compiles a trigger spec that many jobs share once, but not a
+// reading trigger's, whose compiled rule holds the state between readings.
+func TestLoadedReadingJobsKeepTheirOwnState(t *testing.T) {
+	clock, store := schedtest.NewFakeClock(t0), schedtest.NewMemStore()
+	h := newHarnessOn(t, clock, store, sched.Options{}, sched.HandlerOptions{}).start()
+	spec := `"sensor":"air","above":30,"hysteresis":2`
+	h.add(readingDoc("fan-1", spec, ""), sched.AddOptions{})
+	h.add(readingDoc("fan-2", spec, ""), sched.AddOptions{})
+	if err := h.s.Shutdown(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	h2 := newHarnessOn(t, clock, store, sched.Options{}, sched.HandlerOptions{}).start()
+	h2.s.Observe("air", clock.Now(), temp(31))
+	fired := map[string]bool{}
+	for range 2 {
+		fired[h2.event(sched.EventSubmitted).JobID] = true
+	}
+	if !fired["fan-1"] || !fired["fan-2"] {
+		t.Fatalf("fired %v, want both jobs", fired)
+	}
+}

@@ -236,7 +236,12 @@ func (e *entry) editCold(edit func(c *entryCold)) {
 }
 
 // setInvalid records why e cannot run ("" when it can).
-func (e *entry) setInvalid(why string) { e.editCold(func(c *entryCold) { c.invalid = why }) }
+func (e *entry) setInvalid(why string) {
+	if why == e.invalid() {
+		return
+	}
+	e.editCold(func(c *entryCold) { c.invalid = why })
+}
 
 // jobCore is a Job without its trigger spec, next run time, name and
 // source, which an entry keeps in other forms (spec, next, cold, src).
@@ -288,6 +293,14 @@ func (e *entry) setJob(j Job) {
 // trigger returns e's trigger spec.
 func (e *entry) trigger() TriggerSpec { return unpackSpec(e.spec) }
 
+// conditions returns e's conditions as written.
+func (e *entry) conditions() []Condition {
+	if e.cold == nil || e.cold.conds == nil {
+		return nil
+	}
+	return e.cold.conds.specs
+}
+
 // definition returns e's job with its trigger spec, run state as held.
 func (e *entry) definition() Job {
 	c := &e.job
@@ -295,12 +308,8 @@ func (e *entry) definition() Job {
 	if g, ok := c.grace(); ok {
 		grace = &g
 	}
-	var conds []Condition
-	if e.cold != nil && e.cold.conds != nil {
-		conds = e.cold.conds.specs
-	}
 	return Job{
-		ID: c.ID, Name: e.name(), Trigger: e.trigger(), Conditions: conds, Action: c.Action, MisfireGraceTime: grace,
+		ID: c.ID, Name: e.name(), Trigger: e.trigger(), Conditions: e.conditions(), Action: c.Action, MisfireGraceTime: grace,
 		Coalesce: c.Coalesce, Paused: c.Paused, Remote: c.Remote, MaxInstances: int(c.MaxInstances),
 		Version: c.Version, LastRunTime: c.LastRunTime, LastResult: c.LastResult, Source: e.source(),
 	}
@@ -427,11 +436,11 @@ func (s *Scheduler) Load(ctx context.Context) error {
 	if len(s.jobs) == 0 {
 		s.jobs = make(map[string]*entry, len(jobs)) // one allocation, not a rehash per doubling
 	}
-	verdicts := actionVerdicts{}
+	p := newPass()
 	for _, j := range jobs {
 		e := &entry{index: -1}
 		e.setJob(j)
-		loc, err := s.compile(e, verdicts)
+		loc, err := s.compile(e, p)
 		if err != nil {
 			s.markInvalid(e, err)
 			evs = append(evs, s.event(now, EventError, e, nil, err.Error()))
@@ -477,13 +486,13 @@ func (s *Scheduler) Revalidate() []string {
 	sort.Strings(ids)
 	var changed []string
 	var evs []Event
-	verdicts := actionVerdicts{}
+	p := newPass()
 	for _, id := range ids {
 		e := s.jobs[id]
 		if e.invalid() == "" {
-			err := s.checkInputs(e.trigger(), e.definition().Conditions)
+			err := s.checkInputs(e.trigger(), e.conditions())
 			if err == nil {
-				err = verdicts.check(s, e.job.Action)
+				err = p.action(s, e.job.Action)
 			}
 			if err != nil {
 				s.markInvalid(e, err)
@@ -493,7 +502,7 @@ func (s *Scheduler) Revalidate() []string {
 			}
 			continue
 		}
-		loc, err := s.compile(e, verdicts)
+		loc, err := s.compile(e, p)
 		if err != nil {
 			e.setInvalid(err.Error()) // still invalid, maybe for another reason now
 			continue
@@ -677,25 +686,21 @@ func (e *entry) snapshot() Job {
 	return j
 }
 
-// compile compiles e's trigger and validates its action (through the
-// pass's verdicts), and returns the trigger's zone. Called with s.mu held.
-func (s *Scheduler) compile(e *entry, verdicts actionVerdicts) (*time.Location, error) {
-	spec := e.trigger()
-	loc, err := triggerLocation(spec, s.loc)
+// compile compiles e's trigger and validates its action (both through the
+// pass), and returns the trigger's zone. Called with s.mu held.
+func (s *Scheduler) compile(e *entry, p *pass) (*time.Location, error) {
+	t, loc, err := p.trigger(s, e)
 	if err != nil {
 		return nil, err
 	}
-	t, err := spec.CompileEnv(s.env())
-	if err != nil {
-		return nil, asFieldError("trigger", err)
-	}
+	spec := e.trigger()
 	if err := s.opts.Limits.Check(Job{Trigger: spec, MaxInstances: int(e.job.MaxInstances)}); err != nil {
 		return nil, err
 	}
-	if err := s.checkInputs(spec, e.definition().Conditions); err != nil {
+	if err := s.checkInputs(spec, e.conditions()); err != nil {
 		return nil, err
 	}
-	if err := verdicts.check(s, e.job.Action); err != nil {
+	if err := p.action(s, e.job.Action); err != nil {
 		return nil, err
 	}
 	e.trig = t
@@ -703,22 +708,63 @@ func (s *Scheduler) compile(e *entry, verdicts actionVerdicts) (*time.Location, 
 	return loc, nil
 }
 
-// actionVerdicts remembers each distinct action's validation during one
-// pass over many jobs (Load, Revalidate): the handlers see one
-// configuration throughout the pass, so an action that many jobs share
-// (the same pump pulse at different times) is validated once, not once per
-// job. Called with s.mu held.
-type actionVerdicts map[actionKey]error
+// pass remembers what the jobs of one pass over many of them (Load,
+// Revalidate) share, so that it is worked out once, not once per job: the
+// handlers and the trigger environment stay the same throughout the pass.
+// An action that many jobs share (the same pump pulse at different times)
+// is validated once; a trigger spec that many share (the same cron
+// expression for many beds) is compiled once, and its compiled Trigger is
+// shared, which is sound because a Trigger is pure (Next keeps no state),
+// except for the kinds that keep state of their own (reading), which are
+// compiled per job. Called with s.mu held.
+type pass struct {
+	actions  map[string]map[string]error // by type, then raw JSON
+	triggers map[string]compiledSpec     // by packed spec
+}
 
-type actionKey struct{ typ, raw string }
+// compiledSpec is a trigger spec compiled, with its zone, or why it cannot
+// be.
+type compiledSpec struct {
+	trig Trigger
+	loc  *time.Location
+	err  error
+}
 
-func (v actionVerdicts) check(s *Scheduler, a Action) error {
-	k := actionKey{a.Type, string(a.Raw)}
-	if err, ok := v[k]; ok {
+func newPass() *pass {
+	return &pass{actions: map[string]map[string]error{}, triggers: map[string]compiledSpec{}}
+}
+
+// trigger returns e's trigger compiled in the scheduler's environment, and
+// its zone.
+func (p *pass) trigger(s *Scheduler, e *entry) (Trigger, *time.Location, error) {
+	if c, ok := p.triggers[e.spec]; ok {
+		return c.trig, c.loc, c.err
+	}
+	var c compiledSpec
+	spec := e.trigger()
+	if c.loc, c.err = triggerLocation(spec, s.loc); c.err == nil {
+		if c.trig, c.err = spec.CompileEnv(s.env()); c.err != nil {
+			c.err = asFieldError("trigger", c.err)
+		}
+	}
+	if !triggerKinds[e.kind].ownState {
+		p.triggers[e.spec] = c
+	}
+	return c.trig, c.loc, c.err
+}
+
+// action validates a through its handler.
+func (p *pass) action(s *Scheduler, a Action) error {
+	byRaw := p.actions[a.Type]
+	if err, ok := byRaw[string(a.Raw)]; ok {
 		return err
 	}
+	if byRaw == nil {
+		byRaw = map[string]error{}
+		p.actions[a.Type] = byRaw
+	}
 	err := s.validateAction(a)
-	v[k] = err
+	byRaw[string(a.Raw)] = err
 	return err
 }
 

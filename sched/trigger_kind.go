@@ -36,6 +36,10 @@ type triggerKind struct {
 	jitter bool
 	// member: the type may be a member of an and/or trigger.
 	member bool
+	// ownState: the compiled trigger keeps state of its own besides Next
+	// (reading: the rule's state between readings), so jobs with the same
+	// spec cannot share one (a Load pass shares the others').
+	ownState bool
 }
 
 // triggerKinds is the registry, in the order error messages list the types.
@@ -53,7 +57,7 @@ func init() {
 		{name: TriggerOr, compile: compileOr, jitter: true, member: true},
 		{name: TriggerSolar, compile: compileSolar, jitter: true, member: true},
 		{name: TriggerBoot, compile: compileBoot, elapsed: true, beforeRun: stampBoot, keep: keepBootState},
-		{name: TriggerReading, compile: compileReading, elapsed: true},
+		{name: TriggerReading, compile: compileReading, elapsed: true, ownState: true},
 	}
 }
 
