@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -23,7 +24,10 @@ import (
 // own load (store.Open, Load, Close in this process) of the same file. The
 // two alternate in each iteration, so both see the same machine load.
 // It reports both medians and the median of the per-iteration ratios with
-// its spread (min and max). The jobs pulse eight relays: "shared" gives
+// its spread (min and max), in elapsed time and, because a loaded machine
+// stretches elapsed time most for the process that starts from nothing, in
+// CPU time too (the threads' run time from /proc: the agent's until its
+// socket answered, this process's during the store load). The jobs pulse eight relays: "shared" gives
 // them eight distinct actions (one per relay, as a device watering beds
 // at many times has), "distinct" a different action each (the duration
 // differs), so that no two jobs share a validation. docs/performance.md
@@ -57,7 +61,8 @@ func benchStartup(b *testing.B, distinct bool) {
 		b.Fatal(err)
 	}
 
-	storeLoad := func() time.Duration {
+	storeLoad := func() (time.Duration, time.Duration) {
+		cpu := cpuTime(os.Getpid())
 		start := time.Now()
 		s, err := store.Open(dbPath, store.Options{Timeout: 5 * time.Second})
 		if err != nil {
@@ -70,9 +75,9 @@ func benchStartup(b *testing.B, distinct bool) {
 		if err := s.Close(); err != nil {
 			b.Fatal(err)
 		}
-		return time.Since(start)
+		return time.Since(start), cpuTime(os.Getpid()) - cpu
 	}
-	agentStart := func() time.Duration {
+	agentStart := func() (time.Duration, time.Duration) {
 		var stderr bytes.Buffer
 		cmd := exec.Command(bin, "run", "--config", cfg)
 		cmd.Stderr = &stderr
@@ -82,25 +87,30 @@ func benchStartup(b *testing.B, distinct bool) {
 		}
 		err := awaitControl(sock, 30*time.Second)
 		d := time.Since(start)
+		cpu := cpuTime(cmd.Process.Pid)
 		cmd.Process.Signal(syscall.SIGTERM)
 		if werr := cmd.Wait(); err != nil || werr != nil {
 			b.Fatalf("agent: %v, exit %v; log:\n%s", err, werr, stderr.String())
 		}
-		return d
+		return d, cpu
 	}
 	storeLoad() // warm the page cache and the binary alike
 	agentStart()
-	var tStore, tAgent, ratio []float64
+	var tStore, tAgent, ratio, cStore, cAgent, cRatio []float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		var s, a time.Duration
+		var s, a, sc, ac time.Duration
 		if i%2 == 0 {
-			s, a = storeLoad(), agentStart()
+			s, sc = storeLoad()
+			a, ac = agentStart()
 		} else {
-			a, s = agentStart(), storeLoad()
+			a, ac = agentStart()
+			s, sc = storeLoad()
 		}
 		tStore, tAgent = append(tStore, ms(s)), append(tAgent, ms(a))
 		ratio = append(ratio, float64(a)/float64(s))
+		cStore, cAgent = append(cStore, ms(sc)), append(cAgent, ms(ac))
+		cRatio = append(cRatio, float64(ac)/float64(sc))
 	}
 	b.StopTimer()
 	b.ReportMetric(median(tStore), "store-ms")
@@ -108,6 +118,31 @@ func benchStartup(b *testing.B, distinct bool) {
 	b.ReportMetric(median(ratio), "start/store")
 	b.ReportMetric(slices.Min(ratio), "ratio-min")
 	b.ReportMetric(slices.Max(ratio), "ratio-max")
+	b.ReportMetric(median(cStore), "store-cpu-ms")
+	b.ReportMetric(median(cAgent), "start-cpu-ms")
+	b.ReportMetric(median(cRatio), "cpu-start/store")
+	b.ReportMetric(slices.Min(cRatio), "cpu-ratio-min")
+	b.ReportMetric(slices.Max(cRatio), "cpu-ratio-max")
+}
+
+// cpuTime is the CPU time of the process pid so far: the sum of its
+// threads' run time (/proc/PID/task/*/schedstat, in nanoseconds; Linux).
+func cpuTime(pid int) time.Duration {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, _ := os.ReadDir(dir)
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(filepath.Join(dir, t.Name(), "schedstat"))
+		if err != nil {
+			continue // the thread ended
+		}
+		f := bytes.Fields(b)
+		if len(f) > 0 {
+			n, _ := strconv.ParseInt(string(f[0]), 10, 64)
+			sum += time.Duration(n)
+		}
+	}
+	return sum
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
