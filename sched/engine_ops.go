@@ -74,7 +74,7 @@ func (s *Scheduler) apply(e *entry, p prepared) {
 	j := p.job
 	j.NextRunTime = nil
 	e.setInvalid("")
-	e.setJob(j)
+	e.setJob(&j)
 	e.trig, e.next = p.trig, p.next
 	s.schedule(e)
 	s.poke()

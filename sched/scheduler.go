@@ -269,7 +269,7 @@ func (c *jobCore) grace() (time.Duration, bool) {
 }
 
 // setJob makes j e's job, packing its trigger spec.
-func (e *entry) setJob(j Job) {
+func (e *entry) setJob(j *Job) {
 	e.spec = packSpec(j.Trigger)
 	e.kind = kindNum(j.Trigger.Type)
 	e.jitter = triggerJitter(j.Trigger) > 0
@@ -437,7 +437,8 @@ func (s *Scheduler) Load(ctx context.Context) error {
 		s.jobs = make(map[string]*entry, len(jobs)) // one allocation, not a rehash per doubling
 	}
 	p := newPass()
-	for _, j := range jobs {
+	for i := range jobs {
+		j := &jobs[i] // a Job is large: not copied per job
 		e := &entry{index: -1}
 		e.setJob(j)
 		loc, err := s.compile(e, p)
