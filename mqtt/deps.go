@@ -1,7 +1,6 @@
 package mqtt
 
 import (
-	"context"
 	"log/slog"
 	"time"
 
@@ -9,24 +8,11 @@ import (
 	"github.com/edgecron/edgecron/sched"
 )
 
-// Scheduler is the part of *sched.Scheduler the agent uses.
+// Scheduler is the part of *sched.Scheduler the agent uses: what the
+// request pipeline uses (api.Scheduler), and its events.
 type Scheduler interface {
-	Add(ctx context.Context, p sched.Patch, o sched.AddOptions) (sched.Job, error)
-	Modify(ctx context.Context, id string, p sched.Patch, o sched.OpOptions) (sched.Job, error)
-	Reschedule(ctx context.Context, id string, t sched.TriggerSpec, o sched.OpOptions) (sched.Job, error)
-	PauseJob(ctx context.Context, id string, o sched.OpOptions) (sched.Job, error)
-	ResumeJob(ctx context.Context, id string, o sched.OpOptions) (sched.Job, error)
-	Remove(ctx context.Context, id string, o sched.OpOptions) (sched.Job, error)
-	Get(id string) (sched.Job, error)
-	List() []sched.Job
-	RunNow(ctx context.Context, id string, o sched.OpOptions) error
+	api.Scheduler
 	Listen(l sched.Listener) (cancel func())
-	// Receipt returns the durable record of a request id that changed
-	// something (OpOptions.RequestID).
-	Receipt(requestID string) (sched.Receipt, bool)
-	// Record and Forget keep the receipt of an actuator command.
-	Record(ctx context.Context, requestID, kind, subject string) error
-	Forget(ctx context.Context, requestID string) error
 }
 
 // Outbox keeps telemetry while the broker is away (store/outbox satisfies
@@ -46,9 +32,7 @@ type Outbox interface {
 
 // Actuators applies a payload received on <root>/actuators/<name>/set
 // (ON, OFF, TOGGLE or a JSON command; see actuators.ParseSetPayload).
-type Actuators interface {
-	Apply(ctx context.Context, name string, payload []byte) error
-}
+type Actuators = api.Actuators
 
 // Inventory lists what Home Assistant discovery announces besides the
 // jobs (which come from the Scheduler).
