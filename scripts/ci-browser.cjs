@@ -89,7 +89,13 @@ async function until(what, fn, ms = STEP) {
     await until("sim-fan ON", async () => /^ON/.test((await page.textContent(`${fan} .val`)).trim()));
     await page.click(`${fan} button[name=off]`);
     await until("sim-fan OFF", async () => /^OFF/.test((await page.textContent(`${fan} .val`)).trim()));
-    log("actuator: on and off shown");
+    // A pulse's duration typed in survives the refreshes (every 5 s).
+    await page.fill(`${fan} input[aria-label="pulse duration"]`, "7s");
+    await page.click("h1");
+    await page.waitForTimeout(6000);
+    const typed = await page.inputValue(`${fan} input[aria-label="pulse duration"]`);
+    if (typed !== "7s") throw new Error("the typed pulse duration became " + JSON.stringify(typed) + " after a refresh");
+    log("actuator: on and off shown, a typed duration kept");
 
     // 3. Run: the demo's minute job runs now; its executed event arrives
     // on MQTT, and its row shows the result. Its own runs are on the

@@ -106,7 +106,7 @@ function renderJobs(jobs) {
 
 // Charts: one SVG path per value, x = time, y = value; a gap in the
 // readings (over two buckets) is a gap in the line.
-const history = {};
+const charts = {};
 function chart(s, step) {
   const W = 300, H = 60, n = s.t.length;
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
@@ -137,7 +137,7 @@ function chart(s, step) {
 function renderSensors(list) {
   $("sensors").replaceChildren(...list.map(s => {
     const card = el("div", {class: "card", "data-sensor": s.sensor}, el("h3", null, s.sensor));
-    const units = s.units || {}, h = history[s.sensor];
+    const units = s.units || {}, h = charts[s.sensor];
     for (const k in s.values || {}) {
       card.append(el("div", {class: "val"}, String(s.values[k]), el("small", null, " " + (units[k] || "") + " " + k)));
       const ser = h && h.series.find(x => x.name === k);
@@ -148,12 +148,16 @@ function renderSensors(list) {
   }));
 }
 
+const pulseFor = {};
+
 // GET /actuators: [{actuator, state: "ON"|"OFF", value (PWM: 0..1)}].
 function renderActuators(list) {
   $("actuators").replaceChildren(...list.map(a => {
     const path = "/actuators/" + encodeURIComponent(a.actuator), pwm = a.value != null;
     const send = c => () => act("POST", path, c);
-    const dur = el("input", {value: "5s", "aria-label": "pulse duration"});
+    // What was typed survives the next refresh.
+    const dur = el("input", {value: pulseFor[a.actuator] || "5s", "aria-label": "pulse duration",
+      oninput: () => { pulseFor[a.actuator] = dur.value; }});
     const card = el("div", {class: "card", "data-actuator": a.actuator},
       el("h3", null, a.actuator),
       el("div", {class: "val"}, a.state, pwm ? el("small", null, " " + Math.round(a.value * 100) + " %") : null),
@@ -187,7 +191,9 @@ async function refresh() {
     sensorNames = (sensors || []).map(x => x.sensor);
     if (Date.now() - lastHistory > HISTORY_POLL) await loadHistory();
     renderSensors(sensors || []);
-    renderActuators(acts || []);
+    // Not while a field or slider of theirs is in use.
+    const f = document.activeElement;
+    if (!(f && f.tagName === "INPUT" && $("actuators").contains(f))) renderActuators(acts || []);
     if (failed) say(null);
     failed = false;
     $("conn").textContent = "live";
@@ -206,11 +212,12 @@ async function loadHistory() {
   lastHistory = Date.now();
   await Promise.all(sensorNames.map(async n => {
     try {
-      history[n] = await api("GET", "/sensors/" + encodeURIComponent(n) + "/history");
-    } catch (e) { delete history[n]; }
+      charts[n] = await api("GET", "/sensors/" + encodeURIComponent(n) + "/history");
+    } catch (e) { delete charts[n]; }
   }));
 }
 // No polling while the page is hidden: a closed or background tab costs
 // the device nothing.
+$("msg").addEventListener("click", () => say(null));
 document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); else clearTimeout(timer); });
 refresh();
