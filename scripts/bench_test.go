@@ -18,7 +18,7 @@ func TestBenchAggregator(t *testing.T) {
 		{
 			name: "odd rounds: the middle ratio, and the spread",
 			rows: "1 10 20\n2 12 10\n3 11 11\n", peer: "robfig",
-			want: []string{"edgecron 11.00 ns, robfig 11.00 ns: ratio 1.00 (spread 0.50-1.20, 3 rounds)", "difference 0 ns"},
+			want: []string{"edgecron 11.00 ns, robfig 11.00 ns: ratio 1.00 (spread 0.50-1.20, 3 rounds)", "difference 0 ns (spread -10.00 to 2.00)"},
 		},
 		{
 			name: "even rounds: the mean of the middle two",

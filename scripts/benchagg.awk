@@ -2,7 +2,7 @@
 # round, "ROUND EDGECRON PEER [RATIO]", and prints the rounds, each with its
 # ratio EDGECRON/PEER (or the RATIO given, when the benchmark computed one
 # per round itself) and difference EDGECRON-PEER, then the medians and the
-# spread (min-max) of the ratio over the rounds. PEER "-" means there is
+# spread (min-max) of the ratio and of the difference over the rounds. PEER "-" means there is
 # no peer: the line then gives the median and spread of EDGECRON alone.
 # A figure that is not a number (a benchmark that printed none) fails the
 # whole report: no median is made of the rounds that remain.
@@ -85,8 +85,9 @@ END {
 	printf "  %-8s %14s %14s %8s %12s\n", "round", ename, pname, "ratio", "difference"
 	for (i = 1; i <= n; i++)
 		printf "  %-8s %14s %14s %8s %12s\n", round[i], num(e[i]), num(p[i]), sprintf("%.2f", r[i]), num(d[i])
-	line = sprintf("%s %s%s, %s %s%s: ratio %.2f (spread %.2f-%.2f, %d rounds), difference %s%s", \
-		ename, num(median(e, n)), u, pname, num(median(p, n)), u, median(r, n), lo(r, n), hi(r, n), n, num(median(d, n)), u)
+	line = sprintf("%s %s%s, %s %s%s: ratio %.2f (spread %.2f-%.2f, %d rounds), difference %s%s (spread %s to %s)", \
+		ename, num(median(e, n)), u, pname, num(median(p, n)), u, median(r, n), lo(r, n), hi(r, n), n, \
+		num(median(d, n)), u, num(lo(d, n)), num(hi(d, n)))
 	printf "  median   %s\n", line
 	if (summary != "") printf "%-44s %s\n", title, line >> summary
 }
