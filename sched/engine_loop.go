@@ -94,38 +94,41 @@ func (s *Scheduler) plan(now time.Time, el time.Duration) time.Duration {
 }
 
 // tick fires every job due at now and checkpoints run state when due.
+//
+// It fires one job per hold of s.mu, as any other change is made: the
+// job's runs are handed to workers, and its events go out, before the next
+// job due is fired. When a thousand jobs fall due in the same second, the
+// first run starts at once, not after the whole second was fired, and the
+// workers finish runs while the later jobs are fired.
 func (s *Scheduler) tick(now time.Time, el time.Duration) {
-	s.mu.Lock()
-	var evs []Event
 	var oneShots []*entry
-	if !s.paused {
-		s.inTick = true
-		for s.queue.due(now) {
-			e := s.queue.peek()
-			if s.untrusted && !triggerKinds[e.kind].elapsed {
-				// Wall time is not known good: hold the run until it is.
-				heap.Remove(&s.queue, int(e.index))
-				s.held[e] = struct{}{}
-				continue
-			}
-			if triggerKinds[e.kind].oneShot {
-				s.unschedule(e)
-				oneShots = append(oneShots, e)
-				continue
-			}
+	var removals []Change
+	for {
+		s.mu.Lock()
+		if s.paused || !s.queue.due(now) {
+			break // with s.mu held
+		}
+		e := s.queue.peek()
+		var evs []Event
+		switch {
+		case s.untrusted && !triggerKinds[e.kind].elapsed:
+			// Wall time is not known good: hold the run until it is.
+			heap.Remove(&s.queue, int(e.index))
+			s.held[e] = struct{}{}
+		case triggerKinds[e.kind].oneShot:
+			// Fired together below, after their removal in one commit;
+			// the removal is of the job as it is now.
+			s.unschedule(e)
+			oneShots = append(oneShots, e)
+			removals = append(removals, Change{Delete: true, ID: e.job.ID, PrevVersion: e.job.Version})
+		default:
 			s.fire(e, now, &evs, false)
 		}
-		s.inTick = false
-		s.dispatch()
-	}
-	if len(oneShots) > 0 {
-		removals := make([]Change, len(oneShots))
-		for i, e := range oneShots {
-			removals[i] = Change{Delete: true, ID: e.job.ID, PrevVersion: e.job.Version}
-		}
-		// The runs due so far start, and their events go out, while the
-		// one-shots' removal is committed: not behind its fsync.
 		s.emitUnlock(evs...)
+	}
+	var evs []Event
+	if len(oneShots) > 0 {
+		s.mu.Unlock()
 		evs = s.fireOneShots(oneShots, removals, now)
 	}
 	if el-s.lastCheckpoint >= s.opts.CheckpointInterval {
@@ -145,7 +148,8 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 // is not fired. Should the commit fail, each is tried on its own, so that
 // one job the store refuses does not keep the others from running. Called
 // without s.mu, which it returns held; the entries are due and out of the
-// queue; changes are their removals, made while it was held.
+// queue; changes are their removals, each made in the hold of s.mu that
+// took its entry out of the queue.
 func (s *Scheduler) fireOneShots(es []*entry, changes []Change, now time.Time) []Event {
 	err := s.store.Commit(s.runCtxOrBackground(), changes)
 	if err != nil {

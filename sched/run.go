@@ -65,9 +65,7 @@ func (s *Scheduler) submit(e *entry, scheduled, now time.Time, extra Result, evs
 		pr.ticket, pr.evented = s.evNext, true
 	}
 	s.pending = append(s.pending, pr)
-	if !s.inTick {
-		s.dispatch() // a tick dispatches once it is done, not run by run
-	}
+	s.dispatch()
 	return nil
 }
 
@@ -113,24 +111,25 @@ func (s *Scheduler) dropQueued(e *entry, why string, now time.Time, evs *[]Event
 	}
 }
 
-// dispatch starts workers for pending runs while the pool and the
-// handlers' own limits allow. Called with s.mu held.
+// dispatch starts a worker for each pending run that the pool and the
+// handlers' own limits let start now. Called with s.mu held.
 func (s *Scheduler) dispatch() {
-	for s.active < s.opts.Workers {
-		p, ok := s.takePending()
+	for {
+		p, run, ok := s.takePending()
 		if !ok {
 			return
 		}
 		s.runs.Add(1)
-		go s.worker(p)
+		go s.worker(p, run)
 	}
 }
 
-// takePending removes and returns the oldest pending run whose handler has
-// a free slot, counting it as active. Called with s.mu held.
-func (s *Scheduler) takePending() (pendingRun, bool) {
+// takePending removes the oldest pending run whose handler has a free
+// slot, counts it as active, and returns it with the Run its handler is
+// given: the job as it is now, when the run starts. Called with s.mu held.
+func (s *Scheduler) takePending() (pendingRun, Run, bool) {
 	if s.active >= s.opts.Workers || s.runCtx == nil || s.runCtx.Err() != nil {
-		return pendingRun{}, false
+		return pendingRun{}, Run{}, false
 	}
 	q := s.pending[s.pendHead:]
 	for i, p := range q {
@@ -155,19 +154,19 @@ func (s *Scheduler) takePending() (pendingRun, bool) {
 		}
 		s.active++
 		p.he.active++
-		return p, true
+		return p, Run{Job: p.e.snapshot(), ScheduledTime: p.scheduled}, true
 	}
-	return pendingRun{}, false
+	return pendingRun{}, Run{}, false
 }
 
-// worker executes p, then any pending run it may take, and exits when none
-// is left: at most Options.Workers of them run at once, and a run waiting
-// for a slot costs no goroutine.
-func (s *Scheduler) worker(p pendingRun) {
+// worker executes p (as run), then any pending run it may take, and exits
+// when none is left: at most Options.Workers of them run at once, and a run
+// waiting for a slot costs no goroutine. It starts the handler without
+// waiting for the scheduler's lock (unless listeners must see the run's
+// submitted event first), so a run starts while the job that submitted it
+// is still being fired.
+func (s *Scheduler) worker(p pendingRun, run Run) {
 	defer s.runs.Done()
-	s.mu.Lock()
-	run := Run{Job: p.e.snapshot(), ScheduledTime: p.scheduled}
-	s.mu.Unlock()
 	for {
 		s.awaitSubmitted(p)
 		start := s.clock.Elapsed()
@@ -178,16 +177,13 @@ func (s *Scheduler) worker(p pendingRun) {
 		s.active--
 		p.he.active--
 		ev := s.finish(p, res, err, took)
-		next, ok := s.takePending()
-		if ok {
-			run = Run{Job: next.e.snapshot(), ScheduledTime: next.scheduled}
-		}
+		next, nextRun, ok := s.takePending()
 		s.dispatch() // a freed handler slot may let other types start
 		s.emitUnlock(ev)
 		if !ok {
 			return
 		}
-		p = next
+		p, run = next, nextRun
 	}
 }
 

@@ -127,7 +127,6 @@ type Scheduler struct {
 	pendFullLogged bool
 	pendFullAt     time.Duration
 	pendFullSkips  int
-	inTick         bool          // the loop is firing due jobs: submit leaves dispatch to it
 	active         int           // runs executing now (at most Options.Workers)
 	wake           chan struct{} // asks the loop to re-plan
 	stop           chan struct{}
@@ -156,6 +155,7 @@ type entry struct {
 	cold      *entryCold    // the rarely set fields; nil when none is
 	next      time.Time     // the trigger's next fire time (zero: none)
 	jitterOff time.Duration // this fire's random delay: the timer aims at next+jitterOff
+	at        int64         // instant(next+jitterOff): the heap's order, set by schedule
 	seq       uint32        // tie-break among entries due at the same instant
 	index     int32         // in the heap; -1 when not queued
 	running   int32         // instances submitted and not yet finished
@@ -811,6 +811,7 @@ func (s *Scheduler) schedule(e *entry) {
 	if e.jitter {
 		e.jitterOff = jitterOffset(triggerJitter(e.trigger()))
 	}
+	e.at = instant(e.fireAt())
 	s.seq++
 	e.seq = s.seq
 	if e.index >= 0 {
