@@ -9,9 +9,6 @@ import (
 	"log"
 	"log/slog"
 	"runtime"
-	"sort"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -209,115 +206,6 @@ func robfigMemory(b *testing.B, n int, newCron func() *cron.Cron, spec string, j
 		runtime.KeepAlive(c)
 	}
 	b.ReportMetric(per, "B/job")
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// lateness collects how late each run started, by round of 1,000.
-type lateness struct {
-	mu     sync.Mutex
-	all    []time.Duration
-	rounds []time.Duration // the latest of each round
-	cur    time.Duration
-	n      int
-	done   chan struct{}
-}
-
-func newLateness() *lateness { return &lateness{done: make(chan struct{}, 1000)} }
-
-func (l *lateness) record(d time.Duration) {
-	l.mu.Lock()
-	l.all = append(l.all, d)
-	l.cur = max(l.cur, d)
-	l.n++
-	if l.n%1000 == 0 {
-		l.rounds = append(l.rounds, l.cur)
-		l.cur = 0
-		l.done <- struct{}{}
-	}
-	l.mu.Unlock()
-}
-
-func p99(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[(len(s)*99)/100-boolInt(len(s)*99%100 == 0)]
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func (l *lateness) report(b *testing.B, cpu time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(max(l.n, 1)), "cpu-ns/fire")
-	b.ReportMetric(float64(p99(l.all).Microseconds()), "p99-late-µs")
-	b.ReportMetric(float64(p99(l.rounds).Microseconds()), "p99-last-late-µs")
-	b.ReportMetric(0, "ns/op")
-}
-
-// BenchmarkSameSecond fires 1,000 jobs due in the same second; one op is
-// one such second (use -benchtime=Nx). It reports the CPU per firing, the
-// p99 lateness of a run's start and the p99 over rounds of the lateness of
-// the last run of each round; targets: each at most robfig's.
-func BenchmarkSameSecond(b *testing.B) {
-	const n = 1000
-	b.Run("edgecron", func(b *testing.B) {
-		l := newLateness()
-		s := benchScheduler(b, nopStore{}, sched.HandlerFunc{RunFunc: func(_ context.Context, r sched.Run) (sched.Result, error) {
-			l.record(time.Since(r.ScheduledTime))
-			return nil, nil
-		}})
-		// Every 2 seconds on even seconds, no misfire limit: a run is late,
-		// never dropped.
-		// The grid starts after the jobs are all in, so every round is whole.
-		first := time.Now().Truncate(2 * time.Second).Add(4 * time.Second).UTC().Format(time.RFC3339)
-		p := decoded(b, `{"trigger":{"type":"interval","seconds":2,"start_date":"`+first+`"},"action":{"type":"read"},"misfire_grace_time":null,"max_instances":1}`)
-		fill(b, s, p, n, "j")
-		runtime.GC() // the fill's garbage is not the firings' cost
-		b.ResetTimer()
-		start := cpuTime()
-		for i := 0; i < b.N; i++ {
-			<-l.done
-		}
-		cpu := cpuTime() - start
-		b.StopTimer()
-		l.report(b, cpu)
-	})
-	b.Run("robfig", func(b *testing.B) {
-		l := newLateness()
-		c := cron.New(cron.WithSeconds())
-		for k := 0; k < n; k++ {
-			if _, err := c.AddFunc("*/2 * * * * *", func() {
-				now := time.Now()
-				l.record(now.Sub(now.Truncate(2 * time.Second)))
-			}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		c.Start()
-		defer c.Stop()
-		runtime.GC()
-		b.ResetTimer()
-		start := cpuTime()
-		for i := 0; i < b.N; i++ {
-			<-l.done
-		}
-		cpu := cpuTime() - start
-		b.StopTimer()
-		l.report(b, cpu)
-	})
 }
 
 var benchWorkers = 0

@@ -260,7 +260,8 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event, removed bool) {
 				s.markDirty(e)
 				s.schedule(e)
 				s.log.Error("job not run: its trigger's state could not be committed", "job", e.job.ID, "err", err)
-				*evs = append(*evs, s.event(now, EventError, e, &first, e.job.LastResult))
+				at := first
+				*evs = append(*evs, s.event(now, EventError, e, &at, e.job.LastResult))
 				return
 			}
 			e.spec = packSpec(spec)
@@ -280,7 +281,8 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event, removed bool) {
 			e.job.LastResult = "error: not run: could not remove the one-shot job first: " + err.Error()
 			s.markDirty(e)
 			s.log.Error("one-shot job not run: its removal could not be committed", "job", e.job.ID, "err", err)
-			*evs = append(*evs, s.event(now, EventError, e, &first, e.job.LastResult))
+			at := first
+			*evs = append(*evs, s.event(now, EventError, e, &at, e.job.LastResult))
 			return
 		}
 		delete(s.jobs, e.job.ID)
@@ -312,10 +314,10 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event, removed bool) {
 
 // decide reports a missed run or submits it. Called with s.mu held.
 func (s *Scheduler) decide(e *entry, at time.Time, missed string, coalesced int, now time.Time, evs *[]Event) {
-	at2 := at
 	if missed != "" {
 		e.job.LastResult = "missed"
 		s.markDirty(e)
+		at2 := at
 		*evs = append(*evs, s.event(now, EventMissed, e, &at2, missed))
 		return
 	}

@@ -115,21 +115,26 @@ func (s *Scheduler) dropQueued(e *entry, why string, now time.Time, evs *[]Event
 // handlers' own limits let start now. Called with s.mu held.
 func (s *Scheduler) dispatch() {
 	for {
-		p, run, ok := s.takePending()
+		p, ok := s.takePending()
 		if !ok {
 			return
 		}
 		s.runs.Add(1)
-		go s.worker(p, run)
+		go s.worker(p, s.runOf(p))
 	}
 }
 
-// takePending removes the oldest pending run whose handler has a free
-// slot, counts it as active, and returns it with the Run its handler is
-// given: the job as it is now, when the run starts. Called with s.mu held.
-func (s *Scheduler) takePending() (pendingRun, Run, bool) {
+// runOf returns the Run that p's handler is given: the job as it is now,
+// when the run starts. Called with s.mu held.
+func (s *Scheduler) runOf(p pendingRun) Run {
+	return Run{Job: p.e.snapshot(), ScheduledTime: p.scheduled}
+}
+
+// takePending removes and returns the oldest pending run whose handler has
+// a free slot, counting it as active. Called with s.mu held.
+func (s *Scheduler) takePending() (pendingRun, bool) {
 	if s.active >= s.opts.Workers || s.runCtx == nil || s.runCtx.Err() != nil {
-		return pendingRun{}, Run{}, false
+		return pendingRun{}, false
 	}
 	q := s.pending[s.pendHead:]
 	for i, p := range q {
@@ -154,9 +159,9 @@ func (s *Scheduler) takePending() (pendingRun, Run, bool) {
 		}
 		s.active++
 		p.he.active++
-		return p, Run{Job: p.e.snapshot(), ScheduledTime: p.scheduled}, true
+		return p, true
 	}
-	return pendingRun{}, Run{}, false
+	return pendingRun{}, false
 }
 
 // worker executes p (as run), then any pending run it may take, and exits
@@ -177,13 +182,16 @@ func (s *Scheduler) worker(p pendingRun, run Run) {
 		s.active--
 		p.he.active--
 		ev := s.finish(p, res, err, took)
-		next, nextRun, ok := s.takePending()
+		next, ok := s.takePending()
+		if ok {
+			run = s.runOf(next)
+		}
 		s.dispatch() // a freed handler slot may let other types start
 		s.emitUnlock(ev)
 		if !ok {
 			return
 		}
-		p, run = next, nextRun
+		p = next
 	}
 }
 
@@ -226,7 +234,8 @@ func (s *Scheduler) finish(p pendingRun, res Result, err error, took time.Durati
 	if s.nListen.Load() == 0 {
 		return Event{} // nobody listens: spare the allocations
 	}
-	ev := s.event(s.clock.Now(), kind, e, &p.scheduled, msg)
+	sched := p.scheduled
+	ev := s.event(s.clock.Now(), kind, e, &sched, msg)
 	ev.Duration, ev.Result = took, res
 	return ev
 }

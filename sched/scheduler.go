@@ -202,7 +202,12 @@ func (e *entry) setSource(src string) {
 }
 
 // fireAt is when e's timer aims: its next fire time plus jitter.
-func (e *entry) fireAt() time.Time { return e.next.Add(e.jitterOff) }
+func (e *entry) fireAt() time.Time {
+	if e.jitterOff == 0 {
+		return e.next // most jobs: no time.Time arithmetic
+	}
+	return e.next.Add(e.jitterOff)
+}
 
 // name returns the job's name.
 func (e *entry) name() string {
