@@ -307,7 +307,7 @@ run_crowded() {
 	local bin
 	bin=$(testbin ./sched)
 	# One op is one second in which 1,000 jobs are due (every 2 s).
-	pairs crowded "$bin" sched 3x SameSecond/edgecron SameSecond/robfig peers:SameSecond/gocron
+	pairs crowded "$bin" sched 3x SameSecond/edgecron SameSecond/robfig peers:SameSecond/gocron SameSecond/floor SameSecond/edgecron+listener
 	done_section
 }
 
