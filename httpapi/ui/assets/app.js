@@ -45,11 +45,13 @@ function span(sec) {
   if (sec < 86400) return Math.floor(sec / 3600) + "h " + Math.floor(sec % 3600 / 60) + "m";
   return Math.floor(sec / 86400) + "d " + Math.floor(sec % 86400 / 3600) + "h";
 }
+// Relative to the device's clock: skew is how far it is ahead of this
+// browser's (ignored within 2 s: GET /scheduler gives whole seconds).
+let skew = 0;
 function when(iso) {
   if (!iso) return "—";
-  const d = (Date.parse(iso) - Date.now()) / 1000;
-  const e = el("span", {title: iso}, d >= 0 ? "in " + span(d) : span(d) + " ago");
-  return e;
+  const d = (Date.parse(iso) - Date.now() - skew) / 1000;
+  return el("span", {title: iso}, d >= 0 ? "in " + span(d) : span(d) + " ago");
 }
 
 // GET /scheduler: {state, device, version, uptime_seconds, clock: {zone,
@@ -60,7 +62,10 @@ function renderDevice(s) {
   add("Version", s.version);
   add("State", s.state);
   add("Uptime", span(s.uptime_seconds));
-  add("Clock", (s.clock.trusted ? "trusted" : "NOT trusted (cron and date jobs wait)") + " · " + s.clock.zone);
+  const off = Date.parse(s.clock.now) - Date.now();
+  skew = Math.abs(off) > 2000 ? off : 0;
+  add("Clock", (s.clock.trusted ? "trusted" : "NOT trusted (cron and date jobs wait)") + " · " + s.clock.zone +
+    (skew ? " · " + span(skew / 1000) + (skew > 0 ? " ahead of" : " behind") + " this browser" : ""));
   const m = s.mqtt;
   add("MQTT", m ? (m.connected ? "connected" : "disconnected") : "off");
   add("Outbox", m ? m.outbox_queued + " queued · " + m.outbox_dropped + " dropped" : "—");
