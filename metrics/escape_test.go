@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -149,5 +151,54 @@ func TestNoGoroutineAndClose(t *testing.T) {
 	m.Close()
 	if jobs.l != nil {
 		t.Error("Close left the listener")
+	}
+}
+
+// Events, readings and scrapes at once (run with -race): the page always
+// parses, and nothing is lost.
+func TestConcurrentUse(t *testing.T) {
+	jobs := &listener{}
+	m := metrics.New(metrics.Sources{Jobs: jobs})
+	defer m.Close()
+	l := jobs.l
+	var wg sync.WaitGroup
+	const n = 200
+	wg.Add(3)
+	go func() { // the scheduler delivers one event at a time
+		defer wg.Done()
+		now := time.Now()
+		for i := range n {
+			id := "j" + strconv.Itoa(i%7)
+			l(sched.Event{Kind: sched.EventSubmitted, JobID: id, Time: now, ScheduledTime: &now})
+			if i%5 == 4 {
+				l(sched.Event{Kind: sched.EventRemoved, JobID: id})
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for range n {
+			m.Observe("air", time.Time{}, nil)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for range 20 {
+			w := httptest.NewRecorder()
+			m.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+			p := expfmt.NewTextParser(model.LegacyValidation)
+			if _, err := p.TextToMetricFamilies(w.Body); err != nil {
+				t.Errorf("the page does not parse: %v", err) // not Fatal: another goroutine
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	fams := parse(t, m)
+	if v := fams["edgecron_sensor_readings_total"].Metric[0].Counter.GetValue(); v != n {
+		t.Errorf("readings %g, want %d", v, n)
+	}
+	if c := fams["edgecron_job_lateness_seconds"].Metric[0].Histogram.GetSampleCount(); c != n {
+		t.Errorf("lateness count %d, want %d", c, n)
 	}
 }
