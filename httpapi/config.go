@@ -23,6 +23,7 @@ const (
 	DefaultReadTimeout       = 10 * time.Second
 	DefaultWriteTimeout      = 30 * time.Second
 	DefaultIdleTimeout       = 60 * time.Second
+	DefaultMaxConnections    = 32
 )
 
 // Config is the http section of the agent's config file. The listener is
@@ -40,6 +41,9 @@ type Config struct {
 	ReadTimeout       units.Duration `yaml:"read_timeout"`
 	WriteTimeout      units.Duration `yaml:"write_timeout"`
 	IdleTimeout       units.Duration `yaml:"idle_timeout"`
+	// MaxConnections bounds the connections open at once; more wait to
+	// be accepted until one closes.
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // AuthConfig names the files holding the credentials a client must show:
@@ -66,6 +70,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxBody == 0 {
 		c.MaxBody = DefaultMaxBody
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = DefaultMaxConnections
 	}
 	for _, d := range []struct {
 		v   *units.Duration
@@ -107,6 +114,9 @@ func (c Config) Validate() error {
 	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		bad("tls", "cert and key go together")
+	}
+	if c.MaxConnections < 1 || c.MaxConnections > 1024 {
+		bad("max_connections", "%d is out of range 1..1024", c.MaxConnections)
 	}
 	if c.MaxBody < 1<<10 || c.MaxBody > 16<<20 {
 		bad("max_body", "%s is out of range 1KiB..16MiB", c.MaxBody)

@@ -101,6 +101,7 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
+	ln = newLimitListener(ln, s.cfg.MaxConnections)
 	s.mu.Lock()
 	s.ln = ln
 	s.served = make(chan struct{})
@@ -237,4 +238,50 @@ func ReadBody(r *http.Request) ([]byte, error) {
 		return nil, &sched.Error{Code: sched.CodeBadRequest, Message: "reading the request body: " + err.Error(), Err: err}
 	}
 	return b, nil
+}
+
+// limitListener accepts at most cap(slots) connections open at once: a
+// flood of connections, stalled or not, takes that many and no more of
+// the device's memory; the others wait in the kernel's backlog.
+type limitListener struct {
+	net.Listener
+	slots  chan struct{}
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{})}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.closed: // a shutdown does not wait for a slot
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// limitConn gives its slot back when closed, once.
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }

@@ -87,6 +87,7 @@ func explicitZeros(doc *yaml.Node, decoded []Problem) []Problem {
 		{"http.read_timeout", "10s"},
 		{"http.write_timeout", "30s"},
 		{"http.idle_timeout", "60s"},
+		{"http.max_connections", "32"},
 		{"sensors.*.interval", "no periodic read"},
 		{"sensors.*.timeout", "10s"},
 		{"actuators.*.safety.max_on", "no limit"},

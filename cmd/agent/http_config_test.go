@@ -36,6 +36,10 @@ func TestHTTPConfig(t *testing.T) {
 			[]string{"http: the listener is off: add enabled: true"}},
 		{"explicit zero", "device_id: pi-1\nhttp:\n  enabled: true\n  read_timeout: 0s\n",
 			[]string{"line 4: http.read_timeout: 0s is not allowed"}},
+		{"explicit zero connections", "device_id: pi-1\nhttp:\n  enabled: true\n  max_connections: 0\n",
+			[]string{"line 4: http.max_connections: 0 is not allowed"}},
+		{"too many connections", "device_id: pi-1\nhttp:\n  enabled: true\n  max_connections: 5000\n",
+			[]string{"line 4: http.max_connections: 5000 is out of range 1..1024"}},
 		{"unknown key", "device_id: pi-1\nhttp:\n  enabled: true\n  port: 80\n", []string{"port"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
