@@ -48,6 +48,27 @@ cold=(
 	# while a browser shows the page (the readings' side, sensors/history,
 	# keeps inlining).
 	github.com/edgecron/edgecron/httpapi/ui
+	# The HTTP server (http.enabled): the REST handlers, net/http and what
+	# it reads requests and writes responses with. A request is a person,
+	# a page or a scraper asking, a few a minute; never a job's run, a
+	# reading or an MQTT message. (hpack, idna and x/text: linked, used by
+	# neither side.)
+	github.com/edgecron/edgecron/httpapi
+	net/http
+	net/http/internal
+	net/http/internal/httpcommon
+	net/http/httptrace
+	net/textproto
+	mime/multipart
+	mime/quotedprintable
+	vendor/golang.org/x/net/http/httpguts
+	vendor/golang.org/x/net/http/httpproxy
+	vendor/golang.org/x/net/http2/hpack
+	vendor/golang.org/x/net/idna
+	vendor/golang.org/x/text/transform
+	vendor/golang.org/x/text/unicode/bidi
+	vendor/golang.org/x/text/secure/bidirule
+	vendor/golang.org/x/text/unicode/norm
 	# Config and command line: YAML, flags, the job table, and compiling
 	# regular expressions (matching, package regexp, keeps inlining).
 	gopkg.in/yaml.v3
@@ -76,13 +97,45 @@ cold=(
 	encoding/asn1
 	encoding/pem
 	vendor/golang.org/x/crypto/cryptobyte
-	crypto/ecdh
 	crypto/ecdsa
 	crypto/elliptic
 	crypto/rsa
 	crypto/internal/fips140/ecdsa
 	crypto/internal/fips140/rsa
 	math/big
+	# The rest of the handshake's glue: key exchange (ECDH, ML-KEM), the
+	# key schedules of TLS 1.2 and 1.3 and their hashes, Ed25519, the
+	# entropy source and its DRBG (seeded once, read for handshakes and
+	# keys), and ciphers and hashes only legacy suites or certificates use.
+	# The record layer's AES-GCM, ChaCha20-Poly1305, SHA-256 and HMAC, and
+	# crypto/internal/fips140 (its checks sit in every AEAD seal), keep
+	# inlining.
+	crypto/ecdh
+	crypto/internal/fips140/ecdh
+	crypto/mlkem
+	crypto/hpke
+	crypto/internal/fips140/hkdf
+	crypto/hkdf
+	crypto/internal/fips140/tls12
+	crypto/internal/fips140/tls13
+	crypto/tls/internal/fips140tls
+	crypto/internal/fips140/sha3
+	crypto/sha3
+	crypto/internal/fips140/sha512
+	crypto/sha512
+	crypto/internal/fips140/ed25519
+	crypto/ed25519
+	crypto/internal/fips140/drbg
+	crypto/internal/fips140/check
+	crypto/internal/entropy/v1.0.0
+	crypto/internal/fips140cache
+	crypto/internal/fips140hash
+	crypto/internal/boring/bbig
+	crypto/dsa
+	crypto/des
+	crypto/rc4
+	crypto/md5
+	crypto/sha1
 	# Connecting: the broker URL; a SOCKS proxy (only with ALL_PROXY set);
 	# websockets and MIME, linked by paho for ws:// brokers, which the
 	# agent's config does not accept.
