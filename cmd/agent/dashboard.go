@@ -9,7 +9,11 @@ import (
 // page, and the sensor histories its charts draw, which the reading sink
 // keeps while the listener is on.
 func (a *agent) dashboardRoutes(srv *httpapi.Server) {
-	ui.Register(srv, &ui.History{Store: a.ext.hist, Sensors: a.ext.sensors})
+	var h *ui.History
+	if a.ext.hist != nil { // made whenever http.enabled is on
+		h = &ui.History{Store: a.ext.hist, Sensors: a.ext.sensors}
+	}
+	ui.Register(srv, h)
 }
 
 // retainHistory drops the charts of sensors a reload removed.
