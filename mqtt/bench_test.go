@@ -50,13 +50,16 @@ func (l latencies) report(b *testing.B) (p50, p99 time.Duration) {
 var p99s sync.Map
 
 // BenchmarkMQTT runs, in one process and on one broker started with
-// set_tcp_nodelay true: a bare paho QoS 1 request/echo, the store's commit,
-// and request→reply for a job change through the agent (target: p99 ≤ echo
-// p99 + commit p99 + 0.5 ms); then a group command acknowledged by 100
+// set_tcp_nodelay true (Mosquitto on a free loopback port when installed,
+// else the in-process mochi broker; the log says which): a bare paho QoS 1
+// request/echo, the store's commit, and request→reply for a job change
+// through the agent (target, issue 19: p99 ≤ echo p99 + commit p99 + 0.3 ms;
+// BenchmarkAck measures it in interleaved rounds); then a group command acknowledged by 100
 // agents; the echo on a Mosquitto with default settings (Nagle); and the
 // echo over TLS.
 func BenchmarkMQTT(b *testing.B) {
 	broker := mqtttest.Start(b, mqtttest.Options{NoDelay: true})
+	b.Logf("broker: %s", broker.Kind)
 	b.Run("echo", func(b *testing.B) { benchEcho(b, broker.URL, "echo") })
 	b.Run("commit", benchCommit)
 	b.Run("request", func(b *testing.B) { benchRequest(b, broker.URL) })
@@ -217,8 +220,8 @@ func benchRequest(b *testing.B, url string) {
 	echo, ok1 := p99s.Load("echo")
 	commit, ok2 := p99s.Load("commit")
 	if ok1 && ok2 {
-		budget := echo.(time.Duration) + commit.(time.Duration) + 500*time.Microsecond
-		b.Logf("request p99 %s; target ≤ echo p99 %s + commit p99 %s + 0.5ms = %s: met=%v",
+		budget := echo.(time.Duration) + commit.(time.Duration) + 300*time.Microsecond
+		b.Logf("request p99 %s; target ≤ echo p99 %s + commit p99 %s + 0.3ms = %s: met=%v",
 			p99, echo, commit, budget, p99 <= budget)
 	}
 }
@@ -367,4 +370,126 @@ func selfSigned(b *testing.B) (tls.Certificate, *x509.CertPool) {
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
+
+// BenchmarkAck times an acknowledged job change against its floors in
+// interleaved rounds, on one broker started with set_tcp_nodelay true
+// (Mosquitto on a free loopback port when installed, else the in-process
+// mochi broker; the log says which): each iteration makes one bare paho
+// QoS 1 echo, one store commit of a job change with its request receipt
+// (what a request with an id commits) on a store of its own, and one MQTT
+// modify request answered by an agent over the real store, in an order
+// that rotates. It reports the p50 and p99 of each and checks issue 19's
+// target: request p99 ≤ echo p99 + commit p99 + 0.3 ms. Sub-benchmarks
+// run one after the other (BenchmarkMQTT) see the disk's fsync latency
+// drift between them by more than the margin; here all three share it.
+//
+//	go test -run '^$' -bench Ack -benchtime 2000x -count 3 ./mqtt
+func BenchmarkAck(b *testing.B) {
+	broker := mqtttest.Start(b, mqtttest.Options{NoDelay: true})
+	b.Logf("broker: %s", broker.Kind)
+	url := broker.URL
+
+	// The echo.
+	prefix := mqtttest.Prefix(b, url)
+	echo := mqtttest.Client(b, url, nil)
+	mqtttest.Wait(b, echo.Subscribe(prefix+"/req", 1, func(c paho.Client, m paho.Message) {
+		c.Publish(prefix+"/res", 1, false, m.Payload())
+	}))
+	echoed := make(chan struct{}, 1)
+	req := mqtttest.Client(b, url, nil)
+	mqtttest.Wait(b, req.Subscribe(prefix+"/res", 1, func(paho.Client, paho.Message) { echoed <- struct{}{} }))
+	echoPayload := []byte(`{"id":"x","op":"modify","job_id":"bench","changes":{"name":"n"}}`)
+
+	// The commit.
+	st, err := store.Open(filepath.Join(b.TempDir(), "commit.db"), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	s := sched.New(st, sched.Options{Logger: quiet()})
+	s.Handle("test", sched.HandlerFunc{RunFunc: func(context.Context, sched.Run) (sched.Result, error) { return nil, nil }}, sched.HandlerOptions{})
+	if err := s.Load(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	p, _ := sched.DecodeJob([]byte(jobDoc("bench", 60)), sched.ModeAdd)
+	job, err := s.Add(context.Background(), p, sched.AddOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	// The request, to an agent.
+	id := uid(prefix, "bench")
+	_, stop := benchDevice(b, url, prefix, id)
+	defer stop()
+	r := newRequester(b, url, prefix)
+	r.waitOnline(id)
+	if rep := r.do(id, `{"id":"add","op":"add","job":`+jobDoc("bench", 60)+`}`); rep.Status != "accepted" {
+		b.Fatal(rep)
+	}
+	replies := make(chan mqtt.Reply, 1)
+	c := mqtttest.Client(b, url, nil)
+	mqtttest.Wait(b, c.Subscribe(prefix+"/"+id+"/jobs/res", 1, func(_ paho.Client, m paho.Message) {
+		var rep mqtt.Reply
+		json.Unmarshal(m.Payload(), &rep)
+		replies <- rep
+	}))
+
+	var tEcho, tCommit, tRequest latencies
+	i := 0
+	steps := []func(){
+		func() {
+			start := time.Now()
+			req.Publish(prefix+"/req", 1, false, echoPayload)
+			<-echoed
+			tEcho = append(tEcho, time.Since(start))
+		},
+		func() {
+			j := job
+			j.Version++
+			j.Name = fmt.Sprint(j.Version)
+			changes := []sched.Change{{ID: j.ID, Job: j, PrevVersion: job.Version},
+				{Receipt: &sched.Receipt{RequestID: fmt.Sprintf("r%d", j.Version), At: time.Now(), Kind: string(sched.EventModified), JobID: j.ID, Version: j.Version}}}
+			start := time.Now()
+			if err := st.Commit(context.Background(), changes); err != nil {
+				b.Fatal(err)
+			}
+			tCommit = append(tCommit, time.Since(start))
+			job = j
+		},
+		func() {
+			payload := fmt.Sprintf(`{"id":"r%d","op":"modify","job_id":"bench","changes":{"name":"n%d"}}`, i, i)
+			start := time.Now()
+			c.Publish(prefix+"/"+id+"/jobs/cmd", 1, false, payload)
+			rep := <-replies
+			tRequest = append(tRequest, time.Since(start))
+			if rep.Status != "accepted" {
+				b.Fatalf("reply %+v", rep)
+			}
+		},
+	}
+	for b.Loop() {
+		i++
+		for k := range steps {
+			steps[(i+k)%len(steps)]()
+		}
+	}
+	pct := func(l latencies) (time.Duration, time.Duration) {
+		slices.Sort(l)
+		return l[len(l)/2], l[min(len(l)-1, len(l)*99/100)]
+	}
+	e50, e99 := pct(tEcho)
+	c50, c99 := pct(tCommit)
+	r50, r99 := pct(tRequest)
+	for _, m := range []struct {
+		v    time.Duration
+		unit string
+	}{{e50, "echo-p50-ms"}, {e99, "echo-p99-ms"}, {c50, "commit-p50-ms"}, {c99, "commit-p99-ms"}, {r50, "request-p50-ms"}, {r99, "request-p99-ms"}} {
+		b.ReportMetric(float64(m.v.Microseconds())/1000, m.unit)
+	}
+	budget := e99 + c99 + 300*time.Microsecond
+	b.ReportMetric(float64((r99-e99-c99).Microseconds())/1000, "p99-extra-ms")
+	b.ReportMetric(float64((r50-e50-c50).Microseconds())/1000, "p50-extra-ms")
+	b.Logf("request p99 %s; target ≤ echo p99 %s + commit p99 %s + 0.3ms = %s: met=%v; at p50: %s vs %s + %s",
+		r99, e99, c99, budget, r99 <= budget, r50, e50, c50)
 }
