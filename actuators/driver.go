@@ -49,5 +49,8 @@ func DriverNames() []string { return drivers.Names() }
 // prefixes Key with the entry's path ("actuators[1].pin").
 type KeyError = cfgkey.KeyError
 
-// Keyf returns a *KeyError for key.
+// Keyf returns a *KeyError for key. It is not inlined: it only builds
+// errors, at many call sites (docs/footprint.md).
+//
+//go:noinline
 func Keyf(key, format string, args ...any) *KeyError { return cfgkey.Keyf(key, format, args...) }

@@ -227,6 +227,10 @@ func decodeEnvelope(b []byte) (m map[string]json.RawMessage, dup string, trailin
 	return m, dup, err != io.EOF, nil
 }
 
+// noID marks err as a request without a usable id. It is not inlined:
+// it only builds errors (docs/footprint.md).
+//
+//go:noinline
 func noID(err error) error { return fmt.Errorf("%w: %w", ErrNoID, err) }
 
 func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
