@@ -83,8 +83,8 @@ cold=(
 	periph.io/x/conn/v3/spi/spireg
 	# The TLS handshake: certificates, their ASN.1, handshake messages and
 	# the signature and key exchange glue (the arithmetic underneath, in
-	# crypto/internal/fips140/{nistec,bigmod,mlkem,edwards25519}, and the
-	# record layer's ciphers keep inlining). math/big: certificates, and
+	# crypto/internal/fips140/{nistec/fiat,bigmod,mlkem,edwards25519}, and
+	# the record layer's ciphers keep inlining; nistec: below). math/big: certificates, and
 	# the scheduler's intervals past 292 years. crypto/tls itself, whose
 	# record layer frames every message to a TLS broker: without inlining
 	# a 200-byte record takes 60 to 160 ns more CPU to seal and open on
@@ -136,6 +136,12 @@ cold=(
 	crypto/rc4
 	crypto/md5
 	crypto/sha1
+	# The point arithmetic of the NIST curves (ECDHE with P-256 and the
+	# like, ECDSA signatures): a P-256 handshake (ECDHE and ECDSA) takes
+	# 5 to 15 % more CPU without its inlining (armv6 under qemu,
+	# crypto/tls's BenchmarkHandshakeServer; docs/footprint.md). The field
+	# arithmetic underneath (nistec/fiat), where it was 60 %, keeps it.
+	crypto/internal/fips140/nistec
 	# Connecting: the broker URL; a SOCKS proxy (only with ALL_PROXY set);
 	# websockets and MIME, linked by paho for ws:// brokers, which the
 	# agent's config does not accept.
