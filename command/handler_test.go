@@ -497,3 +497,29 @@ func TestUpdateReplacesCommands(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// BenchmarkRun runs an exec action of /bin/true: the cost of a run is
+// starting and reaping a process, which is what compiling the package
+// without inlining (scripts/goflags.sh) is checked against. cpu-ns/op is
+// the agent's own CPU time per run, the child's not counted.
+func BenchmarkRun(b *testing.B) {
+	h, err := NewHandler(Config{"true": {Argv: []string{"/bin/true"}}}, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := sched.NewAction(ActionType, Params{Command: "true"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := sched.Run{Job: sched.Job{ID: "bench", Action: a}, ScheduledTime: time.Now()}
+	var before, after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	for b.Loop() {
+		if res, err := h.Run(context.Background(), r); err != nil || res["exit_code"] != 0 {
+			b.Fatalf("run: %v %v", res, err)
+		}
+	}
+	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano()
+	b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+}
