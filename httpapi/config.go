@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -33,7 +32,8 @@ type Config struct {
 	Listen  string `yaml:"listen"`
 	// Auth is required whenever Listen is not a loopback address.
 	Auth AuthConfig `yaml:"auth"`
-	TLS  TLSConfig  `yaml:"tls"`
+	// TLS is refused when present: see TLSConfig.
+	TLS *TLSConfig `yaml:"tls"`
 	// MaxBody bounds a request body; a larger one is refused with 413.
 	MaxBody units.Bytes `yaml:"max_body"`
 	// Timeouts against slow or idle clients (net/http.Server's).
@@ -56,8 +56,12 @@ type AuthConfig struct {
 	PasswordFile string `yaml:"password_file"`
 }
 
-// TLSConfig names the server's certificate and key (PEM); with both set
-// the listener speaks HTTPS only.
+// TLSConfig is what an http.tls section would name. HTTPS is not built
+// into the agent: its server handshake adds 131 KB to the armv6 binary,
+// which its 8.5 MiB budget cannot hold beside the rest of the listener
+// (docs/footprint.md). The section is read only so that a config that has
+// one is refused by name, with the way to get HTTPS instead (docs/http.md,
+// "HTTPS"), rather than as an unknown key.
 type TLSConfig struct {
 	Cert string `yaml:"cert"`
 	Key  string `yaml:"key"`
@@ -112,8 +116,8 @@ func (c Config) Validate() error {
 	if strings.ContainsRune(c.Auth.Username, ':') {
 		bad("auth.username", "must not contain ':' (basic auth splits on it)")
 	}
-	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
-		bad("tls", "cert and key go together")
+	if c.TLS != nil {
+		bad("tls", "HTTPS is not built into edgecron (it does not fit the armv6 binary's size budget): keep the listener on loopback and put a TLS proxy in front of it, or reach it through an SSH tunnel (docs/http.md, \"HTTPS\")")
 	}
 	if c.MaxConnections < 1 || c.MaxConnections > 1024 {
 		bad("max_connections", "%d is out of range 1..1024", c.MaxConnections)
@@ -151,8 +155,7 @@ func Loopback(host string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// CheckFiles reads the files c names (token, password, TLS certificate
-// and key) as the server does, so that a missing or unreadable one is
+// CheckFiles reads the files c names (token, password) as the server does, so that a missing or unreadable one is
 // reported before the agent starts.
 func (c Config) CheckFiles() error {
 	_, err := c.load()
@@ -162,7 +165,6 @@ func (c Config) CheckFiles() error {
 // secrets is what the files of a Config hold.
 type secrets struct {
 	token, user, password string
-	cert                  *tls.Certificate
 }
 
 func (c Config) load() (secrets, error) {
@@ -178,14 +180,6 @@ func (c Config) load() (secrets, error) {
 		s.user = c.Auth.Username
 		if s.password, err = readSecret(c.Auth.PasswordFile); err != nil {
 			errs = append(errs, fmt.Errorf("http.auth.password_file: %w", err))
-		}
-	}
-	if c.TLS.Cert != "" && c.TLS.Key != "" {
-		cert, err := tls.LoadX509KeyPair(c.TLS.Cert, c.TLS.Key)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("http.tls.cert: %w", err))
-		} else {
-			s.cert = &cert
 		}
 	}
 	return s, errors.Join(errs...)

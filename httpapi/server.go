@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"crypto/subtle"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -37,7 +36,7 @@ type Server struct {
 	served chan struct{} // closed when Serve returned
 }
 
-// New checks cfg, reads its credential and TLS files and builds a Server;
+// New checks cfg, reads its credential files and builds a Server;
 // it does not listen.
 func New(cfg Config, o Options) (*Server, error) {
 	cfg = cfg.WithDefaults()
@@ -70,13 +69,9 @@ func New(cfg Config, o Options) (*Server, error) {
 	}
 	// HTTP/1.1 only, which every client speaks: release builds leave out
 	// net/http's bundled HTTP/2 (the nethttpomithttp2 tag, see
-	// scripts/goflags.sh), and a server that still offered h2 in the TLS
-	// handshake would drop every browser that takes it.
+	// scripts/goflags.sh).
 	s.srv.Protocols = new(http.Protocols)
 	s.srv.Protocols.SetHTTP1(true)
-	if sec.cert != nil {
-		s.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*sec.cert}}
-	}
 	return s, nil
 }
 
@@ -106,19 +101,14 @@ func (s *Server) Start() error {
 	s.ln = ln
 	s.served = make(chan struct{})
 	s.mu.Unlock()
-	scheme := "http"
-	if s.srv.TLSConfig != nil {
-		scheme = "https"
+	s.log.Info("listening", "url", "http://"+ln.Addr().String()+"/", "auth", s.auth)
+	if host, _, _ := net.SplitHostPort(s.cfg.Listen); !Loopback(host) {
+		s.log.Warn("the listener is reachable beyond this device over plain HTTP: credentials and data cross the network unencrypted; "+
+			"on an untrusted network keep it on loopback behind a TLS proxy or an SSH tunnel (docs/http.md, \"HTTPS\")", "listen", s.cfg.Listen)
 	}
-	s.log.Info("listening", "url", scheme+"://"+ln.Addr().String()+"/", "auth", s.auth)
 	go func() { // ends when Shutdown closes the listener
 		defer close(s.served)
-		var err error
-		if s.srv.TLSConfig != nil {
-			err = s.srv.ServeTLS(ln, "", "")
-		} else {
-			err = s.srv.Serve(ln)
-		}
+		err := s.srv.Serve(ln)
 		if !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("listener failed: the HTTP API is off until a restart", "err", err)
 		}

@@ -3,16 +3,8 @@ package httpapi_test
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -58,11 +50,7 @@ func start(t *testing.T, cfg httpapi.Config) (*httpapi.Server, string) {
 			t.Error(err)
 		}
 	})
-	scheme := "http"
-	if cfg.TLS.Cert != "" {
-		scheme = "https"
-	}
-	return srv, scheme + "://" + srv.Addr()
+	return srv, "http://" + srv.Addr()
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -256,60 +244,18 @@ func TestCrossOriginChangeRefused(t *testing.T) {
 	}
 }
 
-func TestTLS(t *testing.T) {
-	certFile, keyFile, pool := testCert(t)
-	_, url := start(t, httpapi.Config{TLS: httpapi.TLSConfig{Cert: certFile, Key: keyFile}})
-	// A client that offers HTTP/2, as browsers do, gets HTTP/1.1: release
-	// builds have no HTTP/2 server (nethttpomithttp2).
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
-	res := do(t, c, "GET", url+"/hello", "")
-	res.Body.Close()
-	if res.StatusCode != 200 || res.TLS == nil || res.ProtoMajor != 1 {
-		t.Fatalf("status %d, TLS %v, %s", res.StatusCode, res.TLS != nil, res.Proto)
+// TestTLSRefused: HTTPS is not built in (docs/http.md, "HTTPS"), so a
+// config that asks for it is refused by name, with the way to get it,
+// and nothing listens.
+func TestTLSRefused(t *testing.T) {
+	cfg := httpapi.Config{Enabled: true, TLS: &httpapi.TLSConfig{Cert: "cert.pem", Key: "key.pem"}}.WithDefaults()
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "http.tls: HTTPS is not built into edgecron") || !strings.Contains(err.Error(), "TLS proxy") {
+		t.Fatalf("Validate: %v", err)
 	}
-	// Plain HTTP to the TLS port gets no API.
-	res, err := http.Get("http://" + strings.TrimPrefix(url, "https://") + "/hello")
-	if err == nil {
-		res.Body.Close()
-		if res.StatusCode == 200 {
-			t.Error("plain HTTP answered on the TLS listener")
-		}
+	if _, err := httpapi.New(cfg, httpapi.Options{}); err == nil {
+		t.Fatal("New accepted a tls section")
 	}
-	// A key that does not match is refused by check-config's path.
-	_, otherKey, _ := testCert(t)
-	err = httpapi.Config{Enabled: true, TLS: httpapi.TLSConfig{Cert: certFile, Key: otherKey}}.WithDefaults().CheckFiles()
-	if err == nil || !strings.Contains(err.Error(), "http.tls") {
-		t.Errorf("mismatched key: %v", err)
-	}
-}
-
-// testCert writes a self-signed certificate for 127.0.0.1 and its key.
-func testCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "edgecron test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile = writeFile(t, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
-	keyFile = writeFile(t, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})))
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
 }
 
 // A client that sends half a request and stalls is cut off by the

@@ -41,6 +41,8 @@ func TestHTTPConfig(t *testing.T) {
 		{"too many connections", "device_id: pi-1\nhttp:\n  enabled: true\n  max_connections: 5000\n",
 			[]string{"line 4: http.max_connections: 5000 is out of range 1..1024"}},
 		{"unknown key", "device_id: pi-1\nhttp:\n  enabled: true\n  port: 80\n", []string{"port"}},
+		{"tls", "device_id: pi-1\nhttp:\n  enabled: true\n  tls:\n    cert: c.pem\n    key: k.pem\n",
+			[]string{"line 5: http.tls: HTTPS is not built into edgecron", "TLS proxy"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := ParseConfig("x.yaml", []byte(tc.yaml))
