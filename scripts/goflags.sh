@@ -98,7 +98,6 @@ cold=(
 	crypto/x509
 	crypto/x509/pkix
 	encoding/asn1
-	encoding/pem
 	vendor/golang.org/x/crypto/cryptobyte
 	crypto/ecdsa
 	crypto/elliptic
@@ -153,6 +152,18 @@ cold=(
 	golang.org/x/net/internal/socks
 	github.com/gorilla/websocket
 	mime
+	# Decompressing a zone of the embedded zone database (once per zone, on
+	# a host without zone files) and a dashboard file for a client that
+	# takes no gzip; signals, certificates' PEM, package log (the agent
+	# logs through log/slog's own handlers; periph and bbolt keep log for
+	# errors), and the Go runtime's metrics, read at a scrape.
+	compress/flate
+	compress/gzip
+	hash/crc32
+	os/signal
+	encoding/pem
+	log
+	runtime/metrics
 	# Formatting, which the agent does for errors, CLI output and log lines.
 	# The hot paths call it in two places: paho formats a store key per QoS 1
 	# message, and a reading logged without a broker formats its values;
