@@ -7,12 +7,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/edgecron/edgecron/actuators"
 	"github.com/edgecron/edgecron/httpapi"
 	"github.com/edgecron/edgecron/sensors"
 )
 
 // startHTTP opens the HTTP listener when http.enabled is set (docs/http.md):
-// the REST API and whatever else httpRoutes mounts. Its secrets and TLS
+// the REST API and whatever else httpRoutes mounts. Its secrets
 // files are read here, as check-config read them.
 func (a *agent) startHTTP() error {
 	if !a.cfg.HTTP.Enabled {
@@ -125,7 +126,9 @@ func (e *extensions) httpActuators() []httpapi.ActuatorState {
 		if st.On {
 			as.State = "ON"
 		}
-		if st.PWM {
+		// A dimmable output shown as a switch (entity: switch, as Home
+		// Assistant shows it) is on or off to the page too.
+		if c, _ := e.outputs.Config(n); st.PWM && c.HAEntity() != actuators.EntitySwitch {
 			v := st.Value
 			as.Value = &v
 		}
