@@ -150,17 +150,26 @@ metric() {
 }
 
 # units FILE NAME prints the units a benchmark line reports, ns/op only
-# when it is not zero, never B/op and allocs/op.
+# when it is not zero.
 units() {
 	awk -v name="Benchmark$2" '$1 ~ /^Benchmark/ {
 		n = $1; sub(/-[0-9]+$/, "", n)
 		if (n != name) next
 		for (i = 4; i <= NF; i += 2) {
-			if ($i == "B/op" || $i == "allocs/op" || ($i == "ns/op" && $(i - 1) == 0)) continue
+			if ($i == "ns/op" && $(i - 1) == 0) continue
 			if (!seen[$i]++) print $i
 		}
 		exit
 	}' "$1"
+}
+
+# wanted UNIT says whether to report a unit: one of UNITS when that is
+# set, else any but B/op and allocs/op.
+wanted() {
+	case "${UNITS:-}" in
+	"") [ "$1" != B/op ] && [ "$1" != allocs/op ] ;;
+	*) case " $UNITS " in *" $1 "*) return 0 ;; *) return 1 ;; esac ;;
+	esac
 }
 
 # row ROUND E P [RATIO] prints a row for report; a figure a benchmark did
@@ -214,7 +223,7 @@ pairs() {
 	local what
 	what=${e//\/edgecron/}
 	for u in $(units "$(rawfile "$s" "$e" 1)" "$e"); do
-		case " ${UNITS:-$u} " in *" $u "*) ;; *) continue ;; esac
+		wanted "$u" || continue
 		for p in "${have[@]}"; do
 			[ -n "$(metric "$(rawfile "$s" "$p" 1)" "${p#peers:}" "$u")" ] || continue
 			for r in $(seq 1 "$ROUNDS"); do
@@ -240,7 +249,7 @@ singles() {
 	done
 	for n in "$@"; do
 		for u in $(units "$(rawfile "$s" "$n" 1)" "$n"); do
-			case " ${UNITS:-$u} " in *" $u "*) ;; *) continue ;; esac
+			wanted "$u" || continue
 			for r in $(seq 1 "$ROUNDS"); do row "$r" "$(metric "$(rawfile "$s" "$n" "$r")" "$n" "$u")" -; done |
 				report "$s: $n, $u" "" ""
 		done
@@ -361,7 +370,7 @@ run_automations() {
 	local sbin abin
 	sbin=$(testbin ./sched)
 	abin=$(testbin ./cmd/agent)
-	UNITS=ns/automation singles automations "$sbin" sched 1s ObservePerAutomation/automations=1 ObservePerAutomation/automations=100 ObservePerAutomation/automations=1000
+	UNITS="ns/automation allocs/op" singles automations "$sbin" sched 1s ObservePerAutomation/automations=1 ObservePerAutomation/automations=100 ObservePerAutomation/automations=1000
 	UNITS="p50-µs p99-µs" singles automations "$abin" cmd/agent 2000x ReadingToActuator
 	done_section
 }
