@@ -4,6 +4,9 @@
 #
 #   scripts/footprint.sh [BROKER_URL]     (default tcp://127.0.0.1:1883; "none" for no MQTT)
 #
+# HTTP=1 turns the HTTP listener on (loopback, no client ever connects), to
+# compare its idle cost with HTTP unset (docs/http.md, "Cost").
+#
 # Builds the agent stripped, imports 1,000 jobs into a fresh store, runs it,
 # lets the start settle for 20 s and prints VmRSS, RssAnon (the agent's own
 # memory), RssFile (clean pages of the binary and of the bbolt map, which
@@ -53,6 +56,9 @@ control: {socket: $work/a.sock}
 $mqtt
 actuators: [{name: relay, driver: sim}]
 YAML
+if [ "${HTTP:-}" = 1 ]; then
+	echo 'http: {enabled: true, listen: "127.0.0.1:0"}' >>"$work/a.yaml"
+fi
 # Idle means no job is due: cron hours skip this UTC hour and the next
 # (the measurement may cross into it); an interval's first run is one
 # interval after the import.
