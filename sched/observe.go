@@ -93,6 +93,20 @@ func (s *Scheduler) Observe(sensor string, at time.Time, values []Sample) {
 	s.emitUnlock(evs...)
 }
 
+// LastReading returns sensor's last good reading as Observe was given it:
+// its time and a copy of its values. A read that failed since does not
+// hide it (conditions see the failure; a caller showing the reading may
+// not). ok is false before the sensor's first good reading.
+func (s *Scheduler) LastReading(sensor string) (at time.Time, values []Sample, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lr := s.obs.last[sensor]
+	if lr == nil {
+		return time.Time{}, nil, false
+	}
+	return lr.at, append([]Sample(nil), lr.values...), true
+}
+
 // ObserveFailure tells the scheduler that a read of sensor failed. The
 // rule (docs/automations.md): a failed read is no reading. Conditions on
 // the sensor fail until its next good reading ("sensor soil: last read

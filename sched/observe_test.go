@@ -290,3 +290,24 @@ func TestLoadedReadingJobsKeepTheirOwnState(t *testing.T) {
 		t.Fatalf("fired %v, want both jobs", fired)
 	}
 }
+
+// LastReading is the last good reading as Observe got it, a copy: a failed
+// read since does not hide it, and changing what it returned changes
+// nothing inside.
+func TestLastReading(t *testing.T) {
+	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start()
+	if _, _, ok := h.s.LastReading("air"); ok {
+		t.Fatal("a reading before the first one")
+	}
+	at := h.clock.Now()
+	h.s.Observe("air", at, temp(21.5))
+	h.s.ObserveFailure("air")
+	got, vals, ok := h.s.LastReading("air")
+	if !ok || !got.Equal(at) || len(vals) != 2 || vals[0] != (sched.Sample{Name: "temperature", Value: 21.5}) {
+		t.Fatalf("got %v %v %v", got, vals, ok)
+	}
+	vals[0].Value = 99
+	if _, again, _ := h.s.LastReading("air"); again[0].Value != 21.5 {
+		t.Fatalf("the returned values alias the scheduler's: %v", again)
+	}
+}

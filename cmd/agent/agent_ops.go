@@ -201,7 +201,6 @@ func logReading(log *slog.Logger, r sensors.Reading) {
 type readingSink struct {
 	log  *slog.Logger
 	obs  observer       // the scheduler: reading triggers and conditions
-	last *lastReadings  // nil: not kept
 	hist *history.Store // nil while http is off
 	next sensors.Sink   // nil without a broker
 }
@@ -210,9 +209,6 @@ func (s readingSink) Publish(ctx context.Context, r sensors.Reading) error {
 	logReading(s.log, r)
 	if s.obs != nil {
 		observe(s.obs, r)
-	}
-	if s.last != nil {
-		s.last.put(r)
 	}
 	if s.hist != nil {
 		for _, v := range r.Values {

@@ -32,7 +32,6 @@ type extensions struct {
 	metrics *metrics.Metrics // nil while http.enabled is off: nothing is counted
 	hist    *history.Store   // the dashboard's charts; nil while http.enabled is off
 	api     *api.Service     // the request pipeline MQTT and HTTP share
-	last    *lastReadings    // each sensor's last reading, for the HTTP API
 	mq      *mqtt.Agent      // nil without mqtt.broker
 	ob      *outbox.Outbox   // nil without mqtt.broker
 
@@ -88,8 +87,7 @@ func (e *extensions) setup(ctx context.Context, a *agent) error {
 		e.obs = observers{a.sched, e.metrics}
 		e.hist = history.New(history.DefaultStep, history.DefaultPoints)
 	}
-	e.last = &lastReadings{}
-	sink := readingSink{log: a.log.With("component", "readings"), obs: e.obs, last: e.last, hist: e.hist}
+	sink := readingSink{log: a.log.With("component", "readings"), obs: e.obs, hist: e.hist}
 	if e.mq != nil {
 		sink.next = mqttSink{e.mq, e.sensors}
 	}

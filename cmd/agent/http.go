@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/edgecron/edgecron/actuators"
 	"github.com/edgecron/edgecron/httpapi"
-	"github.com/edgecron/edgecron/sensors"
 )
 
 // startHTTP opens the HTTP listener when http.enabled is set (docs/http.md):
@@ -39,7 +37,7 @@ func (a *agent) httpRoutes(srv *httpapi.Server) {
 	srv.MountAPI(httpapi.Deps{
 		API:       a.ext.api,
 		Status:    func() httpapi.Status { return a.httpStatus(c, started) },
-		Sensors:   a.ext.httpSensors,
+		Sensors:   a.httpSensors,
 		Actuators: a.ext.httpActuators,
 	})
 	if a.ext.metrics != nil {
@@ -77,37 +75,30 @@ func (a *agent) httpStatus(c *Config, started time.Time) httpapi.Status {
 	return st
 }
 
-// lastReadings keeps each sensor's last reading.
-type lastReadings struct {
-	mu sync.Mutex
-	m  map[string]sensors.Reading
-}
-
-func (l *lastReadings) put(r sensors.Reading) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.m == nil {
-		l.m = map[string]sensors.Reading{}
-	}
-	l.m[r.Sensor] = r
-}
-
-func (l *lastReadings) get(name string) (sensors.Reading, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	r, ok := l.m[name]
-	return r, ok
-}
-
-// httpSensors lists every sensor with its last reading.
-func (e *extensions) httpSensors() []httpapi.SensorReading {
-	names := e.sensors.Names()
+// httpSensors lists every sensor with its last good reading, as the
+// scheduler keeps it for conditions, and the units the config gives its
+// values.
+func (a *agent) httpSensors() []httpapi.SensorReading {
+	names := a.ext.sensors.Names()
 	out := make([]httpapi.SensorReading, len(names))
 	for i, n := range names {
 		out[i].Sensor = n
-		if r, ok := e.last.get(n); ok {
-			out[i].TS = r.Time.UTC().Format(time.RFC3339Nano)
-			out[i].Values, out[i].Units = r.ValueMap(), r.UnitMap()
+		at, vals, ok := a.sched.LastReading(n)
+		if !ok {
+			continue
+		}
+		out[i].TS = at.UTC().Format(time.RFC3339Nano)
+		out[i].Values = make(map[string]float64, len(vals))
+		for _, v := range vals {
+			out[i].Values[v.Name] = v.Value
+		}
+		for _, v := range a.ext.sensors.Describe(n) {
+			if _, read := out[i].Values[v.Name]; read && v.Unit != "" {
+				if out[i].Units == nil {
+					out[i].Units = map[string]string{}
+				}
+				out[i].Units[v.Name] = v.Unit
+			}
 		}
 	}
 	return out
