@@ -26,6 +26,7 @@ type SetRequest struct {
 	ExpiresAt *time.Time
 	Command   []byte // what actuators.ParseSetPayload reads: ON/OFF/TOGGLE or the JSON command without id and expires_at
 	Plain     bool
+	Payload   []byte // the command as it arrived, for the report of a refusal
 }
 
 // DecodeSetRequest splits an actuator command into its request envelope
@@ -34,6 +35,12 @@ type SetRequest struct {
 // an unreadable id (wrapping ErrNoID) gets no reply. The command itself is
 // checked by the actuator when applied.
 func DecodeSetRequest(b []byte) (SetRequest, error) {
+	sr, err := decodeSetRequest(b)
+	sr.Payload = b
+	return sr, err
+}
+
+func decodeSetRequest(b []byte) (SetRequest, error) {
 	t := bytes.TrimSpace(b)
 	if len(t) == 0 || t[0] != '{' {
 		return SetRequest{Command: b, Plain: true}, nil
@@ -141,6 +148,9 @@ func (s *Service) Actuate(ctx context.Context, name string, sr SetRequest, pre e
 			}
 		}
 	}
+	if err != nil {
+		s.refused(name, sr, err)
+	}
 	if sr.ID == "" {
 		return Outcome{}, err
 	}
@@ -150,4 +160,27 @@ func (s *Service) Actuate(ctx context.Context, name string, sr SetRequest, pre e
 		rep.Actuator = name
 	}
 	return s.remember(rep), err
+}
+
+// OnRefused sets the function told of every actuator command the pipeline
+// refuses, whichever transport brought it (not of a replayed answer): the
+// MQTT agent registers itself, so that a command refused over HTTP is
+// reported on MQTT as one refused over MQTT is (the actuator_refused
+// event, the retained state published again). One function; a later call
+// replaces it.
+func (s *Service) OnRefused(f func(name string, sr SetRequest, err error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onRefused = f
+}
+
+// refused logs a refused actuator command and tells OnRefused's function.
+func (s *Service) refused(name string, sr SetRequest, err error) {
+	s.log.Warn("actuator command refused", "actuator", name, "id", sr.ID, "code", sched.ErrorCode(err), "err", err)
+	s.mu.Lock()
+	f := s.onRefused
+	s.mu.Unlock()
+	if f != nil {
+		f(name, sr, err)
+	}
 }

@@ -67,8 +67,9 @@ type Service struct {
 	clock  sched.Clock
 	replay *replayCache
 
-	mu       sync.Mutex
-	inflight map[string]chan struct{} // request ids being answered
+	mu        sync.Mutex
+	inflight  map[string]chan struct{} // request ids being answered
+	onRefused func(name string, sr SetRequest, err error)
 }
 
 // New builds the Service for deps.

@@ -228,3 +228,22 @@ func TestAnswerOneIDAtATime(t *testing.T) {
 		t.Errorf("%d of 16 executed", fresh)
 	}
 }
+
+// OnRefused is told of every refused actuator command, with the payload
+// as it arrived, and of nothing else: not of an applied command, not of a
+// replayed answer.
+func TestOnRefused(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var told []string
+	f.svc.OnRefused(func(name string, sr api.SetRequest, err error) {
+		told = append(told, name+" "+string(sr.Payload)+" "+string(sched.ErrorCode(err)))
+	})
+	for _, p := range []string{`{"id":"r1","command":"on"}`, `{"id":"r2","command":"explode"}`, `{"id":"r2","command":"explode"}`} {
+		sr, _ := api.DecodeSetRequest([]byte(p))
+		f.svc.Actuate(ctx, "pump", sr, nil)
+	}
+	if want := `pump {"id":"r2","command":"explode"} unsafe`; len(told) != 1 || told[0] != want {
+		t.Fatalf("told %q, want [%q]", told, want)
+	}
+}

@@ -458,8 +458,7 @@ func (h *rest) actuate(w http.ResponseWriter, r *http.Request) {
 	}
 	rep := out.Reply
 	switch {
-	case refused != nil:
-		h.log.Warn("actuator command refused", "actuator", name, "id", key, "code", sched.ErrorCode(refused), "err", refused)
+	case refused != nil: // logged, and reported on MQTT, by the pipeline
 		fail(refused)
 		return
 	case out.Bytes != nil && rep.Status != api.StatusAccepted:

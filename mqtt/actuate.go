@@ -98,8 +98,11 @@ func (a *Agent) handleSet(ctx context.Context, in inbound) {
 	switch {
 	case out.Replayed:
 		a.stats.replayed.Add(1)
-	case refused != nil:
-		a.refuseSet(in, sr, refused)
+	case refused != nil: // made visible by actuatorRefused, which the pipeline calls
+		a.stats.setErrors.Add(1)
+		if sr.ID != "" {
+			a.stats.rejected.Add(1)
+		}
 	}
 	if out.Bytes != nil {
 		a.publishReply(out.Bytes)
@@ -118,15 +121,14 @@ type ActuatorEvent struct {
 	Error     string     `json:"error"`
 }
 
-// refuseSet makes a refusal visible: logged and counted, the retained
-// state published again (Home Assistant's switch flips back to the
-// truth), an event with the reason, and a reply when the id is readable.
-func (a *Agent) refuseSet(in inbound, sr api.SetRequest, err error) {
-	a.stats.setErrors.Add(1)
-	code := sched.ErrorCode(err)
-	a.log.Warn("actuator command refused", "actuator", in.set, "id", sr.ID, "code", code, "err", err)
-	a.republishState(in.set)
-	cmd := string(in.payload)
+// actuatorRefused makes a refused actuator command visible, whichever
+// transport brought it (the pipeline calls it, see api.Service.OnRefused):
+// the retained state published again (Home Assistant's switch flips back
+// to the truth) and an event with the reason. The pipeline logs it; the
+// MQTT path counts its own and replies.
+func (a *Agent) actuatorRefused(name string, sr api.SetRequest, err error) {
+	a.republishState(name)
+	cmd := string(sr.Payload)
 	if len(cmd) > 128 {
 		cut := 128
 		for cut > 0 && !utf8.RuneStart(cmd[cut]) {
@@ -135,13 +137,10 @@ func (a *Agent) refuseSet(in inbound, sr api.SetRequest, err error) {
 		cmd = cmd[:cut] + "..."
 	}
 	now := a.clock.Now().UTC()
-	ev := ActuatorEvent{TS: now.Format(time.RFC3339Nano), Event: eventActuatorRefused, Actuator: in.set,
-		RequestID: sr.ID, Command: strings.ToValidUTF8(cmd, "\uFFFD"), Code: code, Error: err.Error()}
+	ev := ActuatorEvent{TS: now.Format(time.RFC3339Nano), Event: eventActuatorRefused, Actuator: name,
+		RequestID: sr.ID, Command: strings.ToValidUTF8(cmd, "\uFFFD"), Code: sched.ErrorCode(err), Error: err.Error()}
 	if b, jerr := json.Marshal(ev); jerr == nil {
 		a.keep(outMsg{Topic: a.topics.Events(), QoS: 1, Mark: true, TS: now, Payload: b})
-	}
-	if sr.ID != "" {
-		a.stats.rejected.Add(1)
 	}
 }
 

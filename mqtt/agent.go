@@ -211,6 +211,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 		states:   map[string][]byte{},
 	}
 	a.settled.L = &a.mu
+	deps.API.OnRefused(a.actuatorRefused) // refusals over HTTP are reported here too
 	a.groups = append([]string(nil), deps.Groups...)
 	if a.bootID == "" {
 		a.bootID = readBootID()
