@@ -25,14 +25,15 @@
 # left inlined), which its 8.5 MiB budget cannot hold beside
 # the HTTP listener, the REST API, the dashboard and /metrics.
 #
-# What that costs, measured (docs/footprint.md, "Inlining"): an MQTT
-# request through the agent and a reading driving an actuator show no
-# difference beyond the noise of a loaded machine (BenchmarkMQTT/request,
-# BenchmarkReadingToActuator, interleaved); per message, crypto/tls's
-# record layer takes 60 to 160 ns more (BenchmarkTLSRecord), and earlier
-# measurements put a reading logged without a broker 8 % slower with
-# log/slog not inlined. Keeping encoding/json or log/slog inlined would
-# cost 32 KB each.
+# What that costs (one-off measurements, not rerun by scripts/bench.sh;
+# docs/footprint.md): an MQTT request through the agent and a reading
+# driving an actuator showed no difference beyond the noise of a loaded
+# machine (BenchmarkMQTT/request and BenchmarkReadingToActuator, test
+# binaries built with these flags and with the old list, 4 interleaved
+# rounds, 2026-12-04); per message, crypto/tls's record layer takes 60 to
+# 160 ns more (BenchmarkTLSRecord); an earlier session put a reading
+# logged without a broker 8 % slower with log/slog not inlined. Keeping
+# encoding/json or log/slog inlined would cost 32 KB each.
 #
 # A package that matches nothing in a build is ignored, so the flags also
 # suit a build of another main package.
