@@ -5,7 +5,7 @@
 #   scripts/bench.sh [SECTION...]        (default: all sections but fleet)
 #
 # Sections:
-#   startup      agent start → control socket answers, 10,000 jobs, beside the store's own load
+#   startup      agent start → control socket answers, 10,000 jobs, beside the store's own load (in-process and as a process)
 #   ack          MQTT modify → reply p99, beside a bare paho echo + a bare store commit (nodelay broker)
 #   crowded      1,000 jobs due in one second: CPU per firing and lateness, beside robfig and gocron
 #   add          adding a job at 10,000 and 100,000 jobs, beside robfig and gocron
@@ -260,14 +260,15 @@ run_startup() {
 	section startup
 	local bin r f set start load ratio what e p q
 	bin=$(testbin ./cmd/agent)
-	# BenchmarkStartup10k alternates the agent's start and the store's load
-	# within a run; each -count is one round of 5 such pairs, and the ratio
-	# of a round is the median of its 5 per-pair ratios: in elapsed time
-	# and, where the benchmark reports it, in CPU time.
+	# BenchmarkStartup10k alternates the agent's start and the store's load,
+	# in its process and as a process of its own, within a run; each -count
+	# is one round of 5 such triples, and the ratio of a round is the median
+	# of its 5 per-iteration ratios: in elapsed time and in CPU time.
 	for set in shared distinct; do
 		f="$raw/startup.$set"
 		runbench "$bin" cmd/agent "Startup10k/$set" 5x "$f" -test.count "$ROUNDS"
-		for what in "elapsed start-ms store-ms start/store" "CPU-time start-cpu-ms store-cpu-ms cpu-start/store"; do
+		for what in "elapsed start-ms store-ms start/store" "CPU-time start-cpu-ms store-cpu-ms cpu-start/store" \
+			"elapsed,-as-processes start-ms store-proc-ms start/store-proc" "CPU-time,-as-processes start-cpu-ms store-proc-cpu-ms cpu-start/store-proc"; do
 			read -r what e p q <<<"$what"
 			[ -n "$(metric "$f" "Startup10k/$set" "$e")" ] || continue
 			mapfile -t start < <(metric "$f" "Startup10k/$set" "$e")
@@ -275,7 +276,7 @@ run_startup() {
 			mapfile -t ratio < <(metric "$f" "Startup10k/$set" "$q")
 			for r in $(seq 1 "$ROUNDS"); do
 				row "$r" "${start[r - 1]:-}" "${load[r - 1]:-}" "${ratio[r - 1]:-?}"
-			done | report "startup: 10,000 jobs ($set), start → socket vs store load, ${what/-/ }" "store" ms
+			done | report "startup: 10,000 jobs ($set), start → socket vs store load, ${what//-/ }" "store" ms
 		done
 	done
 	done_section

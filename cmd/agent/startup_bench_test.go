@@ -20,14 +20,18 @@ import (
 )
 
 // BenchmarkStartup10k times the agent from process start to its control
-// socket answering a request, on a store of 10,000 jobs, beside the store's
-// own load (store.Open, Load, Close in this process) of the same file. The
-// two alternate in each iteration, so both see the same machine load.
-// It reports both medians and the median of the per-iteration ratios with
-// its spread (min and max), in elapsed time and, because a loaded machine
-// stretches elapsed time most for the process that starts from nothing, in
-// CPU time too (the threads' run time from /proc: the agent's until its
-// socket answered, this process's during the store load). The jobs pulse eight relays: "shared" gives
+// socket answering a request, on a store of 10,000 jobs, beside two loads
+// of the same file by the store layer alone: in this process (store.Open,
+// Load, Close; "store"), and as a process of its own from its start
+// (bench/storeload; "store-proc"), which pays what the agent pays and this
+// process does not: exec, the Go runtime's initialisation and a heap grown
+// from nothing. The three alternate in each iteration, so all see the same
+// machine load. It reports the medians and the median of the per-iteration
+// ratios with their spread (min and max), in elapsed time and, because a
+// loaded machine stretches elapsed time most for a process that starts
+// from nothing, in CPU time too (the threads' run time from /proc: the
+// agent's until its socket answered, this process's during the store load,
+// storeload's whole run). The jobs pulse eight relays: "shared" gives
 // them eight distinct actions (one per relay, as a device watering beds
 // at many times has), "distinct" a different action each (the duration
 // differs), so that no two jobs share a validation. docs/performance.md
@@ -50,6 +54,10 @@ func benchStartup(b *testing.B, distinct bool) {
 	bin := filepath.Join(dir, "edgecron")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	loader := filepath.Join(dir, "storeload")
+	if out, err := exec.Command("go", "build", "-o", loader, "../../bench/storeload").CombinedOutput(); err != nil {
+		b.Fatalf("go build storeload: %v\n%s", err, out)
 	}
 	dbPath, sock, cfg := filepath.Join(dir, "agent.db"), filepath.Join(dir, "agent.sock"), filepath.Join(dir, "agent.yaml")
 	writeStartupStore(b, dbPath, n, distinct)
@@ -77,6 +85,16 @@ func benchStartup(b *testing.B, distinct bool) {
 		}
 		return time.Since(start), cpuTime(os.Getpid()) - cpu
 	}
+	storeProcess := func() (time.Duration, time.Duration) {
+		cmd := exec.Command(loader, dbPath)
+		start := time.Now()
+		out, err := cmd.Output()
+		d := time.Since(start)
+		if err != nil || string(bytes.TrimSpace(out)) != strconv.Itoa(n) {
+			b.Fatalf("storeload: %q, %v", out, err)
+		}
+		return d, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	agentStart := func() (time.Duration, time.Duration) {
 		var stderr bytes.Buffer
 		cmd := exec.Command(bin, "run", "--config", cfg)
@@ -94,35 +112,53 @@ func benchStartup(b *testing.B, distinct bool) {
 		}
 		return d, cpu
 	}
-	storeLoad() // warm the page cache and the binary alike
+	storeLoad() // warm the page cache and the binaries alike
+	storeProcess()
 	agentStart()
-	var tStore, tAgent, ratio, cStore, cAgent, cRatio []float64
+	var agent, inProc, proc sample
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		var s, a, sc, ac time.Duration
-		if i%2 == 0 {
-			s, sc = storeLoad()
-			a, ac = agentStart()
-		} else {
-			a, ac = agentStart()
-			s, sc = storeLoad()
+		// Each iteration runs the three sides in another order.
+		sides := []func(){
+			func() { agent.add(agentStart()) },
+			func() { inProc.add(storeLoad()) },
+			func() { proc.add(storeProcess()) },
 		}
-		tStore, tAgent = append(tStore, ms(s)), append(tAgent, ms(a))
-		ratio = append(ratio, float64(a)/float64(s))
-		cStore, cAgent = append(cStore, ms(sc)), append(cAgent, ms(ac))
-		cRatio = append(cRatio, float64(ac)/float64(sc))
+		for k := range sides {
+			sides[(i+k)%len(sides)]()
+		}
 	}
 	b.StopTimer()
-	b.ReportMetric(median(tStore), "store-ms")
-	b.ReportMetric(median(tAgent), "start-ms")
-	b.ReportMetric(median(ratio), "start/store")
-	b.ReportMetric(slices.Min(ratio), "ratio-min")
-	b.ReportMetric(slices.Max(ratio), "ratio-max")
-	b.ReportMetric(median(cStore), "store-cpu-ms")
-	b.ReportMetric(median(cAgent), "start-cpu-ms")
-	b.ReportMetric(median(cRatio), "cpu-start/store")
-	b.ReportMetric(slices.Min(cRatio), "cpu-ratio-min")
-	b.ReportMetric(slices.Max(cRatio), "cpu-ratio-max")
+	b.ReportMetric(median(inProc.elapsed), "store-ms")
+	b.ReportMetric(median(proc.elapsed), "store-proc-ms")
+	b.ReportMetric(median(agent.elapsed), "start-ms")
+	b.ReportMetric(median(inProc.cpu), "store-cpu-ms")
+	b.ReportMetric(median(proc.cpu), "store-proc-cpu-ms")
+	b.ReportMetric(median(agent.cpu), "start-cpu-ms")
+	reportRatios(b, "start/store", agent.elapsed, inProc.elapsed)
+	reportRatios(b, "cpu-start/store", agent.cpu, inProc.cpu)
+	reportRatios(b, "start/store-proc", agent.elapsed, proc.elapsed)
+	reportRatios(b, "cpu-start/store-proc", agent.cpu, proc.cpu)
+}
+
+// sample is one side's elapsed and CPU times, in milliseconds, an entry
+// per iteration.
+type sample struct{ elapsed, cpu []float64 }
+
+func (s *sample) add(elapsed, cpu time.Duration) {
+	s.elapsed, s.cpu = append(s.elapsed, ms(elapsed)), append(s.cpu, ms(cpu))
+}
+
+// reportRatios reports the median of the per-iteration ratios a[i]/b[i]
+// as name, and their spread as name-min and name-max.
+func reportRatios(b *testing.B, name string, num, den []float64) {
+	r := make([]float64, len(num))
+	for i := range num {
+		r[i] = num[i] / den[i]
+	}
+	b.ReportMetric(median(r), name)
+	b.ReportMetric(slices.Min(r), name+"-min")
+	b.ReportMetric(slices.Max(r), name+"-max")
 }
 
 // cpuTime is the CPU time of the process pid so far: the sum of its
