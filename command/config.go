@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgecron/edgecron/internal/lazyre"
 	"github.com/edgecron/edgecron/internal/units"
+	"github.com/edgecron/edgecron/sched"
 )
 
 // Defaults and limits of a command declaration.
@@ -23,9 +25,9 @@ const (
 )
 
 // NamePattern is what a command name must match (the same rule as a job id).
-var NamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+var NamePattern = sched.IDPattern
 
-var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envNamePattern = lazyre.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Spec declares one command (config `commands.<name>`).
 type Spec struct {

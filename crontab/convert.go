@@ -8,13 +8,13 @@ import (
 	"maps"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/edgecron/edgecron/command"
+	"github.com/edgecron/edgecron/internal/lazyre"
 	"github.com/edgecron/edgecron/sched"
 )
 
@@ -22,7 +22,7 @@ import (
 const DefaultShell = "/bin/sh"
 
 // timeLikeRE matches a word that looks like a numeric time field.
-var timeLikeRE = regexp.MustCompile(`^[0-9*][0-9*,/-]*$`)
+var timeLikeRE = lazyre.New(`^[0-9*][0-9*,/-]*$`)
 
 // maxLine bounds one line of input.
 const maxLine = 1 << 20

@@ -3,9 +3,10 @@ package crontab
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/edgecron/edgecron/internal/lazyre"
 )
 
 // Kind says what a crontab line is.
@@ -35,9 +36,9 @@ type Line struct {
 }
 
 var (
-	variableRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(.*)$`)
+	variableRE = lazyre.New(`^([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(.*)$`)
 	// A time field: numbers, names (jan, mon), and * , - /.
-	fieldRE = regexp.MustCompile(`^[0-9A-Za-z*,/-]+$`)
+	fieldRE = lazyre.New(`^[0-9A-Za-z*,/-]+$`)
 )
 
 var fieldNames = [5]string{"minute", "hour", "day of month", "month", "day of week"}

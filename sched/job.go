@@ -1,9 +1,6 @@
 package sched
 
-import (
-	"regexp"
-	"time"
-)
+import "time"
 
 // Job sources: who created a job.
 const (
@@ -14,7 +11,35 @@ const (
 )
 
 // IDPattern is what a job id must match: it becomes an MQTT topic level.
-var IDPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+// Its String is the pattern as a regular expression, for messages. It is
+// matched by hand: a compiled regexp would cost every process (each CLI
+// command too) its compilation at start, and the store checks the id of
+// every record it reads at every start.
+var IDPattern idPattern
+
+// idPattern matches ^[A-Za-z0-9_.-]{1,64}$ (FuzzIDPattern compares them).
+type idPattern struct{}
+
+func (idPattern) String() string { return `^[A-Za-z0-9_.-]{1,64}$` }
+
+// MatchString reports whether s is 1 to 64 of A-Z a-z 0-9 _ . -
+func (idPattern) MatchString(s string) bool { return matchID(s) }
+
+// Match reports whether b is 1 to 64 of A-Z a-z 0-9 _ . -
+func (idPattern) Match(b []byte) bool { return matchID(b) }
+
+func matchID[T string | []byte](s T) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // reservedIDs are topic levels of the MQTT protocol beside the job
 // documents (<root>/jobs/cmd, <root>/jobs/res): a job of that id would

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/edgecron/edgecron/control"
+	"github.com/edgecron/edgecron/internal/lazyre"
 	"github.com/edgecron/edgecron/sched"
 	"github.com/edgecron/edgecron/store"
 )
@@ -69,7 +69,7 @@ func (sf *storeFlags) load() (*Config, error) {
 	return c, err
 }
 
-var entryField = regexp.MustCompile(`^\[(\d+)\]\.?(.*)$`)
+var entryField = lazyre.New(`^\[(\d+)\]\.?(.*)$`)
 
 // byJobID rewrites an import error that names an entry of the array by
 // its index ("[3].trigger.hour") to name the job by its id

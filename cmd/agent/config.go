@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -20,6 +19,7 @@ import (
 	"github.com/edgecron/edgecron/command"
 	"github.com/edgecron/edgecron/httpapi"
 	"github.com/edgecron/edgecron/internal/cfgkey"
+	"github.com/edgecron/edgecron/internal/lazyre"
 	"github.com/edgecron/edgecron/internal/units"
 	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/publish"
@@ -235,7 +235,7 @@ func coveredBy(p Problem, decoded []Problem) bool {
 	return false
 }
 
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+)(?: column (\d+))?: (.*)$`)
+var yamlLine = lazyre.New(`^(?:yaml: )?line (\d+)(?: column (\d+))?: (.*)$`)
 
 // yamlProblem turns a decoder error into a Problem, naming the field at its
 // line when doc has one there.
@@ -268,7 +268,7 @@ func yamlProblem(doc *yaml.Node, err error) Problem {
 
 // yamlUnmarshal matches the decoder's type errors, which name the value's
 // tag and, for a scalar, its text, but not its column.
-var yamlUnmarshal = regexp.MustCompile("^cannot unmarshal (!![a-z]+)(?: `([^`]*)`)? into ")
+var yamlUnmarshal = lazyre.New("^cannot unmarshal (!![a-z]+)(?: `([^`]*)`)? into ")
 
 // pathAtTagged returns the dotted path of the innermost value on line with
 // tag (and, when val is not "", that text), or "".
@@ -704,8 +704,8 @@ func nodeValue(n *yaml.Node) (any, error) {
 	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
 }
 
-var errPath = regexp.MustCompile(`^([A-Za-z0-9_.\[\] -]+?): (.*)$`)
-var errIndex = regexp.MustCompile(`\[(\d+)\]`)
+var errPath = lazyre.New(`^([A-Za-z0-9_.\[\] -]+?): (.*)$`)
+var errIndex = lazyre.New(`\[(\d+)\]`)
 
 // problemsFromErr turns a validation error of one of the adapters, one
 // problem a line, each "path: message" (path like commands.backup.argv[0]),

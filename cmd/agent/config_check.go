@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/edgecron/edgecron/internal/lazyre"
 	"github.com/edgecron/edgecron/mqtt"
 	"github.com/edgecron/edgecron/sched"
 )
@@ -106,7 +106,7 @@ func explicitZeros(doc *yaml.Node, decoded []Problem) []Problem {
 	return probs
 }
 
-var zeroValue = regexp.MustCompile(`^[+-]?0*(\.0*)?(ns|us|µs|ms|s|m|h|d|B|KB|MB|GB|KiB|MiB|GiB)?$`)
+var zeroValue = lazyre.New(`^[+-]?0*(\.0*)?(ns|us|µs|ms|s|m|h|d|B|KB|MB|GB|KiB|MiB|GiB)?$`)
 
 // isZero reports whether a scalar as written is a zero number, duration
 // or size ("0", "0s", "0.0", "0MiB").
@@ -145,7 +145,7 @@ func valuesAt(n *yaml.Node, prefix, path string) map[string]*yaml.Node {
 	return out
 }
 
-var bracketIndex = regexp.MustCompile(`\[(\d+)\]`)
+var bracketIndex = lazyre.New(`\[(\d+)\]`)
 
 // dottedPath writes a key path in the one notation of docs/config.md:
 // list indexes are path elements, "sensors.2.pin" (never "sensors[2].pin").
@@ -154,7 +154,7 @@ func dottedPath(p string) string {
 	return strings.TrimPrefix(p, ".")
 }
 
-var keyIndex = regexp.MustCompile(`([A-Za-z0-9_])\[(\d+)\]`)
+var keyIndex = lazyre.New(`([A-Za-z0-9_])\[(\d+)\]`)
 
 // dottedText writes the key paths inside a message in the same notation
 // ("the name of sensors[1]" becomes "the name of sensors.1").
@@ -167,7 +167,7 @@ type dottedErr struct{ err error }
 func (e dottedErr) Error() string { return dottedText(e.err.Error()) }
 func (e dottedErr) Unwrap() error { return e.err }
 
-var yamlMsgLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+var yamlMsgLine = lazyre.New(`^(?:yaml: )?line (\d+): (.*)$`)
 
 // syntaxProblem turns a YAML syntax error into a Problem. The parser
 // names the line where the enclosing block or bracket began, which can be

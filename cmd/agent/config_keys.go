@@ -3,18 +3,19 @@ package main
 import (
 	"fmt"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/edgecron/edgecron/internal/lazyre"
 )
 
 // The YAML decoder reports a typo as "field timezon not found in type
 // main.Config". These helpers turn that into the key's path and the
 // nearest key the file could have meant, from the yaml tags of Config.
 
-var yamlUnknownField = regexp.MustCompile(`^field (.+) not found in type \S+$`)
+var yamlUnknownField = lazyre.New(`^field (.+) not found in type \S+$`)
 
 // unknownKeyProblem rewrites the decoder's unknown-field message at line
 // into a Problem naming the key path and, when one is close, the known key
@@ -198,7 +199,7 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-var yamlTypeError = regexp.MustCompile("^cannot unmarshal (!![a-z]+)(?: `([^`]*)`)? into (.+)$")
+var yamlTypeError = lazyre.New("^cannot unmarshal (!![a-z]+)(?: `([^`]*)`)? into (.+)$")
 
 // typeErrorText says a YAML type error in the config's words: what the key
 // takes and what the file has ("must be a whole number, not "many""),

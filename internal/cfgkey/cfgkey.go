@@ -6,12 +6,13 @@ package cfgkey
 import (
 	"errors"
 	"fmt"
-	"regexp"
+
+	"github.com/edgecron/edgecron/sched"
 )
 
 // NamePattern is what the name of a sensor, an actuator or an interlock
-// group must match: it becomes an MQTT topic level.
-var NamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+// group must match: it becomes an MQTT topic level, as a job id does.
+var NamePattern = sched.IDPattern
 
 // KeyError is a config error in one key of one entry; At prefixes Key with
 // the entry's path ("sensors[2].address").

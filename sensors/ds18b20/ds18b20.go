@@ -16,17 +16,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 
 	"github.com/edgecron/edgecron/internal/haclass"
+	"github.com/edgecron/edgecron/internal/lazyre"
 	"github.com/edgecron/edgecron/sensors"
 	"periph.io/x/conn/v3/onewire"
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/devices/v3/ds18b20"
 )
 
-var deviceRE = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{12}$`)
+var deviceRE = lazyre.New(`^[0-9a-f]{2}-[0-9a-f]{12}$`)
 
 func init() {
 	sensors.Register(sensors.Driver{
