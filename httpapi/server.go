@@ -28,7 +28,7 @@ type Server struct {
 	log    *slog.Logger
 	sec    secrets
 	auth   bool // credentials are required (configured; always beyond loopback)
-	mux    *http.ServeMux
+	routes routes
 	cop    *http.CrossOriginProtection
 	srv    *http.Server
 	mu     sync.Mutex
@@ -51,7 +51,7 @@ func New(cfg Config, o Options) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: log.With("component", "http"), sec: sec, auth: cfg.Auth.Set(), mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: log.With("component", "http"), sec: sec, auth: cfg.Auth.Set()}
 	// A web page the user visits elsewhere must not drive the device
 	// through their browser (the listener on loopback takes no
 	// credentials): changes from another origin are refused.
@@ -75,15 +75,15 @@ func New(cfg Config, o Options) (*Server, error) {
 	return s, nil
 }
 
-// Handle registers h for pattern (net/http.ServeMux's patterns, e.g.
-// "GET /metrics" or "/"), behind the server's authentication and limits.
-// Call it before Start. The more specific pattern wins, so the dashboard
-// may take "/" while the API keeps its own paths.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+// Handle registers h for pattern, a method and an exact path whose
+// segments may be wildcards ("GET /metrics", "GET /sensors/{name}",
+// "GET /{$}" for the root alone; see routes), behind the server's
+// authentication and limits. Call it before Start.
+func (s *Server) Handle(pattern string, h http.Handler) { s.routes.add(pattern, h) }
 
 // HandleFunc is Handle for a function.
 func (s *Server) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
-	s.mux.HandleFunc(pattern, h)
+	s.routes.add(pattern, http.HandlerFunc(h))
 }
 
 // MaxBody is the largest request body a handler may read.
@@ -168,37 +168,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, CodeForbidden, "cross-origin request refused: a page of another origin may not change this device")
 		return
 	}
-	if _, pattern := s.mux.Handler(r); pattern == "" {
-		s.noRoute(w, r)
-		return
+	h, allow := s.routes.find(r)
+	switch {
+	case h != nil:
+		h.ServeHTTP(w, r)
+	case len(allow) > 0:
+		a := strings.Join(allow, ", ")
+		w.Header().Set("Allow", a)
+		refuse(w, CodeMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, a))
+	default:
+		refuse(w, sched.CodeNotFound, "no such path: "+r.URL.Path+" (docs/http.md lists the routes)")
 	}
-	s.mux.ServeHTTP(w, r)
 }
-
-// noRoute answers a request no pattern matches: 405 (with Allow) when the
-// path exists for other methods, else 404.
-func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
-	h, _ := s.mux.Handler(r)
-	probe := &statusProbe{h: http.Header{}}
-	h.ServeHTTP(probe, r)
-	if probe.status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", probe.h.Get("Allow"))
-		refuse(w, CodeMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, probe.h.Get("Allow")))
-		return
-	}
-	refuse(w, sched.CodeNotFound, "no such path: "+r.URL.Path+" (docs/http.md lists the routes)")
-}
-
-// statusProbe records the status and headers of ServeMux's own 404 and
-// 405 handlers, and drops their text body.
-type statusProbe struct {
-	h      http.Header
-	status int
-}
-
-func (p *statusProbe) Header() http.Header         { return p.h }
-func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
-func (p *statusProbe) WriteHeader(status int)      { p.status = status }
 
 // authorized reports whether r carries the configured bearer token or
 // basic-auth credentials; compared in constant time.

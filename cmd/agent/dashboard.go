@@ -13,7 +13,7 @@ func (a *agent) dashboardRoutes(srv *httpapi.Server) {
 	if a.ext.hist != nil { // made whenever http.enabled is on
 		h = &ui.History{Store: a.ext.hist, Sensors: a.ext.sensors}
 	}
-	ui.Register(srv, h)
+	ui.Register(srv.Handle, h)
 }
 
 // retainHistory drops the charts of sensors a reload removed.

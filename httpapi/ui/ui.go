@@ -48,23 +48,20 @@ func asset(name string) (gz, ctype string) {
 	return "", ""
 }
 
-// Mux is where the dashboard's routes are mounted (an *http.ServeMux, or
-// the HTTP server's own).
-type Mux interface {
-	Handle(pattern string, h http.Handler)
-}
-
 // Register mounts the page (GET /, GET /ui/{file}) and, with a history,
-// GET /sensors/{name}/history on mux.
-func Register(mux Mux, h *History) {
-	mux.Handle("GET /{$}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// GET /sensors/{name}/history with handle: an *http.ServeMux's Handle, or
+// the HTTP server's own. (A function, not an interface with a Handle
+// method: such an interface would keep ServeMux.Handle, and with it
+// net/http's pattern parser, in the agent's binary.)
+func Register(handle func(pattern string, h http.Handler), h *History) {
+	handle("GET /{$}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		serveAsset(w, r, "index.html")
 	}))
-	mux.Handle("GET /ui/{file}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /ui/{file}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		serveAsset(w, r, r.PathValue("file"))
 	}))
 	if h != nil {
-		mux.Handle("GET /sensors/{name}/history", h)
+		handle("GET /sensors/{name}/history", h)
 	}
 }
 

@@ -27,7 +27,7 @@ func (n names) Has(s string) bool { return n[s] }
 func newServer(t *testing.T, h *History) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
-	Register(mux, h)
+	Register(mux.Handle, h)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
