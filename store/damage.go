@@ -189,7 +189,9 @@ func (s *Store) scan(tx *bolt.Tx) (err error) {
 	jobs := make([]sched.Job, 0, jb.Stats().KeyN)
 	rc := rb.Cursor()
 	rk, rv := rc.First()
+	var sum uint32
 	if err := jb.ForEach(func(k, v []byte) error {
+		sum = sumRecord(sum, k, v)
 		jobs = append(jobs, sched.Job{}) // decoded in place; taken back if damaged
 		j := &jobs[len(jobs)-1]
 		p := recordProblem(k, v, j)
@@ -213,7 +215,7 @@ func (s *Store) scan(tx *bolt.Tx) (err error) {
 	for ; rk != nil; rk, rv = rc.Next() {
 		s.scanRun(rk, rv, nil)
 	}
-	s.opened = jobs
+	s.opened, s.jobsSum = jobs, sum
 	return nil
 }
 

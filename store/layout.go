@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"sort"
 	"time"
 
@@ -17,6 +18,11 @@ import (
 //	      boots    uint64 big-endian: incremented by every read-write Open
 //	      clean    uint64 boot number + int64 Unix nanoseconds: the last
 //	               Close that finished (a clean shutdown)
+//	      stamp    uint64 boot number + uint32 CRC-32C of the job records +
+//	               the caller's bytes (SetStamp): written by a clean Close
+//	               in the transaction that writes clean, deleted by the next
+//	               read-write Open; absent in files of older agents, which
+//	               ignore it (an addition, not a new schema version)
 //	jobs  <job id> job record (codec.go)
 //	runs  <job id> run state record (codec.go); absent when empty
 //	requests <request id> receipt record (receipts.go); the bucket is made
@@ -34,6 +40,7 @@ var (
 	keyCreated = []byte("created")
 	keyBoots   = []byte("boots")
 	keyClean   = []byte("clean")
+	keyStamp   = []byte("stamp")
 )
 
 const formatMarker = "edgecron-store"
@@ -122,4 +129,47 @@ func getU64(meta *bolt.Bucket, key []byte) (uint64, error) {
 		return binary.BigEndian.Uint64(v), nil
 	}
 	return 0, fmt.Errorf("meta %s is %d bytes, not 8", key, len(v))
+}
+
+// castagnoli is the table of the stamp's checksum of the job records.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// sumRecord adds the job record v under key k to the checksum crc of the
+// job records, taken in key order. The lengths go in first, so that no two
+// sequences of records sum alike by where one ends and the next begins.
+func sumRecord(crc uint32, k, v []byte) uint32 {
+	var n [8]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(k)))
+	binary.BigEndian.PutUint32(n[4:], uint32(len(v)))
+	crc = crc32.Update(crc, castagnoli, n[:])
+	crc = crc32.Update(crc, castagnoli, k)
+	return crc32.Update(crc, castagnoli, v)
+}
+
+// sumJobs is the checksum of every record of the jobs bucket.
+func sumJobs(jb *bolt.Bucket) uint32 {
+	var crc uint32
+	c := jb.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		crc = sumRecord(crc, k, v)
+	}
+	return crc
+}
+
+// stampLen is the length of a stamp's own fields: the boot number and the
+// checksum of the job records, before the caller's bytes.
+const stampLen = 8 + 4
+
+// readStamp returns the caller's bytes of the stamp in meta when it holds:
+// it was written by the Close of boot boots, which was also the last clean
+// Close (cleanBoot) and so the last read-write use of the file, and the job
+// records are still the ones it summed (sum). Otherwise nil: a stamp that
+// does not hold, or does not parse, is ignored, never an error.
+func readStamp(meta *bolt.Bucket, boots, cleanBoot uint64, sum uint32) []byte {
+	v := meta.Get(keyStamp)
+	if len(v) <= stampLen || boots == 0 || cleanBoot != boots ||
+		binary.BigEndian.Uint64(v) != boots || binary.BigEndian.Uint32(v[8:]) != sum {
+		return nil
+	}
+	return append([]byte(nil), v[stampLen:]...)
 }

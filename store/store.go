@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgecron/edgecron/sched"
@@ -85,6 +86,13 @@ type Meta struct {
 	// Migrated is the schema the file had before Open upgraded it; equal to
 	// Schema when no migration ran.
 	Migrated int
+	// Stamp is what the previous boot handed SetStamp, when its clean
+	// Close recorded it and it still holds: that Close was the last
+	// read-write use of the file (no Open for writing since, no crash), no
+	// migration ran, and every job record is byte for byte the one it
+	// summed. Otherwise nil. A read-write Open deletes the stamp from the
+	// file: it counts for one start.
+	Stamp []byte
 }
 
 // Stats count the store's writes since Open. Each commit is fsynced.
@@ -109,6 +117,10 @@ type Store struct {
 	closed bool
 
 	damaged []Damaged // records kept aside (damage.go); set by Open and Salvage only
+	jobsSum uint32    // sumJobs of the job records as Open's scan read them
+
+	stamp       []byte      // for Close to record (SetStamp); guarded by mu
+	writeFailed atomic.Bool // a commit failed since Open: Close records no stamp
 
 	// opened holds the jobs Open's scan decoded, for the first Load to
 	// return instead of decoding every record again; any write (or a
@@ -262,8 +274,14 @@ func (s *Store) init(steps []migration) (err error) {
 		s.meta.LastCleanShutdown = cleanAt
 		s.meta.Unclean = boots > 0 && cleanBoot != boots
 		s.meta.Boots = boots
+		if s.meta.Migrated == s.meta.Schema {
+			s.meta.Stamp = readStamp(meta, boots, cleanBoot, s.jobsSum)
+		}
 		if tx.Writable() {
 			s.meta.Boots = boots + 1
+			if err := meta.Delete(keyStamp); err != nil {
+				return err
+			}
 			return meta.Put(keyBoots, be64(boots+1))
 		}
 		return nil
@@ -308,6 +326,8 @@ func (s *Store) update(fn func(*bolt.Tx) error, skip *bool) error {
 	err = tx.Commit()
 	done = true
 	if err != nil {
+		// What reached the disk is not known: no stamp vouches for it.
+		s.writeFailed.Store(true)
 		return s.writeError(err)
 	}
 	st := tx.Stats()
@@ -596,9 +616,22 @@ func (s *Store) SaveRunState(ctx context.Context, states []sched.RunState) (err 
 	return nil
 }
 
-// Close records a clean shutdown (read-write stores) and closes the file.
-// Operations still running finish first; later ones fail with ErrClosed.
-// Closing twice is a no-op.
+// SetStamp has Close record stamp (at most a few hundred bytes, opaque to
+// the store) with the clean-shutdown mark, in the same transaction, for
+// the next Open to report in Meta.Stamp if it still holds then. The
+// agent's stamp says that every stored job's action was validated under
+// its fingerprint (docs/durability.md). Close records none when a commit
+// failed since Open, or when stamp is empty; a read-only store records
+// nothing.
+func (s *Store) SetStamp(stamp []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stamp = bytes.Clone(stamp)
+}
+
+// Close records a clean shutdown (read-write stores), with the stamp set
+// by SetStamp, and closes the file. Operations still running finish first;
+// later ones fail with ErrClosed. Closing twice is a no-op.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -611,8 +644,16 @@ func (s *Store) Close() error {
 	if !s.opts.ReadOnly {
 		now := s.opts.Now()
 		err = s.update(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
 			v := binary.BigEndian.AppendUint64(be64(s.meta.Boots), uint64(now.UnixNano()))
-			return tx.Bucket(bucketMeta).Put(keyClean, v)
+			if err := meta.Put(keyClean, v); err != nil {
+				return err
+			}
+			if len(s.stamp) == 0 || s.writeFailed.Load() {
+				return nil
+			}
+			st := binary.BigEndian.AppendUint32(be64(s.meta.Boots), sumJobs(tx.Bucket(bucketJobs)))
+			return meta.Put(keyStamp, append(st, s.stamp...))
 		}, nil)
 		if err != nil {
 			err = fmt.Errorf("recording the clean shutdown: %w", err)
