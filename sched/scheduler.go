@@ -38,6 +38,14 @@ type Options struct {
 	// Liveness, when set, is called from the scheduling loop at least every
 	// MaxWait while the loop is healthy (the systemd watchdog feeds on it).
 	Liveness func()
+	// ActionsValidated tells Load that the stored jobs' actions were all
+	// validated, and accepted, by handlers that accept exactly what the ones
+	// registered now accept (the agent knows it from a stamp its last clean
+	// shutdown left in the store: docs/durability.md). Load then checks only
+	// that each action's type has a handler, not its Validate. Triggers,
+	// limits and inputs are checked as always; Revalidate and every job
+	// change validate actions whatever this says. If in doubt, leave it off.
+	ActionsValidated bool
 }
 
 // Defaults of Options.
@@ -411,8 +419,9 @@ func (s *Scheduler) Listen(l Listener) (cancel func()) {
 }
 
 // Load reads the jobs from the store, validates each against its handler
-// (an invalid one is kept, paused, with last_result "invalid: <why>") and
-// makes the job operations available. It does not fire anything: a CLI may
+// (an invalid one is kept, paused, with last_result "invalid: <why>"; with
+// Options.ActionsValidated the handlers' Validate is not asked) and makes
+// the job operations available. It does not fire anything: a CLI may
 // Load, change jobs and return without ever calling Start.
 //
 // Each job keeps the next run time it was stored with, so runs that fell
@@ -442,6 +451,7 @@ func (s *Scheduler) Load(ctx context.Context) error {
 		s.jobs = make(map[string]*entry, len(jobs)) // one allocation, not a rehash per doubling
 	}
 	p := newPass()
+	p.validated = s.opts.ActionsValidated
 	for i := range jobs {
 		j := &jobs[i] // a Job is large: not copied per job
 		e := &entry{index: -1}
@@ -654,6 +664,21 @@ func (s *Scheduler) Len() int {
 	return len(s.jobs)
 }
 
+// Invalid returns the ids of the jobs kept paused as invalid (Load or
+// Revalidate found them so), sorted; none when every job is valid.
+func (s *Scheduler) Invalid() []string {
+	s.mu.Lock()
+	var ids []string
+	for id, e := range s.jobs {
+		if e.invalid() != "" {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.Unlock()
+	sort.Strings(ids)
+	return ids
+}
+
 // List returns every job, ordered by next run time (paused last), then id.
 func (s *Scheduler) List() []Job {
 	s.mu.Lock()
@@ -726,6 +751,9 @@ func (s *Scheduler) compile(e *entry, p *pass) (*time.Location, error) {
 type pass struct {
 	actions  map[string]map[string]error // by type, then raw JSON
 	triggers map[string]compiledSpec     // by packed spec
+	// validated: the actions were validated before (Load with
+	// Options.ActionsValidated); only their handlers are looked up.
+	validated bool
 }
 
 // compiledSpec is a trigger spec compiled, with its zone, or why it cannot
@@ -761,6 +789,10 @@ func (p *pass) trigger(s *Scheduler, e *entry) (Trigger, *time.Location, error) 
 
 // action validates a through its handler.
 func (p *pass) action(s *Scheduler, a Action) error {
+	if p.validated {
+		_, err := s.handler(a.Type)
+		return err
+	}
 	byRaw := p.actions[a.Type]
 	if err, ok := byRaw[string(a.Raw)]; ok {
 		return err
@@ -775,14 +807,23 @@ func (p *pass) action(s *Scheduler, a Action) error {
 }
 
 func (s *Scheduler) validateAction(a Action) error {
-	he, ok := s.handlers[a.Type]
-	if !ok {
-		return FieldError("action.type", "unknown action type %q", a.Type)
+	he, err := s.handler(a.Type)
+	if err != nil {
+		return err
 	}
 	if err := he.h.Validate(a); err != nil {
 		return asFieldError("action", err)
 	}
 	return nil
+}
+
+// handler returns the handler of an action type.
+func (s *Scheduler) handler(actionType string) (*handlerEntry, error) {
+	he, ok := s.handlers[actionType]
+	if !ok {
+		return nil, FieldError("action.type", "unknown action type %q", actionType)
+	}
+	return he, nil
 }
 
 // env is what the scheduler's triggers are compiled against.
