@@ -664,19 +664,18 @@ func (s *Scheduler) Len() int {
 	return len(s.jobs)
 }
 
-// Invalid returns the ids of the jobs kept paused as invalid (Load or
-// Revalidate found them so), sorted; none when every job is valid.
-func (s *Scheduler) Invalid() []string {
+// Invalid returns how many jobs are kept paused as invalid (Load or
+// Revalidate found them so).
+func (s *Scheduler) Invalid() int {
+	n := 0
 	s.mu.Lock()
-	var ids []string
-	for id, e := range s.jobs {
+	for _, e := range s.jobs {
 		if e.invalid() != "" {
-			ids = append(ids, id)
+			n++
 		}
 	}
 	s.mu.Unlock()
-	sort.Strings(ids)
-	return ids
+	return n
 }
 
 // List returns every job, ordered by next run time (paused last), then id.
@@ -789,9 +788,8 @@ func (p *pass) trigger(s *Scheduler, e *entry) (Trigger, *time.Location, error) 
 
 // action validates a through its handler.
 func (p *pass) action(s *Scheduler, a Action) error {
-	if p.validated {
-		_, err := s.handler(a.Type)
-		return err
+	if _, ok := s.handlers[a.Type]; ok && p.validated {
+		return nil
 	}
 	byRaw := p.actions[a.Type]
 	if err, ok := byRaw[string(a.Raw)]; ok {
@@ -807,23 +805,14 @@ func (p *pass) action(s *Scheduler, a Action) error {
 }
 
 func (s *Scheduler) validateAction(a Action) error {
-	he, err := s.handler(a.Type)
-	if err != nil {
-		return err
+	he, ok := s.handlers[a.Type]
+	if !ok {
+		return FieldError("action.type", "unknown action type %q", a.Type)
 	}
 	if err := he.h.Validate(a); err != nil {
 		return asFieldError("action", err)
 	}
 	return nil
-}
-
-// handler returns the handler of an action type.
-func (s *Scheduler) handler(actionType string) (*handlerEntry, error) {
-	he, ok := s.handlers[actionType]
-	if !ok {
-		return nil, FieldError("action.type", "unknown action type %q", actionType)
-	}
-	return he, nil
 }
 
 // env is what the scheduler's triggers are compiled against.

@@ -85,8 +85,13 @@ func TestLoadActionsValidated(t *testing.T) {
 			if calls != tc.calls {
 				t.Errorf("Load: %d Validate calls, want %d", calls, tc.calls)
 			}
-			if got := s.Invalid(); strings.Join(got, ",") != strings.Join(tc.invalid, ",") {
-				t.Errorf("Invalid() = %v, want %v", got, tc.invalid)
+			if got := s.Invalid(); got != len(tc.invalid) {
+				t.Errorf("Invalid() = %d, want %d", got, len(tc.invalid))
+			}
+			for _, id := range tc.invalid {
+				if j, _ := s.Get(id); !j.Paused || !strings.HasPrefix(j.LastResult, "invalid: ") {
+					t.Errorf("%s after Load: %s", id, jsonString(j))
+				}
 			}
 			if j, err := s.Get("j3"); err != nil || j.Paused || j.NextRunTime == nil || !j.NextRunTime.Equal(next) {
 				t.Errorf("j3 after Load: %s, %v", jsonString(j), err)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -18,7 +19,7 @@ import (
 //	      boots    uint64 big-endian: incremented by every read-write Open
 //	      clean    uint64 boot number + int64 Unix nanoseconds: the last
 //	               Close that finished (a clean shutdown)
-//	      stamp    uint64 boot number + uint32 CRC-32C of the job records +
+//	      stamp    uint64 boot number + uint32 CRC-32 of the job records +
 //	               the caller's bytes (SetStamp): written by a clean Close
 //	               in the transaction that writes clean, deleted by the next
 //	               read-write Open; absent in files of older agents, which
@@ -131,19 +132,13 @@ func getU64(meta *bolt.Bucket, key []byte) (uint64, error) {
 	return 0, fmt.Errorf("meta %s is %d bytes, not 8", key, len(v))
 }
 
-// castagnoli is the table of the stamp's checksum of the job records.
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // sumRecord adds the job record v under key k to the checksum crc of the
 // job records, taken in key order. The lengths go in first, so that no two
 // sequences of records sum alike by where one ends and the next begins.
 func sumRecord(crc uint32, k, v []byte) uint32 {
-	var n [8]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(k)))
-	binary.BigEndian.PutUint32(n[4:], uint32(len(v)))
-	crc = crc32.Update(crc, castagnoli, n[:])
-	crc = crc32.Update(crc, castagnoli, k)
-	return crc32.Update(crc, castagnoli, v)
+	crc = crc32.Update(crc, crc32.IEEETable, be64(uint64(len(k))<<32|uint64(len(v))))
+	crc = crc32.Update(crc, crc32.IEEETable, k)
+	return crc32.Update(crc, crc32.IEEETable, v)
 }
 
 // sumJobs is the checksum of every record of the jobs bucket.
@@ -156,9 +151,11 @@ func sumJobs(jb *bolt.Bucket) uint32 {
 	return crc
 }
 
-// stampLen is the length of a stamp's own fields: the boot number and the
-// checksum of the job records, before the caller's bytes.
-const stampLen = 8 + 4
+// stampHead is a stamp's own fields, before the caller's bytes: the boot
+// whose Close wrote it and the checksum of the job records then.
+func stampHead(boot uint64, sum uint32) []byte {
+	return binary.BigEndian.AppendUint32(be64(boot), sum)
+}
 
 // readStamp returns the caller's bytes of the stamp in meta when it holds:
 // it was written by the Close of boot boots, which was also the last clean
@@ -166,10 +163,9 @@ const stampLen = 8 + 4
 // records are still the ones it summed (sum). Otherwise nil: a stamp that
 // does not hold, or does not parse, is ignored, never an error.
 func readStamp(meta *bolt.Bucket, boots, cleanBoot uint64, sum uint32) []byte {
-	v := meta.Get(keyStamp)
-	if len(v) <= stampLen || boots == 0 || cleanBoot != boots ||
-		binary.BigEndian.Uint64(v) != boots || binary.BigEndian.Uint32(v[8:]) != sum {
+	v, head := meta.Get(keyStamp), stampHead(boots, sum)
+	if boots == 0 || cleanBoot != boots || len(v) <= len(head) || !bytes.Equal(v[:len(head)], head) {
 		return nil
 	}
-	return append([]byte(nil), v[stampLen:]...)
+	return bytes.Clone(v[len(head):])
 }

@@ -625,8 +625,8 @@ func (s *Store) SaveRunState(ctx context.Context, states []sched.RunState) (err 
 // nothing.
 func (s *Store) SetStamp(stamp []byte) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.stamp = bytes.Clone(stamp)
+	s.mu.Unlock()
 }
 
 // Close records a clean shutdown (read-write stores), with the stamp set
@@ -652,8 +652,7 @@ func (s *Store) Close() error {
 			if len(s.stamp) == 0 || s.writeFailed.Load() {
 				return nil
 			}
-			st := binary.BigEndian.AppendUint32(be64(s.meta.Boots), sumJobs(tx.Bucket(bucketJobs)))
-			return meta.Put(keyStamp, append(st, s.stamp...))
+			return meta.Put(keyStamp, append(stampHead(s.meta.Boots, sumJobs(tx.Bucket(bucketJobs))), s.stamp...))
 		}, nil)
 		if err != nil {
 			err = fmt.Errorf("recording the clean shutdown: %w", err)
