@@ -76,6 +76,8 @@ type agent struct {
 	// hwClock times the outputs' pulses, max_on and broker_lost states;
 	// nil is the system clock. Tests set a fake one.
 	hwClock sched.Clock
+	// unstamped: the stop must leave no validation stamp (stamp.go).
+	unstamped bool
 }
 
 func (a *agent) run(ctx context.Context) (err error) {
@@ -126,6 +128,7 @@ func (a *agent) run(ctx context.Context) (err error) {
 		Clock: clk, Location: c.location, Site: c.site(), Boot: boot, Workers: c.Scheduler.Workers, JobDefaults: c.defaults, Limits: c.limits,
 		CheckpointInterval: c.Store.CheckpointInterval.D(), MaxWait: livenessWait(a.notify),
 		Logger: log, Liveness: a.notify.Alive, Inputs: &a.ext,
+		ActionsValidated: a.actionsValidated(meta.Stamp, c),
 	})
 	if err := a.ext.setup(ctx, a); err != nil {
 		return err
@@ -210,6 +213,8 @@ func (a *agent) run(ctx context.Context) (err error) {
 	if err := a.sched.Shutdown(sctx, true); err != nil {
 		log.Error("scheduler shutdown", "err", err)
 	}
+	a.stamp() // recorded by the store's close, after everything below
+
 	if err := a.ext.stop(a); err != nil {
 		log.Info("stopped, with telemetry lost")
 		return err
@@ -245,10 +250,17 @@ func (a *agent) reload(ctx context.Context) (notes []string, err error) {
 	// Whatever the outcome (a rejected reload puts sensors and actuators
 	// back), Home Assistant's discovery follows the ones now running.
 	defer a.ext.rediscover()
+	applying := false
 	defer func() {
 		if err != nil {
 			a.log.Error("reload: config rejected, keeping the running one", "err", err)
 			err = reloadError(err)
+			if applying {
+				// Putting back what was applied may have failed in
+				// part (logged): the handlers may accept what no one
+				// config file does.
+				a.unstamped = true
+			}
 		}
 		a.ext.reloaded(a.cfg.path, reloadProblems(err))
 	}()
@@ -256,6 +268,7 @@ func (a *agent) reload(ctx context.Context) (notes []string, err error) {
 	if err != nil {
 		return nil, err
 	}
+	applying = true
 	if err := a.ext.reload(ctx, a, c); err != nil {
 		return nil, err
 	}
