@@ -263,8 +263,10 @@ run_startup() {
 	# BenchmarkStartup10k alternates the agent's start and the store's load,
 	# in its process and as a process of its own, within a run; each -count
 	# is one round of 5 such triples, and the ratio of a round is the median
-	# of its 5 per-iteration ratios: in elapsed time and in CPU time.
-	for set in shared distinct; do
+	# of its 5 per-iteration ratios: in elapsed time and in CPU time. shared
+	# and distinct start on the validation stamp of the previous stop;
+	# distinct-nostamp validates every action, as a first start does.
+	for set in shared distinct distinct-nostamp; do
 		f="$raw/startup.$set"
 		runbench "$bin" cmd/agent "Startup10k/$set" 5x "$f" -test.count "$ROUNDS"
 		for what in "elapsed start-ms store-ms start/store" "CPU-time start-cpu-ms store-cpu-ms cpu-start/store" \

@@ -3,9 +3,9 @@
 // *Store satisfies sched.Store: a job change (Commit) is one fsynced bbolt
 // transaction, atomic and version-checked; run state (SaveRunState) lives in
 // its own small records so that a checkpoint writes little. The file also
-// holds a meta bucket (schema version, boot counter, last clean shutdown) and
-// may hold buckets of other adapters that share it through DB (the MQTT
-// outbox).
+// holds a meta bucket (schema version, boot counter, last clean shutdown
+// and the stamp it may carry: SetStamp) and may hold buckets of other
+// adapters that share it through DB (the MQTT outbox).
 //
 // Reading order: layout.go (buckets, keys, schema and migrations), codec.go
 // (the binary record encoding), store.go (Open, Load, Commit, SaveRunState,

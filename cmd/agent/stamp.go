@@ -33,7 +33,9 @@ import (
 // cannot be opened, so which devices are present changes nothing they
 // accept. A handler whose Validate comes to depend on anything else (a
 // file, a device, the time) must add it here, or have its actions
-// validated at every start.
+// validated at every start; and none of those sections may become one
+// that a reload leaves for a restart (restartNeeded), or the handlers at
+// the stop would not be the ones the stop's config describes.
 func fingerprint(c *Config) ([]byte, error) {
 	if strings.HasSuffix(version, "dev") || strings.HasSuffix(version, "-dirty") {
 		return nil, nil
