@@ -133,8 +133,9 @@ func getU64(meta *bolt.Bucket, key []byte) (uint64, error) {
 }
 
 // sumRecord adds the job record v under key k to the checksum crc of the
-// job records, taken in key order. The lengths go in first, so that no two
-// sequences of records sum alike by where one ends and the next begins.
+// job records, taken in key order. The lengths go in first, so that a
+// boundary moved between a key and its value, or between records, changes
+// the sum.
 func sumRecord(crc uint32, k, v []byte) uint32 {
 	crc = crc32.Update(crc, crc32.IEEETable, be64(uint64(len(k))<<32|uint64(len(v))))
 	crc = crc32.Update(crc, crc32.IEEETable, k)
