@@ -280,7 +280,9 @@ func waitExited(pid int) error {
 	}
 }
 
-var sigNames = map[syscall.Signal]string{
+// sigNames is indexed by signal number. (An array, not a map: a map
+// literal is code that builds the map at start-up.)
+var sigNames = [...]string{
 	syscall.SIGHUP: "SIGHUP", syscall.SIGINT: "SIGINT", syscall.SIGQUIT: "SIGQUIT",
 	syscall.SIGILL: "SIGILL", syscall.SIGTRAP: "SIGTRAP", syscall.SIGABRT: "SIGABRT",
 	syscall.SIGBUS: "SIGBUS", syscall.SIGFPE: "SIGFPE", syscall.SIGKILL: "SIGKILL",
@@ -290,8 +292,8 @@ var sigNames = map[syscall.Signal]string{
 }
 
 func sigName(s syscall.Signal) string {
-	if n, ok := sigNames[s]; ok {
-		return n
+	if s >= 0 && int(s) < len(sigNames) && sigNames[s] != "" {
+		return sigNames[s]
 	}
 	return fmt.Sprintf("signal %d", int(s))
 }

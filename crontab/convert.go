@@ -8,6 +8,7 @@ import (
 	"maps"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -189,11 +190,11 @@ func variable(l Line, env map[string]string, shell, tz *string) string {
 
 // wrappers are programs whose first argument is not what a job is about;
 // withArg are those that also take one (cd DIR, flock FILE, timeout 30s).
+// (Lists, not map literals: a map literal is code that builds the map at
+// start-up.)
 var (
-	wrappers = map[string]bool{"nice": true, "ionice": true, "nohup": true, "env": true, "exec": true,
-		"sudo": true, "time": true, "chronic": true, "if": true, "then": true}
-	withArg = map[string]bool{"cd": true, "flock": true, "timeout": true, "sleep": true, "test": true, "[": true,
-		"run-parts": false}
+	wrappers = []string{"nice", "ionice", "nohup", "env", "exec", "sudo", "time", "chronic", "if", "then", "run-parts"}
+	withArg  = []string{"cd", "flock", "timeout", "sleep", "test", "["}
 )
 
 // commandName derives a readable name from a shell command: the base name
@@ -215,11 +216,11 @@ func commandName(cmd string) string {
 			continue
 		}
 		base := path.Base(tok)
-		if skip, ok := withArg[base]; ok {
-			skipArg = skip
+		if slices.Contains(withArg, base) {
+			skipArg = true
 			continue
 		}
-		if wrappers[base] {
+		if slices.Contains(wrappers, base) {
 			continue
 		}
 		for _, ext := range []string{".sh", ".bash", ".py", ".pl", ".rb"} {

@@ -21,18 +21,25 @@ var crontabFieldDefs = [5]cronFieldDef{
 // CrontabMacro returns the five crontab fields an @ macro stands for
 // ("@daily": "0 0 * * *"), case-insensitively, and whether it is one.
 func CrontabMacro(name string) (string, bool) {
-	m, ok := crontabMacros[strings.ToLower(name)]
-	return m, ok
+	name = strings.ToLower(name)
+	for _, m := range crontabMacros {
+		if m.name == name {
+			return m.fields, true
+		}
+	}
+	return "", false
 }
 
-var crontabMacros = map[string]string{
-	"@yearly":   "0 0 1 1 *",
-	"@annually": "0 0 1 1 *",
-	"@monthly":  "0 0 1 * *",
-	"@weekly":   "0 0 * * 0",
-	"@daily":    "0 0 * * *",
-	"@midnight": "0 0 * * *",
-	"@hourly":   "0 * * * *",
+// crontabMacros: a table, not a map literal, which would be code that
+// builds the map at start-up.
+var crontabMacros = [...]struct{ name, fields string }{
+	{"@yearly", "0 0 1 1 *"},
+	{"@annually", "0 0 1 1 *"},
+	{"@monthly", "0 0 1 * *"},
+	{"@weekly", "0 0 * * 0"},
+	{"@daily", "0 0 * * *"},
+	{"@midnight", "0 0 * * *"},
+	{"@hourly", "0 * * * *"},
 }
 
 // setCrontab compiles a crontab expression; errors name trigger.expr.
@@ -74,7 +81,7 @@ func (c *cronTrigger) setCrontab(expr string) error {
 func splitCrontab(expr string) ([]string, error) {
 	e := strings.TrimSpace(expr)
 	if strings.HasPrefix(e, "@") {
-		m, ok := crontabMacros[strings.ToLower(e)]
+		m, ok := CrontabMacro(e)
 		if !ok {
 			if strings.EqualFold(e, "@reboot") {
 				return nil, fmt.Errorf(`unknown macro %q: use a trigger of its own, {"type": "boot"}`, e)

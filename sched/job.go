@@ -41,10 +41,11 @@ func matchID[T string | []byte](s T) bool {
 	return true
 }
 
-// reservedIDs are topic levels of the MQTT protocol beside the job
-// documents (<root>/jobs/cmd, <root>/jobs/res): a job of that id would
-// have its retained document published on the command or reply topic.
-var reservedIDs = map[string]bool{"cmd": true, "res": true}
+// reservedID reports whether id is cmd or res: topic levels of the MQTT
+// protocol beside the job documents (<root>/jobs/cmd, <root>/jobs/res). A
+// job of that id would have its retained document published on the
+// command or reply topic.
+func reservedID(id string) bool { return id == "cmd" || id == "res" }
 
 // CheckID returns a bad_request *Error naming "id" when id cannot be a
 // job id: it must match IDPattern and not be one of the reserved cmd, res.
@@ -52,7 +53,7 @@ func CheckID(id string) error {
 	if !IDPattern.MatchString(id) {
 		return FieldError("id", "%q must be 1 to 64 of A-Z a-z 0-9 _ . -", id)
 	}
-	if reservedIDs[id] {
+	if reservedID(id) {
 		return FieldError("id", "%q is reserved (it is an MQTT topic level beside the job documents)", id)
 	}
 	return nil

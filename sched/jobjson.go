@@ -64,9 +64,14 @@ const (
 	MaxMaxInstances = 10000
 )
 
-// readOnly are the fields the agent produces.
-var readOnly = map[string]bool{
-	"version": true, "next_run_time": true, "last_run_time": true, "last_result": true, "source": true,
+// readOnly reports whether key is a field the agent produces. (A switch,
+// not a map literal: that is code that builds the map at start-up.)
+func readOnly(key string) bool {
+	switch key {
+	case "version", "next_run_time", "last_run_time", "last_result", "source":
+		return true
+	}
+	return false
 }
 
 // DecodeJob strictly decodes one job document: an unknown field or a value
@@ -189,7 +194,7 @@ func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
 
 func decodeField(p *Patch, key string, raw json.RawMessage, mode DecodeMode) error {
 	j := &p.Job
-	if readOnly[key] {
+	if readOnly(key) {
 		if mode == ModeImport {
 			return nil
 		}
