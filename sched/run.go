@@ -208,9 +208,7 @@ func (s *Scheduler) awaitSubmitted(p pendingRun) {
 		return
 	}
 	s.evMu.Lock()
-	for s.evTurn <= p.ticket {
-		s.evCond.Wait()
-	}
+	s.awaitTurnLocked(p.ticket + 1)
 	s.evMu.Unlock()
 }
 

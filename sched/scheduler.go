@@ -116,18 +116,29 @@ type Scheduler struct {
 	untrusted bool // SetClockTrusted(false): cron and date jobs are held
 	held      map[*entry]struct{}
 	obs       observations // readings: Observe
-	listeners map[int]Listener
-	nextL     int
 	nListen   atomic.Int32 // len(listeners): events are built only when someone listens
 
 	// Event delivery. Each batch of events takes a ticket under mu (so
 	// tickets follow the order of the changes) and is delivered when its
 	// turn comes, with neither mu nor evMu held: a listener may call Get
 	// or List.
-	evNext uint64     // next ticket; guarded by mu
-	evMu   sync.Mutex // guards evTurn and listeners
-	evTurn uint64
-	evCond *sync.Cond
+	//
+	// The invariant: every batch whose ticket is below evTurn was
+	// delivered, and the batch of ticket evTurn is being delivered or
+	// is next. A goroutine that must wait for evTurn to reach some value
+	// (an emitter for its ticket, a run for the delivery of its
+	// submitted event) parks in evWait on a channel of its own, and
+	// advancing evTurn wakes exactly the waiters whose value it reached:
+	// the next ticket's emitter if it is there, and the runs waiting on
+	// the batch just delivered. Nobody else wakes to find it is not
+	// their turn.
+	evNext    uint64     // next ticket; guarded by mu
+	evMu      sync.Mutex // guards the fields below
+	evTurn    uint64
+	evWait    []evWaiter
+	evFree    []chan struct{} // the channels of waiters gone, for reuse
+	listeners []listener      // replaced, never written through: a batch delivers to the slice it read
+	nextL     int
 
 	pending  []pendingRun // submitted runs waiting for a worker, in order, from pendHead
 	pendHead int
@@ -368,19 +379,17 @@ func New(store Store, opts Options) *Scheduler {
 		opts.Boot.At = opts.Clock.Now()
 	}
 	s := &Scheduler{
-		store:     store,
-		opts:      opts,
-		clock:     opts.Clock,
-		loc:       opts.Location,
-		log:       opts.Logger.With("component", "sched"),
-		handlers:  map[string]*handlerEntry{},
-		jobs:      map[string]*entry{},
-		receipts:  newReceiptLog(opts.Receipts),
-		held:      map[*entry]struct{}{},
-		listeners: map[int]Listener{},
-		wake:      make(chan struct{}, 1),
+		store:    store,
+		opts:     opts,
+		clock:    opts.Clock,
+		loc:      opts.Location,
+		log:      opts.Logger.With("component", "sched"),
+		handlers: map[string]*handlerEntry{},
+		jobs:     map[string]*entry{},
+		receipts: newReceiptLog(opts.Receipts),
+		held:     map[*entry]struct{}{},
+		wake:     make(chan struct{}, 1),
 	}
-	s.evCond = sync.NewCond(&s.evMu)
 	return s
 }
 
@@ -405,17 +414,31 @@ func (s *Scheduler) Listen(l Listener) (cancel func()) {
 	defer s.evMu.Unlock()
 	id := s.nextL
 	s.nextL++
-	s.listeners[id] = l
+	ls := make([]listener, len(s.listeners), len(s.listeners)+1)
+	copy(ls, s.listeners)
+	s.listeners = append(ls, listener{id, l})
 	s.nListen.Add(1)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			s.evMu.Lock()
-			delete(s.listeners, id)
+			var ls []listener
+			for _, x := range s.listeners {
+				if x.id != id {
+					ls = append(ls, x)
+				}
+			}
+			s.listeners = ls
 			s.nListen.Add(-1)
 			s.evMu.Unlock()
 		})
 	}
+}
+
+// listener is a Listener and the id its cancel removes it by.
+type listener struct {
+	id int
+	l  Listener
 }
 
 // Load reads the jobs from the store, validates each against its handler
@@ -886,7 +909,7 @@ func (s *Scheduler) event(now time.Time, kind EventKind, e *entry, scheduled *ti
 // emitUnlock releases s.mu and delivers evs to the listeners, in the
 // order the changes were made, without holding any scheduler lock: a
 // listener may call Get or List (but must not change jobs: hand the event
-// to a queue of your own for that).
+// to a queue of your own for that). It returns once evs were delivered.
 func (s *Scheduler) emitUnlock(evs ...Event) {
 	if len(evs) == 0 || s.nListen.Load() == 0 {
 		s.mu.Unlock()
@@ -897,13 +920,8 @@ func (s *Scheduler) emitUnlock(evs ...Event) {
 	s.mu.Unlock()
 
 	s.evMu.Lock()
-	for s.evTurn != ticket {
-		s.evCond.Wait()
-	}
-	ls := make([]Listener, 0, len(s.listeners))
-	for _, l := range s.listeners {
-		ls = append(ls, l)
-	}
+	s.awaitTurnLocked(ticket)
+	ls := s.listeners
 	s.evMu.Unlock()
 	for _, ev := range evs {
 		if ev.Duration > 0 || ev.Kind == EventExecuted || (ev.Kind == EventError && ev.ScheduledTime != nil) {
@@ -911,13 +929,47 @@ func (s *Scheduler) emitUnlock(evs ...Event) {
 			ev.DurationMS = &ms
 		}
 		for _, l := range ls {
-			s.deliver(l, ev)
+			s.deliver(l.l, ev)
 		}
 	}
 	s.evMu.Lock()
 	s.evTurn++
-	s.evCond.Broadcast()
+	ws := s.evWait[:0]
+	for _, w := range s.evWait {
+		if w.turn <= s.evTurn {
+			w.wake <- struct{}{} // buffered, and this waiter's alone: never blocks
+		} else {
+			ws = append(ws, w)
+		}
+	}
+	clear(s.evWait[len(ws):])
+	s.evWait = ws
 	s.evMu.Unlock()
+}
+
+// evWaiter is a goroutine parked until evTurn reaches turn.
+type evWaiter struct {
+	turn uint64
+	wake chan struct{} // capacity 1; emitUnlock sends once
+}
+
+// awaitTurnLocked returns once evTurn >= turn. Called with s.evMu held,
+// which it releases while it waits.
+func (s *Scheduler) awaitTurnLocked(turn uint64) {
+	if s.evTurn >= turn {
+		return
+	}
+	var ch chan struct{}
+	if n := len(s.evFree); n > 0 {
+		ch, s.evFree = s.evFree[n-1], s.evFree[:n-1]
+	} else {
+		ch = make(chan struct{}, 1)
+	}
+	s.evWait = append(s.evWait, evWaiter{turn, ch})
+	s.evMu.Unlock()
+	<-ch
+	s.evMu.Lock()
+	s.evFree = append(s.evFree, ch)
 }
 
 // deliver calls one listener; a panicking listener is logged, not fatal.
