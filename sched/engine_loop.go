@@ -103,13 +103,17 @@ func (s *Scheduler) plan(now time.Time, el time.Duration) time.Duration {
 func (s *Scheduler) tick(now time.Time, el time.Duration) {
 	var oneShots []*entry
 	var removals []Change
+	// Each job's events, in one buffer: emitUnlock returns once they were
+	// delivered, and listeners get copies.
+	var evs []Event
 	for {
 		s.mu.Lock()
 		if s.paused || !s.queue.due(now) {
 			break // with s.mu held
 		}
 		e := s.queue.peek()
-		var evs []Event
+		clear(evs)
+		evs = evs[:0]
 		switch {
 		case s.untrusted && !triggerKinds[e.kind].elapsed:
 			// Wall time is not known good: hold the run until it is.
@@ -126,7 +130,7 @@ func (s *Scheduler) tick(now time.Time, el time.Duration) {
 		}
 		s.emitUnlock(evs...)
 	}
-	var evs []Event
+	evs = nil
 	if len(oneShots) > 0 {
 		s.mu.Unlock()
 		evs = s.fireOneShots(oneShots, removals, now)
