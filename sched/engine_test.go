@@ -309,12 +309,15 @@ func TestDateJobIsRemovedBeforeItRuns(t *testing.T) {
 	h.add(`{"id":"once","trigger":{"type":"date","run_date":"2026-11-21T09:00:05Z"},"action":{"type":"test"}}`, sched.AddOptions{})
 	h.settle(5 * time.Second)
 	h.clock.Advance(5 * time.Second)
-	h.event(sched.EventSubmitted)
+	sub := h.event(sched.EventSubmitted)
 	h.run()
 	if _, ok := h.store.Job("once"); ok {
 		t.Fatal("the one-shot job was still stored while it ran")
 	}
-	h.event(sched.EventRemoved)
+	// Removed says the job as it was, as submitted left it: one snapshot.
+	if rm := h.event(sched.EventRemoved); rm.Job == nil || rm.Job != sub.Job || rm.Job.LastRunTime == nil {
+		t.Errorf("removed's job %+v, submitted's %p", rm.Job, sub.Job)
+	}
 	h.event(sched.EventExecuted)
 	if _, err := h.s.Get("once"); !errors.Is(err, sched.ErrNotFound) {
 		t.Fatalf("Get after the run: %v", err)

@@ -23,7 +23,9 @@ const (
 )
 
 // Event is sent to listeners. Job is a snapshot of the job after the event
-// (for removed: the job as it was), so adapters can publish its state.
+// (for removed: the job as it was), so adapters can publish its state. It is
+// shared by every listener, and by the events of one change that find the
+// job in the same state: read it, never write to it.
 type Event struct {
 	Time          time.Time     `json:"ts"`
 	JobID         string        `json:"job_id"`

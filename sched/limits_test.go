@@ -138,10 +138,18 @@ func TestPendingRunsAreBoundedAndDroppedWithTheirJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.event(sched.EventRemoved)
+	var drops []sched.Event
 	for i := 0; i < 2; i++ {
-		if ev := h.event(sched.EventError); ev.JobID != "many" || ev.Error != "not started: the job was removed" || ev.ScheduledTime == nil {
+		ev := h.event(sched.EventError)
+		if ev.JobID != "many" || ev.Error != "not started: the job was removed" || ev.ScheduledTime == nil {
 			t.Fatalf("drop event %+v", ev)
 		}
+		drops = append(drops, ev)
+	}
+	// The job did not change between them: its dropped runs' events share
+	// one snapshot of it.
+	if drops[0].Job == nil || drops[0].Job != drops[1].Job || drops[0].Job.ID != "many" {
+		t.Errorf("drop events' jobs: %p %p", drops[0].Job, drops[1].Job)
 	}
 	if _, err := h.s.PauseJob(ctx, "other", sched.OpOptions{}); err != nil {
 		t.Fatal(err)

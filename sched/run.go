@@ -94,6 +94,8 @@ func (s *Scheduler) dropQueued(e *entry, why string, now time.Time, evs *[]Event
 	q := s.pending[s.pendHead:]
 	kept := q[:0]
 	dropped := 0
+	msg := "not started: " + why
+	var first Event // e does not change here: its events share first's snapshot
 	for _, p := range q {
 		if p.e != e {
 			kept = append(kept, p)
@@ -102,7 +104,12 @@ func (s *Scheduler) dropQueued(e *entry, why string, now time.Time, evs *[]Event
 		dropped++
 		e.running--
 		sched := p.scheduled
-		*evs = append(*evs, s.event(now, EventError, e, &sched, "not started: "+why))
+		if dropped == 1 {
+			first = s.event(now, EventError, e, &sched, msg)
+			*evs = append(*evs, first)
+		} else {
+			*evs = append(*evs, again(first, now, EventError, &sched, msg))
+		}
 	}
 	clear(q[len(kept):])
 	s.pending = s.pending[:s.pendHead+len(kept)]

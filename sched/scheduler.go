@@ -906,6 +906,14 @@ func (s *Scheduler) event(now time.Time, kind EventKind, e *entry, scheduled *ti
 	return ev
 }
 
+// again returns another event of ev's job that shares ev's snapshot of it,
+// for an event of the same batch taken while the job is still as ev saw it:
+// the batch then copies the job document once. A snapshot is never written
+// once made.
+func again(ev Event, now time.Time, kind EventKind, scheduled *time.Time, errText string) Event {
+	return Event{Time: now, JobID: ev.JobID, Kind: kind, ScheduledTime: scheduled, Error: errText, Job: ev.Job}
+}
+
 // emitUnlock releases s.mu and delivers evs to the listeners, in the
 // order the changes were made, without holding any scheduler lock: a
 // listener may call Get or List (but must not change jobs: hand the event
