@@ -295,7 +295,7 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event, removed bool) {
 		}
 		if n := len(*evs); n > 0 && (*evs)[n-1].JobID == e.job.ID {
 			// decide's last event saw e as it is now: share its snapshot.
-			*evs = append(*evs, again((*evs)[n-1], now, EventRemoved, nil, ""))
+			again(evs, now, EventRemoved, nil, "")
 		} else {
 			*evs = append(*evs, s.event(now, EventRemoved, e, nil, ""))
 		}

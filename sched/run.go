@@ -95,7 +95,6 @@ func (s *Scheduler) dropQueued(e *entry, why string, now time.Time, evs *[]Event
 	kept := q[:0]
 	dropped := 0
 	msg := "not started: " + why
-	var first Event // e does not change here: its events share first's snapshot
 	for _, p := range q {
 		if p.e != e {
 			kept = append(kept, p)
@@ -105,10 +104,9 @@ func (s *Scheduler) dropQueued(e *entry, why string, now time.Time, evs *[]Event
 		e.running--
 		sched := p.scheduled
 		if dropped == 1 {
-			first = s.event(now, EventError, e, &sched, msg)
-			*evs = append(*evs, first)
+			*evs = append(*evs, s.event(now, EventError, e, &sched, msg))
 		} else {
-			*evs = append(*evs, again(first, now, EventError, &sched, msg))
+			again(evs, now, EventError, &sched, msg) // e did not change since the last
 		}
 	}
 	clear(q[len(kept):])

@@ -136,8 +136,7 @@ type Scheduler struct {
 	evMu      sync.Mutex // guards the fields below
 	evTurn    uint64
 	evWait    []evWaiter
-	evFree    []chan struct{} // the channels of waiters gone, for reuse
-	listeners []listener      // replaced, never written through: a batch delivers to the slice it read
+	listeners []listener // replaced, never written through: a batch delivers to the slice it read
 	nextL     int
 
 	pending  []pendingRun // submitted runs waiting for a worker, in order, from pendHead
@@ -414,21 +413,19 @@ func (s *Scheduler) Listen(l Listener) (cancel func()) {
 	defer s.evMu.Unlock()
 	id := s.nextL
 	s.nextL++
-	ls := make([]listener, len(s.listeners), len(s.listeners)+1)
-	copy(ls, s.listeners)
-	s.listeners = append(ls, listener{id, l})
+	n := len(s.listeners)
+	s.listeners = append(s.listeners[:n:n], listener{id, l}) // a new array: see listeners
 	s.nListen.Add(1)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			s.evMu.Lock()
-			var ls []listener
-			for _, x := range s.listeners {
-				if x.id != id {
-					ls = append(ls, x)
+			for i, x := range s.listeners {
+				if x.id == id {
+					s.listeners = append(s.listeners[:i:i], s.listeners[i+1:]...) // a new array
+					break
 				}
 			}
-			s.listeners = ls
 			s.nListen.Add(-1)
 			s.evMu.Unlock()
 		})
@@ -906,12 +903,15 @@ func (s *Scheduler) event(now time.Time, kind EventKind, e *entry, scheduled *ti
 	return ev
 }
 
-// again returns another event of ev's job that shares ev's snapshot of it,
-// for an event of the same batch taken while the job is still as ev saw it:
-// the batch then copies the job document once. A snapshot is never written
-// once made.
-func again(ev Event, now time.Time, kind EventKind, scheduled *time.Time, errText string) Event {
-	return Event{Time: now, JobID: ev.JobID, Kind: kind, ScheduledTime: scheduled, Error: errText, Job: ev.Job}
+// again appends another event of the job of evs's last event, sharing that
+// event's snapshot of it: for an event of the same batch taken while the
+// job is still as the last event saw it, so that the batch copies the job
+// document once. A snapshot is never written once made.
+//
+//go:noinline // one copy of the code, not one per call site (armv6 bytes)
+func again(evs *[]Event, now time.Time, kind EventKind, scheduled *time.Time, errText string) {
+	last := &(*evs)[len(*evs)-1]
+	*evs = append(*evs, Event{Time: now, JobID: last.JobID, Kind: kind, ScheduledTime: scheduled, Error: errText, Job: last.Job})
 }
 
 // emitUnlock releases s.mu and delivers evs to the listeners, in the
@@ -967,17 +967,11 @@ func (s *Scheduler) awaitTurnLocked(turn uint64) {
 	if s.evTurn >= turn {
 		return
 	}
-	var ch chan struct{}
-	if n := len(s.evFree); n > 0 {
-		ch, s.evFree = s.evFree[n-1], s.evFree[:n-1]
-	} else {
-		ch = make(chan struct{}, 1)
-	}
+	ch := make(chan struct{}, 1)
 	s.evWait = append(s.evWait, evWaiter{turn, ch})
 	s.evMu.Unlock()
 	<-ch
 	s.evMu.Lock()
-	s.evFree = append(s.evFree, ch)
 }
 
 // deliver calls one listener; a panicking listener is logged, not fatal.
