@@ -293,10 +293,8 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event, removed bool) {
 		for _, d := range ds {
 			s.decide(e, d.at, d.missed, d.coalesced, now, evs)
 		}
-		if n := len(*evs); n > 0 && (*evs)[n-1].JobID == e.job.ID {
-			// decide's last event saw e as it is now: share its snapshot.
-			again(evs, now, EventRemoved, nil, "")
-		} else {
+		// decide's last event saw e as it is now: share its snapshot.
+		if !again(evs, e.job.ID, now, EventRemoved, nil, "") {
 			*evs = append(*evs, s.event(now, EventRemoved, e, nil, ""))
 		}
 		return

@@ -103,10 +103,9 @@ func (s *Scheduler) dropQueued(e *entry, why string, now time.Time, evs *[]Event
 		dropped++
 		e.running--
 		sched := p.scheduled
-		if dropped == 1 {
+		// After the first, e did not change since the last event.
+		if dropped == 1 || !again(evs, e.job.ID, now, EventError, &sched, msg) {
 			*evs = append(*evs, s.event(now, EventError, e, &sched, msg))
-		} else {
-			again(evs, now, EventError, &sched, msg) // e did not change since the last
 		}
 	}
 	clear(q[len(kept):])

@@ -903,15 +903,21 @@ func (s *Scheduler) event(now time.Time, kind EventKind, e *entry, scheduled *ti
 	return ev
 }
 
-// again appends another event of the job of evs's last event, sharing that
-// event's snapshot of it: for an event of the same batch taken while the
-// job is still as the last event saw it, so that the batch copies the job
-// document once. A snapshot is never written once made.
+// again appends another event of job id that shares the snapshot of the
+// last event in evs, and reports whether it could: the last event must be
+// id's and carry a snapshot. For an event of the same batch taken while
+// the job is still as that event saw it, so that the batch copies the job
+// document once. A snapshot is never written once made. Not inlined: one
+// copy of its code, not one per call site (armv6 bytes).
 //
-//go:noinline // one copy of the code, not one per call site (armv6 bytes)
-func again(evs *[]Event, now time.Time, kind EventKind, scheduled *time.Time, errText string) {
-	last := &(*evs)[len(*evs)-1]
-	*evs = append(*evs, Event{Time: now, JobID: last.JobID, Kind: kind, ScheduledTime: scheduled, Error: errText, Job: last.Job})
+//go:noinline
+func again(evs *[]Event, id string, now time.Time, kind EventKind, scheduled *time.Time, errText string) bool {
+	n := len(*evs)
+	if n == 0 || (*evs)[n-1].JobID != id || (*evs)[n-1].Job == nil {
+		return false
+	}
+	*evs = append(*evs, Event{Time: now, JobID: id, Kind: kind, ScheduledTime: scheduled, Error: errText, Job: (*evs)[n-1].Job})
+	return true
 }
 
 // emitUnlock releases s.mu and delivers evs to the listeners, in the
