@@ -96,14 +96,12 @@ func (m *Main) ctl(ctx context.Context, args []string) error {
 		rep, err := mqtt.SendActuator(ctx, cfg, deviceID, op, *reqID, actuatorCmd, req.ExpiresAt)
 		return m.ctlResult(rep, err, deviceID, *timeout, strings.Join(cfg.URLs(), ", "), *asJSON)
 	}
-	needID := map[string]bool{"get": true, "modify": true, "reschedule": true, "pause": true, "resume": true, "remove": true, "run": true}
-	needDoc := map[string]bool{"add": true, "modify": true, "reschedule": true}
-	switch {
-	case op == "list" || op == "add":
+	switch op {
+	case "list", "add":
 		if len(rest) != 0 {
 			return usagef("jobs %s takes no argument", op)
 		}
-	case needID[op]:
+	case "get", "modify", "reschedule", "pause", "resume", "remove", "run":
 		if len(rest) != 1 {
 			return usagef("jobs %s takes a job id", op)
 		}
@@ -111,11 +109,15 @@ func (m *Main) ctl(ctx context.Context, args []string) error {
 	default:
 		return usagef("unknown op %q: %s", op, ctlUsage)
 	}
-	if needDoc[op] {
+	if op == "add" || op == "modify" || op == "reschedule" {
 		if *file == "" {
 			return usagef("jobs %s needs -f FILE", op)
 		}
-		doc, err := m.readArg(map[bool]string{true: "-", false: "@" + *file}[*file == "-"])
+		arg := "@" + *file
+		if *file == "-" {
+			arg = "-"
+		}
+		doc, err := m.readArg(arg)
 		if err != nil {
 			return usageError{err}
 		}
