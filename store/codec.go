@@ -95,55 +95,52 @@ type triggerField struct {
 	members bool
 }
 
-func strField(f func(t *sched.TriggerSpec) *string) triggerField  { return triggerField{str: f} }
-func numField(f func(t *sched.TriggerSpec) *float64) triggerField { return triggerField{num: f} }
-func cronField(f func(t *sched.TriggerSpec) *sched.CronField) triggerField {
-	return triggerField{str: func(t *sched.TriggerSpec) *string { return (*string)(f(t)) }}
-}
-
+// triggerFields: each entry a literal of functions that capture nothing, so
+// that the linker lays the table out as data (built by calls, it took 4 KB
+// of start-up code on armv6).
 var triggerFields = []triggerField{
-	strField(func(t *sched.TriggerSpec) *string { return &t.Type }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.RunDate }),
-	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Year }),
-	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Month }),
-	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Day }),
-	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Week }),
-	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.DayOfWeek }),
-	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Hour }),
-	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Minute }),
-	cronField(func(t *sched.TriggerSpec) *sched.CronField { return &t.Second }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Expr }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.StartDate }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.EndDate }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Timezone }),
-	numField(func(t *sched.TriggerSpec) *float64 { return &t.Weeks }),
-	numField(func(t *sched.TriggerSpec) *float64 { return &t.Days }),
-	numField(func(t *sched.TriggerSpec) *float64 { return &t.Hours }),
-	numField(func(t *sched.TriggerSpec) *float64 { return &t.Minutes }),
-	numField(func(t *sched.TriggerSpec) *float64 { return &t.Seconds }),
-	numField(func(t *sched.TriggerSpec) *float64 { return &t.Jitter }),
+	{str: func(t *sched.TriggerSpec) *string { return &t.Type }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.RunDate }},
+	{str: func(t *sched.TriggerSpec) *string { return (*string)(&t.Year) }},
+	{str: func(t *sched.TriggerSpec) *string { return (*string)(&t.Month) }},
+	{str: func(t *sched.TriggerSpec) *string { return (*string)(&t.Day) }},
+	{str: func(t *sched.TriggerSpec) *string { return (*string)(&t.Week) }},
+	{str: func(t *sched.TriggerSpec) *string { return (*string)(&t.DayOfWeek) }},
+	{str: func(t *sched.TriggerSpec) *string { return (*string)(&t.Hour) }},
+	{str: func(t *sched.TriggerSpec) *string { return (*string)(&t.Minute) }},
+	{str: func(t *sched.TriggerSpec) *string { return (*string)(&t.Second) }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Expr }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.StartDate }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.EndDate }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Timezone }},
+	{num: func(t *sched.TriggerSpec) *float64 { return &t.Weeks }},
+	{num: func(t *sched.TriggerSpec) *float64 { return &t.Days }},
+	{num: func(t *sched.TriggerSpec) *float64 { return &t.Hours }},
+	{num: func(t *sched.TriggerSpec) *float64 { return &t.Minutes }},
+	{num: func(t *sched.TriggerSpec) *float64 { return &t.Seconds }},
+	{num: func(t *sched.TriggerSpec) *float64 { return &t.Jitter }},
 	// Added with calendarinterval, solar, and/or, boot and reading
 	// triggers, which records lost until then.
-	numField(func(t *sched.TriggerSpec) *float64 { return &t.Years }),
-	numField(func(t *sched.TriggerSpec) *float64 { return &t.Months }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Event }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Twilight }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Offset }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Latitude }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Longitude }),
+	{num: func(t *sched.TriggerSpec) *float64 { return &t.Years }},
+	{num: func(t *sched.TriggerSpec) *float64 { return &t.Months }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Event }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Twilight }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Offset }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Latitude }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Longitude }},
 	{members: true},
-	strField(func(t *sched.TriggerSpec) *string { return &t.Delay }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.LastBootID }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Sensor }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Value }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Above }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Below }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Hysteresis }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Change }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Edge }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Level }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.For }),
-	strField(func(t *sched.TriggerSpec) *string { return &t.Cooldown }),
+	{str: func(t *sched.TriggerSpec) *string { return &t.Delay }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.LastBootID }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Sensor }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Value }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Above }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Below }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Hysteresis }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Change }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Edge }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Level }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.For }},
+	{str: func(t *sched.TriggerSpec) *string { return &t.Cooldown }},
 }
 
 // set reports whether the field has a value in t.
