@@ -161,10 +161,13 @@ func (h *Handler) run(ctx context.Context, sp *spec, args, env []string, res sch
 	<-pipesDone
 
 	res["stdout"], res["stderr"] = stdout.String(), stderr.String()
-	for name, t := range map[string]*tail{"stdout": stdout, "stderr": stderr} {
-		if t.truncated() {
-			res[name+"_truncated"] = true
-			res[name+"_bytes"] = t.total
+	for _, o := range [...]struct {
+		name string
+		t    *tail
+	}{{"stdout", stdout}, {"stderr", stderr}} {
+		if o.t.truncated() {
+			res[o.name+"_truncated"] = true
+			res[o.name+"_bytes"] = o.t.total
 		}
 	}
 	return res, h.outcome(sp, cmd, werr, reason, cause, lastSig, grace, stderr.String(), res)
