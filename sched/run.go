@@ -124,6 +124,7 @@ func (s *Scheduler) dispatch() {
 			return
 		}
 		s.runs.Add(1)
+		s.spawned = true
 		go s.worker(p, s.runOf(p))
 	}
 }

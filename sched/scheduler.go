@@ -146,6 +146,7 @@ type Scheduler struct {
 	pendFullAt     time.Duration
 	pendFullSkips  int
 	active         int           // runs executing now (at most Options.Workers)
+	spawned        bool          // dispatch started a worker since tick last looked
 	wake           chan struct{} // asks the loop to re-plan
 	stop           chan struct{}
 	loopDone       chan struct{}
