@@ -13,6 +13,8 @@ import (
 type Scheduler interface {
 	api.Scheduler
 	Listen(l sched.Listener) (cancel func())
+	// Len is how many jobs there are, without the copies List makes.
+	Len() int
 }
 
 // Outbox keeps telemetry while the broker is away (store/outbox satisfies

@@ -469,7 +469,7 @@ func (a *Agent) publishInfo(always bool) {
 	q, d := a.deps.Outbox.Stats()
 	info := Info{Version: a.deps.Version, BootID: a.bootID, StartedAt: a.started.UTC().Format(time.RFC3339),
 		Clock: "unsynced", Outbox: OutboxInfo{Queued: q, Dropped: d},
-		Broker: a.Broker(), Groups: a.Groups(), Jobs: len(a.deps.Scheduler.List()), LastError: a.lastError.Load()}
+		Broker: a.Broker(), Groups: a.Groups(), Jobs: a.deps.Scheduler.Len(), LastError: a.lastError.Load()}
 	if a.deps.ClockSynced() {
 		info.Clock = "synced"
 	}
