@@ -9,6 +9,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/edgecron/edgecron/sched"
 )
 
 // Home Assistant discovery (docs/homeassistant.md). Each entity is one
@@ -44,10 +46,8 @@ func (a *Agent) discovery() map[string][]byte {
 			ents = append(ents, a.actuatorEntity(act))
 		}
 	}
-	for _, j := range a.deps.Scheduler.List() {
-		if a.cfg.HomeAssistantJobs.Has(j.ID) {
-			ents = append(ents, a.jobEntities(j)...)
-		}
+	for _, j := range a.haJobs() {
+		ents = append(ents, a.jobEntities(j)...)
 	}
 	uniqueObjects(ents)
 	for _, e := range ents {
@@ -69,6 +69,29 @@ func (a *Agent) discovery() map[string][]byte {
 // keeps the plain id (the config's sensors and actuators come before the
 // jobs, so theirs stay stable); a later one that would share it gets a
 // hash of its ident appended, so Home Assistant never merges two.
+// haJobs returns the jobs home_assistant.jobs announces: every job (List),
+// or those of its list of ids, a Get each and in the order of their ids
+// (uniqueObjects gives a colliding object id its suffix by the order it
+// meets them). Discovery runs at every job added, changed or removed:
+// copying every job to announce a few cost a thousand copies a change
+// with a thousand jobs.
+func (a *Agent) haJobs() []sched.Job {
+	sel := a.cfg.HomeAssistantJobs
+	switch {
+	case sel.None:
+		return nil
+	case sel.IDs == nil:
+		return a.deps.Scheduler.List()
+	}
+	var jobs []sched.Job
+	for _, id := range slices.Sorted(slices.Values(sel.IDs)) {
+		if j, err := a.deps.Scheduler.Get(id); err == nil {
+			jobs = append(jobs, j)
+		}
+	}
+	return jobs
+}
+
 func uniqueObjects(ents []haEntity) {
 	seen := map[string]bool{}
 	for i := range ents {
