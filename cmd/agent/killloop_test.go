@@ -222,29 +222,37 @@ actuators:
 	// a job nothing removes — what the sender asked for, not what this
 	// test means. Let the backlog drain first: a list request accepted (not
 	// refused) was handled after all of it.
-	start()
-	for i := 0; ; i++ {
-		if i == 50 {
-			t.Fatal("the agent's session backlog never drained")
-		}
-		marker := jobReq(fmt.Sprintf("drain-%d", i), "other", `"op":"list"`)
+	// listAfter sends reqs, then a list request of that id, and waits
+	// (at most 30 s) for the list's reply: requests are handled in order,
+	// so it says reqs were. It reports whether the list was accepted (not
+	// refused as busy).
+	listAfter := func(id string, reqs ...klRequest) bool {
+		marker := jobReq(id, "other", `"op":"list"`)
 		done := make(chan struct{})
 		mu.Lock()
 		markers[marker.id] = done
 		mu.Unlock()
+		for _, r := range reqs {
+			send(r)
+		}
 		send(marker)
 		select {
 		case <-done:
 		case <-time.After(30 * time.Second):
 		}
 		mu.Lock()
-		drained := false
+		defer mu.Unlock()
 		for _, r := range replies {
-			drained = drained || r["id"] == marker.id && r["status"] == "accepted"
+			if r["id"] == marker.id && r["status"] == "accepted" {
+				return true
+			}
 		}
-		mu.Unlock()
-		if drained {
-			break
+		return false
+	}
+	start()
+	for i := 0; !listAfter(fmt.Sprintf("drain-%d", i)); i++ {
+		if i == 50 {
+			t.Fatal("the agent's session backlog never drained")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -252,8 +260,8 @@ actuators:
 	// Every id once more, in order, to the agent left running, 100 at a
 	// time: the reply to a list request sent after each chunk says the
 	// chunk was handled (requests are handled in order). An id refused as
-	// busy (internal: the agent's queue was full with the session's
-	// backlog) or whose reply was dropped goes again in the next round.
+	// busy (internal) or whose reply was dropped goes again in the next
+	// round.
 	final := func(r map[string]any) bool { return r["code"] != nil && r["code"] != "internal" }
 	pending := all
 	for round := 0; len(pending) > 0; round++ {
@@ -262,20 +270,7 @@ actuators:
 			t.Fatalf("%d ids still without a final reply after %d rounds; the agent's log:\n%s", len(pending), round, b)
 		}
 		for i := 0; i < len(pending); i += 100 {
-			chunk := pending[i:min(i+100, len(pending))]
-			marker := jobReq(fmt.Sprintf("final-%d-%d", round, i), "other", `"op":"list"`)
-			done := make(chan struct{})
-			mu.Lock()
-			markers[marker.id] = done
-			mu.Unlock()
-			for _, r := range chunk {
-				send(r)
-			}
-			send(marker)
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-			}
+			listAfter(fmt.Sprintf("final-%d-%d", round, i), pending[i:min(i+100, len(pending))]...)
 		}
 		mu.Lock()
 		got := map[string]bool{}
