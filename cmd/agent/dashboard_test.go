@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgecron/edgecron/sched/schedtest"
 	"github.com/edgecron/edgecron/sensors/history"
 )
 
@@ -95,22 +94,11 @@ sensors:
 // to the history, with its unit; a reload's retainHistory keeps only the
 // sensors the registry still has.
 func TestReadingsFeedHistory(t *testing.T) {
-	cfg, err := ParseConfig("agent.yaml", []byte(`device_id: a
+	reg, clk := simSensors(t, `device_id: a
 hardware: {board: sim}
 sensors:
   - {name: air, driver: sim, script: {values: [20.5, 21]}}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := schedtest.NewFakeClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
-	hw, reg, set, err := openHardware(cfg, clk, newLogger(LogConfig{Level: "warn"}, &syncBuffer{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hw.Close()
-	defer reg.Close()
-	defer set.Close()
+`)
 	e := &extensions{sensors: reg, hist: history.New(history.DefaultStep, history.DefaultPoints)}
 	sink := readingSink{log: newLogger(LogConfig{Level: "warn"}, &syncBuffer{}), hist: e.hist}
 	for range 2 {

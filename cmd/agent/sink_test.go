@@ -7,6 +7,7 @@ import (
 
 	"github.com/edgecron/edgecron/sched"
 	"github.com/edgecron/edgecron/sched/schedtest"
+	"github.com/edgecron/edgecron/sensors"
 )
 
 type readingRecorder struct{ got []float64 }
@@ -21,18 +22,12 @@ func (r *readingRecorder) Reading(_ string, _ time.Time, values map[string]float
 	r.got = append(r.got, values["temperature"])
 }
 
-// The agent's MQTT sink hands on only the readings that pass their
-// sensor's publish filter; the automations (the scheduler's Observe) get
-// every reading, the ones held back too.
-func TestMQTTSinkFiltersReadings(t *testing.T) {
-	cfg, err := ParseConfig("agent.yaml", []byte(`device_id: a
-hardware: {board: sim}
-sensors:
-  - name: t
-    driver: sim
-    script: {values: [20, 20.2, 20.6, 20.6, 19.9, 20.0]}
-    publish: {on_change: true, deadband: 0.5}
-`))
+// simSensors opens the hardware of the config text (a simulated board):
+// its sensor registry and the fake clock it reads on, all closed when the
+// test ends.
+func simSensors(t *testing.T, config string) (*sensors.Registry, *schedtest.FakeClock) {
+	t.Helper()
+	cfg, err := ParseConfig("agent.yaml", []byte(config))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,9 +36,22 @@ sensors:
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer hw.Close()
-	defer reg.Close()
-	defer set.Close()
+	t.Cleanup(func() { set.Close(); reg.Close(); hw.Close() })
+	return reg, clk
+}
+
+// The agent's MQTT sink hands on only the readings that pass their
+// sensor's publish filter; the automations (the scheduler's Observe) get
+// every reading, the ones held back too.
+func TestMQTTSinkFiltersReadings(t *testing.T) {
+	reg, _ := simSensors(t, `device_id: a
+hardware: {board: sim}
+sensors:
+  - name: t
+    driver: sim
+    script: {values: [20, 20.2, 20.6, 20.6, 19.9, 20.0]}
+    publish: {on_change: true, deadband: 0.5}
+`)
 	rec, automations := &readingRecorder{}, &readingRecorder{}
 	sink := readingSink{log: newLogger(LogConfig{Level: "warn"}, &syncBuffer{}), obs: automations, next: mqttSink{rec, reg}}
 	var all []float64
