@@ -120,12 +120,17 @@ func echoLoop(b *testing.B, prefix, name string, client func() paho.Client) {
 	p99s.Store(name, p99)
 }
 
-func benchCommit(b *testing.B) {
+// benchStore opens a store file of its own holding one job ("bench"),
+// committed through a scheduler as the agent commits it, for benchmarks
+// that commit changes of that job to the store directly. The store closes
+// when the benchmark ends.
+func benchStore(b *testing.B) (*store.Store, sched.Job) {
+	b.Helper()
 	st, err := store.Open(filepath.Join(b.TempDir(), "agent.db"), store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
+	b.Cleanup(func() { st.Close() })
 	s := sched.New(st, sched.Options{Logger: quiet()})
 	s.Handle("test", sched.HandlerFunc{RunFunc: func(context.Context, sched.Run) (sched.Result, error) { return nil, nil }}, sched.HandlerOptions{})
 	if err := s.Load(context.Background()); err != nil {
@@ -136,6 +141,11 @@ func benchCommit(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return st, job
+}
+
+func benchCommit(b *testing.B) {
+	st, job := benchStore(b)
 	var lat latencies
 	for b.Loop() {
 		j := job
@@ -402,21 +412,7 @@ func BenchmarkAck(b *testing.B) {
 	echoPayload := []byte(`{"id":"x","op":"modify","job_id":"bench","changes":{"name":"n"}}`)
 
 	// The commit.
-	st, err := store.Open(filepath.Join(b.TempDir(), "commit.db"), store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	s := sched.New(st, sched.Options{Logger: quiet()})
-	s.Handle("test", sched.HandlerFunc{RunFunc: func(context.Context, sched.Run) (sched.Result, error) { return nil, nil }}, sched.HandlerOptions{})
-	if err := s.Load(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	p, _ := sched.DecodeJob([]byte(jobDoc("bench", 60)), sched.ModeAdd)
-	job, err := s.Add(context.Background(), p, sched.AddOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, job := benchStore(b)
 
 	// The request, to an agent.
 	id := uid(prefix, "bench")
