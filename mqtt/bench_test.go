@@ -101,20 +101,10 @@ func benchEchoTLS(b *testing.B) {
 }
 
 func echoLoop(b *testing.B, prefix, name string, client func() paho.Client) {
-	echo := client()
-	mqtttest.Wait(b, echo.Subscribe(prefix+"/req", 1, func(c paho.Client, m paho.Message) {
-		c.Publish(prefix+"/res", 1, false, m.Payload())
-	}))
-	got := make(chan struct{}, 1)
-	req := client()
-	mqtttest.Wait(b, req.Subscribe(prefix+"/res", 1, func(paho.Client, paho.Message) { got <- struct{}{} }))
+	roundTrip := newEcho(b, prefix, client)
 	var lat latencies
-	payload := []byte(`{"id":"x","op":"modify","job_id":"bench","changes":{"name":"n"}}`)
 	for b.Loop() {
-		start := time.Now()
-		req.Publish(prefix+"/req", 1, false, payload)
-		<-got
-		lat = append(lat, time.Since(start))
+		lat = append(lat, roundTrip())
 	}
 	_, p99 := lat.report(b)
 	p99s.Store(name, p99)
@@ -124,6 +114,26 @@ func echoLoop(b *testing.B, prefix, name string, client func() paho.Client) {
 // committed through a scheduler as the agent commits it, for benchmarks
 // that commit changes of that job to the store directly. The store closes
 // when the benchmark ends.
+// newEcho sets up a bare paho QoS 1 echo under prefix, on two clients made
+// by client: one answers prefix/req on prefix/res, the other asks. The
+// function it returns times one round trip of a request-sized payload.
+func newEcho(b *testing.B, prefix string, client func() paho.Client) (roundTrip func() time.Duration) {
+	echo := client()
+	mqtttest.Wait(b, echo.Subscribe(prefix+"/req", 1, func(c paho.Client, m paho.Message) {
+		c.Publish(prefix+"/res", 1, false, m.Payload())
+	}))
+	got := make(chan struct{}, 1)
+	req := client()
+	mqtttest.Wait(b, req.Subscribe(prefix+"/res", 1, func(paho.Client, paho.Message) { got <- struct{}{} }))
+	payload := []byte(`{"id":"x","op":"modify","job_id":"bench","changes":{"name":"n"}}`)
+	return func() time.Duration {
+		start := time.Now()
+		req.Publish(prefix+"/req", 1, false, payload)
+		<-got
+		return time.Since(start)
+	}
+}
+
 func benchStore(b *testing.B) (*store.Store, sched.Job) {
 	b.Helper()
 	st, err := store.Open(filepath.Join(b.TempDir(), "agent.db"), store.Options{})
@@ -402,14 +412,7 @@ func BenchmarkAck(b *testing.B) {
 
 	// The echo.
 	prefix := mqtttest.Prefix(b, url)
-	echo := mqtttest.Client(b, url, nil)
-	mqtttest.Wait(b, echo.Subscribe(prefix+"/req", 1, func(c paho.Client, m paho.Message) {
-		c.Publish(prefix+"/res", 1, false, m.Payload())
-	}))
-	echoed := make(chan struct{}, 1)
-	req := mqtttest.Client(b, url, nil)
-	mqtttest.Wait(b, req.Subscribe(prefix+"/res", 1, func(paho.Client, paho.Message) { echoed <- struct{}{} }))
-	echoPayload := []byte(`{"id":"x","op":"modify","job_id":"bench","changes":{"name":"n"}}`)
+	echo := newEcho(b, prefix, func() paho.Client { return mqtttest.Client(b, url, nil) })
 
 	// The commit.
 	st, job := benchStore(b)
@@ -434,12 +437,7 @@ func BenchmarkAck(b *testing.B) {
 	var tEcho, tCommit, tRequest latencies
 	i := 0
 	steps := []func(){
-		func() {
-			start := time.Now()
-			req.Publish(prefix+"/req", 1, false, echoPayload)
-			<-echoed
-			tEcho = append(tEcho, time.Since(start))
-		},
+		func() { tEcho = append(tEcho, echo()) },
 		func() {
 			j := job
 			j.Version++
