@@ -21,8 +21,8 @@ type Regexp struct {
 // New returns expr, to be compiled on first use.
 func New(expr string) *Regexp { return &Regexp{expr: expr} }
 
-// Compiled returns the compiled expression.
-func (r *Regexp) Compiled() *regexp.Regexp {
+// compiled returns the expression, compiled at the first call.
+func (r *Regexp) compiled() *regexp.Regexp {
 	r.once.Do(func() { r.re = regexp.MustCompile(r.expr) })
 	return r.re
 }
@@ -31,12 +31,12 @@ func (r *Regexp) Compiled() *regexp.Regexp {
 func (r *Regexp) String() string { return r.expr }
 
 // MatchString is regexp.Regexp's.
-func (r *Regexp) MatchString(s string) bool { return r.Compiled().MatchString(s) }
+func (r *Regexp) MatchString(s string) bool { return r.compiled().MatchString(s) }
 
 // FindStringSubmatch is regexp.Regexp's.
-func (r *Regexp) FindStringSubmatch(s string) []string { return r.Compiled().FindStringSubmatch(s) }
+func (r *Regexp) FindStringSubmatch(s string) []string { return r.compiled().FindStringSubmatch(s) }
 
 // ReplaceAllString is regexp.Regexp's.
 func (r *Regexp) ReplaceAllString(src, repl string) string {
-	return r.Compiled().ReplaceAllString(src, repl)
+	return r.compiled().ReplaceAllString(src, repl)
 }
