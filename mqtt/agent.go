@@ -101,6 +101,7 @@ type Agent struct {
 	gen       uint64    // connections lost so far
 	held      [][]byte  // replies waiting for the connection to be set up
 	heldBytes int       // their size, within maxHeldBytes
+	flushing  bool      // setup is sending held: later replies queue behind them
 	started   time.Time
 	stats     counters
 	haSeq     atomic.Uint64 // numbers the requests made from Home Assistant commands
@@ -635,18 +636,14 @@ func (a *Agent) setup(gen uint64, barrier string) {
 		a.connMu.Unlock()
 		return
 	}
-	a.connected = true
+	a.connected, a.flushing = true, true
 	a.stats.connects.Add(1)
-	held := a.held
-	a.held, a.heldBytes = nil, 0
 	a.mu.Unlock()
 	if a.deps.OnConnection != nil {
 		a.deps.OnConnection(true)
 	}
 	a.connMu.Unlock()
-	for _, b := range held {
-		a.publishReply(b)
-	}
+	a.flushHeld()
 	// Subscribed: what was queued for the session while the device was
 	// away arrives before this comes back (see actuate.go).
 	c.Publish(a.topics.Job(barrierLevel), 1, false, barrier)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/edgecron/edgecron/api"
 	"github.com/edgecron/edgecron/sched"
 )
@@ -80,10 +82,12 @@ const maxHeldBytes = 1 << 20
 //
 // Until the connection is set up (paho done resending its stored packets,
 // see connLoop) replies are held and sent by setup: a request queued in
-// the session arrives before that.
+// the session arrives before that. While setup sends them, later replies
+// queue behind them: replies leave in the order their requests were
+// answered.
 func (a *Agent) publishReply(b []byte) {
 	a.mu.Lock()
-	if !a.connected {
+	if !a.connected || a.flushing {
 		if a.heldBytes+len(b) <= maxHeldBytes {
 			a.held = append(a.held, b)
 			a.heldBytes += len(b)
@@ -95,10 +99,38 @@ func (a *Agent) publishReply(b []byte) {
 	}
 	c, down := a.client, a.down
 	a.mu.Unlock()
+	a.sendReplyOn(c, down, b)
+}
+
+// sendReplyOn publishes reply b on client c, whose connection is closed
+// down when lost, and logs it when the broker does not acknowledge it.
+func (a *Agent) sendReplyOn(c paho.Client, down <-chan struct{}, b []byte) {
 	tok := c.Publish(a.topics.Res(), 1, false, b)
 	go func() { // ends within publishTimeout
 		if !acked(tok, down) {
 			a.log.Warn("reply not acknowledged; the requester may retry with the same id", "err", tok.Error())
 		}
 	}()
+}
+
+// flushHeld sends the replies held while the connection was set up, and
+// those that queue behind them meanwhile, then lets replies go straight
+// out. A connection lost meanwhile leaves what is left held for the next
+// one (publishReply holds while not connected).
+func (a *Agent) flushHeld() {
+	for {
+		a.mu.Lock()
+		held := a.held
+		if len(held) == 0 || !a.connected {
+			a.flushing = false
+			a.mu.Unlock()
+			return
+		}
+		c, down := a.client, a.down
+		a.held, a.heldBytes = nil, 0
+		a.mu.Unlock()
+		for _, b := range held {
+			a.sendReplyOn(c, down, b)
+		}
+	}
 }
