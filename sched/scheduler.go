@@ -207,17 +207,15 @@ func (e *entry) source() string {
 	return sources[e.src]
 }
 
-// setSource sets the job's source.
-func (e *entry) setSource(src string) {
+// sourceCode returns how an entry keeps the job source src: its index in
+// sources, or srcCold and the source for entryCold.
+func sourceCode(src string) (code uint8, cold string) {
 	for i, k := range sources {
 		if k == src {
-			e.src = uint8(i)
-			e.editCold(func(c *entryCold) { c.source = "" })
-			return
+			return uint8(i), ""
 		}
 	}
-	e.src = srcCold
-	e.editCold(func(c *entryCold) { c.source = src })
+	return srcCold, src
 }
 
 // fireAt is when e's timer aims: its next fire time plus jitter.
@@ -244,18 +242,23 @@ func (e *entry) invalid() string {
 	return e.cold.invalid
 }
 
-// editCold changes the rarely set fields, allocating only when one is set.
-func (e *entry) editCold(edit func(c *entryCold)) {
-	var c entryCold
-	if e.cold != nil {
-		c = *e.cold
+// coldFields returns a copy of e's rarely set fields.
+func (e *entry) coldFields() entryCold {
+	if e.cold == nil {
+		return entryCold{}
 	}
-	edit(&c)
+	return *e.cold
+}
+
+// setCold makes c e's rarely set fields, allocating only when one is set
+// and they changed (an entryCold is never written through).
+func (e *entry) setCold(c entryCold) {
 	switch {
 	case c == entryCold{}:
 		e.cold = nil
 	case e.cold == nil || c != *e.cold:
-		e.cold = &c
+		kept := c
+		e.cold = &kept
 	}
 }
 
@@ -264,7 +267,9 @@ func (e *entry) setInvalid(why string) {
 	if why == e.invalid() {
 		return
 	}
-	e.editCold(func(c *entryCold) { c.invalid = why })
+	c := e.coldFields()
+	c.invalid = why
+	e.setCold(c)
 }
 
 // jobCore is a Job without its trigger spec, next run time, name and
@@ -305,8 +310,10 @@ func (e *entry) setJob(j *Job) {
 	if len(j.Conditions) > 0 {
 		conds = newJobConditions(j.Conditions)
 	}
-	e.editCold(func(c *entryCold) { c.name, c.conds = j.Name, conds })
-	e.setSource(j.Source)
+	c := e.coldFields()
+	c.name, c.conds = j.Name, conds
+	e.src, c.source = sourceCode(j.Source)
+	e.setCold(c)
 	e.job = jobCore{
 		ID: j.ID, Action: j.Action, MisfireGraceTime: grace,
 		Coalesce: j.Coalesce, Paused: j.Paused, Remote: j.Remote, MaxInstances: int32(min(j.MaxInstances, MaxMaxInstances)),
@@ -477,7 +484,7 @@ func (s *Scheduler) Load(ctx context.Context) error {
 		j := &jobs[i] // a Job is large: not copied per job
 		e := &entry{index: -1}
 		e.setJob(j)
-		loc, err := s.compile(e, p)
+		loc, err := s.compile(e, &j.Trigger, p)
 		if err != nil {
 			s.markInvalid(e, err)
 			evs = append(evs, s.event(now, EventError, e, nil, err.Error()))
@@ -539,7 +546,8 @@ func (s *Scheduler) Revalidate() []string {
 			}
 			continue
 		}
-		loc, err := s.compile(e, p)
+		spec := e.trigger()
+		loc, err := s.compile(e, &spec, p)
 		if err != nil {
 			e.setInvalid(err.Error()) // still invalid, maybe for another reason now
 			continue
@@ -737,18 +745,18 @@ func (e *entry) snapshot() Job {
 	return j
 }
 
-// compile compiles e's trigger and validates its action (both through the
-// pass), and returns the trigger's zone. Called with s.mu held.
-func (s *Scheduler) compile(e *entry, p *pass) (*time.Location, error) {
-	t, loc, err := p.trigger(s, e)
+// compile compiles e's trigger, spec (e.trigger(), which the caller may
+// have at hand), and validates its action (both through the pass), and
+// returns the trigger's zone. Called with s.mu held.
+func (s *Scheduler) compile(e *entry, spec *TriggerSpec, p *pass) (*time.Location, error) {
+	t, loc, err := p.trigger(s, e, spec)
 	if err != nil {
 		return nil, err
 	}
-	spec := e.trigger()
-	if err := s.opts.Limits.Check(Job{Trigger: spec, MaxInstances: int(e.job.MaxInstances)}); err != nil {
+	if err := s.opts.Limits.Check(Job{Trigger: *spec, MaxInstances: int(e.job.MaxInstances)}); err != nil {
 		return nil, err
 	}
-	if err := s.checkInputs(spec, e.conditions()); err != nil {
+	if err := s.checkInputs(*spec, e.conditions()); err != nil {
 		return nil, err
 	}
 	if err := p.action(s, e.job.Action); err != nil {
@@ -788,15 +796,14 @@ func newPass() *pass {
 	return &pass{actions: map[string]map[string]error{}, triggers: map[string]compiledSpec{}}
 }
 
-// trigger returns e's trigger compiled in the scheduler's environment, and
-// its zone.
-func (p *pass) trigger(s *Scheduler, e *entry) (Trigger, *time.Location, error) {
+// trigger returns e's trigger, spec, compiled in the scheduler's
+// environment, and its zone.
+func (p *pass) trigger(s *Scheduler, e *entry, spec *TriggerSpec) (Trigger, *time.Location, error) {
 	if c, ok := p.triggers[e.spec]; ok {
 		return c.trig, c.loc, c.err
 	}
 	var c compiledSpec
-	spec := e.trigger()
-	if c.loc, c.err = triggerLocation(spec, s.loc); c.err == nil {
+	if c.loc, c.err = triggerLocation(*spec, s.loc); c.err == nil {
 		if c.trig, c.err = spec.CompileEnv(s.env()); c.err != nil {
 			c.err = asFieldError("trigger", c.err)
 		}
