@@ -187,7 +187,6 @@ type entry struct {
 // entryCold holds an entry's fields that most jobs leave empty. It is
 // never written through: a change replaces it.
 type entryCold struct {
-	name    string
 	conds   *jobConditions // nil: none
 	invalid string         // why the job cannot run; "" when valid
 	source  string         // a source not in sources
@@ -224,14 +223,6 @@ func (e *entry) fireAt() time.Time {
 		return e.next // most jobs: no time.Time arithmetic
 	}
 	return e.next.Add(e.jitterOff)
-}
-
-// name returns the job's name.
-func (e *entry) name() string {
-	if e.cold == nil {
-		return ""
-	}
-	return e.cold.name
 }
 
 // invalid returns why the job cannot run, or "" when it can.
@@ -272,10 +263,11 @@ func (e *entry) setInvalid(why string) {
 	e.setCold(c)
 }
 
-// jobCore is a Job without its trigger spec, next run time, name and
-// source, which an entry keeps in other forms (spec, next, cold, src).
+// jobCore is a Job without its trigger spec, next run time, conditions
+// and source, which an entry keeps in other forms (spec, next, cold, src).
 type jobCore struct {
 	ID     string
+	Name   string
 	Action Action
 	// MisfireGraceTime in nanoseconds; noGrace: no limit. Inline rather
 	// than a pointer, which costs every job an 8-byte allocation.
@@ -311,11 +303,11 @@ func (e *entry) setJob(j *Job) {
 		conds = newJobConditions(j.Conditions)
 	}
 	c := e.coldFields()
-	c.name, c.conds = j.Name, conds
+	c.conds = conds
 	e.src, c.source = sourceCode(j.Source)
 	e.setCold(c)
 	e.job = jobCore{
-		ID: j.ID, Action: j.Action, MisfireGraceTime: grace,
+		ID: j.ID, Name: j.Name, Action: j.Action, MisfireGraceTime: grace,
 		Coalesce: j.Coalesce, Paused: j.Paused, Remote: j.Remote, MaxInstances: int32(min(j.MaxInstances, MaxMaxInstances)),
 		Version: j.Version, LastRunTime: j.LastRunTime, LastResult: j.LastResult,
 	}
@@ -340,7 +332,7 @@ func (e *entry) definition() Job {
 		grace = &g
 	}
 	return Job{
-		ID: c.ID, Name: e.name(), Trigger: e.trigger(), Conditions: e.conditions(), Action: c.Action, MisfireGraceTime: grace,
+		ID: c.ID, Name: c.Name, Trigger: e.trigger(), Conditions: e.conditions(), Action: c.Action, MisfireGraceTime: grace,
 		Coalesce: c.Coalesce, Paused: c.Paused, Remote: c.Remote, MaxInstances: int(c.MaxInstances),
 		Version: c.Version, LastRunTime: c.LastRunTime, LastResult: c.LastResult, Source: e.source(),
 	}
@@ -804,7 +796,7 @@ func (p *pass) trigger(s *Scheduler, e *entry, spec *TriggerSpec) (Trigger, *tim
 	}
 	var c compiledSpec
 	if c.loc, c.err = triggerLocation(*spec, s.loc); c.err == nil {
-		if c.trig, c.err = spec.CompileEnv(s.env()); c.err != nil {
+		if c.trig, c.err = compileEnv(spec, s.env()); c.err != nil {
 			c.err = asFieldError("trigger", c.err)
 		}
 	}

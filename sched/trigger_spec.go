@@ -15,7 +15,12 @@ func (s TriggerSpec) Compile(loc *time.Location) (Trigger, error) {
 // bad_request *Errors naming the field ("trigger.hour") and the bad value.
 // env gives the zone used when the spec has no timezone, the site of solar
 // triggers and the boot of boot triggers.
-func (s TriggerSpec) CompileEnv(env Env) (Trigger, error) {
+func (s TriggerSpec) CompileEnv(env Env) (Trigger, error) { return compileEnv(&s, env) }
+
+// compileEnv is CompileEnv on a spec the caller holds: the field checks
+// keep a pointer to it, so CompileEnv's copy goes to the heap, and a spec
+// already there (a loaded job's) need not be copied.
+func compileEnv(s *TriggerSpec, env Env) (Trigger, error) {
 	i := kindIndex(s.Type)
 	if i < 0 {
 		if s.Type == "" {
@@ -26,7 +31,7 @@ func (s TriggerSpec) CompileEnv(env Env) (Trigger, error) {
 	k, bit := &triggerKinds[i], typeMask(1)<<i
 	for i := range specFields {
 		f := &specFields[i]
-		if f.types&bit == 0 && f.isSet(&s) {
+		if f.types&bit == 0 && f.isSet(s) {
 			return nil, FieldError("trigger."+f.name, "not a field of %s trigger", article(s.Type))
 		}
 	}
@@ -39,7 +44,7 @@ func (s TriggerSpec) CompileEnv(env Env) (Trigger, error) {
 			return nil, err
 		}
 	}
-	return k.compile(s, env, zone)
+	return k.compile(*s, env, zone)
 }
 
 func checkJitter(j float64) error {
