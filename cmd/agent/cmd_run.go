@@ -251,10 +251,11 @@ func livenessWait(n *sdnotify.Notifier) time.Duration {
 // rejected before anything changes (the one validation of check-config
 // and run); jobs are synchronised with the file. Sensors and actuators
 // are applied first (the sync validates read and actuate jobs against
-// them). If a later step rejects the config, the running sensors are put
-// back, so that the running jobs keep reading them; the actuators and
-// handlers already applied by then stay applied (outputs are not cycled
-// back).
+// them). If a later step rejects the config, what the steps before it
+// applied is put back: the running actuators and sensors (ext.restore, so
+// that the running jobs keep reading and switching them) and the
+// handlers' commands and publish rules. Putting back can fail in part
+// (logged); the agent then records no validation stamp at its stop.
 func (a *agent) reload(ctx context.Context) (notes []string, err error) {
 	a.notify.Reloading("reloading " + a.cfg.path)
 	defer a.notify.Ready("reloaded")

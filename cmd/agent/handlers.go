@@ -109,13 +109,21 @@ func (hs *handlers) close() {
 	}
 }
 
-// update applies a reloaded config to the handlers; on error nothing changed.
+// update applies a reloaded config to the handlers; on error nothing
+// changed: both parts are checked before either is applied, so that a
+// rejected commands section does not leave the publish rules applied.
 func (hs *handlers) update(c *Config) error {
+	if err := c.Publish.Validate(); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	if err := c.Commands.Validate(); err != nil {
+		return fmt.Errorf("commands: %w", err)
+	}
 	if err := hs.publish.Update(c.Publish); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	if err := hs.exec.Update(c.Commands); err != nil {
-		return fmt.Errorf("commands: %w", err)
+		return fmt.Errorf("commands: %w", err) // checked above: not reached
 	}
 	return nil
 }
