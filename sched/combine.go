@@ -137,15 +137,15 @@ func (c *combineTrigger) nextErr(prev, now time.Time) (time.Time, bool, error) {
 // shortestInterval returns the shortest period of the interval triggers in
 // s, members of and/or triggers included, and the field naming it
 // ("trigger.triggers[1]"); ok is false when there is none.
-func shortestInterval(s TriggerSpec, field string) (every time.Duration, at string, ok bool) {
+func shortestInterval(s *TriggerSpec, field string) (every time.Duration, at string, ok bool) {
 	if s.Type == TriggerInterval {
-		if d, err := intervalSpan(s); err == nil {
+		if d, err := intervalSpan(*s); err == nil {
 			return d, field, true
 		}
 		return 0, "", false
 	}
 	for i, m := range s.Triggers.Specs() {
-		if d, f, found := shortestInterval(m, fmt.Sprintf("%s.triggers[%d]", field, i)); found && (!ok || d < every) {
+		if d, f, found := shortestInterval(&m, fmt.Sprintf("%s.triggers[%d]", field, i)); found && (!ok || d < every) {
 			every, at, ok = d, f, true
 		}
 	}

@@ -52,12 +52,15 @@ func (l Limits) withDefaults() Limits {
 // l (zero fields of l take the defaults): an interval shorter than
 // MinInterval, a max_instances over MaxInstances. It checks nothing else;
 // a malformed trigger is Compile's to report.
-func (l Limits) Check(j Job) error {
+func (l Limits) Check(j Job) error { return l.check(&j.Trigger, j.MaxInstances) }
+
+// check is Check of a job's trigger spec and max_instances.
+func (l Limits) check(spec *TriggerSpec, maxInstances int) error {
 	l = l.withDefaults()
-	if j.MaxInstances > l.MaxInstances {
-		return FieldError("max_instances", "%d is over this device's limit of %d (scheduler.max_instances)", j.MaxInstances, l.MaxInstances)
+	if maxInstances > l.MaxInstances {
+		return FieldError("max_instances", "%d is over this device's limit of %d (scheduler.max_instances)", maxInstances, l.MaxInstances)
 	}
-	if every, field, ok := shortestInterval(j.Trigger, "trigger"); ok && every < l.MinInterval {
+	if every, field, ok := shortestInterval(spec, "trigger"); ok && every < l.MinInterval {
 		return FieldError(field, "the interval is %s: at least %s on this device (scheduler.min_interval)", every, l.MinInterval)
 	}
 	return nil

@@ -745,7 +745,7 @@ func (s *Scheduler) compile(e *entry, spec *TriggerSpec, p *pass) (*time.Locatio
 	if err != nil {
 		return nil, err
 	}
-	if err := s.opts.Limits.Check(Job{Trigger: *spec, MaxInstances: int(e.job.MaxInstances)}); err != nil {
+	if err := s.opts.Limits.check(spec, int(e.job.MaxInstances)); err != nil {
 		return nil, err
 	}
 	if err := s.checkInputs(*spec, e.conditions()); err != nil {
@@ -800,7 +800,10 @@ func (p *pass) trigger(s *Scheduler, e *entry, spec *TriggerSpec) (Trigger, *tim
 			c.err = asFieldError("trigger", c.err)
 		}
 	}
-	if !triggerKinds[e.kind].ownState {
+	// A kind with state of its own is compiled per job. A one-shot (date)
+	// spec is its own instant, which other jobs seldom share, and compiles
+	// in a parse: not worth a cache entry.
+	if k := &triggerKinds[e.kind]; !k.ownState && !k.oneShot {
 		p.triggers[e.spec] = c
 	}
 	return c.trig, c.loc, c.err
