@@ -132,3 +132,39 @@ func TestStamp(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckShowsStamp: db check's report says whether the next start may
+// skip validating the stored actions, and reading it keeps the stamp.
+func TestCheckShowsStamp(t *testing.T) {
+	path := tempPath(t)
+	s := openT(t, path, Options{})
+	if err := s.Commit(ctx, []sched.Change{put(testJob("a", 1), 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, stamped := range []bool{false, true} {
+		if stamped {
+			s := openT(t, path, Options{})
+			s.SetStamp([]byte("build+config"))
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rep, err := Check(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "stamp:          none"
+		if stamped {
+			want = "stamp:          yes"
+		}
+		if out := rep.String(); !strings.Contains(out, want) {
+			t.Errorf("stamped %v: report does not say %q:\n%s", stamped, want, out)
+		}
+	}
+	if got := openT(t, path, Options{}).Meta().Stamp; string(got) != "build+config" {
+		t.Errorf("after db check: Meta.Stamp = %q, want it kept", got)
+	}
+}

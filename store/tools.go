@@ -63,6 +63,11 @@ func (r *Report) String() string {
 		}
 		fmt.Fprintf(&b, "clean shutdown: %s\n", last)
 	}
+	if len(r.Meta.Stamp) > 0 {
+		b.WriteString("stamp:          yes: a start of the same build and config skips validating the stored actions\n")
+	} else {
+		b.WriteString("stamp:          none: the next start validates every stored action\n")
+	}
 	fmt.Fprintf(&b, "size:           %d bytes (%d free pages of %d bytes)\n", r.FileSize, r.FreePages, r.PageSize)
 	fmt.Fprintf(&b, "jobs:           %d (%d with run state)\n", r.Jobs, r.RunStates)
 	names := make([]string, 0, len(r.Buckets))
