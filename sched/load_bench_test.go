@@ -4,7 +4,6 @@ package sched_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -22,28 +21,16 @@ type loadStore struct {
 func (s loadStore) Load(context.Context) ([]sched.Job, error) { return s.jobs, nil }
 
 // BenchmarkLoad10k times the scheduler's own share of an agent's start:
-// Load of 10,000 stored jobs (the mix of cmd/agent's BenchmarkStartup10k:
-// interval jobs in a zone and date jobs, each pulsing one of eight relays),
-// after a clean stop (the actions validated then). The store's decoding
+// Load of 10,000 stored jobs (schedtest.StartupJobs, the mix that
+// cmd/agent's BenchmarkStartup10k starts the agent on), after a clean stop
+// (the actions validated then). The store's decoding
 // is not in it: BenchmarkStartup10k times the whole start.
 func BenchmarkLoad10k(b *testing.B) {
 	const n = 10000
 	next := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
-	jobs := make([]sched.Job, n)
-	for i := range jobs {
-		act, err := sched.NewAction("actuate", map[string]any{"actuator": fmt.Sprintf("relay-%d", i%8), "command": "pulse", "duration": "30s"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		nt := next.Add(time.Duration(i) * time.Second)
-		j := sched.Job{ID: fmt.Sprintf("job-%05d", i), Name: fmt.Sprintf("Water bed %d", i), Action: act,
-			Coalesce: true, MaxInstances: 1, Version: 1, NextRunTime: &nt, Source: sched.SourceMQTT}
-		if i%5 == 0 {
-			j.Trigger = sched.TriggerSpec{Type: "date", RunDate: nt.Format(time.RFC3339)}
-		} else {
-			j.Trigger = sched.TriggerSpec{Type: "interval", Minutes: float64(1 + i%60), StartDate: "2026-01-01T06:00:00+01:00", Timezone: "Europe/Berlin"}
-		}
-		jobs[i] = j
+	jobs, err := schedtest.StartupJobs(n, next, false)
+	if err != nil {
+		b.Fatal(err)
 	}
 	clock := schedtest.NewFakeClock(next)
 	b.ReportAllocs()

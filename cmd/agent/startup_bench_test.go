@@ -16,13 +16,15 @@ import (
 	"time"
 
 	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/sched/schedtest"
 	"github.com/edgecron/edgecron/store"
 )
 
 // BenchmarkStartup10k times the agent from process start to its control
 // socket answering a request, on a store of 10,000 jobs, beside two loads
-// of the same file by the store layer alone: in this process (store.Open,
-// Load, Close; "store"), and as a process of its own from its start
+// of the same file by the store layer alone: in this process (store.Open
+// and Load, timed; Close, which the agent does only at its stop, not;
+// "store"), and as a process of its own from its start
 // (bench/storeload; "store-proc"), which pays what the agent pays and this
 // process does not: exec, the Go runtime's initialisation and a heap grown
 // from nothing. The three alternate in each iteration, so all see the same
@@ -251,34 +253,20 @@ func awaitControl(sock string, limit time.Duration) error {
 	}
 }
 
-// writeStartupStore commits n jobs as a busy device holds them: interval
-// and date jobs, each pulsing one of eight relays for 30 s, or for 1..n s
-// when distinct.
+// writeStartupStore commits n jobs as a busy device holds them
+// (schedtest.StartupJobs), their first runs an hour away.
 func writeStartupStore(b testing.TB, path string, n int, distinct bool) {
 	s, err := store.Open(path, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	next := time.Now().Add(time.Hour).Truncate(time.Second)
+	jobs, err := schedtest.StartupJobs(n, time.Now().Add(time.Hour).Truncate(time.Second), distinct)
+	if err != nil {
+		b.Fatal(err)
+	}
 	changes := make([]sched.Change, n)
-	for i := range changes {
-		d := "30s"
-		if distinct {
-			d = fmt.Sprintf("%ds", 1+i)
-		}
-		act, err := sched.NewAction("actuate", map[string]any{"actuator": fmt.Sprintf("relay-%d", i%8), "command": "pulse", "duration": d})
-		if err != nil {
-			b.Fatal(err)
-		}
-		nt := next.Add(time.Duration(i) * time.Second)
-		j := sched.Job{ID: fmt.Sprintf("job-%05d", i), Name: fmt.Sprintf("Water bed %d", i), Action: act,
-			Coalesce: true, MaxInstances: 1, Version: 1, NextRunTime: &nt, Source: sched.SourceMQTT}
-		if i%5 == 0 {
-			j.Trigger = sched.TriggerSpec{Type: "date", RunDate: nt.UTC().Format(time.RFC3339)}
-		} else {
-			j.Trigger = sched.TriggerSpec{Type: "interval", Minutes: float64(1 + i%60), StartDate: "2026-01-01T06:00:00+01:00", Timezone: "Europe/Berlin"}
-		}
+	for i, j := range jobs {
 		changes[i] = sched.Change{ID: j.ID, Job: j}
 	}
 	if err := s.Commit(context.Background(), changes); err != nil {
