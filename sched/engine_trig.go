@@ -10,7 +10,7 @@ func triggerLocation(spec TriggerSpec, def *time.Location) (*time.Location, erro
 	if spec.Timezone == "" {
 		return spec.Location(def)
 	}
-	if loc, err := cachedLocation(spec.Timezone); err == nil {
+	if loc, err := LoadLocation(spec.Timezone); err == nil {
 		return loc, nil
 	}
 	return spec.Location(def) // for its error

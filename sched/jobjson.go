@@ -495,7 +495,7 @@ func jobLocation(j Job) *time.Location {
 	if j.Trigger.Timezone == "" {
 		return nil
 	}
-	loc, err := cachedLocation(j.Trigger.Timezone)
+	loc, err := LoadLocation(j.Trigger.Timezone)
 	if err != nil {
 		return nil
 	}
