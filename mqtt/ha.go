@@ -63,12 +63,6 @@ func (a *Agent) discovery() map[string][]byte {
 	return out
 }
 
-// uniqueObjects keeps object ids unique within each component. Squeezed
-// names can meet: sensor "a" value "b_c" and sensor "a_b" value "c", an
-// actuator "job_x" and job x's switch, "a.b" and "a_b". The first entity
-// keeps the plain id (the config's sensors and actuators come before the
-// jobs, so theirs stay stable); a later one that would share it gets a
-// hash of its ident appended, so Home Assistant never merges two.
 // haJobs returns the jobs home_assistant.jobs announces: every job (List),
 // or those of its list of ids, a Get each and in the order of their ids
 // (uniqueObjects gives a colliding object id its suffix by the order it
@@ -76,15 +70,12 @@ func (a *Agent) discovery() map[string][]byte {
 // copying every job to announce a few cost a thousand copies a change
 // with a thousand jobs.
 func (a *Agent) haJobs() []sched.Job {
-	sel := a.cfg.HomeAssistantJobs
-	switch {
-	case sel.None:
-		return nil
-	case sel.IDs == nil:
+	ids, all := a.cfg.HomeAssistantJobs.selected()
+	if all {
 		return a.deps.Scheduler.List()
 	}
 	var jobs []sched.Job
-	for _, id := range slices.Sorted(slices.Values(sel.IDs)) {
+	for _, id := range slices.Sorted(slices.Values(ids)) {
 		if j, err := a.deps.Scheduler.Get(id); err == nil {
 			jobs = append(jobs, j)
 		}
@@ -92,6 +83,12 @@ func (a *Agent) haJobs() []sched.Job {
 	return jobs
 }
 
+// uniqueObjects keeps object ids unique within each component. Squeezed
+// names can meet: sensor "a" value "b_c" and sensor "a_b" value "c", an
+// actuator "job_x" and job x's switch, "a.b" and "a_b". The first entity
+// keeps the plain id (the config's sensors and actuators come before the
+// jobs, so theirs stay stable); a later one that would share it gets a
+// hash of its ident appended, so Home Assistant never merges two.
 func uniqueObjects(ents []haEntity) {
 	seen := map[string]bool{}
 	for i := range ents {

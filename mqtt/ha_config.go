@@ -28,13 +28,20 @@ func OnlyJobs(ids ...string) JobSelection { return JobSelection{IDs: ids} }
 
 // Has reports whether the job with this id is selected.
 func (s JobSelection) Has(id string) bool {
+	ids, all := s.selected()
+	return all || slices.Contains(ids, id)
+}
+
+// selected returns the selection as every job (all), or as the ids of the
+// jobs it lists (none lists no id).
+func (s JobSelection) selected() (ids []string, all bool) {
 	switch {
 	case s.None:
-		return false
+		return nil, false
 	case s.IDs == nil:
-		return true
+		return nil, true
 	}
-	return slices.Contains(s.IDs, id)
+	return s.IDs, false
 }
 
 // UnmarshalYAML reads all, none or a list of job ids.
