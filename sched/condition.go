@@ -487,7 +487,7 @@ func (s *Scheduler) skipOnConditions(e *entry, at, now time.Time, evs *[]Event) 
 		return false
 	}
 	env := condEnv{now: now, el: s.clock.Elapsed(), untrusted: s.untrusted, last: s.obs.last, inputs: s.opts.Inputs}
-	if loc, err := triggerLocation(e.trigger(), s.loc); err == nil {
+	if loc, err := e.trigger().Location(s.loc); err == nil {
 		env.now = now.In(loc)
 	}
 	for i := range e.cold.conds.checks {

@@ -30,7 +30,7 @@ func (s *Scheduler) prepare(j Job, now time.Time) (prepared, error) {
 	if g := j.MisfireGraceTime; g != nil && (*g <= 0 || *g > MaxMisfireGraceTime) {
 		return prepared{}, FieldError("misfire_grace_time", "must be > 0 seconds, or null for no limit")
 	}
-	loc, err := triggerLocation(j.Trigger, s.loc)
+	loc, err := j.Trigger.Location(s.loc)
 	if err != nil {
 		return prepared{}, err
 	}
@@ -426,7 +426,7 @@ func (s *Scheduler) RunNow(ctx context.Context, id string, o OpOptions) error {
 	// The run's time, which becomes last_run_time: now as the trigger's
 	// fire times are, in its zone, at APScheduler's microsecond resolution.
 	at := now.Round(0).Truncate(time.Microsecond)
-	if loc, err := triggerLocation(e.trigger(), s.loc); err == nil {
+	if loc, err := e.trigger().Location(s.loc); err == nil {
 		at = at.In(loc)
 	}
 	// A run asked by a request is recorded before it starts: once it has

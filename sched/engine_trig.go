@@ -5,17 +5,6 @@ import (
 	"time"
 )
 
-// triggerLocation is the zone spec's times are in: its own, or def.
-func triggerLocation(spec TriggerSpec, def *time.Location) (*time.Location, error) {
-	if spec.Timezone == "" {
-		return spec.Location(def)
-	}
-	if loc, err := LoadLocation(spec.Timezone); err == nil {
-		return loc, nil
-	}
-	return spec.Location(def) // for its error
-}
-
 // triggerJitter is the largest random delay added to each fire time.
 func triggerJitter(spec TriggerSpec) time.Duration { return spec.JitterDuration() }
 

@@ -130,7 +130,7 @@ func (s *Scheduler) ObserveFailure(sensor string) {
 // fireOnReading submits a run of e for the reading taken at at. Called with
 // s.mu held.
 func (s *Scheduler) fireOnReading(e *entry, at, now time.Time, evs *[]Event) {
-	if loc, err := triggerLocation(e.trigger(), s.loc); err == nil {
+	if loc, err := e.trigger().Location(s.loc); err == nil {
 		at = at.In(loc)
 	}
 	at = at.Round(0).Truncate(time.Microsecond)

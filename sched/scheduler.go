@@ -795,7 +795,7 @@ func (p *pass) trigger(s *Scheduler, e *entry, spec *TriggerSpec) (Trigger, *tim
 		return c.trig, c.loc, c.err
 	}
 	var c compiledSpec
-	if c.loc, c.err = triggerLocation(*spec, s.loc); c.err == nil {
+	if c.loc, c.err = spec.Location(s.loc); c.err == nil {
 		if c.trig, c.err = compileEnv(spec, s.env()); c.err != nil {
 			c.err = asFieldError("trigger", c.err)
 		}
