@@ -71,13 +71,9 @@ func (rs routes) find(r *http.Request) (h http.Handler, allow []string) {
 			}
 			return rt.h, nil
 		}
-		for _, m := range []string{rt.method, http.MethodHead} {
-			if !slices.Contains(allow, m) {
-				allow = append(allow, m)
-			}
-			if rt.method != http.MethodGet {
-				break
-			}
+		allow = appendNew(allow, rt.method)
+		if rt.method == http.MethodGet {
+			allow = appendNew(allow, http.MethodHead)
 		}
 	}
 	slices.Sort(allow)
@@ -100,6 +96,14 @@ func (rt *route) matches(segs []string) bool {
 		}
 	}
 	return true
+}
+
+// appendNew appends m to ms unless it is there.
+func appendNew(ms []string, m string) []string {
+	if slices.Contains(ms, m) {
+		return ms
+	}
+	return append(ms, m)
 }
 
 func wild(seg string) bool { return len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' }
