@@ -338,12 +338,12 @@ func (a *agent) syncJobs(ctx context.Context) error {
 // decoded jobs the store hands to the scheduler included: at 10,000 jobs
 // 17 MB (30 MB on a first start validating 10,000 distinct actions), of
 // which 6 MB stay, about 1–2 MB above the peak with a collection in the
-// middle (docs/performance.md). A pace set
-// below 100 (GOGC=50 for a tight memory budget, or off) is left alone:
-// whoever set it chose memory over CPU; a GOMEMLIMIT still holds, since
-// the runtime collects at its limit whatever the pace. The pace is the
-// process's: agents started side by side in one process (tests) share one
-// pause, ended when the last of them is loaded.
+// middle (docs/performance.md). A pace set below 100 (GOGC=50 for a
+// tight memory budget, or off) is left alone: whoever set it chose memory
+// over CPU; a GOMEMLIMIT still holds, since the runtime collects at its
+// limit whatever the pace. The pace is the process's: agents started side
+// by side in one process (tests) share one pause, ended when the last of
+// them is loaded.
 func startupGC() (restore func()) {
 	startupPace.Lock()
 	defer startupPace.Unlock()

@@ -214,14 +214,6 @@ actuators:
 		kill()
 	}
 
-	// The broker's session holds what the last cycles sent while the agent
-	// was down: it arrives first, and may fill the agent's command queue.
-	// A request refused as busy and retried after those behind it were
-	// handled is applied after them: rm-N answered not_found (and replayed
-	// as such for its id from then on) before its addrm-N, retried, adds
-	// a job nothing removes — what the sender asked for, not what this
-	// test means. Let the backlog drain first: a list request accepted (not
-	// refused) was handled after all of it.
 	// listAfter sends reqs, then a list request of that id, and waits
 	// (at most 30 s) for the list's reply: requests are handled in order,
 	// so it says reqs were. It reports whether the list was accepted (not
@@ -249,6 +241,14 @@ actuators:
 		}
 		return false
 	}
+	// The broker's session holds what the last cycles sent while the agent
+	// was down: it arrives first, and may fill the agent's command queue.
+	// A request refused as busy and retried after those behind it were
+	// handled is applied after them: rm-N answered not_found (and replayed
+	// as such for its id from then on) before its addrm-N, retried, adds
+	// a job nothing removes — what the sender asked for, not what this
+	// test means. Let the backlog drain first: a list request accepted (not
+	// refused) was handled after all of it.
 	start()
 	for i := 0; !listAfter(fmt.Sprintf("drain-%d", i)); i++ {
 		if i == 50 {
