@@ -28,7 +28,7 @@ func noop(context.Context, sched.Run) (sched.Result, error) { return nil, nil }
 // nopStore keeps nothing, so that memory figures count the scheduler alone.
 type nopStore struct{}
 
-func (nopStore) Load(context.Context) ([]sched.Job, error)             { return nil, nil }
+func (nopStore) Load(context.Context, func(*sched.Job) error) error    { return nil }
 func (nopStore) Commit(context.Context, []sched.Change) error          { return nil }
 func (nopStore) SaveRunState(context.Context, []sched.RunState) error  { return nil }
 func (nopStore) LoadReceipts(context.Context) ([]sched.Receipt, error) { return nil, nil }

@@ -447,10 +447,6 @@ type listener struct {
 // Each job keeps the next run time it was stored with, so runs that fell
 // due while the agent was down are handled by Start, by misfire policy.
 func (s *Scheduler) Load(ctx context.Context) error {
-	jobs, err := s.store.Load(ctx)
-	if err != nil {
-		return fmt.Errorf("sched: load jobs: %w", err)
-	}
 	receipts, err := s.store.LoadReceipts(ctx)
 	if err != nil {
 		return fmt.Errorf("sched: load request receipts: %w", err)
@@ -461,19 +457,16 @@ func (s *Scheduler) Load(ctx context.Context) error {
 		return errors.New("sched: Load called twice")
 	}
 	now := s.clock.Now()
-	if err := s.receipts.load(receipts, now); err != nil {
-		s.mu.Unlock()
-		return fmt.Errorf("sched: load request receipts: %w", err)
-	}
-	var evs []Event
-	sort.Slice(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
-	if len(s.jobs) == 0 {
-		s.jobs = make(map[string]*entry, len(jobs)) // one allocation, not a rehash per doubling
-	}
+	// The store hands the jobs over one by one: each is made an entry as
+	// it comes, and the entries join the scheduler only once the store
+	// has handed over all of them, so a Load that fails changes nothing.
+	var (
+		loaded []*entry
+		evs    []Event
+	)
 	p := newPass()
 	p.validated = s.opts.ActionsValidated
-	for i := range jobs {
-		j := &jobs[i] // a Job is large: not copied per job
+	err = s.store.Load(ctx, func(j *Job) error {
 		e := &entry{index: -1}
 		e.setJob(j)
 		loc, err := s.compile(e, &j.Trigger, p)
@@ -491,7 +484,25 @@ func (s *Scheduler) Load(ctx context.Context) error {
 				e.next, _ = e.trig.Next(time.Time{}, now)
 			}
 		}
-		s.jobs[j.ID] = e
+		loaded = append(loaded, e)
+		return nil
+	})
+	if err == nil {
+		if err = s.receipts.load(receipts, now); err != nil {
+			err = fmt.Errorf("sched: load request receipts: %w", err)
+		}
+	} else {
+		err = fmt.Errorf("sched: load jobs: %w", err)
+	}
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if len(s.jobs) == 0 {
+		s.jobs = make(map[string]*entry, len(loaded)) // one allocation, not a rehash per doubling
+	}
+	for _, e := range loaded {
+		s.jobs[e.job.ID] = e
 		s.schedule(e)
 	}
 	s.loaded = true

@@ -20,8 +20,12 @@ import (
 //
 // schedtest.RunStoreTests is the conformance suite every Store must pass.
 type Store interface {
-	// Load returns every stored job, run state included, in no particular order.
-	Load(ctx context.Context) ([]Job, error)
+	// Load calls fn with every stored job, run state included, in order of
+	// id, and stops at fn's first error, returning it. The Job is fn's for
+	// the call only (Load may decode the next job into it): fn keeps what
+	// the Job holds, not the Job. A Store hands the jobs over one at a
+	// time, so a start never holds all of them decoded at once.
+	Load(ctx context.Context, fn func(*Job) error) error
 	// Commit applies all changes in one atomic, durable transaction, or none.
 	// A change whose PrevVersion does not match the stored job's version (0
 	// meaning "absent") fails the whole commit with ErrVersionConflict.

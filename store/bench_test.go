@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/sched/schedtest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -204,7 +205,7 @@ func BenchmarkOpenLoadSchedule10k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		loaded, err := s.Load(context.Background())
+		loaded, err := schedtest.LoadAll(context.Background(), s)
 		if err != nil {
 			b.Fatal(err)
 		}

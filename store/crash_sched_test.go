@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/sched/schedtest"
 )
 
 const envCrashSched = "EDGECRON_CRASH_SCHED"
@@ -83,7 +84,7 @@ func TestCrashScheduler(t *testing.T) {
 		if err != nil {
 			t.Fatalf("cycle %d: reopening: %v", cycle, err)
 		}
-		jobs, err := s.Load(context.Background())
+		jobs, err := schedtest.LoadAll(context.Background(), s)
 		if err != nil {
 			t.Fatalf("cycle %d: loading: %v", cycle, err)
 		}
@@ -127,7 +128,7 @@ func TestCrashScheduler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobs, err := s.Load(context.Background())
+	jobs, err := schedtest.LoadAll(context.Background(), s)
 	s.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/sched/schedtest"
 )
 
 var soak = flag.Bool("soak", false, "run the crash test for 1,000 kill cycles instead of 60")
@@ -141,7 +142,7 @@ func readCrashState(t *testing.T, path string) (crashState, *Report) {
 		t.Fatalf("reopening after the kill: %v", err)
 	}
 	defer s.Close()
-	jobs, err := s.Load(context.Background())
+	jobs, err := schedtest.LoadAll(context.Background(), s)
 	if err != nil {
 		t.Fatalf("loading after the kill: %v", err)
 	}
@@ -304,7 +305,7 @@ func TestCrashChild(t *testing.T) {
 		t.Fatalf("child Open: %v", err)
 	}
 	fmt.Fprintf(os.Stdout, "O %d\n", s.Meta().Boots)
-	jobs, err := s.Load(context.Background())
+	jobs, err := schedtest.LoadAll(context.Background(), s)
 	if err != nil {
 		t.Fatalf("child Load: %v", err)
 	}

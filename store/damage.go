@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -25,7 +26,7 @@ import (
 //     read-only or not, with an error matching ErrCorrupt that says what
 //     is wrong and how to recover (docs/durability.md).
 //   - One job's record: it does not decode, or its action is not valid
-//     JSON. Open keeps such a job aside: Load leaves it out, so the other
+//     JSON. Load keeps such a job aside: it leaves it out, so the other
 //     jobs run; it stays in the file as it was, Damaged lists it (the
 //     agent logs it at every start, `db check` reports it), Commit refuses
 //     to overwrite it, and Salvage takes it out, raw, for the user to
@@ -42,8 +43,60 @@ type Damaged struct {
 	Record  []byte `json:"record"` // base64 in JSON
 }
 
-// Damaged returns the records Open found damaged and keeps aside, by id.
-func (s *Store) Damaged() []Damaged { return append([]Damaged(nil), s.damaged...) }
+// Damaged returns the records kept aside, by id: those that did not
+// decode when Load last handed the jobs over, or now, when no Load did
+// yet.
+func (s *Store) Damaged(ctx context.Context) ([]Damaged, error) {
+	if err := s.acquire(ctx, false); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	s.damageMu.Lock()
+	d, known := s.damaged, s.damageKnown
+	s.damageMu.Unlock()
+	if known {
+		return append([]Damaged(nil), d...), nil
+	}
+	return s.eachJob(nil)
+}
+
+// eachJob is eachJob(tx, fn) in a read transaction, a damaged page turned
+// into ErrCorrupt, and what it kept aside recorded for Damaged when it went
+// through every record. A panic in fn is fn's: it is raised again, with
+// fn's stack, once the transaction ended, not taken for a damaged page.
+func (s *Store) eachJob(fn func(*sched.Job) error) (damaged []Damaged, err error) {
+	var fnPanic any
+	call := fn
+	if fn != nil {
+		call = func(j *sched.Job) (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					fnPanic = fmt.Sprintf("%v\n%s", r, debug.Stack())
+					err = errors.New("panicked")
+				}
+			}()
+			return fn(j)
+		}
+	}
+	func() {
+		defer recoverCorrupt(s.path, &err)
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		err = s.db.View(func(tx *bolt.Tx) (err error) {
+			damaged, err = eachJob(tx, call)
+			return err
+		})
+	}()
+	if fnPanic != nil {
+		panic(fnPanic)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.damageMu.Lock()
+	s.damaged, s.damageKnown = damaged, true
+	s.damageMu.Unlock()
+	return damaged, nil
+}
 
 // bbolt's meta page, as laid out by go.etcd.io/bbolt/internal/common: a
 // 16-byte page header, then magic, version, page size, flags (uint32
@@ -169,70 +222,89 @@ const recoverHint = "To recover: stop the agent, keep a copy of the file, and re
 // scan reads what the agent will read — every key and value of every
 // bucket: the jobs, their run states, the MQTT outbox — before Open writes
 // anything, so that a file whose structure is damaged is refused
-// untouched rather than found damaged after the start wrote to it. It
-// decodes every job record with its run state, walking the two buckets
-// side by side (both are sorted by id), and keeps the jobs for the first
-// Load (s.opened): a start decodes each record once. Job and run state
-// records that do not decode are kept aside in s.damaged. Call it in a
-// read transaction.
+// untouched rather than found damaged after the start wrote to it, and
+// sums the job records for the stamp. It decodes nothing: Load decodes
+// each job record as it hands the job over, so a start decodes each
+// record once and never holds all the jobs decoded. Call it in a read
+// transaction.
 func (s *Store) scan(tx *bolt.Tx) (err error) {
 	defer recoverCorrupt(s.path, &err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	if p := walkAll(tx); p != "" {
 		return fmt.Errorf("%w: %s: %s; it was left untouched. %s", ErrCorrupt, s.path, p, recoverHint)
 	}
-	jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
-	if jb == nil || rb == nil {
-		return nil // a new file, or one init reports
+	if jb := tx.Bucket(bucketJobs); jb != nil {
+		s.jobsSum = sumJobs(jb)
 	}
-	s.damaged = nil
-	jobs := make([]sched.Job, 0, jb.Stats().KeyN)
-	rc := rb.Cursor()
-	rk, rv := rc.First()
-	var sum uint32
-	if err := jb.ForEach(func(k, v []byte) error {
-		sum = sumRecord(sum, k, v)
-		jobs = append(jobs, sched.Job{}) // decoded in place; taken back if damaged
-		j := &jobs[len(jobs)-1]
-		p := recordProblem(k, v, j)
-		if p != "" {
-			jobs = jobs[:len(jobs)-1]
-			j = nil
-			s.damaged = append(s.damaged, Damaged{ID: string(k), Kind: "job", Problem: p, Record: clone(v)})
-		}
-		// Run states of no job sort before k: they are checked only.
-		for ; rk != nil && bytes.Compare(rk, k) < 0; rk, rv = rc.Next() {
-			s.scanRun(rk, rv, nil)
-		}
-		if rk != nil && bytes.Equal(rk, k) {
-			s.scanRun(rk, rv, j)
-			rk, rv = rc.Next()
-		}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("%w: %s: jobs: %v", ErrCorrupt, s.path, err)
-	}
-	for ; rk != nil; rk, rv = rc.Next() {
-		s.scanRun(rk, rv, nil)
-	}
-	s.opened, s.jobsSum = jobs, sum
 	return nil
 }
 
-// scanRun decodes the run state record v of job k into j, or into nothing
-// when j is nil (k is not a job that loads), and keeps the record aside
-// when it does not decode: the job then loads without a run state.
-func (s *Store) scanRun(k, v []byte, j *sched.Job) {
-	if v == nil {
-		return // a bucket: walkAll read it, and nothing loads it
+// eachJob decodes every job record with its run state, walking the two
+// buckets side by side (both are sorted by id), and calls fn, when not
+// nil, with each job that decodes, in order of id, stopping at fn's first
+// error. It returns the records that do not decode, kept aside: a damaged
+// job is not handed over; a job whose run state is damaged is, without
+// its run state. The Job fn gets is decoded into again for the next one.
+func eachJob(tx *bolt.Tx, fn func(*sched.Job) error) (damaged []Damaged, err error) {
+	jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
+	rc := rb.Cursor()
+	rk, rv := rc.First()
+	var j, none sched.Job
+	err = jb.ForEach(func(k, v []byte) error {
+		p := recordProblem(k, v, &j)
+		if p != "" {
+			damaged = append(damaged, Damaged{ID: string(k), Kind: "job", Problem: p, Record: clone(v)})
+		}
+		// Run states of no job sort before k: they are checked only.
+		for ; rk != nil && bytes.Compare(rk, k) < 0; rk, rv = rc.Next() {
+			damaged = checkRun(damaged, rk, rv, &none)
+		}
+		into := &j
+		if p != "" {
+			into = &none
+		}
+		if rk != nil && bytes.Equal(rk, k) {
+			damaged = checkRun(damaged, rk, rv, into)
+			rk, rv = rc.Next()
+		}
+		if p != "" || fn == nil {
+			return nil
+		}
+		return fn(&j)
+	})
+	if err != nil {
+		return nil, err
 	}
-	if j == nil {
-		j = &sched.Job{}
+	for ; rk != nil; rk, rv = rc.Next() {
+		damaged = checkRun(damaged, rk, rv, &none)
+	}
+	return damaged, nil
+}
+
+// checkRun decodes the run state record v of job k into j, and adds it to
+// damaged when it does not decode: the job then loads without a run
+// state.
+func checkRun(damaged []Damaged, k, v []byte, j *sched.Job) []Damaged {
+	if v == nil {
+		return damaged // a bucket: walkAll read it, and nothing loads it
 	}
 	if err := decodeRun(v, j); err != nil {
 		j.NextRunTime, j.LastRunTime, j.LastResult = nil, nil, ""
-		s.damaged = append(s.damaged, Damaged{ID: string(k), Kind: "run state", Problem: err.Error(), Record: clone(v)})
+		damaged = append(damaged, Damaged{ID: string(k), Kind: "run state", Problem: err.Error(), Record: clone(v)})
 	}
+	return damaged
+}
+
+// keptAside reports whether the record under key in the jobs bucket is
+// one that Load keeps aside. Commit refuses to overwrite or delete it: the
+// user takes it out with Salvage, which returns it.
+func keptAside(jb *bolt.Bucket, key []byte) bool {
+	k, v := jb.Cursor().Seek(key)
+	if !bytes.Equal(k, key) {
+		return false
+	}
+	var j sched.Job
+	return recordProblem(k, v, &j) != ""
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
@@ -258,16 +330,6 @@ func recordProblem(k, v []byte, j *sched.Job) string {
 	return ""
 }
 
-// keptAside reports whether the job id is kept aside as damaged.
-func (s *Store) keptAside(id []byte, kind string) bool {
-	for _, d := range s.damaged {
-		if d.Kind == kind && d.ID == string(id) {
-			return true
-		}
-	}
-	return false
-}
-
 // Salvage takes the damaged records out of the store at path (the agent
 // must be stopped): it returns them, raw, and deletes them in one
 // fsynced transaction, leaving a file whose jobs all load. A job kept aside
@@ -284,11 +346,10 @@ func Salvage(path string, opts Options) ([]Damaged, error) {
 		return nil, err
 	}
 	defer s.Close()
-	out := s.Damaged()
-	if len(out) == 0 {
-		return nil, nil
+	out, err := s.Damaged(context.Background())
+	if err != nil || len(out) == 0 {
+		return nil, err
 	}
-	s.dropOpened()
 	err = s.update(func(tx *bolt.Tx) error {
 		jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
 		for _, d := range out {
@@ -314,6 +375,5 @@ func Salvage(path string, opts Options) ([]Damaged, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.damaged = nil
 	return out, nil
 }

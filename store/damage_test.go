@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/sched/schedtest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -80,7 +82,7 @@ func FuzzOpenDamaged(f *testing.F) {
 				}
 				continue
 			}
-			if _, err := s.Load(ctx); err != nil && !errors.Is(err, ErrCorrupt) {
+			if _, err := schedtest.LoadAll(ctx, s); err != nil && !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Load: %v", err)
 			}
 			if rep, err := s.check(); err != nil && (!errors.Is(err, ErrCorrupt) || rep == nil) {
@@ -168,7 +170,7 @@ func TestDamageIsFoundBeforeAnyWrite(t *testing.T) {
 				}
 				continue
 			}
-			if _, err := s.Load(ctx); err != nil {
+			if _, err := schedtest.LoadAll(ctx, s); err != nil {
 				t.Fatalf("page %d (fill %#x): Open accepted the file, then Load failed: %v", off/page, fill, err)
 			}
 			s.Close()
@@ -210,7 +212,7 @@ func TestDamagedJobIsKeptAsideAndSalvaged(t *testing.T) {
 		t.Fatalf("Check: %v\n%v", err, rep)
 	}
 	s = openT(t, path, Options{})
-	jobs, err := s.Load(ctx)
+	jobs, err := schedtest.LoadAll(ctx, s)
 	if err != nil || len(jobs) != 1 || jobs[0].ID != "good" {
 		t.Fatalf("Load = %v, %v", jobs, err)
 	}
@@ -219,7 +221,7 @@ func TestDamagedJobIsKeptAsideAndSalvaged(t *testing.T) {
 			t.Fatalf("a loaded job does not export: %v", err)
 		}
 	}
-	if d := s.Damaged(); len(d) != 1 || d[0].ID != "bad" || !bytes.Equal(d[0].Record, record) {
+	if d := damagedT(t, s); len(d) != 1 || d[0].ID != "bad" || !bytes.Equal(d[0].Record, record) {
 		t.Fatalf("Damaged = %+v", d)
 	}
 	if err := s.Commit(ctx, []sched.Change{put(testJob("bad", 1), 0)}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "db salvage") {
@@ -238,8 +240,8 @@ func TestDamagedJobIsKeptAsideAndSalvaged(t *testing.T) {
 		t.Fatalf("after Salvage: %v\n%v", err, rep)
 	}
 	s = openT(t, path, Options{})
-	if jobs, err := s.Load(ctx); err != nil || len(jobs) != 1 || jobs[0].Version != 2 || len(s.Damaged()) != 0 {
-		t.Fatalf("after Salvage: %v, %v, %v", jobs, err, s.Damaged())
+	if jobs, err := schedtest.LoadAll(ctx, s); err != nil || len(jobs) != 1 || jobs[0].Version != 2 || len(damagedT(t, s)) != 0 {
+		t.Fatalf("after Salvage: %v, %v, %v", jobs, err, damagedT(t, s))
 	}
 	if err := s.Commit(ctx, []sched.Change{put(testJob("bad", 1), 0)}); err != nil {
 		t.Fatalf("re-create after Salvage: %v", err)
@@ -298,17 +300,17 @@ func TestFirstLoadIsWhatOpenDecoded(t *testing.T) {
 
 	s = openT(t, path, Options{})
 	var damaged []string
-	for _, d := range s.Damaged() {
+	for _, d := range damagedT(t, s) {
 		damaged = append(damaged, d.Kind+" "+d.ID)
 	}
 	if fmt.Sprint(damaged) != "[run state b job c]" {
 		t.Fatalf("Damaged: %v", damaged)
 	}
-	first, err := s.Load(ctx)
+	first, err := schedtest.LoadAll(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := s.Load(ctx) // from the file
+	again, err := schedtest.LoadAll(ctx, s) // from the file
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +334,7 @@ func TestFirstLoadIsWhatOpenDecoded(t *testing.T) {
 	if err := s.Commit(ctx, []sched.Change{put(testJob("a", 2), 1)}); err != nil {
 		t.Fatal(err)
 	}
-	if jobs, err := s.Load(ctx); err != nil || len(jobs) != 3 || jobs[0].Version != 2 {
+	if jobs, err := schedtest.LoadAll(ctx, s); err != nil || len(jobs) != 3 || jobs[0].Version != 2 {
 		t.Fatalf("Load after a Commit: %v, %v", jobs, err)
 	}
 	s.Close()
@@ -340,7 +342,28 @@ func TestFirstLoadIsWhatOpenDecoded(t *testing.T) {
 	if err := s.SaveRunState(ctx, []sched.RunState{{ID: "d", LastResult: "changed"}}); err != nil {
 		t.Fatal(err)
 	}
-	if jobs, err := s.Load(ctx); err != nil || len(jobs) != 3 || jobs[2].LastResult != "changed" || jobs[2].NextRunTime != nil {
+	if jobs, err := schedtest.LoadAll(ctx, s); err != nil || len(jobs) != 3 || jobs[2].LastResult != "changed" || jobs[2].NextRunTime != nil {
 		t.Fatalf("Load after SaveRunState: %v, %v", jobs, err)
 	}
+}
+
+// A panic in the function Load hands the jobs to is that function's: it
+// comes back as the same panic, not as a damaged store.
+func TestLoadPanicIsTheCallers(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, tempPath(t), Options{})
+	if err := s.Commit(ctx, []sched.Change{put(testJob("a", 1), 0)}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		r := recover()
+		if msg, _ := r.(string); !strings.HasPrefix(msg, "scheduler bug\n") || !strings.Contains(msg, "TestLoadPanicIsTheCallers") {
+			t.Fatalf("recovered %v, want the function's panic with its stack", r)
+		}
+		if _, err := schedtest.LoadAll(ctx, s); err != nil {
+			t.Fatalf("Load after the panic: %v", err)
+		}
+	}()
+	err := s.Load(ctx, func(*sched.Job) error { panic("scheduler bug") })
+	t.Fatalf("Load returned %v instead of panicking", err)
 }

@@ -37,9 +37,15 @@ func ExampleOpen() {
 		log.Fatal(err) // store.ErrLocked while an agent runs
 	}
 	defer r.Close()
-	jobs, _ := r.Load(context.Background())
-	fmt.Println(len(jobs), jobs[0].ID, jobs[0].Version, r.Meta().Boots)
-	// Output: 1 pump-morning 1 1
+	// Load hands the jobs over one at a time, decoded as it goes.
+	err = r.Load(context.Background(), func(j *sched.Job) error {
+		fmt.Println(j.ID, j.Version, j.Trigger.Expr)
+		return nil
+	})
+	fmt.Println(err, r.Meta().Boots)
+	// Output:
+	// pump-morning 1 30 6 * * 1-5
+	// <nil> 1
 }
 
 func ExampleCheck() {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"os"
@@ -79,6 +80,16 @@ func openT(t *testing.T, path string, opts Options) *Store {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// damagedT is s.Damaged, which must not fail.
+func damagedT(t *testing.T, s *Store) []Damaged {
+	t.Helper()
+	d, err := s.Damaged(context.Background())
+	if err != nil {
+		t.Fatalf("Damaged: %v", err)
+	}
+	return d
 }
 
 func tempPath(t *testing.T) string { return filepath.Join(t.TempDir(), "agent.db") }

@@ -225,7 +225,7 @@ func TestSDCardBudget(t *testing.T) {
 	if d := st.Stats().Commits - after.Commits; d > 1 {
 		t.Errorf("shutdown cost %d commits, want at most 1", d)
 	}
-	loaded, err := st.Load(context.Background())
+	loaded, err := schedtest.LoadAll(context.Background(), st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +341,7 @@ func TestRestartSemantics(t *testing.T) {
 	if meta := st2.Meta(); !meta.Unclean || meta.Boots != 2 {
 		t.Errorf("boot 2 meta: %+v, want an unclean previous boot", meta)
 	}
-	stored, err := st2.Load(ctx)
+	stored, err := schedtest.LoadAll(ctx, st2)
 	if err != nil {
 		t.Fatal(err)
 	}

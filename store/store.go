@@ -116,17 +116,17 @@ type Store struct {
 	mu     sync.RWMutex // writers of closed hold it; every operation reads it
 	closed bool
 
-	damaged []Damaged // records kept aside (damage.go); set by Open and Salvage only
-	jobsSum uint32    // sumJobs of the job records as Open's scan read them
+	jobsSum uint32 // sumJobs of the job records as Open's scan read them
+
+	// damaged are the records kept aside (damage.go), as the last pass over
+	// every job record (a Load, or Damaged) found them; damageKnown once
+	// there was one.
+	damageMu    sync.Mutex
+	damaged     []Damaged
+	damageKnown bool
 
 	stamp       []byte      // for Close to record (SetStamp); guarded by mu
 	writeFailed atomic.Bool // a commit failed since Open: Close records no stamp
-
-	// opened holds the jobs Open's scan decoded, for the first Load to
-	// return instead of decoding every record again; any write (or a
-	// migration) drops them first, so a Load never returns stale jobs.
-	openedMu sync.Mutex
-	opened   []sched.Job
 
 	statsMu sync.Mutex
 	stats   Stats
@@ -139,8 +139,8 @@ var _ sched.Store = (*Store)(nil)
 // store, is damaged in its structure (empty, truncated, unreadable pages),
 // or was written by a newer agent fails with ErrNotStore, ErrCorrupt or
 // ErrNewerSchema, naming the file and the problem, and is never modified.
-// A job record that does not decode is kept aside instead (Damaged), and
-// the other jobs load.
+// A job record that does not decode is no such refusal: Load keeps it
+// aside (Damaged), and the other jobs load.
 func Open(path string, opts Options) (*Store, error) {
 	return open(path, opts, migrations)
 }
@@ -189,9 +189,6 @@ func open(path string, opts Options, steps []migration) (*Store, error) {
 	if err := s.init(steps); err != nil {
 		_ = db.Close()
 		return nil, err
-	}
-	if s.meta.Migrated != s.meta.Schema {
-		s.dropOpened() // the records may have been rewritten
 	}
 	return s, nil
 }
@@ -388,62 +385,17 @@ func (s *Store) Stats() Stats {
 	return s.stats
 }
 
-// takeOpened returns the jobs Open decoded, once, or nil when they were
-// taken or dropped.
-func (s *Store) takeOpened() []sched.Job {
-	s.openedMu.Lock()
-	defer s.openedMu.Unlock()
-	jobs := s.opened
-	s.opened = nil
-	return jobs
-}
-
-// dropOpened forgets the jobs Open decoded: call it before a write.
-func (s *Store) dropOpened() { _ = s.takeOpened() }
-
-// Load returns every stored job with its run state, ordered by id. The
-// first Load after Open returns the jobs Open already decoded, unless
-// something was written since.
-func (s *Store) Load(ctx context.Context) (jobs []sched.Job, err error) {
+// Load hands fn every stored job with its run state, in order of id,
+// decoding each record as it goes: the jobs are never all held decoded.
+// A job record that does not decode is kept aside (Damaged) instead, and
+// the other jobs load.
+func (s *Store) Load(ctx context.Context, fn func(*sched.Job) error) error {
 	if err := s.acquire(ctx, false); err != nil {
-		return nil, err
+		return err
 	}
 	defer s.mu.RUnlock()
-	if jobs := s.takeOpened(); jobs != nil {
-		return jobs, nil
-	}
-	defer recoverCorrupt(s.path, &err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	err = s.db.View(func(tx *bolt.Tx) error {
-		jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
-		jobs = make([]sched.Job, 0, jb.Stats().KeyN)
-		rc := rb.Cursor()
-		rk, rv := rc.First()
-		return jb.ForEach(func(k, v []byte) error {
-			if s.keptAside(k, "job") {
-				return nil // damaged: Damaged lists it
-			}
-			j := sched.Job{ID: string(k)}
-			if err := decodeJob(v, &j); err != nil {
-				return fmt.Errorf("%w: %s: job %q: %v", ErrCorrupt, s.path, k, err)
-			}
-			// Both buckets are sorted by id: walk runs alongside.
-			for rk != nil && bytes.Compare(rk, k) < 0 {
-				rk, rv = rc.Next()
-			}
-			if rk != nil && bytes.Equal(rk, k) && !s.keptAside(k, "run state") {
-				if err := decodeRun(rv, &j); err != nil {
-					return fmt.Errorf("%w: %s: run state of job %q: %v", ErrCorrupt, s.path, k, err)
-				}
-			}
-			jobs = append(jobs, j)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return jobs, nil
+	_, err := s.eachJob(fn)
+	return err
 }
 
 // Commit applies changes in one fsynced transaction, or none of them. A
@@ -482,7 +434,6 @@ func (s *Store) Commit(ctx context.Context, changes []sched.Change) (err error) 
 	defer s.mu.RUnlock()
 	defer recoverCorrupt(s.path, &err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	s.dropOpened()
 	err = s.update(func(tx *bolt.Tx) error {
 		jb, rb := tx.Bucket(bucketJobs), tx.Bucket(bucketRuns)
 		for i, c := range changes {
@@ -493,7 +444,7 @@ func (s *Store) Commit(ctx context.Context, changes []sched.Change) (err error) 
 				continue
 			}
 			key := []byte(c.ID)
-			if s.keptAside(key, "job") {
+			if keptAside(jb, key) {
 				return fmt.Errorf("%w: %s: job %q is damaged and kept aside: take it out with `edgecron db salvage` (agent stopped) before re-creating it",
 					ErrCorrupt, s.path, c.ID)
 			}
@@ -572,7 +523,6 @@ func (s *Store) SaveRunState(ctx context.Context, states []sched.RunState) (err 
 	defer s.mu.RUnlock()
 	defer recoverCorrupt(s.path, &err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	s.dropOpened()
 	unchanged := true
 	var buf []byte
 	err = s.update(func(tx *bolt.Tx) error {
@@ -639,7 +589,6 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.dropOpened()
 	var err error
 	if !s.opts.ReadOnly {
 		now := s.opts.Now()

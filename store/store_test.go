@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/sched/schedtest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -248,7 +249,7 @@ func TestMigration(t *testing.T) {
 		if m := s.Meta(); m.Migrated != SchemaVersion || m.Schema != SchemaVersion+1 {
 			t.Errorf("meta = %+v", m)
 		}
-		jobs, err := s.Load(ctx)
+		jobs, err := schedtest.LoadAll(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,7 +288,7 @@ func TestCommitLoadRoundTrip(t *testing.T) {
 	}
 	check := func(s *Store) {
 		t.Helper()
-		got, err := s.Load(ctx)
+		got, err := schedtest.LoadAll(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -355,7 +356,7 @@ func TestCommitVersionChecks(t *testing.T) {
 			if err != nil {
 				after = map[string]int64{"a": 1, "b": 1}
 			}
-			jobs, err := s.Load(ctx)
+			jobs, err := schedtest.LoadAll(ctx, s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -404,7 +405,7 @@ func TestSaveRunState(t *testing.T) {
 	if st := s.Stats(); st.Commits != mid.Commits || st.Unchanged != mid.Unchanged+1 {
 		t.Fatalf("an unchanged checkpoint committed: %+v (before %+v)", st, mid)
 	}
-	jobs, err := s.Load(ctx)
+	jobs, err := schedtest.LoadAll(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -495,7 +496,7 @@ func TestMaxSize(t *testing.T) {
 	if fi, _ := os.Stat(s.Path()); fi.Size() > 1<<20 {
 		t.Errorf("file grew to %d bytes past MaxSize", fi.Size())
 	}
-	jobs, lerr := s.Load(ctx)
+	jobs, lerr := schedtest.LoadAll(ctx, s)
 	if lerr != nil || len(jobs) != n {
 		t.Fatalf("after ErrFull: Load = %d jobs, %v; want the %d committed ones", len(jobs), lerr, n)
 	}
@@ -519,7 +520,7 @@ func TestClosed(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	if _, err := s.Load(ctx); !errors.Is(err, ErrClosed) {
+	if _, err := schedtest.LoadAll(ctx, s); !errors.Is(err, ErrClosed) {
 		t.Errorf("Load after Close: %v", err)
 	}
 	if err := s.Commit(ctx, []sched.Change{put(testJob("a", 1), 0)}); !errors.Is(err, ErrClosed) {
@@ -534,7 +535,7 @@ func TestCancelledContext(t *testing.T) {
 	if err := s.Commit(c, []sched.Change{put(testJob("a", 1), 0)}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Commit: %v", err)
 	}
-	if jobs, _ := s.Load(ctx); len(jobs) != 0 {
+	if jobs, _ := schedtest.LoadAll(ctx, s); len(jobs) != 0 {
 		t.Fatal("a cancelled Commit wrote")
 	}
 }

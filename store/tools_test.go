@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edgecron/edgecron/sched"
+	"github.com/edgecron/edgecron/sched/schedtest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -59,7 +60,7 @@ func grownStore(t *testing.T, n, keep int) (path string, kept []sched.Job) {
 func wantStored(t *testing.T, path string, want []sched.Job) {
 	t.Helper()
 	s := openT(t, path, Options{ReadOnly: true})
-	got, err := s.Load(ctx)
+	got, err := schedtest.LoadAll(ctx, s)
 	s.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -122,11 +123,11 @@ func TestCheckFindsProblems(t *testing.T) {
 	}
 	// Open keeps the damaged records aside: the other jobs load.
 	s := openT(t, path, Options{ReadOnly: true})
-	jobs, err := s.Load(ctx)
+	jobs, err := schedtest.LoadAll(ctx, s)
 	if err != nil || len(jobs) != 2 || jobs[0].ID != "job-000" || jobs[1].ID != "job-002" || jobs[1].LastRunTime != nil {
 		t.Fatalf("Load = %v, %v; want job-000 and job-002 (without its damaged run state)", jobs, err)
 	}
-	d := s.Damaged()
+	d := damagedT(t, s)
 	if len(d) != 2 || d[0].ID != "job-001" || d[0].Kind != "job" || !strings.Contains(d[0].Problem, "truncated") ||
 		string(d[0].Record) != "\x01\x00\x02" || d[1].ID != "job-002" || d[1].Kind != "run state" {
 		t.Fatalf("Damaged = %+v", d)

@@ -115,10 +115,6 @@ func (a *agent) run(ctx context.Context) (err error) {
 			err = cerr
 		}
 	}()
-	for _, d := range a.store.Damaged() {
-		log.Error("store: a damaged record is kept aside; the other jobs run", "job", d.ID, "record", d.Kind, "problem", d.Problem,
-			"recover", "stop the agent, run `edgecron db salvage`, re-create the job (docs/durability.md)")
-	}
 	meta := a.store.Meta()
 	if meta.Unclean {
 		log.Warn("the previous run did not stop cleanly: run state since its last checkpoint was lost (see docs/durability.md)", "boots", meta.Boots)
@@ -154,6 +150,14 @@ func (a *agent) run(ctx context.Context) (err error) {
 	}
 	if err := a.sched.Load(ctx); err != nil {
 		return err
+	}
+	damaged, err := a.store.Damaged(ctx) // those the Load just kept aside
+	if err != nil {
+		return err
+	}
+	for _, d := range damaged {
+		log.Error("store: a damaged record is kept aside; the other jobs run", "job", d.ID, "record", d.Kind, "problem", d.Problem,
+			"recover", "stop the agent, run `edgecron db salvage`, re-create the job (docs/durability.md)")
 	}
 	if err := a.syncJobs(ctx); err != nil {
 		return fmt.Errorf("jobs from %s: %w", c.path, err)

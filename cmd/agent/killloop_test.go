@@ -18,6 +18,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/edgecron/edgecron/mqtt/mqtttest"
+	"github.com/edgecron/edgecron/sched/schedtest"
 	"github.com/edgecron/edgecron/store"
 )
 
@@ -330,7 +331,7 @@ actuators:
 		t.Fatal(err)
 	}
 	defer st.Close()
-	jobs, err := st.Load(context.Background())
+	jobs, err := schedtest.LoadAll(context.Background(), st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package schedtest
 
 import (
 	"context"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -28,21 +29,39 @@ func NewMemStore() *MemStore {
 	return &MemStore{jobs: map[string]sched.Job{}, receipts: map[string]sched.Receipt{}}
 }
 
-// Load returns a copy of every job.
-func (m *MemStore) Load(ctx context.Context) ([]sched.Job, error) {
+// Load hands fn a copy of every job, in order of id.
+func (m *MemStore) Load(ctx context.Context, fn func(*sched.Job) error) error {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.failWith != nil {
-		return nil, m.failWith
+		m.mu.Unlock()
+		return m.failWith
 	}
-	out := make([]sched.Job, 0, len(m.jobs))
+	jobs := make([]sched.Job, 0, len(m.jobs))
 	for _, j := range m.jobs {
-		out = append(out, CopyJob(j))
+		jobs = append(jobs, CopyJob(j))
 	}
-	return out, nil
+	m.mu.Unlock() // fn may use the store
+	sort.Slice(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
+	for i := range jobs {
+		if err := fn(&jobs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LoadAll returns every job st holds, in order of id: Load's jobs
+// gathered, for a test or tool that wants them all at once.
+func LoadAll(ctx context.Context, st sched.Store) ([]sched.Job, error) {
+	var jobs []sched.Job
+	err := st.Load(ctx, func(j *sched.Job) error {
+		jobs = append(jobs, *j)
+		return nil
+	})
+	return jobs, err
 }
 
 // Commit applies changes in order, all or none. Each change's PrevVersion is

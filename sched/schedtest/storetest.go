@@ -29,6 +29,8 @@ import (
 //   - Put replaces the whole job (a field absent from the new job is absent
 //     after it); Delete removes; deleting an absent job with PrevVersion -1
 //     succeeds.
+//   - Load hands over every job, in order of id, and stops at its
+//     function's first error, returning it.
 //   - Load returns every job with every field as it was put: times compare
 //     Equal (their zone may change, not their instant; nanoseconds kept),
 //     MisfireGraceTime keeps nil apart from zero, Action keeps its type and
@@ -316,14 +318,17 @@ func timeString(t *time.Time) string {
 
 func load(t *testing.T, s sched.Store) map[string]sched.Job {
 	t.Helper()
-	jobs, err := s.Load(ctxT(t))
+	jobs, err := LoadAll(ctxT(t), s)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
 	m := make(map[string]sched.Job, len(jobs))
-	for _, j := range jobs {
+	for i, j := range jobs {
 		if _, dup := m[j.ID]; dup {
 			t.Fatalf("Load returned job %q twice", j.ID)
+		}
+		if i > 0 && jobs[i-1].ID > j.ID {
+			t.Fatalf("Load handed over job %q after %q: not in order of id", j.ID, jobs[i-1].ID)
 		}
 		m[j.ID] = j
 	}
@@ -602,6 +607,13 @@ func testManyJobs(t *testing.T, s sched.Store) {
 	}
 	commit(t, s, cs...)
 	wantJobs(t, s, jobs...)
+
+	// Load stops at fn's first error.
+	stop := errors.New("enough")
+	var seen int
+	if err := s.Load(ctxT(t), func(*sched.Job) error { seen++; return stop }); !errors.Is(err, stop) || seen != 1 {
+		t.Fatalf("Load with a function failing at once: %d jobs handed over, %v; want 1, %v", seen, err, stop)
+	}
 
 	// Run state for all of them in one call.
 	states := make([]sched.RunState, n)
