@@ -54,17 +54,21 @@ func (s *Store) Damaged(ctx context.Context) ([]Damaged, error) {
 	s.damageMu.Lock()
 	d, known := s.damaged, s.damageKnown
 	s.damageMu.Unlock()
-	if known {
-		return append([]Damaged(nil), d...), nil
+	if !known {
+		var err error
+		if d, err = s.readJobs(nil); err != nil {
+			return nil, err
+		}
 	}
-	return s.eachJob(nil)
+	return append([]Damaged(nil), d...), nil
 }
 
-// eachJob is eachJob(tx, fn) in a read transaction, a damaged page turned
-// into ErrCorrupt, and what it kept aside recorded for Damaged when it went
-// through every record. A panic in fn is fn's: it is raised again, with
-// fn's stack, once the transaction ended, not taken for a damaged page.
-func (s *Store) eachJob(fn func(*sched.Job) error) (damaged []Damaged, err error) {
+// readJobs runs eachJob(tx, fn) in a read transaction, with a damaged page
+// turned into ErrCorrupt, and records what it kept aside for Damaged when
+// it went through every record. A panic in fn is fn's: it is raised again,
+// with fn's stack, once the transaction ended, not taken for a damaged
+// page.
+func (s *Store) readJobs(fn func(*sched.Job) error) (damaged []Damaged, err error) {
 	var fnPanic any
 	call := fn
 	if fn != nil {

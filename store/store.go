@@ -394,7 +394,7 @@ func (s *Store) Load(ctx context.Context, fn func(*sched.Job) error) error {
 		return err
 	}
 	defer s.mu.RUnlock()
-	_, err := s.eachJob(fn)
+	_, err := s.readJobs(fn)
 	return err
 }
 
