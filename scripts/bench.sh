@@ -280,7 +280,21 @@ run_startup() {
 				row "$r" "${start[r - 1]:-}" "${load[r - 1]:-}" "${ratio[r - 1]:-?}"
 			done | report "startup: 10,000 jobs ($set), start → socket vs store load, ${what//-/ }" "store" ms
 		done
+		# Page faults to the socket, against the store's load as a process.
+		if [ -n "$(metric "$f" "Startup10k/$set" start-faults)" ]; then
+			mapfile -t start < <(metric "$f" "Startup10k/$set" start-faults)
+			mapfile -t load < <(metric "$f" "Startup10k/$set" store-proc-faults)
+			mapfile -t ratio < <(metric "$f" "Startup10k/$set" faults-start/store-proc)
+			for r in $(seq 1 "$ROUNDS"); do
+				row "$r" "${start[r - 1]:-}" "${load[r - 1]:-}" "${ratio[r - 1]:-?}"
+			done | report "startup: 10,000 jobs ($set), page faults to the socket vs the store's load as a process" "store" ""
+		fi
 	done
+	# What a page touched first costs a new process here (bench/pagefault):
+	# the agent's start touches thousands more than the store's own load.
+	"$GO" build -o "$OUT/bin/pagefault" ./bench/pagefault
+	for r in $(seq 1 5); do "$OUT/bin/pagefault"; done | sort -n | sed -n 3p |
+		awk '{printf "startup: a page touched first costs a new process %s µs here (median of 5, bench/pagefault)\n", $1}' | tee -a "$summary"
 	done_section
 }
 

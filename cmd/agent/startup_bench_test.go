@@ -112,6 +112,10 @@ func benchStartup(b *testing.B, distinct, stamped bool) {
 		}
 		return d, c
 	}
+	// The two processes count their page faults too: every page a new
+	// process touches first is one, and their cost differs by machine
+	// (docs/performance.md).
+	var agentFaults, procFaults []float64
 	storeProcess := func() (time.Duration, time.Duration) {
 		cmd := exec.Command(loader, dbPath)
 		start := time.Now()
@@ -119,6 +123,9 @@ func benchStartup(b *testing.B, distinct, stamped bool) {
 		d := time.Since(start)
 		if err != nil || string(bytes.TrimSpace(out)) != strconv.Itoa(n) {
 			b.Fatalf("storeload: %q, %v", out, err)
+		}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			procFaults = append(procFaults, float64(ru.Minflt))
 		}
 		return d, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
@@ -140,6 +147,7 @@ func benchStartup(b *testing.B, distinct, stamped bool) {
 		err := awaitControl(sock, 30*time.Second)
 		d := time.Since(start)
 		cpu := cpuTime(cmd.Process.Pid)
+		agentFaults = append(agentFaults, float64(minorFaults(cmd.Process.Pid)))
 		cmd.Process.Signal(syscall.SIGTERM)
 		if werr := cmd.Wait(); err != nil || werr != nil {
 			b.Fatalf("agent: %v, exit %v; log:\n%s", err, werr, stderr.String())
@@ -178,6 +186,29 @@ func benchStartup(b *testing.B, distinct, stamped bool) {
 	reportRatios(b, "cpu-start/store", agent.cpu, inProc.cpu)
 	reportRatios(b, "start/store-proc", agent.elapsed, proc.elapsed)
 	reportRatios(b, "cpu-start/store-proc", agent.cpu, proc.cpu)
+	if len(procFaults) == len(agentFaults) && len(agentFaults) > b.N {
+		// The first entry of each is the warm-up's.
+		a, p := agentFaults[1:], procFaults[1:]
+		b.ReportMetric(median(a), "start-faults")
+		b.ReportMetric(median(p), "store-proc-faults")
+		reportRatios(b, "faults-start/store-proc", a, p)
+	}
+}
+
+// minorFaults is the minor page faults of process pid so far, all its
+// threads (field 10 of /proc/pid/stat), or 0 when it cannot be read.
+func minorFaults(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	f := bytes.Fields(b[bytes.LastIndexByte(b, ')')+1:])
+	if len(f) < 8 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(string(f[7]), 10, 64)
+	return n
 }
 
 // sample is one side's elapsed and CPU times, in milliseconds, an entry
