@@ -299,14 +299,11 @@ func checkRun(damaged []Damaged, k, v []byte, j *sched.Job) []Damaged {
 	return damaged
 }
 
-// keptAside reports whether the record under key in the jobs bucket is
-// one that Load keeps aside. Commit refuses to overwrite or delete it: the
-// user takes it out with Salvage, which returns it.
-func keptAside(jb *bolt.Bucket, key []byte) bool {
-	k, v := jb.Cursor().Seek(key)
-	if !bytes.Equal(k, key) {
-		return false
-	}
+// keptAside reports whether the record v under key k of the jobs bucket
+// is one that Load keeps aside (v is nil for a bucket there). Commit
+// refuses to overwrite or delete it: the user takes it out with Salvage,
+// which returns it.
+func keptAside(k, v []byte) bool {
 	var j sched.Job
 	return recordProblem(k, v, &j) != ""
 }

@@ -444,13 +444,15 @@ func (s *Store) Commit(ctx context.Context, changes []sched.Change) (err error) 
 				continue
 			}
 			key := []byte(c.ID)
-			if keptAside(jb, key) {
+			k, cur := jb.Cursor().Seek(key)
+			stored := bytes.Equal(k, key)
+			if stored && keptAside(k, cur) {
 				return fmt.Errorf("%w: %s: job %q is damaged and kept aside: take it out with `edgecron db salvage` (agent stopped) before re-creating it",
 					ErrCorrupt, s.path, c.ID)
 			}
 			if c.PrevVersion >= 0 {
 				var have int64
-				if cur := jb.Get(key); cur != nil {
+				if stored {
 					v, err := peekVersion(cur)
 					if err != nil {
 						return fmt.Errorf("%w: %s: job %q: %v", ErrCorrupt, s.path, c.ID, err)
