@@ -23,8 +23,8 @@ type Store interface {
 	// Load calls fn with every stored job, run state included, in order of
 	// id, and stops at fn's first error, returning it. The Job is fn's for
 	// the call only (Load may decode the next job into it): fn keeps what
-	// the Job holds, not the Job. A Store hands the jobs over one at a
-	// time, so a start never holds all of them decoded at once.
+	// the Job holds, not the Job. One job at a time, so that a store
+	// need not hold all of them decoded at once (the bbolt store does not).
 	Load(ctx context.Context, fn func(*Job) error) error
 	// Commit applies all changes in one atomic, durable transaction, or none.
 	// A change whose PrevVersion does not match the stored job's version (0

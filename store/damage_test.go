@@ -265,11 +265,12 @@ func TestCreateLeavesNoEmptyFile(t *testing.T) {
 	}
 }
 
-// Open decodes every record once and the first Load returns those jobs: they
-// are what a Load from the file returns (damaged records left out, a job
-// whose run state is damaged loaded without it, a run state of no job
-// ignored), and a write between Open and the first Load is never missed.
-func TestFirstLoadIsWhatOpenDecoded(t *testing.T) {
+// Damaged, asked before any Load, decodes the records itself and lists
+// what every Load leaves out: damaged records left out, a job whose run
+// state is damaged loaded without it, a run state of no job ignored; two
+// Loads hand over the same jobs, and a write between Open and a Load is
+// never missed.
+func TestLoadKeepsAsideWhatDamagedLists(t *testing.T) {
 	path := tempPath(t)
 	s := openT(t, path, Options{})
 	var cs []sched.Change
@@ -310,7 +311,7 @@ func TestFirstLoadIsWhatOpenDecoded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := schedtest.LoadAll(ctx, s) // from the file
+	again, err := schedtest.LoadAll(ctx, s) // a second pass over the file
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +330,7 @@ func TestFirstLoadIsWhatOpenDecoded(t *testing.T) {
 	}
 	s.Close()
 
-	// Writes between Open and Load: the first Load reads the file.
+	// Writes between Open and Load: the Load reads them.
 	s = openT(t, path, Options{})
 	if err := s.Commit(ctx, []sched.Change{put(testJob("a", 2), 1)}); err != nil {
 		t.Fatal(err)
