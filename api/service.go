@@ -255,7 +255,7 @@ func (s *Service) fromReceipt(r sched.Receipt) Reply {
 		return rep
 	}
 	if j, err := s.deps.Scheduler.Get(r.JobID); err == nil && j.Version == r.Version {
-		if b, err := json.Marshal(j); err == nil {
+		if b, err := j.MarshalJSON(); err == nil {
 			rep.Job = b
 		}
 	}
@@ -330,7 +330,7 @@ func (s *Service) executeAs(ctx context.Context, req Request, o Options, once bo
 	if err != nil {
 		return Rejected(req.ID, err)
 	}
-	b, err := json.Marshal(job)
+	b, err := job.MarshalJSON() // compact already: not json.Marshal's second pass
 	if err != nil {
 		return Rejected(req.ID, &sched.Error{Code: sched.CodeInternal, Message: "encode job", Err: err})
 	}

@@ -614,7 +614,7 @@ func (a *Agent) ConfigReloaded(path string, problems []string) {
 func (a *Agent) jobState(id string, j *sched.Job) outMsg {
 	m := outMsg{Topic: a.topics.Job(id), QoS: 1, Retain: true, TS: a.clock.Now(), Payload: []byte{}}
 	if j != nil {
-		b, err := json.Marshal(j)
+		b, err := j.MarshalJSON() // compact already: not json.Marshal's second pass
 		if err != nil {
 			a.log.Error("cannot encode job", "job", id, "err", err)
 		} else {

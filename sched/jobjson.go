@@ -413,80 +413,87 @@ func formatSeconds(d time.Duration) string {
 // then the read-only ones. Times are RFC3339 in the trigger's zone (in their
 // own zone when the trigger has none); misfire_grace_time is seconds or null;
 // remote appears only when true.
-func (j Job) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	str := func(s string) {
-		v, _ := json.Marshal(s)
-		b.Write(v)
-	}
-	b.WriteString(`{"id":`)
-	str(j.ID)
-	b.WriteString(`,"name":`)
-	str(j.Name)
-	b.WriteString(`,"trigger":`)
-	tr, err := json.Marshal(j.Trigger)
+func (j Job) MarshalJSON() ([]byte, error) { return j.appendJSON(make([]byte, 0, 512)) }
+
+// appendJSON appends the document MarshalJSON returns.
+func (j Job) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"id":`...)
+	b = appendString(b, j.ID)
+	b = append(b, `,"name":`...)
+	b = appendString(b, j.Name)
+	b = append(b, `,"trigger":`...)
+	b, err := j.Trigger.appendJSON(b)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: trigger: %w", j.ID, err)
 	}
-	b.Write(tr)
 	if len(j.Conditions) > 0 {
-		b.WriteString(`,"conditions":[`)
+		b = append(b, `,"conditions":[`...)
 		for i, c := range j.Conditions {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
 			cb, _ := c.MarshalJSON()
-			b.Write(cb)
+			b = append(b, cb...)
 		}
-		b.WriteByte(']')
+		b = append(b, ']')
 	}
-	b.WriteString(`,"action":`)
+	b = append(b, `,"action":`...)
 	if len(j.Action.Raw) == 0 && j.Action.Type == "" {
-		b.WriteString("null")
+		b = append(b, "null"...)
 	} else {
 		// Compact rather than Marshal: Marshal would HTML-escape the
 		// user's parameters ("&" as "\u0026").
 		ac, err := j.Action.MarshalJSON()
 		if err == nil {
-			err = json.Compact(&b, ac)
+			buf := bytes.NewBuffer(b)
+			err = json.Compact(buf, ac)
+			b = buf.Bytes()
 		}
 		if err != nil {
 			return nil, fmt.Errorf("job %s: action: %w", j.ID, err)
 		}
 	}
-	b.WriteString(`,"misfire_grace_time":`)
+	b = append(b, `,"misfire_grace_time":`...)
 	if j.MisfireGraceTime == nil {
-		b.WriteString("null")
+		b = append(b, "null"...)
 	} else {
-		b.WriteString(formatSeconds(*j.MisfireGraceTime))
+		b = append(b, formatSeconds(*j.MisfireGraceTime)...)
 	}
-	fmt.Fprintf(&b, `,"coalesce":%t,"max_instances":%d,"paused":%t`, j.Coalesce, j.MaxInstances, j.Paused)
+	b = append(b, `,"coalesce":`...)
+	b = strconv.AppendBool(b, j.Coalesce)
+	b = append(b, `,"max_instances":`...)
+	b = strconv.AppendInt(b, int64(j.MaxInstances), 10)
+	b = append(b, `,"paused":`...)
+	b = strconv.AppendBool(b, j.Paused)
 	if j.Remote {
-		b.WriteString(`,"remote":true`)
+		b = append(b, `,"remote":true`...)
 	}
-	fmt.Fprintf(&b, `,"version":%d`, j.Version)
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, j.Version, 10)
 	loc := jobLocation(j)
 	tm := func(t *time.Time) {
 		if t == nil {
-			b.WriteString("null")
+			b = append(b, "null"...)
 			return
 		}
 		v := *t
 		if loc != nil {
 			v = v.In(loc)
 		}
-		str(FormatTime(v))
+		// As FormatTime writes it; RFC 3339 needs no escape.
+		b = append(b, '"')
+		b = v.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
 	}
-	b.WriteString(`,"next_run_time":`)
+	b = append(b, `,"next_run_time":`...)
 	tm(j.NextRunTime)
-	b.WriteString(`,"last_run_time":`)
+	b = append(b, `,"last_run_time":`...)
 	tm(j.LastRunTime)
-	b.WriteString(`,"last_result":`)
-	str(j.LastResult)
-	b.WriteString(`,"source":`)
-	str(j.Source)
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	b = append(b, `,"last_result":`...)
+	b = appendString(b, j.LastResult)
+	b = append(b, `,"source":`...)
+	b = appendString(b, j.Source)
+	return append(b, '}'), nil
 }
 
 // jobLocation is the zone a job's times are shown in: its trigger's, or nil

@@ -339,9 +339,11 @@ func (c *CronField) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes the fields that are set, in document order, so a decoded
 // spec encodes back to an equivalent document.
-func (s TriggerSpec) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
+func (s TriggerSpec) MarshalJSON() ([]byte, error) { return s.appendJSON(nil) }
+
+// appendJSON appends the document MarshalJSON returns.
+func (s TriggerSpec) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, '{')
 	first := true
 	for i := range specFields {
 		f := &specFields[i]
@@ -349,33 +351,39 @@ func (s TriggerSpec) MarshalJSON() ([]byte, error) {
 			continue
 		}
 		if !first {
-			buf.WriteByte(',')
+			b = append(b, ',')
 		}
 		first = false
-		buf.WriteByte('"')
-		buf.WriteString(f.name)
-		buf.WriteString(`":`)
-		var v []byte
+		b = append(b, '"')
+		b = append(b, f.name...)
+		b = append(b, `":`...)
 		var err error
 		switch f.kind {
 		case kindString:
-			v, err = json.Marshal(*f.str(&s))
+			b = appendString(b, *f.str(&s))
 		case kindNumText:
-			v = []byte(*f.str(&s))
+			b = append(b, *f.str(&s)...)
 		case kindMembers:
-			v, err = json.Marshal(s.Triggers.Specs())
+			b = append(b, '[')
+			for k, m := range s.Triggers.Specs() {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				if b, err = m.appendJSON(b); err != nil {
+					break
+				}
+			}
+			b = append(b, ']')
 		case kindNumber:
-			v, err = json.Marshal(*f.num(&s))
+			b, err = appendNumber(b, *f.num(&s))
 		default:
-			v, err = json.Marshal(string(*f.cron(&s)))
+			b = appendString(b, string(*f.cron(&s)))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("trigger.%s: %w", f.name, err)
 		}
-		buf.Write(v)
 	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return append(b, '}'), nil
 }
 
 // decodeMembers decodes the triggers array of an and/or trigger: at least
