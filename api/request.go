@@ -314,10 +314,14 @@ func decodeCommand(req Request) (command, error) {
 		c.patch, err = sched.DecodeJob(req.Changes, sched.ModeChanges)
 		err = prefixField("changes", err)
 	case OpReschedule:
-		err = json.Unmarshal(req.Trigger, &c.trigger)
+		// Into a variable of its own: &c.trigger would move all of c,
+		// a whole job's patch, to the heap for every request.
+		var t sched.TriggerSpec
+		err = json.Unmarshal(req.Trigger, &t)
 		if err == nil {
-			_, err = c.trigger.Compile(time.UTC)
+			_, err = t.Compile(time.UTC)
 		}
+		c.trigger = t
 		err = prefixField("trigger", err)
 	}
 	return c, err

@@ -186,10 +186,10 @@ func appendJob(b []byte, j *sched.Job) []byte {
 	b = appendString(b, j.Name)
 	b = appendString(b, j.Source)
 
-	t := j.Trigger
+	t := &j.Trigger
 	var mask uint64
 	for i := range triggerFields {
-		if triggerFields[i].set(&t) {
+		if triggerFields[i].set(t) {
 			mask |= 1 << i
 		}
 	}
@@ -203,9 +203,9 @@ func appendJob(b []byte, j *sched.Job) []byte {
 			doc, _ := json.Marshal(t.Triggers.Specs())
 			b = appendString(b, string(doc))
 		case f.num != nil:
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(*f.num(&t)))
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(*f.num(t)))
 		default:
-			b = appendString(b, *f.str(&t))
+			b = appendString(b, *f.str(t))
 		}
 	}
 
