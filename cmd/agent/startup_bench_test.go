@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -65,17 +66,34 @@ func BenchmarkStartup10k(b *testing.B) {
 	}
 }
 
+// releaseBuild builds the package pkg into out as a release is built
+// (scripts/cross-build.sh): static (CGO_ENABLED=0), -trimpath, with the
+// release compiler flags of scripts/goflags.sh, stripped, with ldflags
+// added. A plain go build on a machine with a C compiler links the C
+// library dynamically, and its start then pays the dynamic loader and
+// the C library's initialisation, which the installed agent never does.
+func releaseBuild(b *testing.B, out, pkg, ldflags string) {
+	b.Helper()
+	flags, err := exec.Command("../../scripts/goflags.sh").Output()
+	if err != nil {
+		b.Fatalf("scripts/goflags.sh: %v", err)
+	}
+	args := append([]string{"build", "-trimpath"}, strings.Fields(string(flags))...)
+	args = append(args, "-ldflags=-s -w "+ldflags, "-o", out, pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, msg)
+	}
+}
+
 func benchStartup(b *testing.B, distinct, stamped bool) {
 	const n = 10000
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "edgecron")
-	if out, err := exec.Command("go", "build", "-ldflags=-X main.version=v0.0.0-bench", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	releaseBuild(b, bin, ".", "-X main.version=v0.0.0-bench")
 	loader := filepath.Join(dir, "storeload")
-	if out, err := exec.Command("go", "build", "-o", loader, "../../bench/storeload").CombinedOutput(); err != nil {
-		b.Fatalf("go build storeload: %v\n%s", err, out)
-	}
+	releaseBuild(b, loader, "../../bench/storeload", "")
 	dbPath, sock, cfg := filepath.Join(dir, "agent.db"), filepath.Join(dir, "agent.sock"), filepath.Join(dir, "agent.yaml")
 	writeStartupStore(b, dbPath, n, distinct)
 	storePath := filepath.Join(dir, "store.db")
