@@ -145,7 +145,9 @@ func TestNoGoroutineAndClose(t *testing.T) {
 	jobs := &listener{}
 	before := runtime.NumGoroutine()
 	m := metrics.New(metrics.Sources{Jobs: jobs})
-	if n := runtime.NumGoroutine(); n != before {
+	// More, not different: goroutines of the tests before (an httptest
+	// server's connections) may end meanwhile.
+	if n := runtime.NumGoroutine(); n > before {
 		t.Errorf("New started %d goroutines", n-before)
 	}
 	m.Close()
