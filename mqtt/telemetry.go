@@ -532,7 +532,7 @@ func (a *Agent) onEvent(e sched.Event) {
 		if routine && !a.showRun(e) {
 			return
 		}
-		if j, err := a.deps.Scheduler.Get(e.JobID); err == nil && e.Job != nil {
+		if j, err := a.deps.Scheduler.Get(e.JobID); err == nil {
 			a.keep(a.jobState(e.JobID, &j))
 			a.docResult(e.JobID, j.LastResult, true)
 		}
@@ -548,7 +548,7 @@ func (a *Agent) onEvent(e sched.Event) {
 // job document only when showRun says so. Errors, misses and every change
 // of the job are published as for any job.
 func (a *Agent) routineRead(e sched.Event) bool {
-	if a.cfg.ReadJobEvents || e.Job == nil || e.Job.Action.Type != "read" {
+	if a.cfg.ReadJobEvents || e.Action != "read" {
 		return false
 	}
 	return e.Kind == sched.EventSubmitted || e.Kind == sched.EventExecuted
@@ -566,7 +566,7 @@ func (a *Agent) showRun(e sched.Event) bool {
 	a.mu.Lock()
 	last, ok := a.docResults[e.JobID]
 	a.mu.Unlock()
-	return !ok || last != e.Job.LastResult
+	return !ok || last != e.LastResult
 }
 
 // docResult remembers the last_result of the document last published for

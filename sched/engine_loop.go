@@ -307,10 +307,7 @@ func (s *Scheduler) fire(e *entry, now time.Time, evs *[]Event, removed bool) {
 		for _, d := range ds {
 			s.decide(e, d.at, d.missed, d.coalesced, now, evs)
 		}
-		// decide's last event saw e as it is now: share its snapshot.
-		if !again(evs, e.job.ID, now, EventRemoved, nil, "") {
-			*evs = append(*evs, s.event(now, EventRemoved, e, nil, ""))
-		}
+		*evs = append(*evs, s.event(now, EventRemoved, e, nil, ""))
 		return
 	}
 

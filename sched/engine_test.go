@@ -51,6 +51,33 @@ func TestIntervalRunsOnItsGrid(t *testing.T) {
 	}
 }
 
+// A change's event carries a snapshot of the job; a run's events carry
+// only its action type and last_result (sched.Event).
+func TestEventsCarryTheJobOnChangesOnly(t *testing.T) {
+	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start()
+	if _, err := h.s.Add(context.Background(), patch(t, intervalDoc("tick", 10, "")), sched.AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := h.event(sched.EventAdded); ev.Job == nil || ev.Job.ID != "tick" || ev.Job.Version != 1 || ev.Action != "test" {
+		t.Fatalf("added: %+v", ev)
+	}
+	h.settle(10 * time.Second)
+	h.clock.Advance(10 * time.Second)
+	if ev := h.event(sched.EventSubmitted); ev.Job != nil || ev.Action != "test" || ev.LastResult != "" {
+		t.Fatalf("submitted: job %p, action %q, last result %q", ev.Job, ev.Action, ev.LastResult)
+	}
+	h.run()
+	if ev := h.event(sched.EventExecuted); ev.Job != nil || ev.Action != "test" || ev.LastResult != "ok" {
+		t.Fatalf("executed: job %p, action %q, last result %q", ev.Job, ev.Action, ev.LastResult)
+	}
+	if _, err := h.s.PauseJob(context.Background(), "tick", sched.OpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := h.event(sched.EventPaused); ev.Job == nil || !ev.Job.Paused || ev.Job.LastResult != "ok" || ev.LastResult != "ok" {
+		t.Fatalf("paused: %+v", ev)
+	}
+}
+
 func TestChangesCommitBeforeTheyAreAnnounced(t *testing.T) {
 	h := newHarness(t, sched.Options{}, sched.HandlerOptions{}).start()
 	var problems []string
@@ -314,9 +341,13 @@ func TestDateJobIsRemovedBeforeItRuns(t *testing.T) {
 	if _, ok := h.store.Job("once"); ok {
 		t.Fatal("the one-shot job was still stored while it ran")
 	}
-	// Removed says the job as it was, as submitted left it: one snapshot.
-	if rm := h.event(sched.EventRemoved); rm.Job == nil || rm.Job != sub.Job || rm.Job.LastRunTime == nil {
-		t.Errorf("removed's job %+v, submitted's %p", rm.Job, sub.Job)
+	// Removed says the job as it was, as submitted left it; a run's
+	// events carry no snapshot, only the action type and last_result.
+	if rm := h.event(sched.EventRemoved); rm.Job == nil || rm.Job.LastRunTime == nil || !rm.Job.LastRunTime.Equal(*sub.ScheduledTime) {
+		t.Errorf("removed's job %+v, submitted %+v", rm.Job, sub)
+	}
+	if sub.Job != nil || sub.Action != "test" || sub.LastResult != "" {
+		t.Errorf("submitted carries job %p, action %q, last result %q", sub.Job, sub.Action, sub.LastResult)
 	}
 	h.event(sched.EventExecuted)
 	if _, err := h.s.Get("once"); !errors.Is(err, sched.ErrNotFound) {

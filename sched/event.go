@@ -22,10 +22,16 @@ const (
 	EventSkipped EventKind = "skipped"
 )
 
-// Event is sent to listeners. Job is a snapshot of the job after the event
-// (for removed: the job as it was), so adapters can publish its state. It is
-// shared by every listener, and by the events of one change that find the
-// job in the same state: read it, never write to it.
+// Event is sent to listeners. Job is a snapshot of the job after a change
+// of the job (added, modified, paused, resumed; for removed: the job as it
+// was), so adapters can publish its state; it is nil on the events of a
+// run (submitted, executed, error, missed, max_instances, skipped), which
+// are many, and two per run: making each a copy of the job document was
+// most of what a listener cost a crowded second (docs/performance.md).
+// Action and LastResult, the job's action type and last_result after the
+// event, are set on every event; a listener that wants more of the job
+// after a run reads it (Get). Job is shared by every listener: read it,
+// never write to it.
 type Event struct {
 	Time          time.Time     `json:"ts"`
 	JobID         string        `json:"job_id"`
@@ -36,6 +42,18 @@ type Event struct {
 	Error         string        `json:"error,omitempty"`
 	Result        Result        `json:"result,omitempty"`
 	Job           *Job          `json:"-"`
+	Action        string        `json:"-"`
+	LastResult    string        `json:"-"`
+}
+
+// change reports whether k is a change of the job, whose event carries a
+// snapshot of it.
+func (k EventKind) change() bool {
+	switch k {
+	case EventAdded, EventModified, EventRemoved, EventPaused, EventResumed:
+		return true
+	}
+	return false
 }
 
 // Listener receives events, in the order the changes were made. It is

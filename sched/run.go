@@ -103,10 +103,7 @@ func (s *Scheduler) dropQueued(e *entry, why string, now time.Time, evs *[]Event
 		dropped++
 		e.running--
 		sched := p.scheduled
-		// After the first, e did not change since the last event.
-		if dropped == 1 || !again(evs, e.job.ID, now, EventError, &sched, msg) {
-			*evs = append(*evs, s.event(now, EventError, e, &sched, msg))
-		}
+		*evs = append(*evs, s.event(now, EventError, e, &sched, msg))
 	}
 	clear(q[len(kept):])
 	s.pending = s.pending[:s.pendHead+len(kept)]

@@ -736,8 +736,8 @@ func (e *entry) snapshot() Job {
 	j := e.definition()
 	if e.invalid() != "" {
 		j.Paused = true
-		j.LastResult = "invalid: " + e.invalid()
 	}
+	j.LastResult = e.lastResult()
 	j.NextRunTime = nil
 	if !e.next.IsZero() {
 		t := e.next
@@ -746,6 +746,15 @@ func (e *entry) snapshot() Job {
 	// LastRunTime is shared, not copied: the scheduler never writes
 	// through it, it replaces it.
 	return j
+}
+
+// lastResult is the job's last_result as its document shows it: why it
+// is invalid, when it is.
+func (e *entry) lastResult() string {
+	if why := e.invalid(); why != "" {
+		return "invalid: " + why
+	}
+	return e.job.LastResult
 }
 
 // compile compiles e's trigger, spec (e.trigger(), which the caller may
@@ -907,31 +916,16 @@ func (s *Scheduler) poke() {
 	}
 }
 
-// event builds an event for e. Called with s.mu held.
+// event builds an event for e, with a snapshot of the job when kind is a
+// change and someone listens. Called with s.mu held.
 func (s *Scheduler) event(now time.Time, kind EventKind, e *entry, scheduled *time.Time, errText string) Event {
-	ev := Event{Time: now, JobID: e.job.ID, Kind: kind, ScheduledTime: scheduled, Error: errText}
-	if s.nListen.Load() > 0 {
+	ev := Event{Time: now, JobID: e.job.ID, Kind: kind, ScheduledTime: scheduled, Error: errText,
+		Action: e.job.Action.Type, LastResult: e.lastResult()}
+	if kind.change() && s.nListen.Load() > 0 {
 		j := e.snapshot()
 		ev.Job = &j
 	}
 	return ev
-}
-
-// again appends another event of job id that shares the snapshot of the
-// last event in evs, and reports whether it could: the last event must be
-// id's and carry a snapshot. For an event of the same batch taken while
-// the job is still as that event saw it, so that the batch copies the job
-// document once. A snapshot is never written once made. Not inlined: one
-// copy of its code, not one per call site (armv6 bytes).
-//
-//go:noinline
-func again(evs *[]Event, id string, now time.Time, kind EventKind, scheduled *time.Time, errText string) bool {
-	n := len(*evs)
-	if n == 0 || (*evs)[n-1].JobID != id || (*evs)[n-1].Job == nil {
-		return false
-	}
-	*evs = append(*evs, Event{Time: now, JobID: id, Kind: kind, ScheduledTime: scheduled, Error: errText, Job: (*evs)[n-1].Job})
-	return true
 }
 
 // emitUnlock releases s.mu and delivers evs to the listeners, in the
