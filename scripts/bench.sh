@@ -361,6 +361,16 @@ run_crowded() {
 	# its runs from the moment its timer woke a goroutine, which is what a
 	# bare timer's floor is (SameSecond/floor still runs alone).
 	pairs crowded "$bin" sched 3x SameSecond/edgecron SameSecond/robfig peers:SameSecond/gocron SameSecond/edgecron+listener
+	# The agent always listens (MQTT, metrics): the listener side against
+	# robfig too, from the same rounds.
+	local u r l
+	l=SameSecond/edgecron+listener
+	for u in cpu-ns/fire p99-last-late-µs; do
+		[ -n "$(metric "$(rawfile crowded "$l" 1)" "$l" "$u")" ] || continue
+		for r in $(seq 1 "$ROUNDS"); do
+			row "$r" "$(metric "$(rawfile crowded "$l" "$r")" "$l" "$u")" "$(metric "$(rawfile crowded SameSecond/robfig "$r")" SameSecond/robfig "$u")"
+		done | report "crowded: SameSecond $u, edgecron+listener vs robfig" robfig ""
+	done
 	done_section
 }
 
