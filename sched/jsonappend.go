@@ -11,11 +11,12 @@ import (
 // writes a job's document for every acknowledged change, twice (the
 // reply and the retained state), and json.Marshal's reflection, its
 // per-field allocations and its second pass over a MarshalJSON method's
-// output were a third of the CPU of an acknowledgement. The bytes are the
-// ones encoding/json writes, HTML escapes included: the helpers below
-// take the short way only where it writes the same bytes, and fall back
-// to json.Marshal elsewhere (FuzzAppendString, FuzzDecodeJob and
-// FuzzTriggerJSON compare them).
+// output were a third of the CPU of the agent's own answer to a change
+// (api's BenchmarkAnswerModify). The bytes are the ones encoding/json
+// writes, HTML escapes included: the helpers below take the short way
+// only where it writes the same bytes, and fall back to json.Marshal
+// elsewhere (FuzzAppendString and FuzzAppendNumber compare them with
+// json.Marshal, FuzzJobJSON the job document with the encoders it had).
 
 // appendString appends s as a JSON string, as json.Marshal writes it.
 func appendString(b []byte, s string) []byte {
