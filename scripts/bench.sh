@@ -21,7 +21,9 @@
 # rounds, the median of edgecron and of the peer, the median of the per-round
 # ratios and their spread (min-max). Each section prints the conditions it
 # ran in: cores, load average before and after, Go version; "quiet" when
-# the 1-minute load average stayed below half the cores, else "loaded".
+# the processes other than the section's own (the benchmarks it ran, their
+# brokers and agents) used less than a quarter of a core over the section,
+# else "loaded" (the load average counts the section's own processes).
 # A summary of every figure ends the run; the whole output is also kept in
 # $OUT/bench.txt.
 #
@@ -78,21 +80,46 @@ conditions() {
 	echo "conditions: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), load average $(cut -d' ' -f1-3 /proc/loadavg), $($GO version | cut -d' ' -f3-4), $(date -u +%Y-%m-%dT%H:%MZ)"
 }
 
+# busy_s prints the CPU time the machine's processes have spent since it
+# booted, and what the hypervisor took from it, in seconds (/proc/stat:
+# user, nice, system, steal). Interrupts are left out: the kernel's
+# network work for a benchmark's loopback traffic is counted there, and
+# in no process's time.
+busy_s() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / {print ($2 + $3 + $4 + $9) / hz; exit}' /proc/stat; }
+
+# own_s prints the CPU time of this shell's children that have ended (the
+# benchmarks a section ran, and what they ran and waited for), in
+# seconds, from the output of times in FILE. times must run in the
+# section's shell itself (a subshell has no children of its own): the
+# caller writes FILE with times >FILE.
+own_s() { awk 'function s(t, a) { split(t, a, /[ms]/); return a[1] * 60 + a[2] } NR == 2 {print s($1) + s($2)}' "$1"; }
+
 # section NAME starts a section; done_section prints how loaded it was.
 section() {
 	sec=$1
-	sec_start=$(date +%s)
+	sec_start=$(date +%s.%N)
 	sec_load=$(load1)
+	sec_busy=$(busy_s)
+	times >"$OUT/.times"
+	sec_own=$(own_s "$OUT/.times")
 	echo
 	echo "=== $sec"
 	conditions
 }
 done_section() {
-	local after
+	local after busy own
 	after=$(load1)
-	awk -v a="$sec_load" -v b="$after" -v c="$(nproc)" -v s="$sec" -v t="$(($(date +%s) - sec_start))" 'BEGIN {
-		m = (a > b) ? a : b
-		printf "%s: %s (1-minute load %s before, %s after, on %d cores), %d s\n", s, (m < c / 2) ? "quiet" : "loaded", a, b, c, t
+	busy=$(busy_s)
+	times >"$OUT/.times"
+	own=$(own_s "$OUT/.times")
+	awk -v a="$sec_load" -v b="$after" -v c="$(nproc)" -v s="$sec" -v t0="$sec_start" -v t1="$(date +%s.%N)" \
+		-v busy="$(awk -v x="$sec_busy" -v y="$busy" 'BEGIN {print y - x}')" \
+		-v own="$(awk -v x="$sec_own" -v y="$own" 'BEGIN {print y - x}')" 'BEGIN {
+		t = t1 - t0
+		other = (busy - own) / t
+		if (other < 0) other = 0
+		printf "%s: %s (other processes %.2f of a core; 1-minute load %s before, %s after, on %d cores), %d s\n",
+			s, (other < 0.25) ? "quiet" : "loaded", other, a, b, c, t
 	}' | tee -a "$summary"
 }
 
