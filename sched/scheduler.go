@@ -916,12 +916,16 @@ func (s *Scheduler) poke() {
 	}
 }
 
-// event builds an event for e, with a snapshot of the job when kind is a
-// change and someone listens. Called with s.mu held.
+// event builds an event for e. What it says of the job (its action type,
+// its last result, and for a change a snapshot) is filled in only when
+// someone listens: nobody else reads events. Called with s.mu held.
 func (s *Scheduler) event(now time.Time, kind EventKind, e *entry, scheduled *time.Time, errText string) Event {
-	ev := Event{Time: now, JobID: e.job.ID, Kind: kind, ScheduledTime: scheduled, Error: errText,
-		Action: e.job.Action.Type, LastResult: e.lastResult()}
-	if kind.change() && s.nListen.Load() > 0 {
+	ev := Event{Time: now, JobID: e.job.ID, Kind: kind, ScheduledTime: scheduled, Error: errText}
+	if s.nListen.Load() == 0 {
+		return ev
+	}
+	ev.Action, ev.LastResult = e.job.Action.Type, e.lastResult()
+	if kind.change() {
 		j := e.snapshot()
 		ev.Job = &j
 	}
