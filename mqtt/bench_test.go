@@ -206,14 +206,16 @@ func benchDevice(b *testing.B, url, prefix, id string, groups ...string) (*mqtt.
 	}
 }
 
-func benchRequest(b *testing.B, url string) {
-	prefix := mqtttest.Prefix(b, url)
+// benchModify starts an agent on the broker at url and adds the job
+// "bench" to it; modify(i) sends it modify request i and returns how long
+// the accepted reply took. stop ends the agent.
+func benchModify(b *testing.B, url, prefix string) (modify func(i int) time.Duration, stop func()) {
 	id := uid(prefix, "bench")
-	_, stop := benchDevice(b, url, prefix, id)
-	defer stop()
+	_, stop = benchDevice(b, url, prefix, id)
 	r := newRequester(b, url, prefix)
 	r.waitOnline(id)
 	if rep := r.do(id, `{"id":"add","op":"add","job":`+jobDoc("bench", 60)+`}`); rep.Status != "accepted" {
+		stop()
 		b.Fatal(rep)
 	}
 	// The client that made the add subscribes to every device's replies
@@ -227,20 +229,29 @@ func benchRequest(b *testing.B, url string) {
 	mqtttest.Wait(b, c.Subscribe(prefix+"/"+id+"/jobs/res", 1, func(_ paho.Client, m paho.Message) {
 		replies <- m.Payload()
 	}))
-	var lat latencies
-	i := 0
-	for b.Loop() {
-		i++
+	return func(i int) time.Duration {
 		payload := fmt.Sprintf(`{"id":"r%d","op":"modify","job_id":"bench","changes":{"name":"n%d"}}`, i, i)
 		start := time.Now()
 		c.Publish(prefix+"/"+id+"/jobs/cmd", 1, false, payload)
 		got := <-replies
-		lat = append(lat, time.Since(start))
+		d := time.Since(start)
 		var rep mqtt.Reply
 		json.Unmarshal(got, &rep)
 		if rep.Status != "accepted" {
 			b.Fatalf("reply %+v", rep)
 		}
+		return d
+	}, stop
+}
+
+func benchRequest(b *testing.B, url string) {
+	modify, stop := benchModify(b, url, mqtttest.Prefix(b, url))
+	defer stop()
+	var lat latencies
+	i := 0
+	for b.Loop() {
+		i++
+		lat = append(lat, modify(i))
 	}
 	_, p99 := lat.report(b)
 	echo, ok1 := p99s.Load("echo")
@@ -424,25 +435,8 @@ func BenchmarkAck(b *testing.B) {
 	st, job := benchStore(b)
 
 	// The request, to an agent.
-	id := uid(prefix, "bench")
-	_, stop := benchDevice(b, url, prefix, id)
+	modify, stop := benchModify(b, url, prefix)
 	defer stop()
-	r := newRequester(b, url, prefix)
-	r.waitOnline(id)
-	if rep := r.do(id, `{"id":"add","op":"add","job":`+jobDoc("bench", 60)+`}`); rep.Status != "accepted" {
-		b.Fatal(rep)
-	}
-	// The client that made the add subscribes to every device's replies
-	// and keeps each message: left connected, every timed reply went to
-	// two requesters, and the benchmark's heap grew by each one.
-	r.c.Disconnect(100)
-	// The reply is decoded after the clock stops, as the echo's is not
-	// decoded at all: the requester's own decoding is not the agent's.
-	replies := make(chan []byte, 1)
-	c := mqtttest.Client(b, url, nil)
-	mqtttest.Wait(b, c.Subscribe(prefix+"/"+id+"/jobs/res", 1, func(_ paho.Client, m paho.Message) {
-		replies <- m.Payload()
-	}))
 
 	var tEcho, tCommit, tRequest latencies
 	i := 0
@@ -461,18 +455,7 @@ func BenchmarkAck(b *testing.B) {
 			tCommit = append(tCommit, time.Since(start))
 			job = j
 		},
-		func() {
-			payload := fmt.Sprintf(`{"id":"r%d","op":"modify","job_id":"bench","changes":{"name":"n%d"}}`, i, i)
-			start := time.Now()
-			c.Publish(prefix+"/"+id+"/jobs/cmd", 1, false, payload)
-			got := <-replies
-			tRequest = append(tRequest, time.Since(start))
-			var rep mqtt.Reply
-			json.Unmarshal(got, &rep)
-			if rep.Status != "accepted" {
-				b.Fatalf("reply %+v", rep)
-			}
-		},
+		func() { tRequest = append(tRequest, modify(i)) },
 	}
 	for b.Loop() {
 		i++
