@@ -113,10 +113,9 @@ done_section() {
 	times >"$OUT/.times"
 	own=$(own_s "$OUT/.times")
 	awk -v a="$sec_load" -v b="$after" -v c="$(nproc)" -v s="$sec" -v t0="$sec_start" -v t1="$(date +%s.%N)" \
-		-v busy="$(awk -v x="$sec_busy" -v y="$busy" 'BEGIN {print y - x}')" \
-		-v own="$(awk -v x="$sec_own" -v y="$own" 'BEGIN {print y - x}')" 'BEGIN {
+		-v busy0="$sec_busy" -v busy1="$busy" -v own0="$sec_own" -v own1="$own" 'BEGIN {
 		t = t1 - t0
-		other = (busy - own) / t
+		other = ((busy1 - busy0) - (own1 - own0)) / t
 		if (other < 0) other = 0
 		printf "%s: %s (other processes %.2f of a core; 1-minute load %s before, %s after, on %d cores), %d s\n",
 			s, (other < 0.25) ? "quiet" : "loaded", other, a, b, c, t
@@ -285,7 +284,7 @@ singles() {
 
 run_startup() {
 	section startup
-	local bin r f set start load ratio what e p q
+	local bin r f set start load ratio what e p q u
 	bin=$(testbin ./cmd/agent)
 	# BenchmarkStartup10k alternates the agent's start and the store's load,
 	# in its process and as a process of its own, within a run; each -count
@@ -296,26 +295,24 @@ run_startup() {
 	for set in shared distinct distinct-nostamp; do
 		f="$raw/startup.$set"
 		runbench "$bin" cmd/agent "Startup10k/$set" 5x "$f" -test.count "$ROUNDS"
-		for what in "elapsed start-ms store-ms start/store" "CPU-time start-cpu-ms store-cpu-ms cpu-start/store" \
-			"elapsed,-as-processes start-ms store-proc-ms start/store-proc" "CPU-time,-as-processes start-cpu-ms store-proc-cpu-ms cpu-start/store-proc"; do
-			read -r what e p q <<<"$what"
+		# Each line: what, the agent's metric, the store's, their ratio's,
+		# the unit; the last, page faults to the socket against the store's
+		# load as a process.
+		while read -r what e p q u; do
 			[ -n "$(metric "$f" "Startup10k/$set" "$e")" ] || continue
 			mapfile -t start < <(metric "$f" "Startup10k/$set" "$e")
 			mapfile -t load < <(metric "$f" "Startup10k/$set" "$p")
 			mapfile -t ratio < <(metric "$f" "Startup10k/$set" "$q")
 			for r in $(seq 1 "$ROUNDS"); do
 				row "$r" "${start[r - 1]:-}" "${load[r - 1]:-}" "${ratio[r - 1]:-?}"
-			done | report "startup: 10,000 jobs ($set), start → socket vs store load, ${what//-/ }" "store" ms
-		done
-		# Page faults to the socket, against the store's load as a process.
-		if [ -n "$(metric "$f" "Startup10k/$set" start-faults)" ]; then
-			mapfile -t start < <(metric "$f" "Startup10k/$set" start-faults)
-			mapfile -t load < <(metric "$f" "Startup10k/$set" store-proc-faults)
-			mapfile -t ratio < <(metric "$f" "Startup10k/$set" faults-start/store-proc)
-			for r in $(seq 1 "$ROUNDS"); do
-				row "$r" "${start[r - 1]:-}" "${load[r - 1]:-}" "${ratio[r - 1]:-?}"
-			done | report "startup: 10,000 jobs ($set), page faults to the socket vs the store's load as a process" "store" ""
-		fi
+			done | report "startup: 10,000 jobs ($set), ${what//-/ }" "store" "${u#-}"
+		done <<-EOF
+			start-→-socket-vs-store-load,-elapsed start-ms store-ms start/store ms
+			start-→-socket-vs-store-load,-CPU-time start-cpu-ms store-cpu-ms cpu-start/store ms
+			start-→-socket-vs-store-load,-elapsed,-as-processes start-ms store-proc-ms start/store-proc ms
+			start-→-socket-vs-store-load,-CPU-time,-as-processes start-cpu-ms store-proc-cpu-ms cpu-start/store-proc ms
+			page-faults-to-the-socket-vs-the-store's-load-as-a-process start-faults store-proc-faults faults-start/store-proc -
+		EOF
 	done
 	# What a page touched first costs a new process here (bench/pagefault):
 	# the agent's start touches thousands more than the store's own load.
@@ -335,7 +332,8 @@ run_ack() {
 		# set_tcp_nodelay true; each -count is one round. A p99 is the
 		# 40th-worst of a round: at 1,000 iterations, the 10th-worst, it
 		# moved by more than the 0.3 ms the target is about with the few
-		# requests a collection happened to stop.
+		# requests a stall (a collection, on the machine of 2026-12-04)
+		# happened to hit.
 		f="$raw/ack"
 		runbench "$bin" mqtt Ack 4000x "$f" -test.count "$ROUNDS"
 		for q in p99 p50; do
