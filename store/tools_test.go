@@ -121,7 +121,7 @@ func TestCheckFindsProblems(t *testing.T) {
 			t.Errorf("report does not say %q:\n%s", want, out)
 		}
 	}
-	// Open keeps the damaged records aside: the other jobs load.
+	// Load keeps the damaged records aside: the other jobs load.
 	s := openT(t, path, Options{ReadOnly: true})
 	jobs, err := schedtest.LoadAll(ctx, s)
 	if err != nil || len(jobs) != 2 || jobs[0].ID != "job-000" || jobs[1].ID != "job-002" || jobs[1].LastRunTime != nil {
