@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -147,6 +148,12 @@ func DecodeRequest(b []byte) (Request, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	// The op first: a request refused for a later field still says what
+	// it asked for (the agent's "request rejected" log line shows it).
+	if i := slices.Index(keys, "op"); i > 0 {
+		copy(keys[1:i+1], keys[:i])
+		keys[0] = "op"
+	}
 	present := map[string]bool{}
 	for _, k := range keys {
 		v := m[k]

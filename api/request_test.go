@@ -117,6 +117,27 @@ func TestDecodeRequestRefuses(t *testing.T) {
 	}
 }
 
+// TestDecodeRequestReadsTheOpFirst: a request refused for a field that
+// sorts before "op" still carries its op, which the agent logs.
+func TestDecodeRequestReadsTheOpFirst(t *testing.T) {
+	for in, op := range map[string]string{
+		`{"id":"a","op":"modify","job_id":"j","changes":[]}`:                 "modify",
+		`{"id":"a","op":"pause","job_id":"j","expected_version":-1}`:         "pause",
+		`{"id":"a","op":"list","expires_at":"tomorrow"}`:                     "list",
+		`{"id":"a","op":"list","colour":"red"}`:                              "list",
+		`{"id":"a","op":"add","job":"x"}`:                                    "add",
+		`{"id":"a","changes":[],"job_id":"j","op":"modify","expires_at":12}`: "modify",
+	} {
+		got, err := DecodeRequest([]byte(in))
+		if err == nil {
+			t.Errorf("accepted %s", in)
+		}
+		if got.Op != op {
+			t.Errorf("DecodeRequest(%s): op %q, want %q (err %v)", in, got.Op, op, err)
+		}
+	}
+}
+
 func TestPrefixField(t *testing.T) {
 	tests := []struct {
 		err  error
