@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -252,8 +253,12 @@ func appendTime(b []byte, t time.Time) []byte {
 
 // reader decodes a record held in one string, so that every text field of
 // the record is a substring of a single allocation.
+// reader decodes a record in place: the record is bbolt's memory, valid
+// only within the transaction, and string copies out each string a job
+// keeps, so that no job holds its whole record (a copy of the record would
+// be every start's largest allocation).
 type reader struct {
-	s   string
+	s   []byte
 	off int
 	err error
 }
@@ -304,19 +309,24 @@ func (r *reader) varint() int64 {
 	return x
 }
 
-func (r *reader) string() string {
+// bytes returns the next length-prefixed string of the record in place:
+// it is valid only as long as the record.
+func (r *reader) bytes() []byte {
 	n := r.uvarint()
 	if r.err != nil {
-		return ""
+		return nil
 	}
 	if n > uint64(len(r.s)-r.off) {
 		r.fail(errTruncated)
-		return ""
+		return nil
 	}
-	s := r.s[r.off : r.off+int(n)]
+	b := r.s[r.off : r.off+int(n)]
 	r.off += int(n)
-	return s
+	return b
 }
+
+// string returns a copy of the next length-prefixed string of the record.
+func (r *reader) string() string { return string(r.bytes()) }
 
 func (r *reader) float() float64 {
 	if r.err != nil || len(r.s)-r.off < 8 {
@@ -371,7 +381,7 @@ func decodeJob(val []byte, j *sched.Job) error {
 	if val[0] != jobRecordV1 {
 		return fmt.Errorf("unknown job record version %d (written by a newer agent?)", val[0])
 	}
-	r := reader{s: string(val), off: 1}
+	r := reader{s: val, off: 1}
 	flags := r.byte()
 	if flags&^(flagCoalesce|flagPaused|flagRemote|flagMisfire|flagConditions) != 0 {
 		return fmt.Errorf("record has unknown flags %#x", flags)
@@ -404,7 +414,7 @@ func decodeJob(val []byte, j *sched.Job) error {
 		case mask&(1<<i) == 0:
 		case f.members:
 			var specs []sched.TriggerSpec
-			if err := json.Unmarshal([]byte(r.string()), &specs); err != nil && r.err == nil {
+			if err := json.Unmarshal(r.bytes(), &specs); err != nil && r.err == nil {
 				r.fail(fmt.Errorf("record has bad trigger members: %w", err))
 			}
 			j.Trigger.Triggers = sched.NewMembers(specs...)
@@ -416,16 +426,15 @@ func decodeJob(val []byte, j *sched.Job) error {
 	}
 
 	j.Action.Type = r.string()
-	raw := r.string()
 	j.Action.Raw = nil
-	if raw != "" {
-		j.Action.Raw = []byte(raw)
+	if raw := r.bytes(); len(raw) > 0 {
+		j.Action.Raw = bytes.Clone(raw)
 	}
 	j.Conditions = nil
 	if flags&flagConditions != 0 {
-		doc := r.string()
+		doc := r.bytes()
 		if r.err == nil {
-			if err := json.Unmarshal([]byte(doc), &j.Conditions); err != nil {
+			if err := json.Unmarshal(doc, &j.Conditions); err != nil {
 				r.fail(fmt.Errorf("record has bad conditions: %w", err))
 			}
 		}
@@ -442,7 +451,7 @@ func decodeRun(val []byte, j *sched.Job) error {
 	if val[0] != runRecordV1 {
 		return fmt.Errorf("unknown run state record version %d (written by a newer agent?)", val[0])
 	}
-	r := reader{s: string(val), off: 1}
+	r := reader{s: val, off: 1}
 	flags := r.byte()
 	if flags&^(flagNext|flagLast) != 0 {
 		return fmt.Errorf("record has unknown flags %#x", flags)

@@ -130,12 +130,19 @@ func FuzzDecodeJob(f *testing.F) {
 	f.Add([]byte{1, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var got sched.Job
-		if err := decodeJob(b, &got); err != nil {
+		rec := bytes.Clone(b)
+		if err := decodeJob(rec, &got); err != nil {
 			return
 		}
 		// Whatever decodes re-encodes to a record that decodes to the
 		// same job (compared by its canonical encoding: NaN != NaN).
 		enc := appendJob(nil, &got)
+		// The job holds none of the record's memory, which is bbolt's and
+		// valid only within the transaction.
+		scribble(rec)
+		if enc2 := appendJob(nil, &got); !bytes.Equal(enc, enc2) {
+			t.Fatalf("the job changed with the record's memory:\n before %x\n after  %x", enc, enc2)
+		}
 		var again sched.Job
 		if err := decodeJob(enc, &again); err != nil {
 			t.Fatalf("re-decoding %x: %v", enc, err)
@@ -152,17 +159,31 @@ func FuzzDecodeRun(f *testing.F) {
 	f.Add(appendRun(nil, sched.RunState{}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var got sched.Job
-		if err := decodeRun(b, &got); err != nil {
+		rec := bytes.Clone(b)
+		if err := decodeRun(rec, &got); err != nil {
 			return
 		}
+		enc := appendRun(nil, runStateOf(&got))
 		var again sched.Job
-		if err := decodeRun(appendRun(nil, runStateOf(&got)), &again); err != nil {
+		if err := decodeRun(enc, &again); err != nil {
 			t.Fatalf("re-decoding: %v", err)
 		}
 		if d := diffJob(again, got); d != "" {
 			t.Fatal(d)
 		}
+		scribble(rec) // bbolt's memory: the run state holds none of it
+		if enc2 := appendRun(nil, runStateOf(&got)); !bytes.Equal(enc, enc2) {
+			t.Fatalf("the run state changed with the record's memory:\n before %x\n after  %x", enc, enc2)
+		}
 	})
+}
+
+// scribble overwrites b, as bbolt reuses a record's memory once its
+// transaction has ended.
+func scribble(b []byte) {
+	for i := range b {
+		b[i] ^= 0xa5
+	}
 }
 
 // BenchmarkDecode decodes one job with its run state from the binary

@@ -37,7 +37,7 @@ func appendReceipt(b []byte, r *sched.Receipt) []byte {
 }
 
 func decodeReceipt(key, val []byte) (sched.Receipt, error) {
-	rd := reader{s: string(val)}
+	rd := reader{s: val}
 	if v := rd.byte(); rd.err == nil && v != receiptRecordV1 {
 		return sched.Receipt{}, fmt.Errorf("receipt record version %d unknown", v)
 	}
