@@ -480,9 +480,8 @@ func (j Job) appendJSON(b []byte) ([]byte, error) {
 		if loc != nil {
 			v = v.In(loc)
 		}
-		// As FormatTime writes it; RFC 3339 needs no escape.
 		b = append(b, '"')
-		b = v.AppendFormat(b, time.RFC3339Nano)
+		b = appendTime(b, v) // RFC 3339 needs no escape
 		b = append(b, '"')
 	}
 	b = append(b, `,"next_run_time":`...)

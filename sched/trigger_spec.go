@@ -137,4 +137,7 @@ func Preview(s TriggerSpec, env Env, from time.Time, count int) ([]time.Time, er
 
 // FormatTime writes a fire time as previews and job documents show it:
 // RFC 3339, with the fraction of a second only when there is one.
-func FormatTime(t time.Time) string { return t.Format(time.RFC3339Nano) }
+func FormatTime(t time.Time) string { return string(appendTime(nil, t)) }
+
+// appendTime appends t as FormatTime writes it.
+func appendTime(b []byte, t time.Time) []byte { return t.AppendFormat(b, time.RFC3339Nano) }
