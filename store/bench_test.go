@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -323,4 +326,64 @@ func BenchmarkJobChange(b *testing.B) {
 	b.ReportMetric(p(bareLat, 0.99), "bare-p99-µs")
 	b.ReportMetric(p(storeLat, 0.99), "store-p99-µs")
 	b.ReportMetric(p(storeLat, 0.99)/p(bareLat, 0.99), "p99-store/bare")
+}
+
+// BenchmarkSchedulerLoad10k is the agent's load on a restart without its
+// process: the scheduler's Load of 10,000 stored jobs of the start-up mix
+// (schedtest.StartupJobs, actions validated at the last stop) from this
+// store, each decoded by it and made a scheduler entry. B/op is what the
+// load allocates, every byte of it a page a new process touches first
+// (the agent collects no garbage until the jobs are in); kept-B is what
+// the scheduler still holds after a collection. docs/performance.md
+// (start-up, seventh round) has the figures:
+//
+//	go test -run '^$' -bench SchedulerLoad10k -benchmem ./store
+func BenchmarkSchedulerLoad10k(b *testing.B) {
+	const n = 10000
+	path := filepath.Join(b.TempDir(), "jobs.db") // no fsync is timed
+	jobs, err := schedtest.StartupJobs(n, time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	changes := make([]sched.Change, n)
+	for i, j := range jobs {
+		changes[i] = sched.Change{ID: j.ID, Job: j}
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Commit(context.Background(), changes); err != nil {
+		b.Fatal(err)
+	}
+	jobs, changes = nil, nil
+	clock := schedtest.NewFakeClock(time.Date(2026, 12, 5, 11, 0, 0, 0, time.UTC))
+	noop := func(context.Context, sched.Run) (sched.Result, error) { return nil, nil }
+	var kept uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		sc := sched.New(s, sched.Options{Clock: clock, Location: time.UTC, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ActionsValidated: true})
+		if err := sc.Handle("actuate", sched.HandlerFunc{RunFunc: noop}, sched.HandlerOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		if err := sc.Load(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if sc.Len() != n || sc.Invalid() != 0 {
+			b.Fatalf("%d jobs, %d invalid", sc.Len(), sc.Invalid())
+		}
+		kept += after.HeapAlloc - before.HeapAlloc
+		runtime.KeepAlive(sc)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(kept)/float64(b.N), "kept-B")
 }
