@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -501,6 +502,7 @@ func (s *Scheduler) Load(ctx context.Context) error {
 	if len(s.jobs) == 0 {
 		s.jobs = make(map[string]*entry, len(loaded)) // one allocation, not a rehash per doubling
 	}
+	s.queue = slices.Grow(s.queue, len(loaded)) // the same for the queue
 	for _, e := range loaded {
 		s.jobs[e.job.ID] = e
 		s.schedule(e)

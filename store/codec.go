@@ -99,7 +99,7 @@ type triggerField struct {
 // triggerFields: each entry a literal of functions that capture nothing, so
 // that the linker lays the table out as data (built by calls, it took 4 KB
 // of start-up code on armv6).
-var triggerFields = []triggerField{
+var triggerFields = [...]triggerField{
 	{str: func(t *sched.TriggerSpec) *string { return &t.Type }},
 	{str: func(t *sched.TriggerSpec) *string { return &t.RunDate }},
 	{str: func(t *sched.TriggerSpec) *string { return (*string)(&t.Year) }},
@@ -325,6 +325,18 @@ func (r *reader) bytes() []byte {
 // string returns a copy of the next length-prefixed string of the record.
 func (r *reader) string() string { return string(r.bytes()) }
 
+// stringOr returns the next string, or was when they are equal, without
+// copying it again. A load decodes every record into the Job of the one
+// before it, and neighbours mostly share their source, action type and
+// trigger type, time zone and dates: those strings are kept once, not
+// copied per job and dropped when the scheduler has packed them.
+func (r *reader) stringOr(was string) string {
+	if b := r.bytes(); string(b) != was {
+		return string(b)
+	}
+	return was
+}
+
 func (r *reader) float() float64 {
 	if r.err != nil || len(r.s)-r.off < 8 {
 		r.fail(errTruncated)
@@ -370,7 +382,8 @@ func (r *reader) end() {
 	}
 }
 
-// decodeJob decodes a job record into j (which keeps its ID and run state).
+// decodeJob decodes a job record into j (which keeps its ID and run
+// state). A string field equal to the one j holds keeps j's (stringOr).
 func decodeJob(val []byte, j *sched.Job) error {
 	if len(val) == 0 {
 		return errTruncated
@@ -398,8 +411,14 @@ func decodeJob(val []byte, j *sched.Job) error {
 		j.MisfireGraceTime = &d
 	}
 	j.Name = r.string()
-	j.Source = r.string()
+	j.Source = r.stringOr(j.Source)
 
+	var was [len(triggerFields)]string // j's trigger strings, for stringOr
+	for i := range triggerFields {
+		if f := &triggerFields[i]; f.str != nil {
+			was[i] = *f.str(&j.Trigger)
+		}
+	}
 	j.Trigger = sched.TriggerSpec{}
 	mask := r.uvarint()
 	if mask>>len(triggerFields) != 0 {
@@ -418,11 +437,11 @@ func decodeJob(val []byte, j *sched.Job) error {
 		case f.num != nil:
 			*f.num(&j.Trigger) = r.float()
 		default:
-			*f.str(&j.Trigger) = r.string()
+			*f.str(&j.Trigger) = r.stringOr(was[i])
 		}
 	}
 
-	j.Action.Type = r.string()
+	j.Action.Type = r.stringOr(j.Action.Type)
 	j.Action.Raw = nil
 	if raw := r.bytes(); len(raw) > 0 {
 		j.Action.Raw = bytes.Clone(raw)

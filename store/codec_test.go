@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/edgecron/edgecron/sched"
 )
@@ -150,7 +151,55 @@ func FuzzDecodeJob(f *testing.F) {
 		if enc2 := appendJob(nil, &again); !bytes.Equal(enc, enc2) {
 			t.Fatalf("round trip differs:\n in  %x\n out %x", enc, enc2)
 		}
+		// Decoded into the Job of another record, as a load decodes, it
+		// is the same job: only the strings the two share are kept.
+		into := testJob("b", 8)
+		into.Trigger.Type, into.Action.Type = got.Trigger.Type, got.Action.Type
+		if err := decodeJob(enc, &into); err != nil {
+			t.Fatalf("decoding %x into another job: %v", enc, err)
+		}
+		if enc2 := appendJob(nil, &into); !bytes.Equal(enc, enc2) {
+			t.Fatalf("decoded into another job, it differs:\n in  %x\n out %x", enc, enc2)
+		}
 	})
+}
+
+// TestDecodeSharesNeighboursStrings: a record decoded into the Job of the
+// one before keeps the strings the two have in common, and copies the
+// others; a load thus copies a trigger's type or time zone once, not once
+// per job.
+func TestDecodeSharesNeighboursStrings(t *testing.T) {
+	a, b := testJob("a", 1), testJob("b", 2)
+	b.Trigger.Hour, b.Action.Type = "7", "read"
+	var j sched.Job
+	if err := decodeJob(appendJob(nil, &a), &j); err != nil {
+		t.Fatal(err)
+	}
+	first := j
+	if err := decodeJob(appendJob(nil, &b), &j); err != nil {
+		t.Fatal(err)
+	}
+	same := func(x, y string) bool { return unsafe.StringData(x) == unsafe.StringData(y) }
+	for _, f := range []struct {
+		name         string
+		before, now  string
+		want, shared bool
+	}{
+		{"source", first.Source, j.Source, j.Source == b.Source, true},
+		{"trigger type", first.Trigger.Type, j.Trigger.Type, j.Trigger.Type == b.Trigger.Type, true},
+		{"time zone", first.Trigger.Timezone, j.Trigger.Timezone, j.Trigger.Timezone == b.Trigger.Timezone, true},
+		{"start date", first.Trigger.StartDate, j.Trigger.StartDate, j.Trigger.StartDate == b.Trigger.StartDate, true},
+		{"hour", string(first.Trigger.Hour), string(j.Trigger.Hour), j.Trigger.Hour == "7", false},
+		{"action type", first.Action.Type, j.Action.Type, j.Action.Type == "read", false},
+		{"name", first.Name, j.Name, j.Name == b.Name, false},
+	} {
+		if !f.want {
+			t.Errorf("%s: %q after decoding b", f.name, f.now)
+		}
+		if same(f.before, f.now) != f.shared {
+			t.Errorf("%s: shared with the record before: %v, want %v", f.name, !f.shared, f.shared)
+		}
+	}
 }
 
 func FuzzDecodeRun(f *testing.F) {

@@ -321,7 +321,9 @@ func recordProblem(k, v []byte, j *sched.Job) string {
 	if !sched.IDPattern.Match(k) {
 		return "the id is not valid"
 	}
-	*j = sched.Job{ID: string(k)}
+	// decodeJob sets every field but these, and keeps the strings of the
+	// record decoded into j before that this one shares.
+	j.ID, j.NextRunTime, j.LastRunTime, j.LastResult = string(k), nil, nil, ""
 	if err := decodeJob(v, j); err != nil {
 		return err.Error()
 	}
