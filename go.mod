@@ -3,7 +3,6 @@ module github.com/edgecron/edgecron
 go 1.25.0
 
 require (
-	github.com/VictoriaMetrics/metrics v1.45.0
 	github.com/eclipse/paho.mqtt.golang v1.5.1
 	github.com/hashicorp/cronexpr v1.1.3
 	github.com/jonboulle/clockwork v0.5.0
@@ -22,8 +21,6 @@ require (
 	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/rs/xid v1.4.0 // indirect
-	github.com/valyala/fastrand v1.1.0 // indirect
-	github.com/valyala/histogram v1.2.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
 	golang.org/x/net v0.44.0 // indirect
 	golang.org/x/sync v0.20.0 // indirect

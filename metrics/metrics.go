@@ -11,9 +11,13 @@
 // the outbox, the broker connection, the outputs) is read from them at a
 // scrape, through the small interfaces below, and not counted twice.
 //
-// The exposition format is written by github.com/VictoriaMetrics/metrics,
-// through its Set alone: its global WritePrometheus and process metrics
-// would link cgroup and pressure-stall readers the agent does not need.
+// The package writes the exposition format itself (expose.go): a counter
+// is an atomic integer, the lateness histogram a dozen buckets under a
+// lock, and a scrape sorts the series and writes them. The library that
+// wrote it before, github.com/VictoriaMetrics/metrics, ran its package
+// variables at every start of the binary, the agent's and every CLI
+// command's, HTTP or not: it read /proc/pressure and the cgroup files,
+// built runtime/metrics' descriptions and compiled a regexp.
 //
 // A series keyed by a job, a sensor or an actuator exists while that
 // thing does: a removed job's series go at its removed event, and those
@@ -28,8 +32,6 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	vm "github.com/VictoriaMetrics/metrics"
 
 	"github.com/edgecron/edgecron/sched"
 )
@@ -98,12 +100,12 @@ var LatenessBuckets = []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30
 // Metrics is the registry behind /metrics. Its methods are safe for
 // concurrent use.
 type Metrics struct {
-	set      *vm.Set
+	set      *set
 	src      Sources
-	lateness *vm.PrometheusHistogram
+	lateness *histogram
 	unlisten func()
 	// Read from the sources at a scrape (nil without their source).
-	commits, syncs, dropped, replayed, reconnects *vm.Counter
+	commits, syncs, dropped, replayed, reconnects *counter
 	proc                                          process
 
 	mu      sync.Mutex
@@ -133,9 +135,9 @@ var jobFamilies = [nJobSeries][2]string{
 	{"edgecron_job_skipped_total", "max_instances"},
 }
 
-type jobSeries [nJobSeries]*vm.Counter
+type jobSeries [nJobSeries]*counter
 
-type pair [2]*vm.Counter
+type pair [2]*counter
 
 // New makes the registry and starts listening to the scheduler's events;
 // Close stops. It starts no goroutine.
@@ -143,28 +145,27 @@ func New(src Sources) *Metrics {
 	if src.Start.IsZero() {
 		src.Start = time.Now()
 	}
-	vm.ExposeMetadata(true) // # TYPE lines: a histogram must say it is one
 	m := &Metrics{
-		set: vm.NewSet(), src: src,
+		set: newSet(), src: src,
 		jobs: map[string]*jobSeries{}, sensors: map[string]*pair{}, acts: map[string]*pair{},
 	}
-	m.lateness = m.set.NewPrometheusHistogramExt("edgecron_job_lateness_seconds", LatenessBuckets)
-	m.set.NewGauge("edgecron_jobs", func() float64 { return float64(src.Jobs.Len()) })
+	m.lateness = m.set.newHistogram("edgecron_job_lateness_seconds", LatenessBuckets)
+	m.set.newGauge("edgecron_jobs", func() float64 { return float64(src.Jobs.Len()) })
 	if src.Store != nil {
-		m.commits, m.syncs = m.set.NewCounter("edgecron_store_commits_total"), m.set.NewCounter("edgecron_store_syncs_total")
+		m.commits, m.syncs = m.set.newCounter("edgecron_store_commits_total"), m.set.newCounter("edgecron_store_syncs_total")
 	}
 	if ob := src.Outbox; ob != nil {
-		m.set.NewGauge("edgecron_outbox_queued", func() float64 { q, _ := ob.Stats(); return float64(q) })
-		m.dropped, m.replayed = m.set.NewCounter("edgecron_outbox_dropped_total"), m.set.NewCounter("edgecron_outbox_replayed_total")
+		m.set.newGauge("edgecron_outbox_queued", func() float64 { q, _ := ob.Stats(); return float64(q) })
+		m.dropped, m.replayed = m.set.newCounter("edgecron_outbox_dropped_total"), m.set.newCounter("edgecron_outbox_replayed_total")
 	}
 	if b := src.Broker; b != nil {
-		m.set.NewGauge("edgecron_mqtt_connected", func() float64 {
+		m.set.newGauge("edgecron_mqtt_connected", func() float64 {
 			if b.Connected() {
 				return 1
 			}
 			return 0
 		})
-		m.reconnects = m.set.NewCounter("edgecron_mqtt_reconnects_total")
+		m.reconnects = m.set.newCounter("edgecron_mqtt_reconnects_total")
 	}
 	m.proc.register(m.set, src.Start)
 	m.unlisten = src.Jobs.Listen(m.event)
@@ -192,7 +193,7 @@ func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	m.set.WritePrometheus(w)
+	_ = m.set.writeTo(w) // a failed write is the client gone
 }
 
 // scrape reads what the other parts count into their series.
@@ -229,11 +230,11 @@ func (m *Metrics) event(ev sched.Event) {
 	switch ev.Kind {
 	case sched.EventSubmitted:
 		if ev.ScheduledTime != nil {
-			m.lateness.Update(max(ev.Time.Sub(*ev.ScheduledTime).Seconds(), 0))
+			m.lateness.Observe(max(ev.Time.Sub(*ev.ScheduledTime).Seconds(), 0))
 		}
 		if n, ok := ev.Result["coalesced"].(int); ok && n > 0 {
 			if c := m.jobCounter(ev.JobID, jobCoalesced); c != nil {
-				c.Add(n)
+				c.Add(uint64(n))
 			}
 		}
 		i = jobRuns
@@ -260,7 +261,7 @@ func (m *Metrics) event(ev sched.Event) {
 // if need be; nil for a job the scheduler no longer holds: the run of a
 // removed job (a date job's, always) ends after its removed event, and
 // must not bring its series back.
-func (m *Metrics) jobCounter(id string, i int) *vm.Counter {
+func (m *Metrics) jobCounter(id string, i int) *counter {
 	m.mu.Lock()
 	s := m.jobs[id]
 	m.mu.Unlock()
@@ -276,7 +277,7 @@ func (m *Metrics) jobCounter(id string, i int) *vm.Counter {
 		m.jobs[id] = s
 	}
 	if s[i] == nil {
-		s[i] = m.set.GetOrCreateCounter(jobName(id, i))
+		s[i] = m.set.counter(jobName(id, i))
 	}
 	return s[i]
 }
@@ -300,7 +301,7 @@ func (m *Metrics) forgetJob(id string) {
 	delete(m.jobs, id)
 	for i, c := range s {
 		if c != nil {
-			m.set.UnregisterMetric(jobName(id, i))
+			m.set.remove(jobName(id, i))
 		}
 	}
 }
@@ -333,7 +334,7 @@ var (
 func (m *Metrics) pair(in map[string]*pair, families [2]string, label, name string) *pair {
 	p := in[name]
 	if p == nil {
-		p = &pair{m.set.GetOrCreateCounter(series(families[0], label, name)), m.set.GetOrCreateCounter(series(families[1], label, name))}
+		p = &pair{m.set.counter(series(families[0], label, name)), m.set.counter(series(families[1], label, name))}
 		in[name] = p
 	}
 	return p
@@ -345,8 +346,8 @@ func (m *Metrics) prune(in map[string]*pair, families [2]string, label string, k
 	for n := range in {
 		if !slices.Contains(keep, n) {
 			delete(in, n)
-			m.set.UnregisterMetric(series(families[0], label, n))
-			m.set.UnregisterMetric(series(families[1], label, n))
+			m.set.remove(series(families[0], label, n))
+			m.set.remove(series(families[1], label, n))
 		}
 	}
 }

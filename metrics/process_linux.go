@@ -3,16 +3,14 @@ package metrics
 import (
 	"os"
 	"syscall"
-
-	vm "github.com/VictoriaMetrics/metrics"
 )
 
 // registerOS adds the process's CPU time, resident memory and open files,
 // read at a scrape from getrusage(2) and /proc/self.
-func (p *process) registerOS(set *vm.Set) {
-	p.cpu = set.NewFloatCounter("process_cpu_seconds_total")
-	p.rss = set.NewGauge("process_resident_memory_bytes", nil)
-	p.fds = set.NewGauge("process_open_fds", nil)
+func (p *process) registerOS(s *set) {
+	p.cpu = s.newFloatCounter("process_cpu_seconds_total")
+	p.rss = s.newGauge("process_resident_memory_bytes", nil)
+	p.fds = s.newGauge("process_open_fds", nil)
 }
 
 func (p *process) scrapeOS() {
