@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -162,6 +163,41 @@ func FuzzDecodeJob(f *testing.F) {
 			t.Fatalf("decoded into another job, it differs:\n in  %x\n out %x", enc, enc2)
 		}
 	})
+}
+
+// TestTriggerFieldsCoverTheSpec: the record's table of trigger fields
+// reaches every field of sched.TriggerSpec. A field left out would be lost
+// by every commit, and decodeJob, which sets each field the table names,
+// would leave the one before's in it.
+func TestTriggerFieldsCoverTheSpec(t *testing.T) {
+	var spec sched.TriggerSpec
+	v := reflect.ValueOf(&spec).Elem()
+	for i := range v.NumField() {
+		switch f := v.Field(i); f.Kind() {
+		case reflect.String:
+			f.SetString("x")
+		case reflect.Float64:
+			f.SetFloat(1)
+		default:
+			if f.Type() != reflect.TypeFor[sched.Members]() {
+				t.Fatalf("TriggerSpec.%s: a %s; teach this test and the record about it", v.Type().Field(i).Name, f.Type())
+			}
+			f.Set(reflect.ValueOf(sched.NewMembers(sched.TriggerSpec{Type: "boot"})))
+		}
+	}
+	for _, f := range triggerFields {
+		switch {
+		case f.members:
+			spec.Triggers = sched.Members{}
+		case f.num != nil:
+			*f.num(&spec) = 0
+		default:
+			*f.str(&spec) = ""
+		}
+	}
+	if spec != (sched.TriggerSpec{}) {
+		t.Errorf("fields the record's table does not reach: %+v", spec)
+	}
 }
 
 // TestDecodeSharesNeighboursStrings: a record decoded into the Job of the
