@@ -321,9 +321,10 @@ func recordProblem(k, v []byte, j *sched.Job) string {
 	if !sched.IDPattern.Match(k) {
 		return "the id is not valid"
 	}
-	// decodeJob sets every field but these, and keeps the strings of the
-	// record decoded into j before that this one shares.
-	j.ID, j.NextRunTime, j.LastRunTime, j.LastResult = string(k), nil, nil, ""
+	// A zero job but for the id, and for the fields whose strings
+	// decodeJob keeps when this record's are equal (a load decodes every
+	// record into the job of the one before).
+	*j = sched.Job{ID: string(k), Source: j.Source, Trigger: j.Trigger, Action: sched.Action{Type: j.Action.Type}}
 	if err := decodeJob(v, j); err != nil {
 		return err.Error()
 	}
