@@ -135,9 +135,11 @@ func getU64(meta *bolt.Bucket, key []byte) (uint64, error) {
 // sumRecord adds the job record v under key k to the checksum crc of the
 // job records, taken in key order. The lengths go in first, so that a
 // boundary moved between a key and its value, or between records, changes
-// the sum.
-func sumRecord(crc uint32, k, v []byte) uint32 {
-	crc = crc32.Update(crc, crc32.IEEETable, be64(uint64(len(k))<<32|uint64(len(v))))
+// the sum; head is 8 bytes of room for them (one buffer for all the
+// records, not an allocation each).
+func sumRecord(crc uint32, head, k, v []byte) uint32 {
+	binary.BigEndian.PutUint64(head, uint64(len(k))<<32|uint64(len(v)))
+	crc = crc32.Update(crc, crc32.IEEETable, head)
 	crc = crc32.Update(crc, crc32.IEEETable, k)
 	return crc32.Update(crc, crc32.IEEETable, v)
 }
@@ -145,9 +147,10 @@ func sumRecord(crc uint32, k, v []byte) uint32 {
 // sumJobs is the checksum of every record of the jobs bucket.
 func sumJobs(jb *bolt.Bucket) uint32 {
 	var crc uint32
+	head := make([]byte, 8)
 	c := jb.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		crc = sumRecord(crc, k, v)
+		crc = sumRecord(crc, head, k, v)
 	}
 	return crc
 }
