@@ -349,6 +349,7 @@ actuators:
 	if have["m"] != int64(1+nMod) {
 		t.Errorf("job m at version %d after %d modify/reschedule ids: want %d (each applied exactly once)", have["m"], nMod, 1+nMod)
 	}
+	stayed := 0 // gone-N kept: the add applied after a removal that found nothing
 	for c := range cycles {
 		if _, ok := have[fmt.Sprintf("keep-%d", c)]; !ok {
 			t.Errorf("keep-%d missing", c)
@@ -365,6 +366,9 @@ actuators:
 		// receipt.
 		add, rm := fmt.Sprintf("addrm-%d", c), fmt.Sprintf("rm-%d", c)
 		_, there := have[fmt.Sprintf("gone-%d", c)]
+		if there {
+			stayed++
+		}
 		if removed := answered[rm]; there == removed {
 			t.Errorf("gone-%d there: %v, its removal accepted: %v; the replies to its add and removal, in order: %s", c, there, removed, repliesTo(replies, add, rm))
 		}
@@ -405,8 +409,8 @@ actuators:
 			t.Errorf("actuator command %s carried out %d times", id, n)
 		}
 	}
-	t.Logf("%d kills, %d ids (%d modify, %d run: ran %d), %d replies (%d from a receipt after a restart), %d actuator commands carried out",
-		cycles, len(all), nMod, nRun, ran, len(replies), replayed, len(applied))
+	t.Logf("%d kills, %d ids (%d modify, %d run: ran %d), %d replies (%d from a receipt after a restart), %d actuator commands carried out, %d added jobs kept by the order of a busy add's retry",
+		cycles, len(all), nMod, nRun, ran, len(replies), replayed, len(applied), stayed)
 }
 
 // repliesTo lists the replies to the request ids, in the order they came:
