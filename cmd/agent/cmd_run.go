@@ -127,10 +127,11 @@ func (a *agent) run(ctx context.Context) (err error) {
 	// while the heap grows from nothing marks the same jobs again at every
 	// doubling (a third of the start-up CPU at 10,000 jobs) and slows the
 	// load with its write barriers, so there is no collection until the
-	// agent is ready: the usual pace resumes right after it told systemd,
-	// and the first collection, which the load's heap starts at once, runs
-	// while the agent answers and fires, not before its control socket
-	// does (it slowed the socket's first answer by ~3 ms at 10,000 jobs).
+	// agent is ready: the usual pace resumes right after it told systemd.
+	// The loaded heap is at its goal then (at 10,000 jobs 6 MB against 6
+	// MB, GODEBUG=gctrace=1), so restored any sooner, the first collection
+	// began while the control socket opened and answered, and its assists
+	// slowed both.
 	// When every action is validated (a first start, a new binary or
 	// config), most of what the handlers' decoding allocates is garbage at
 	// once: collections then let the heap reuse its pages instead of
@@ -350,8 +351,8 @@ func (a *agent) syncJobs(ctx context.Context) error {
 // startupGC pauses the collector (GOGC=off) and returns the function that
 // restores the pace set before (GOGC, 100 by default); calling it again
 // does nothing. The heap then peaks at what the load allocates: at 10,000
-// jobs whose actions need no validation 8 MB, of which 6 MB stay
-// (docs/performance.md). A pace set below 100 (GOGC=50 for a
+// jobs whose actions need no validation 6 MB, of which 4 MB stay
+// (GODEBUG=gctrace=1 of a restart; docs/performance.md). A pace set below 100 (GOGC=50 for a
 // tight memory budget, or off) is left alone: whoever set it chose memory
 // over CPU; a GOMEMLIMIT still holds, since the runtime collects at its
 // limit whatever the pace. The pace is the process's: agents started side
