@@ -127,8 +127,14 @@ actuators:
 		}
 	}))
 	send := func(r klRequest) { mqtttest.Wait(t, req.Publish(r.topic, 1, false, r.payload)) }
-	jobDoc := func(id string) string {
-		return fmt.Sprintf(`{"id":%q,"trigger":{"type":"interval","hours":24},"action":{"type":"exec","command":"mark","args":[%q]}}`, id, id)
+	// jobDoc is a job document; fields, when given, go in before its
+	// trigger.
+	jobDoc := func(id string, fields ...string) string {
+		var extra string
+		for _, f := range fields {
+			extra += f + ","
+		}
+		return fmt.Sprintf(`{"id":%q,%s"trigger":{"type":"interval","hours":24},"action":{"type":"exec","command":"mark","args":[%q]}}`, id, extra, id)
 	}
 	jobReq := func(id, kind, body string) klRequest {
 		return klRequest{id: id, kind: kind, topic: root + "/jobs/cmd", payload: `{"id":"` + id + `",` + body + `}`}
@@ -180,7 +186,7 @@ actuators:
 		// final pass): with max_instances 1, a run asked while the one
 		// before still runs is refused as a conflict, as documented, and
 		// its id would never be accepted.
-		jobReq("setup-r", "add", `"op":"add","job":`+strings.Replace(jobDoc("r"), `{`, `{"max_instances":100,`, 1)),
+		jobReq("setup-r", "add", `"op":"add","job":`+jobDoc("r", `"max_instances":100`)),
 		jobReq("setup-p", "add", `"op":"add","job":`+jobDoc("p")),
 	} {
 		send(r)
