@@ -341,23 +341,14 @@ func BenchmarkJobChange(b *testing.B) {
 func BenchmarkSchedulerLoad10k(b *testing.B) {
 	const n = 10000
 	path := filepath.Join(b.TempDir(), "jobs.db") // no fsync is timed
-	jobs, err := schedtest.StartupJobs(n, time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC), false)
-	if err != nil {
-		b.Fatal(err)
-	}
-	changes := make([]sched.Change, n)
-	for i, j := range jobs {
-		changes[i] = sched.Change{ID: j.ID, Job: j}
-	}
 	s, err := Open(path, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Commit(context.Background(), changes); err != nil {
+	if err := schedtest.CommitStartupJobs(context.Background(), s, n, time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC), false); err != nil {
 		b.Fatal(err)
 	}
-	jobs, changes = nil, nil
 	clock := schedtest.NewFakeClock(time.Date(2026, 12, 5, 11, 0, 0, 0, time.UTC))
 	noop := func(context.Context, sched.Run) (sched.Result, error) { return nil, nil }
 	var kept uint64

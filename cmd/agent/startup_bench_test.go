@@ -312,15 +312,7 @@ func writeStartupStore(b testing.TB, path string, n int, distinct bool) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	jobs, err := schedtest.StartupJobs(n, time.Now().Add(time.Hour).Truncate(time.Second), distinct)
-	if err != nil {
-		b.Fatal(err)
-	}
-	changes := make([]sched.Change, n)
-	for i, j := range jobs {
-		changes[i] = sched.Change{ID: j.ID, Job: j}
-	}
-	if err := s.Commit(context.Background(), changes); err != nil {
+	if err := schedtest.CommitStartupJobs(context.Background(), s, n, time.Now().Add(time.Hour).Truncate(time.Second), distinct); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -1,6 +1,7 @@
 package schedtest
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -34,4 +35,18 @@ func StartupJobs(n int, next time.Time, distinct bool) ([]sched.Job, error) {
 		jobs[i] = j
 	}
 	return jobs, nil
+}
+
+// CommitStartupJobs commits StartupJobs(n, next, distinct) to st in one
+// commit: the store the start-up benchmarks load.
+func CommitStartupJobs(ctx context.Context, st sched.Store, n int, next time.Time, distinct bool) error {
+	jobs, err := StartupJobs(n, next, distinct)
+	if err != nil {
+		return err
+	}
+	changes := make([]sched.Change, n)
+	for i, j := range jobs {
+		changes[i] = sched.Change{ID: j.ID, Job: j}
+	}
+	return st.Commit(ctx, changes)
 }
