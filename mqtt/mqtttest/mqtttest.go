@@ -273,8 +273,15 @@ func (b *Broker) Stop() {
 		return
 	}
 	b.server.Listeners.Close(mochiListener, func(id string) {
-		for _, cl := range b.server.Clients.GetByListener(id) {
-			cl.Stop(fmt.Errorf("mqtttest: broker stopped"))
+		// Not Clients.GetByListener: it read-locks the clients twice
+		// (through Len), and a client connecting meanwhile, whose
+		// takeover write-locks them, deadlocked Stop (mochi v2.7.9; a
+		// CI run hung in TestRestartKeepsSessionAndRetained). GetAll
+		// read-locks once.
+		for _, cl := range b.server.Clients.GetAll() {
+			if cl.Net.Listener == id && !cl.Closed() {
+				cl.Stop(fmt.Errorf("mqtttest: broker stopped"))
+			}
 		}
 	})
 	b.server.Listeners.Delete(mochiListener)
